@@ -1,0 +1,44 @@
+# modelops — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /usr/bin/env bash
+.DEFAULT_GOAL := help
+NODE_TEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json .npmrc
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## Install Node packages and the system packages the tests use.
+	@bash test/deps.sh
+
+.PHONY: testbed
+testbed: ## Build (or reuse) the local control plane binaries.
+	@bash test/bed/build.sh >/dev/null
+
+.PHONY: testbed-up
+testbed-up: testbed ## Start the local control plane with simulated CPU and GPU nodes.
+	@bash test/bed/testbed.sh up
+
+.PHONY: testbed-down
+testbed-down: ## Stop the local control plane and every process it started.
+	@bash test/bed/testbed.sh down
+
+.PHONY: crds
+crds: deps ## Regenerate crds/ from the TypeScript schemas.
+	npx tsx operator/src/api/generate.ts
+
+.PHONY: build
+build: deps ## Compile the operator and the serving image to dist/.
+	npx tsc -p tsconfig.json
+
+.PHONY: test
+test: deps testbed ## Run every check and test; ends with "N passed, N failed".
+	@bash test/run-all.sh
+
+.PHONY: demo
+demo: deps testbed ## Run the operator on a local control plane and watch the examples' lifecycle.
+	@bash examples/demo.sh

@@ -1,0 +1,28 @@
+// Two projects: fast unit tests beside the code, and integration tests on the real test bed.
+import { createDefaultEsmPreset } from 'ts-jest';
+
+const esm = createDefaultEsmPreset({ tsconfig: 'tsconfig.json' });
+const shared = {
+  ...esm,
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/operator/src/**/*.test.ts', '<rootDir>/serving-image/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      testTimeout: 120000,
+      maxWorkers: 2,
+    },
+  ],
+};

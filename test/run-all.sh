@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every stage of `make test`, keeps going after a failing stage so one run shows everything,
+# and ends with the totals line. Each stage leaves a JSON report in .cache/reports.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+reports=.cache/reports
+rm -rf "$reports" && mkdir -p "$reports"
+status=0
+
+check() { # name command... — a static check counts as one test
+  local name=$1; shift
+  printf '\n=== %s\n' "$name"
+  if "$@"; then echo '{"passed":1,"failed":0}' >"$reports/check-$name.json"
+  else echo '{"passed":0,"failed":1}' >"$reports/check-$name.json"; status=1; fi
+}
+
+jest_project() { # project
+  printf '\n=== jest: %s\n' "$1"
+  node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects "$1" \
+    --json --outputFile="$reports/jest-$1.json" || status=1
+}
+
+check lint npx eslint --max-warnings 0 .
+check typecheck npx tsc -p tsconfig.json --noEmit
+check crds-up-to-date bash test/check-generated.sh
+jest_project unit
+jest_project integration
+
+printf '\n'
+node test/summarize.mjs "$reports"
+exit $status
