@@ -1,0 +1,132 @@
+// Everything the serving process is told, read once from the environment. Every problem is reported at once,
+// so a misconfigured pod says all that is wrong in one log line instead of one per restart.
+
+export type Role = 'stable' | 'canary';
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string | undefined;
+  region: string;
+  /** S3-compatible endpoint (MinIO, Ceph...); path-style addressing is used when set. */
+  endpointUrl: string | undefined;
+}
+
+export interface ServingConfig {
+  port: number;
+  host: string;
+  modelUri: string;
+  /** Where the reference distribution lives; undefined means `reference.json` beside the model. */
+  referenceUri: string | undefined;
+  modelName: string;
+  modelVersion: string;
+  role: Role;
+  /** Most rows one `session.run` takes. */
+  maxBatchSize: number;
+  /** How long a request may wait for others to share its batch while the model is idle. */
+  maxQueueDelayMicros: number;
+  maxBodyBytes: number;
+  /** onnxruntime intra-op threads; 0 lets onnxruntime pick (one per core). */
+  intraOpThreads: number;
+  /** While no model could be loaded, retry the load this often (0: only on request). */
+  loadRetryMillis: number;
+  fetchTimeoutMillis: number;
+  shutdownTimeoutMillis: number;
+  logLevel: string;
+  s3: S3Credentials | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env): ServingConfig {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+  const modelUri = read.string('MODEL_URI', undefined);
+  const role = read.string('MODEL_ROLE', 'stable');
+  if (role !== 'stable' && role !== 'canary') problems.push(`MODEL_ROLE must be "stable" or "canary", got "${role}"`);
+  const logLevel = read.string('LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const config: ServingConfig = {
+    port: read.integer('PORT', 8080, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    modelUri,
+    referenceUri: env.REFERENCE_URI || undefined,
+    modelName: read.string('MODEL_NAME', 'model'),
+    modelVersion: read.string('MODEL_VERSION', '1'),
+    role: role as Role,
+    maxBatchSize: read.integer('BATCH_MAX_SIZE', 64, 1, 1 << 16),
+    maxQueueDelayMicros: read.duration('BATCH_MAX_QUEUE_DELAY', 0),
+    maxBodyBytes: read.integer('MAX_BODY_BYTES', 8 << 20, 1, 1 << 30),
+    intraOpThreads: read.integer('ORT_INTRA_OP_THREADS', 1, 0, 1024),
+    loadRetryMillis: read.duration('MODEL_LOAD_RETRY_INTERVAL', 30_000_000) / 1000,
+    fetchTimeoutMillis: read.duration('FETCH_TIMEOUT', 60_000_000) / 1000,
+    shutdownTimeoutMillis: read.duration('SHUTDOWN_TIMEOUT', 25_000_000) / 1000,
+    logLevel,
+    s3: readS3Credentials(env),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readS3Credentials(env: Env): S3Credentials | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: env.AWS_SESSION_TOKEN || undefined,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    endpointUrl: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
+  };
+}
+
+/** Parses "250us", "2ms", "1.5s" or a bare number of microseconds into microseconds. */
+export function parseDurationMicros(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)?\s*$/.exec(text);
+  if (!match) return undefined;
+  const scale = { us: 1, µs: 1, ms: 1000, s: 1_000_000 }[match[2] ?? 'us'] ?? 1;
+  return Math.round(Number(match[1]) * scale);
+}
+
+class EnvReader {
+  constructor(private readonly env: Env, private readonly problems: string[]) {}
+
+  string(name: string, fallback: string | undefined): string {
+    const value = this.env[name];
+    if (value !== undefined && value !== '') return value;
+    if (fallback === undefined) this.problems.push(`${name} is required`);
+    return fallback ?? '';
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const text = this.env[name];
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  duration(name: string, fallbackMicros: number): number {
+    const text = this.env[name];
+    if (text === undefined || text === '') return fallbackMicros;
+    const micros = parseDurationMicros(text);
+    if (micros === undefined) {
+      this.problems.push(`${name} must be a duration like 500us, 2ms or 30s, got "${text}"`);
+      return fallbackMicros;
+    }
+    return micros;
+  }
+}

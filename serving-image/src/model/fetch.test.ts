@@ -1,0 +1,74 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { createFetcher, NotFoundError, s3ObjectUrl, siblingUri } from './fetch.js';
+
+const FIXTURE = 'serving-image/test/fixtures/reference.json';
+let server: Server;
+let endpoint: string;
+const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', headers: req.headers });
+    if (req.url === '/models/fraud/model.onnx' || req.url === '/bucket/fraud/model.onnx') res.end('model-bytes');
+    else res.writeHead(req.url === '/broken' ? 500 : 404).end('nope');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => server.close());
+
+const fetcher = createFetcher({
+  timeoutMillis: 5000,
+  s3: { accessKeyId: 'AKID', secretAccessKey: 'SECRET', sessionToken: undefined, region: 'us-east-1', endpointUrl: '' },
+});
+
+test('reads local paths and file:// URIs', async () => {
+  const viaPath = await fetcher(FIXTURE);
+  const viaUrl = await fetcher(pathToFileURL(FIXTURE).toString());
+  expect(Buffer.from(viaUrl).equals(Buffer.from(viaPath))).toBe(true);
+  await expect(fetcher('/no/such/model.onnx')).rejects.toBeInstanceOf(NotFoundError);
+});
+
+test('reads http URIs and tells a 404 from other failures', async () => {
+  expect(Buffer.from(await fetcher(`${endpoint}/models/fraud/model.onnx`)).toString()).toBe('model-bytes');
+  await expect(fetcher(`${endpoint}/missing`)).rejects.toBeInstanceOf(NotFoundError);
+  await expect(fetcher(`${endpoint}/broken`)).rejects.toThrow(/HTTP 500/);
+});
+
+test('signs S3 GETs against a path-style endpoint', async () => {
+  const s3Fetcher = createFetcher({
+    timeoutMillis: 5000,
+    s3: { accessKeyId: 'AKID', secretAccessKey: 'SECRET', sessionToken: undefined, region: 'eu-west-1', endpointUrl: endpoint },
+  });
+  expect(Buffer.from(await s3Fetcher('s3://bucket/fraud/model.onnx')).toString()).toBe('model-bytes');
+  const request = seen.at(-1)!;
+  expect(request.url).toBe('/bucket/fraud/model.onnx');
+  expect(request.headers['x-amz-content-sha256']).toMatch(/^[0-9a-f]{64}$/);
+  expect(request.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+  expect(request.headers.authorization).toMatch(
+    /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
+  );
+});
+
+test('rejects S3 without credentials and unknown schemes', async () => {
+  const anonymous = createFetcher({ timeoutMillis: 1000, s3: undefined });
+  await expect(anonymous('s3://bucket/key')).rejects.toThrow(/AWS_ACCESS_KEY_ID/);
+  await expect(anonymous('gs://bucket/key')).rejects.toThrow(/unsupported URI scheme "gs"/);
+});
+
+test('finds the reference beside the model', () => {
+  expect(siblingUri('/models/fraud/model.onnx', 'reference.json')).toBe('/models/fraud/reference.json');
+  expect(siblingUri('s3://bucket/fraud/v2/model.onnx', 'reference.json')).toBe('s3://bucket/fraud/v2/reference.json');
+  expect(siblingUri('https://host/a/model.onnx?x=1', 'reference.json')).toBe('https://host/a/reference.json');
+});
+
+test('addresses AWS virtual-hosted and custom endpoints path-style', () => {
+  expect(s3ObjectUrl('b', 'k/m.onnx', { region: 'eu-west-1', endpointUrl: undefined }).toString()).toBe(
+    'https://b.s3.eu-west-1.amazonaws.com/k/m.onnx',
+  );
+  expect(s3ObjectUrl('b', 'k/m.onnx', { region: 'x', endpointUrl: 'http://minio:9000/' }).toString()).toBe('http://minio:9000/b/k/m.onnx');
+});
