@@ -29,11 +29,11 @@ testbed-down: ## Stop the local control plane and every process it started.
 
 .PHONY: crds
 crds: deps ## Regenerate crds/ from the TypeScript schemas.
-	npx tsx operator/src/api/generate.ts
+	node_modules/.bin/tsx operator/src/api/generate.ts
 
 .PHONY: build
 build: deps ## Compile the operator and the serving image to dist/.
-	npx tsc -p tsconfig.json
+	node_modules/.bin/tsc -p tsconfig.json
 
 .PHONY: test
 test: deps testbed ## Run every check and test; ends with "N passed, N failed".

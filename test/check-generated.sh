@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-npx tsx operator/src/api/generate.ts --out "$tmp" >/dev/null
+node_modules/.bin/tsx operator/src/api/generate.ts --out "$tmp" >/dev/null
 if ! diff -ru crds "$tmp"; then
   echo "crds/ is out of date: run 'make crds' and commit the result." >&2
   exit 1

@@ -20,8 +20,8 @@ jest_project() { # project
     --json --outputFile="$reports/jest-$1.json" || status=1
 }
 
-check lint npx eslint --max-warnings 0 .
-check typecheck npx tsc -p tsconfig.json --noEmit
+check lint node_modules/.bin/eslint --max-warnings 0 .
+check typecheck node_modules/.bin/tsc -p tsconfig.json --noEmit
 check crds-up-to-date bash test/check-generated.sh
 jest_project unit
 jest_project integration

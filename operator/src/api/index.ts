@@ -1,0 +1,48 @@
+// The modelops.dev/v1alpha1 API: schemas, TypeScript types and resource references.
+import type { Static } from './schema.js';
+import { GROUP, VERSION } from './common.js';
+import { trainingJobDefinition, type TrainingJobSpec, type TrainingJobStatus } from './trainingjob.js';
+import { modelVersionDefinition, type ModelVersionSpec, type ModelVersionStatus } from './modelversion.js';
+import { driftMonitorDefinition, type DriftMonitorSpec, type DriftMonitorStatus } from './driftmonitor.js';
+
+export * from './common.js';
+export { DEFAULT_SERVING_IMAGE } from './modelversion.js';
+export { DRIFT_METHODS } from './driftmonitor.js';
+export type { MetricGate, RegisterSpec } from './trainingjob.js';
+export type { Static };
+
+export const definitions = [trainingJobDefinition, modelVersionDefinition, driftMonitorDefinition];
+
+interface Metadata {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+}
+
+interface Resource<Kind extends string, Spec, Status> {
+  apiVersion: `${typeof GROUP}/${typeof VERSION}`;
+  kind: Kind;
+  metadata: Metadata;
+  spec: Spec;
+  status?: Status;
+}
+
+export type TrainingJob = Resource<'TrainingJob', TrainingJobSpec, TrainingJobStatus>;
+export type ModelVersion = Resource<'ModelVersion', ModelVersionSpec, ModelVersionStatus>;
+export type DriftMonitor = Resource<'DriftMonitor', DriftMonitorSpec, DriftMonitorStatus>;
+export type { TrainingJobSpec, TrainingJobStatus, ModelVersionSpec, ModelVersionStatus, DriftMonitorSpec, DriftMonitorStatus };
+
+/** References the runtime's informers and client take, one per kind. */
+export const resources = {
+  TrainingJob: { group: GROUP, version: VERSION, plural: 'trainingjobs', kind: 'TrainingJob', namespaced: true },
+  ModelVersion: { group: GROUP, version: VERSION, plural: 'modelversions', kind: 'ModelVersion', namespaced: true },
+  DriftMonitor: { group: GROUP, version: VERSION, plural: 'driftmonitors', kind: 'DriftMonitor', namespaced: true },
+} as const;

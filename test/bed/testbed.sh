@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The modelops test bed: a real kube-apiserver + etcd + kube-controller-manager + kube-scheduler,
+# with kwok simulating nodes (CPU and NVIDIA GPU) and pod outcomes, all as local processes.
+#
+#   testbed.sh up                 build (or reuse) the binaries, start the cluster, register the nodes
+#   testbed.sh down               stop everything and delete the cluster's state
+#   testbed.sh status             is it up? prints the kubeconfig path
+#   testbed.sh restart-apiserver  stop and start the kube-apiserver (tests of watch resumption)
+#   testbed.sh env                print `export` lines for KUBECONFIG and PATH (eval "$(testbed.sh env)")
+#   testbed.sh kubectl ARGS...    the matching kubectl against the bed
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cluster="${MODELOPS_TESTBED_NAME:-modelops}"
+export KWOK_WORKDIR="${MODELOPS_TESTBED_WORKDIR:-$root/.cache/testbed/run}"
+kubeconfig="$KWOK_WORKDIR/kubeconfig"
+cluster_dir="$KWOK_WORKDIR/clusters/$cluster"
+
+log() { printf '[testbed] %s\n' "$*" >&2; }
+bin() { [[ -n "${bin_dir:-}" ]] || bin_dir="$(bash "$here/build.sh" | tail -n 1)"; echo "$bin_dir"; }
+kwokctl() { "$(bin)/kwokctl" --name "$cluster" "$@"; }
+kubectl() { "$(bin)/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+
+is_up() { [[ -f "$kubeconfig" ]] && kubectl get --raw /readyz >/dev/null 2>&1; }
+
+up() {
+  local b; b="$(bin)"
+  if is_up; then log "already up (kubeconfig: $kubeconfig)"; return 0; fi
+  if [[ -d "$cluster_dir" ]]; then
+    log "starting the existing cluster"
+    kwokctl start cluster --timeout 2m >&2 || { log "restart failed; recreating"; down; }
+  fi
+  if [[ ! -d "$cluster_dir" ]]; then
+    local start=$SECONDS
+    log "creating cluster '$cluster' (kube-apiserver $("$b/kube-apiserver" --version | cut -d' ' -f2), etcd, kwok)"
+    mkdir -p "$KWOK_WORKDIR"
+    kwokctl create cluster --runtime binary --kubeconfig "$kubeconfig" \
+      --config "$here/stages.yaml" \
+      --kube-apiserver-binary "$b/kube-apiserver" \
+      --kube-controller-manager-binary "$b/kube-controller-manager" \
+      --kube-scheduler-binary "$b/kube-scheduler" \
+      --kwok-controller-binary "$b/kwok" \
+      --etcd-binary "$b/etcd" \
+      --wait 2m >&2
+    log "control plane up in $((SECONDS - start))s"
+  fi
+  log "registering simulated nodes"
+  kubectl apply -f "$here/nodes.yaml" >/dev/null
+  kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
+  kubectl get nodes -L nvidia.com/gpu.product -L nvidia.com/gpu.count >&2
+  log "ready: export KUBECONFIG=$kubeconfig"
+}
+
+down() {
+  [[ -d "$cluster_dir" ]] || { log "not created"; return 0; }
+  log "deleting cluster '$cluster'"
+  kwokctl delete cluster >&2 || true
+  # kwokctl stops what it started; make sure nothing of this bed outlives it.
+  pkill -f -- "$KWOK_WORKDIR/clusters/$cluster" 2>/dev/null || true
+  rm -f "$kubeconfig"
+}
+
+restart_apiserver() {
+  log "restarting kube-apiserver"
+  kwokctl stop component kube-apiserver >&2
+  kwokctl start component kube-apiserver >&2
+  local deadline=$((SECONDS + 60))
+  until kubectl get --raw /readyz >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { log "kube-apiserver did not come back"; exit 1; }
+    sleep 0.2
+  done
+  log "kube-apiserver is back"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) if is_up; then echo "up: $kubeconfig"; else echo "down"; exit 1; fi ;;
+  restart-apiserver) restart_apiserver ;;
+  env) printf 'export KUBECONFIG=%q\nexport PATH=%q:"$PATH"\n' "$kubeconfig" "$(bin)" ;;
+  kubectl) shift; kubectl "$@" ;;
+  -h|--help|"") sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+  *) log "unknown command: $1"; exit 2 ;;
+esac

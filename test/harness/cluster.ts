@@ -1,0 +1,145 @@
+// Helpers for integration tests on the real test bed: a client, per-test namespaces, kubectl,
+// and waits built on watches (no polling sleeps).
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { KubeConfig, KubernetesObjectApi, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { bedScript } from './paths.js';
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  if (!process.env.KUBECONFIG) throw new Error('KUBECONFIG is not set: run the integration tests through jest (global setup starts the bed)');
+  kc.loadFromFile(process.env.KUBECONFIG);
+  return kc;
+}
+
+export function objectApi(kc = kubeConfig()): KubernetesObjectApi {
+  return KubernetesObjectApi.makeApiClient(kc);
+}
+
+export interface KubectlResult { code: number; stdout: string; stderr: string }
+
+/** The test bed's own kubectl (the machine's may be older than the server). Never throws. */
+export function kubectl(args: string[], input?: string): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = execFile('bash', [bedScript, 'kubectl', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+/** A fresh namespace for one test file, deleted (without waiting) after it. */
+export function useNamespace(prefix: string): { readonly name: string } {
+  const ns = { name: `${prefix}-${randomBytes(3).toString('hex')}` };
+  beforeAll(async () => {
+    await objectApi().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'modelops.dev/test': prefix } } });
+  });
+  afterAll(async () => {
+    await objectApi().delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name } }).catch(() => undefined);
+  });
+  return ns;
+}
+
+export interface WaitOptions {
+  /** Give up after this long; the error shows the last state seen. */
+  timeoutMs?: number;
+  /** Label selector, field selector passed to the list/watch. */
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/**
+ * Resolves with the first object on `listPath` (e.g. /api/v1/namespaces/x/pods) for which
+ * `predicate` holds, looking at the current list first and then at watch events. Rejects on timeout.
+ */
+export async function waitFor<T extends KubernetesObject>(
+  listPath: string,
+  predicate: (obj: T) => boolean,
+  what: string,
+  options: WaitOptions = {},
+): Promise<T> {
+  const kc = kubeConfig();
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const query = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+  let lastSeen: T | undefined;
+
+  const list = await getJson<{ items: T[]; metadata: { resourceVersion: string } }>(kc, listPath, query);
+  const found = list.items.find((item) => { lastSeen = item; return predicate(item); });
+  if (found) return found;
+
+  return new Promise<T>((resolve, reject) => {
+    let controller: AbortController | undefined;
+    let settled = false;
+    const finish = (fn: () => void) => { if (settled) return; settled = true; clearTimeout(timer); controller?.abort(); fn(); };
+    const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(lastSeen?.['status' as keyof T] ?? lastSeen ?? null)}`))), timeoutMs);
+    new Watch(kc)
+      .watch(listPath, { ...query, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
+        (phase, obj: T) => {
+          if (phase === 'BOOKMARK' || phase === 'ERROR') return;
+          lastSeen = obj;
+          if (phase !== 'DELETED' && predicate(obj)) finish(() => resolve(obj));
+        },
+        (err) => { if (!settled && err) finish(() => reject(err)); })
+      .then((c) => { controller = c; if (settled) c.abort(); }, (err) => finish(() => reject(err)));
+  });
+}
+
+/** Resolves once no object on `listPath` matches the selectors (e.g. after garbage collection). */
+export async function waitForGone(listPath: string, what: string, options: WaitOptions = {}): Promise<void> {
+  const kc = kubeConfig();
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const query = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+  const list = await getJson<{ items: KubernetesObject[]; metadata: { resourceVersion: string } }>(kc, listPath, query);
+  const present = new Set(list.items.map((i) => i.metadata!.uid!));
+  if (present.size === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    let controller: AbortController | undefined;
+    let settled = false;
+    const finish = (fn: () => void) => { if (settled) return; settled = true; clearTimeout(timer); controller?.abort(); fn(); };
+    const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} to be gone; ${present.size} left`))), timeoutMs);
+    new Watch(kc)
+      .watch(listPath, { ...query, resourceVersion: list.metadata.resourceVersion },
+        (phase, obj: KubernetesObject) => {
+          if (phase === 'DELETED') present.delete(obj.metadata!.uid!);
+          else if (phase === 'ADDED') present.add(obj.metadata!.uid!);
+          if (present.size === 0) finish(resolve);
+        },
+        (err) => { if (!settled && err) finish(() => reject(err)); })
+      .then((c) => { controller = c; if (settled) c.abort(); }, (err) => finish(() => reject(err)));
+  });
+}
+
+/** GET a path on the API server as JSON (for lists and subresources the typed clients don't cover). */
+export async function getJson<T>(kc: KubeConfig, path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const url = new URL(cluster.server + path);
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+  const options: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(options);
+  return new Promise<T>((resolve, reject) => {
+    https.get(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))));
+    }).on('error', reject);
+  });
+}
+
+/** Restarts the kube-apiserver process of the bed; resolves when it serves again. */
+export async function restartApiServer(): Promise<void> {
+  const result = await new Promise<KubectlResult>((resolve) => {
+    execFile('bash', [bedScript, 'restart-apiserver'], { encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ code: err ? 1 : 0, stdout, stderr }));
+  });
+  if (result.code !== 0) throw new Error(`restart-apiserver failed: ${result.stderr}`);
+}
+
+export interface Condition { type: string; status: string; reason?: string; message?: string }
+
+export function condition(obj: { status?: { conditions?: Condition[] } } | undefined, type: string): Condition | undefined {
+  return obj?.status?.conditions?.find((c) => c.type === type);
+}
