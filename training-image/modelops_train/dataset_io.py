@@ -30,9 +30,11 @@ def parse_synthetic_uri(uri: str) -> SyntheticSpec:
         raise JobInputError(f"unknown synthetic data set '{parts.netloc}' in {uri}; the only one is synthetic://fraud")
     query = parse_qs(parts.query, keep_blank_values=True)
     unknown = sorted(set(query) - set(_SYNTHETIC_PARAMETERS))
+    if unknown:
+        raise JobInputError(f"dataset URI {uri} has unknown parameter(s) {', '.join(unknown)}; known: {', '.join(_SYNTHETIC_PARAMETERS)}")
     missing = sorted({"rows", "seed"} - set(query))
-    if unknown or missing:
-        raise JobInputError(f"dataset URI {uri} has unknown parameters {unknown} or lacks required ones {missing}")
+    if missing:
+        raise JobInputError(f"dataset URI {uri} lacks the required parameter(s) {', '.join(missing)}")
     try:
         values = {name: _SYNTHETIC_PARAMETERS[name](query[name][-1]) for name in query}
         return SyntheticSpec(**values)
