@@ -1,0 +1,201 @@
+// Prometheus metrics. Every series carries model, version and role (the registry's default labels), so the
+// operator's canary analysis and drift monitor can tell stable from canary with Prometheus alone.
+//
+// prom-client owns the registry and exposition (and the process metrics). The instruments on the inference
+// path are small fixed-bucket ones instead of prom-client's Histogram/Counter: those hash a label object on
+// every observation, and the feature histograms take one observation per feature per row (30 per request for
+// the fraud models), which would cost more than the rest of the request's handling.
+import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
+import type { Role } from './config.js';
+import type { CoreObserver } from './model/core.js';
+import type { LoadedModel } from './model/loaded-model.js';
+import type { Tensor } from './model/tensor.js';
+import { interiorEdges } from './reference.js';
+
+export const METRIC_NAMES = {
+  requests: 'modelops_inference_requests_total',
+  duration: 'modelops_inference_request_duration_seconds',
+  batchSize: 'modelops_inference_batch_size',
+  predictions: 'modelops_predictions_total',
+  featureValue: 'modelops_feature_value',
+  score: 'modelops_prediction_score',
+} as const;
+
+const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+type Labels = Record<string, string>;
+/** The shapes prom-client's registry reads from a metric's get(). */
+type Values = { metricName?: string; labels: Record<string, string | number>; value: number }[];
+interface Exposition {
+  name: string;
+  help: string;
+  type: 'histogram' | 'counter';
+  values: Values;
+  aggregator: 'sum';
+}
+
+/** One histogram series: cumulative counts are computed only at scrape time. */
+export class HistogramSeries {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+
+  constructor(readonly labels: Labels, private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    if (Number.isNaN(value)) return;
+    let low = 0;
+    let high = this.bounds.length; // the +Inf bucket
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (value <= this.bounds[mid]!) high = mid;
+      else low = mid + 1;
+    }
+    this.counts[low]!++;
+    this.sum += value;
+    this.count++;
+  }
+
+  exposition(name: string, values: Values): void {
+    let cumulative = 0;
+    for (let i = 0; i <= this.bounds.length; i++) {
+      cumulative += this.counts[i]!;
+      const le = i < this.bounds.length ? this.bounds[i]! : '+Inf';
+      values.push({ metricName: `${name}_bucket`, labels: { ...this.labels, le }, value: cumulative });
+    }
+    values.push({ metricName: `${name}_sum`, labels: this.labels, value: this.sum });
+    values.push({ metricName: `${name}_count`, labels: this.labels, value: this.count });
+  }
+}
+
+export class CounterSeries {
+  value = 0;
+  constructor(readonly labels: Labels) {}
+}
+
+/** A metric family registered with prom-client's registry through its get() contract. */
+class Family<S extends HistogramSeries | CounterSeries> {
+  series: S[] = [];
+
+  constructor(readonly name: string, readonly help: string, readonly type: 'histogram' | 'counter') {}
+
+  async get(): Promise<Exposition> {
+    const values: Values = [];
+    for (const series of this.series) {
+      if (series instanceof HistogramSeries) series.exposition(this.name, values);
+      else values.push({ labels: series.labels, value: series.value });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+
+  reset(): void {
+    this.series = [];
+  }
+}
+
+/** Drift instruments bound to one model's reference: column and class positions resolved once. */
+interface DriftBinding {
+  model: LoadedModel;
+  inputIndex: number;
+  outputIndex: number;
+  features: HistogramSeries[];
+  classes: CounterSeries[];
+  score: HistogramSeries;
+}
+
+export interface MetricsOptions {
+  model: string;
+  version: string;
+  role: Role;
+  maxBatchSize: number;
+}
+
+export class ServingMetrics implements CoreObserver {
+  readonly registry = new Registry();
+  private readonly requests = new Family<CounterSeries>(METRIC_NAMES.requests, 'Inference requests by response status code.', 'counter');
+  private readonly requestsByCode = new Map<number, CounterSeries>();
+  private readonly duration = new Family<HistogramSeries>(METRIC_NAMES.duration, 'Inference request latency, from request to response.', 'histogram');
+  private readonly durationSeries = new HistogramSeries({}, DURATION_BUCKETS);
+  private readonly batchSize = new Family<HistogramSeries>(METRIC_NAMES.batchSize, 'Rows per onnxruntime session.run (dynamic batching).', 'histogram');
+  private readonly batchSeries: HistogramSeries;
+  private readonly predictions = new Family<CounterSeries>(METRIC_NAMES.predictions, 'Predicted classes (argmax), by class name from the reference.', 'counter');
+  private readonly featureValue = new Family<HistogramSeries>(METRIC_NAMES.featureValue, "Input feature values; buckets are the reference's interior bin edges.", 'histogram');
+  private readonly score = new Family<HistogramSeries>(METRIC_NAMES.score, "Positive-class probability; buckets are the reference's score bin edges.", 'histogram');
+  private drift: DriftBinding | undefined;
+
+  constructor(options: MetricsOptions) {
+    this.registry.setDefaultLabels({ model: options.model, version: options.version, role: options.role });
+    collectDefaultMetrics({ register: this.registry });
+    this.duration.series = [this.durationSeries];
+    this.batchSeries = new HistogramSeries({}, powersOfTwoUpTo(options.maxBatchSize));
+    this.batchSize.series = [this.batchSeries];
+    for (const family of [this.requests, this.duration, this.batchSize, this.predictions, this.featureValue, this.score]) {
+      // Our families satisfy the part of prom-client's Metric that the registry uses: name, help, type, get, reset.
+      this.registry.registerMetric(family as unknown as Metric);
+    }
+  }
+
+  requestFinished(code: number, seconds: number): void {
+    let series = this.requestsByCode.get(code);
+    if (!series) {
+      series = new CounterSeries({ code: String(code) });
+      this.requestsByCode.set(code, series);
+      this.requests.series.push(series);
+    }
+    series.value++;
+    this.durationSeries.observe(seconds);
+  }
+
+  batchRun(rows: number): void {
+    this.batchSeries.observe(rows);
+  }
+
+  /** A newly loaded model's reference decides the feature and score buckets from now on. */
+  modelLoaded(model: LoadedModel): void {
+    const reference = model.reference;
+    this.drift = undefined;
+    for (const family of [this.predictions, this.featureValue, this.score]) family.reset();
+    if (!reference) return;
+    const features = reference.features.map((f) => new HistogramSeries({ feature: f.name }, interiorEdges(f.binEdges)));
+    const classes = reference.prediction.classes.map((name) => new CounterSeries({ class: name }));
+    const score = new HistogramSeries({}, interiorEdges(reference.prediction.score.binEdges));
+    this.featureValue.series = features;
+    this.predictions.series = classes;
+    this.score.series = [score];
+    this.drift = {
+      model,
+      inputIndex: model.signature.inputs.findIndex((spec) => spec.name === reference.input.name),
+      outputIndex: model.signature.outputs.findIndex((spec) => spec.name === reference.prediction.output),
+      features,
+      classes,
+      score,
+    };
+  }
+
+  inferred(model: LoadedModel, inputs: Tensor[], outputs: Tensor[]): void {
+    const drift = this.drift;
+    // Requests that finish on a model already swapped out would land in the wrong buckets.
+    if (drift?.model !== model) return;
+    const features = inputs[drift.inputIndex]!.data as Float32Array;
+    const width = drift.features.length;
+    for (let row = 0; row < features.length; row += width) {
+      for (let column = 0; column < width; column++) drift.features[column]!.observe(features[row + column]!);
+    }
+    const probabilities = outputs[drift.outputIndex]!.data as Float32Array;
+    const classCount = drift.classes.length;
+    for (let row = 0; row < probabilities.length; row += classCount) {
+      let best = 0;
+      for (let c = 1; c < classCount; c++) if (probabilities[row + c]! > probabilities[row + best]!) best = c;
+      drift.classes[best]!.value++;
+      drift.score.observe(probabilities[row + classCount - 1]!);
+    }
+  }
+}
+
+function powersOfTwoUpTo(max: number): number[] {
+  const bounds = [1];
+  while (bounds.at(-1)! < max) bounds.push(bounds.at(-1)! * 2);
+  return bounds;
+}

@@ -1,0 +1,145 @@
+// Dynamic batching: requests that arrive while the model is busy (or within the queue delay) share one
+// `session.run`, concatenated along axis 0, and get their own rows of every output back.
+//
+// A run starts as soon as the model is idle and the oldest queued request has waited `maxQueueDelayMicros`
+// (0: at the end of the current event-loop turn, so everything parsed in one I/O pass joins), or at once when
+// `maxBatchSize` rows are queued. One run is in flight at a time: on a CPU-limited pod a second concurrent run
+// only competes for the same cores, while queueing behind the first makes the next batch bigger.
+import { NUMERIC_DATATYPES, type Tensor } from './tensor.js';
+
+export type Execute = (inputs: Tensor[]) => Promise<Tensor[]>;
+
+export interface BatcherOptions {
+  maxBatchSize: number;
+  maxQueueDelayMicros: number;
+  /** Called with the rows of every run, for the batch-size histogram. */
+  onRun: (rows: number) => void;
+}
+
+interface Job {
+  inputs: Tensor[];
+  rows: number;
+  /** Jobs batch together only when their inputs agree on every dimension but the first. */
+  shapeKey: string;
+  queuedAt: number;
+  resolve: (outputs: Tensor[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Batcher {
+  private queue: Job[] = [];
+  private queuedRows = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+
+  constructor(private readonly execute: Execute, private readonly options: BatcherOptions) {}
+
+  /** Inputs in the model's order, all with `rows` rows; resolves to the outputs in the model's order. */
+  submit(inputs: Tensor[], rows: number): Promise<Tensor[]> {
+    return new Promise((resolve, reject) => {
+      const shapeKey = inputs.length === 1 ? inputs[0]!.shape.slice(1).join() : inputs.map((t) => t.shape.slice(1).join()).join(';');
+      this.queue.push({ inputs, rows, shapeKey, queuedAt: performance.now(), resolve, reject });
+      this.queuedRows += rows;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running || this.queue.length === 0 || this.immediate) return;
+    const waitedMicros = (performance.now() - this.queue[0]!.queuedAt) * 1000;
+    const remainingMicros = this.options.maxQueueDelayMicros - waitedMicros;
+    if (this.queuedRows >= this.options.maxBatchSize || remainingMicros <= 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.immediate = setImmediate(() => this.runNext());
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, remainingMicros / 1000);
+    }
+  }
+
+  private runNext(): void {
+    this.immediate = undefined;
+    const batch = this.takeBatch();
+    this.running = true;
+    this.runBatch(batch).finally(() => {
+      this.running = false;
+      this.schedule();
+    });
+  }
+
+  /** The oldest job and the queued jobs after it that fit beside it. */
+  private takeBatch(): Job[] {
+    const first = this.queue[0]!;
+    const batch = [first];
+    let rows = first.rows;
+    const rest: Job[] = [];
+    for (let i = 1; i < this.queue.length; i++) {
+      const job = this.queue[i]!;
+      if (job.shapeKey === first.shapeKey && rows + job.rows <= this.options.maxBatchSize) {
+        batch.push(job);
+        rows += job.rows;
+      } else {
+        rest.push(job);
+      }
+    }
+    this.queue = rest;
+    this.queuedRows -= rows;
+    return batch;
+  }
+
+  private async runBatch(batch: Job[]): Promise<void> {
+    if (batch.length === 1) {
+      const job = batch[0]!;
+      this.options.onRun(job.rows);
+      await this.execute(job.inputs).then(job.resolve, job.reject);
+      return;
+    }
+    let outputs: Tensor[];
+    try {
+      const rows = batch.reduce((sum, job) => sum + job.rows, 0);
+      this.options.onRun(rows);
+      outputs = await this.execute(concatenate(batch, rows));
+      if (outputs.some((output) => output.shape[0] !== rows)) throw new Error('an output is not batched along axis 0');
+    } catch {
+      // One request's values can make the whole run fail (an index out of range, say): run each alone so
+      // only that request gets the error.
+      for (const job of batch) await this.runBatch([job]);
+      return;
+    }
+    let offset = 0;
+    for (const job of batch) {
+      job.resolve(outputs.map((output) => sliceRows(output, offset, job.rows)));
+      offset += job.rows;
+    }
+  }
+}
+
+function concatenate(batch: Job[], rows: number): Tensor[] {
+  return batch[0]!.inputs.map((first, i) => {
+    const rowSize = first.data.length / first.shape[0]!;
+    const data = NUMERIC_DATATYPES[first.datatype].create(rows * rowSize);
+    let offset = 0;
+    for (const job of batch) {
+      const part = job.inputs[i]!.data;
+      // All jobs' input i share a datatype (validated), hence a typed-array class.
+      (data as Float32Array).set(part as Float32Array, offset);
+      offset += part.length;
+    }
+    return { name: first.name, datatype: first.datatype, shape: [rows, ...first.shape.slice(1)], data };
+  });
+}
+
+/** A view of `rows` rows from `first`; no copy. */
+function sliceRows(output: Tensor, first: number, rows: number): Tensor {
+  const rowSize = output.data.length / output.shape[0]!;
+  return {
+    name: output.name,
+    datatype: output.datatype,
+    shape: [rows, ...output.shape.slice(1)],
+    data: output.data.subarray(first * rowSize, (first + rows) * rowSize),
+  };
+}

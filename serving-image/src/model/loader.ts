@@ -1,0 +1,55 @@
+// Turns a model source into a warmed LoadedModel, or fails without leaving anything half-loaded behind.
+import * as ort from 'onnxruntime-node';
+import type { Logger } from 'pino';
+import { parseReference, type Reference } from '../reference.js';
+import type { BatcherOptions } from './batcher.js';
+import { NotFoundError, type Fetcher } from './fetch.js';
+import { LoadedModel, signatureOf, type ModelSignature, type ModelSource } from './loaded-model.js';
+
+export interface LoaderOptions {
+  fetch: Fetcher;
+  intraOpThreads: number;
+  batching: BatcherOptions;
+  logger: Logger;
+}
+
+export type ModelLoader = (source: ModelSource) => Promise<LoadedModel>;
+
+export function createLoader(options: LoaderOptions): ModelLoader {
+  return async (source) => {
+    const bytes = await options.fetch(source.modelUri);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: options.intraOpThreads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new Error(`${source.modelUri} is not a loadable ONNX model: ${(error as Error).message}`);
+    }
+    try {
+      const signature = signatureOf(session);
+      const reference = await loadReference(source.referenceUri, signature, options);
+      const model = new LoadedModel(session, signature, source, reference, options.batching);
+      await model.warmUp();
+      return model;
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  };
+}
+
+async function loadReference(uri: string, signature: ModelSignature, options: LoaderOptions): Promise<Reference | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await options.fetch(uri);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    options.logger.warn({ referenceUri: uri }, 'no reference distribution; serving without feature and score histograms');
+    return undefined;
+  }
+  return parseReference(bytes, uri, signature.inputs, signature.outputs);
+}
