@@ -68,11 +68,13 @@ def _choice(*options: str) -> Callable[[str, Any], str]:
     return parse
 
 
+_FLAG_WORDS = {"true": True, "1": True, "false": False, "0": False}
+
+
 def _flag(name: str, value: Any) -> bool:
-    truths = {True: True, 1: True, "true": True, "1": True, False: False, 0: False, "false": False, "0": False}
-    key = value.lower() if isinstance(value, str) else value
-    if isinstance(key, (str, int)) and key in truths:
-        return truths[key]
+    word = str(value).strip().lower() if isinstance(value, (bool, int, str)) else None
+    if word in _FLAG_WORDS:
+        return _FLAG_WORDS[word]
     raise HyperparameterError(f"hyperparameter '{name}' must be true or false, got {_describe(value)}")
 
 

@@ -1,6 +1,5 @@
 """One training job, end to end: environment → data → training → artifacts → termination message."""
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
@@ -18,7 +17,7 @@ from .log import JsonLogger
 from .outputs import artifact_uri, resolve_output_directory, sha256_digest, write_artifact
 from .reference import build_reference
 from .termination import encode, success_message
-from .train import Runtime, TrainingResult, evaluate, fit, select_device, stratified_split
+from .train import Runtime, TrainingResult, evaluate, fit, prepare_device, select_device, stratified_split
 
 MODEL_FILE = "model.onnx"
 REFERENCE_FILE = "reference.json"
@@ -60,8 +59,7 @@ def run_job(config: JobConfig, log: JsonLogger) -> dict | None:
     check_message_fits(config)  # fail before training, not after, if the URIs are too long to report
     hp = config.hyperparameters
     device = select_device(hp.device, config.processes.local_rank)
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
+    prepare_device(device)
     runtime = Runtime(device=device, rank=config.processes.rank, world_size=config.processes.world_size)
     log.info("job_started", dataset_uri=config.dataset_uri, dataset_version=config.dataset_version, output_uri=config.output_uri,
              hyperparameters=asdict(hp), seed=hp.seed, world_size=runtime.world_size, device=str(device), framework=framework())

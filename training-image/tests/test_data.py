@@ -70,7 +70,8 @@ class DatasetUriTest(unittest.TestCase):
     def test_csv_columns_are_found_by_header_name(self):
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "reordered.csv"
-            path.write_text("label," + ",".join(reversed(FEATURE_NAMES)) + "\n" + "1," + ",".join(map(str, range(30))) + "\n" + "0," + "0," * 29 + "0\n")
+            header = "label," + ",".join(reversed(FEATURE_NAMES))
+            path.write_text(f"{header}\n1,{','.join(map(str, range(30)))}\n0,{','.join(['0'] * 30)}\n")
             loaded = load_dataset(str(path))
             self.assertEqual(loaded.labels.tolist(), [1, 0])
             self.assertEqual(loaded.features[0, FEATURE_NAMES.index("hour")], 0.0)
