@@ -65,10 +65,11 @@ class GpuUtilisationSampler:
     def _pynvml_reader(self):
         try:
             import pynvml
-        except ImportError:
+
+            pynvml.nvmlInit()
+            handle = pynvml.nvmlDeviceGetHandleByIndex(self.index)
+        except Exception:  # not installed, or installed without a usable driver: nvidia-smi is the fallback
             return None
-        pynvml.nvmlInit()
-        handle = pynvml.nvmlDeviceGetHandleByIndex(self.index)
         return lambda: float(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu)
 
     def _nvidia_smi_reader(self):
@@ -77,8 +78,11 @@ class GpuUtilisationSampler:
         command = ["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", f"--id={self.index}"]
 
         def read() -> float | None:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=5)
-            return float(result.stdout.strip()) if result.returncode == 0 else None
+            try:
+                result = subprocess.run(command, capture_output=True, text=True, timeout=5)
+                return float(result.stdout.strip()) if result.returncode == 0 else None
+            except (subprocess.TimeoutExpired, ValueError):  # a slow or odd answer loses one sample, not the thread
+                return None
 
         return read
 
@@ -92,10 +96,10 @@ class BenchCase:
 
 def run_case(case: BenchCase, split: Split, hp: Hyperparameters, log: JsonLogger) -> dict:
     device = torch.device(case.device)
-    hp = replace(hp, batch_size=case.batch_size, device=device.type)
+    hp = replace(hp, batch_size=case.batch_size)
     prepare_device(device)
     runtime = Runtime(device=device)
-    with GpuUtilisationSampler(device.index or 0) if device.type == "cuda" else _NoSampler() as sampler:
+    with GpuUtilisationSampler(device.index) if device.type == "cuda" else _NoSampler() as sampler:
         result = fit(split, hp, runtime, log)
     evaluation = evaluate(result.model, split.validation, device)
     steady = result.history[1:] or result.history  # the first epoch pays for warm-up (CUDA context, cuBLAS, compile)
@@ -142,7 +146,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def cases(args: argparse.Namespace) -> list[BenchCase]:
-    devices = [d for d in args.devices.split(",") if d and (not d.startswith("cuda") or torch.cuda.is_available())]
+    wanted = [torch.device(name) for name in args.devices.split(",") if name]
+    # "cuda" means the current GPU; an explicit index keeps set_device() and the utilisation sampler on the same one.
+    available = [d for d in wanted if d.type != "cuda" or torch.cuda.is_available()]
+    devices = [str(torch.device("cuda", d.index or 0)) if d.type == "cuda" else str(d) for d in available]
     return [
         BenchCase(device=device, batch_size=batch, rows=args.cpu_rows if device == "cpu" else args.rows)
         for device in devices

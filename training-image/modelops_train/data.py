@@ -110,7 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shift", type=float, default=SyntheticSpec.shift)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    spec = SyntheticSpec(rows=args.rows, seed=args.seed, fraud_rate=args.fraud_rate, shift=args.shift)
+    try:
+        spec = SyntheticSpec(rows=args.rows, seed=args.seed, fraud_rate=args.fraud_rate, shift=args.shift)
+    except ValueError as error:
+        parser.error(str(error))
     write_csv(generate(spec), args.out)
 
 

@@ -37,11 +37,12 @@ def _describe(value: Any) -> str:
     return json.dumps(value)
 
 
-def _integer(minimum: int) -> Callable[[str, Any], int]:
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str, Any], int]:
     def parse(name: str, value: Any) -> int:
         number = _as_number(value)
-        if number is None or not float(number).is_integer() or number < minimum:
-            raise HyperparameterError(f"hyperparameter '{name}' must be an integer >= {minimum}, got {_describe(value)}")
+        if number is None or not float(number).is_integer() or number < minimum or (maximum is not None and number > maximum):
+            bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+            raise HyperparameterError(f"hyperparameter '{name}' must be an integer {bounds}, got {_describe(value)}")
         return int(number)
 
     return parse
@@ -101,7 +102,7 @@ _RULES: dict[str, Callable[[str, Any], Any]] = {
     "hidden": _integer(1),
     "weight_decay": _real(0.0, low_inclusive=True),
     "val_fraction": _real(0.0, 1.0),
-    "seed": _integer(0),
+    "seed": _integer(0, 2**32 - 1),  # the range every seeded generator here accepts
     "device": _choice("auto", "cuda", "cpu"),
     "amp": _choice("off", "bf16"),
     "compile": _flag,

@@ -141,7 +141,8 @@ def prepare_for_training(model: FraudMLP, hp: Hyperparameters, runtime: Runtime)
     wrapped: nn.Module = model
     if runtime.world_size > 1:
         device_ids = [runtime.device.index] if runtime.device.type == "cuda" else None
-        wrapped = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+        # The buffers (the standardisation) never change, so broadcasting them before every step is wasted traffic.
+        wrapped = nn.parallel.DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
     if hp.compile:
         if not hasattr(torch, "compile"):
             raise JobInputError(f"hyperparameter compile=true needs torch >= 2.0; this image has torch {torch.__version__}")

@@ -19,6 +19,7 @@ class HyperparametersTest(unittest.TestCase):
             '{"epochs": "three"}': "hyperparameter 'epochs' must be an integer >= 1, got \"three\"",
             '{"batch_size": 1.5}': "hyperparameter 'batch_size' must be an integer >= 1, got 1.5",
             '{"hidden": true}': "hyperparameter 'hidden' must be an integer >= 1, got true",
+            '{"seed": 4294967296}': "hyperparameter 'seed' must be an integer >= 0 and <= 4294967295, got 4294967296",
             '{"lr": -0.1}': "hyperparameter 'lr' must be a number > 0.0, got -0.1",
             '{"lr": "NaN"}': "hyperparameter 'lr' must be a number > 0.0, got \"NaN\"",
             '{"val_fraction": 1}': "hyperparameter 'val_fraction' must be a number > 0.0 and < 1.0, got 1",
