@@ -9,11 +9,10 @@ import path from 'node:path';
 
 const PYTHON = '/usr/bin/python3';
 const IMAGE_DIR = path.resolve('training-image');
+const ONNX_PREDICT = path.resolve('test/unit/training-image/onnx-predict.mjs');
 // Small enough for a few seconds on a shared 2-core machine, large enough to learn (about 600 fraud rows).
 const DATASET_URI = 'synthetic://fraud?rows=20000&seed=11';
 const HYPERPARAMETERS = { epochs: 3, batch_size: 256, hidden: 64, seed: 5 };
-
-const ONNX_PREDICT = path.resolve('test/unit/training-image/onnx-predict.mjs');
 
 interface OnnxPrediction {
   inputNames: string[];
@@ -133,7 +132,7 @@ describe('a CPU training run', () => {
     const names = reference.features.map((feature) => feature.name);
     expect(names).toEqual([...Array.from({ length: 28 }, (_, i) => `v${i + 1}`), 'amount', 'hour']);
     expect(reference.sampleCount).toBe(4000);
-  });
+  }, 30_000);
 
   test('exports an ONNX model whose probabilities match PyTorch to 1e-5 in onnxruntime-node', async () => {
     const checkPath = path.join(outputDir, 'predictions_check.json');
@@ -145,7 +144,7 @@ describe('a CPU training run', () => {
     const maxDifference = Math.max(...differences);
     console.log(`ONNX (onnxruntime-node) vs PyTorch, max abs difference over ${rows} rows: ${maxDifference.toExponential(2)}`);
     expect(maxDifference).toBeLessThan(1e-5);
-  });
+  }, 30_000);
 });
 
 test('a bad hyperparameter fails with exit code 2 and an {"error"} termination message', async () => {

@@ -19,6 +19,8 @@ def load_dataset(uri: str) -> Dataset:
     parts = urlsplit(uri)
     if parts.scheme == "synthetic":
         return generate(parse_synthetic_uri(uri))
+    if parts.scheme == "file" and parts.netloc not in ("", "localhost"):
+        raise JobInputError(f"dataset URI {uri} names the host '{parts.netloc}'; a file URI needs an absolute path: file:///path")
     if parts.scheme in ("", "file"):
         return read_csv(Path(unquote(parts.path)))
     raise JobInputError(f"dataset URI scheme '{parts.scheme}' is not supported; use synthetic://fraud?rows=N&seed=S, a path or file://")

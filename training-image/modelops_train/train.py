@@ -44,12 +44,27 @@ class Split:
     validation: Dataset
 
 
+@dataclass(frozen=True)
+class TrainingPlan:
+    shard_rows: int  # training rows each process sees per epoch
+    batch_size: int  # per process
+    steps_per_epoch: int
+    warmup_steps: int
+    total_steps: int
+    learning_rate: float  # peak, after scaling to the global batch
+    world_size: int
+
+    @property
+    def global_batch_size(self) -> int:
+        return self.batch_size * self.world_size
+
+
 @dataclass
 class TrainingResult:
     model: "FraudMLP"
     train_loss: float
     samples_per_second: float
-    plan: "TrainingPlan"
+    plan: TrainingPlan
     history: list[dict] = field(default_factory=list)
 
 
@@ -148,21 +163,6 @@ def prepare_for_training(model: FraudMLP, hp: Hyperparameters, runtime: Runtime)
             raise JobInputError(f"hyperparameter compile=true needs torch >= 2.0; this image has torch {torch.__version__}")
         wrapped = torch.compile(wrapped)
     return wrapped
-
-
-@dataclass(frozen=True)
-class TrainingPlan:
-    shard_rows: int  # training rows each process sees per epoch
-    batch_size: int  # per process
-    steps_per_epoch: int
-    warmup_steps: int
-    total_steps: int
-    learning_rate: float  # peak, after scaling to the global batch
-    world_size: int
-
-    @property
-    def global_batch_size(self) -> int:
-        return self.batch_size * self.world_size
 
 
 def plan_training(train_rows: int, hp: Hyperparameters, world_size: int) -> TrainingPlan:

@@ -53,9 +53,11 @@ class DatasetUriTest(unittest.TestCase):
             with self.subTest(uri=uri), self.assertRaisesRegex(JobInputError, fragment):
                 load_dataset(uri)
 
-    def test_unsupported_scheme(self):
+    def test_unsupported_scheme_and_relative_file_uri(self):
         with self.assertRaisesRegex(JobInputError, "scheme 'gs' is not supported"):
             load_dataset("gs://bucket/data.csv")
+        with self.assertRaisesRegex(JobInputError, "names the host 'data'; a file URI needs an absolute path"):
+            load_dataset("file://data/fraud.csv")
 
     def test_csv_round_trip_is_exact_via_path_and_file_uri(self):
         dataset = generate(SyntheticSpec(rows=300, seed=9))
