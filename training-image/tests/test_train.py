@@ -1,4 +1,6 @@
+import io
 import unittest
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -7,7 +9,11 @@ import context  # noqa: F401
 from modelops_train.data import SyntheticSpec, generate
 from modelops_train.export import inference_copy
 from modelops_train.hyperparameters import Hyperparameters
-from modelops_train.train import FraudMLP, plan_training, scaled_learning_rate, stratified_split, warmup_cosine
+from modelops_train.errors import JobInputError
+from modelops_train.log import JsonLogger
+from modelops_train.train import (
+    FraudMLP, Runtime, fit, plan_training, prepare_for_training, scaled_learning_rate, stratified_split, warmup_cosine,
+)
 
 
 class ScheduleTest(unittest.TestCase):
@@ -51,6 +57,39 @@ class ModelTest(unittest.TestCase):
         probabilities = inference_copy(model)(torch.randn(5, 3))
         torch.testing.assert_close(probabilities.sum(dim=1), torch.ones(5))
         self.assertTrue(model.training)
+
+
+class FitTest(unittest.TestCase):
+    """Tiny CPU fits: the loop's contracts, not its accuracy (the jest test trains for real)."""
+
+    def setUp(self):
+        self.split = stratified_split(generate(SyntheticSpec(rows=1500, seed=2)), val_fraction=0.2, seed=1)
+        self.hp = Hyperparameters(epochs=2, batch_size=128, hidden=16, seed=11)
+        self.log = JsonLogger(stream=io.StringIO())
+
+    def fit(self, hp: Hyperparameters):
+        return fit(self.split, hp, Runtime(device=torch.device("cpu")), self.log)
+
+    def test_the_seed_makes_training_reproducible(self):
+        first, second = self.fit(self.hp), self.fit(self.hp)
+        self.assertEqual(first.train_loss, second.train_loss)
+        for a, b in zip(first.model.state_dict().values(), second.model.state_dict().values()):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+    def test_bf16_autocast_trains_and_keeps_float32_weights(self):
+        result = self.fit(replace(self.hp, amp="bf16"))
+        self.assertTrue(np.isfinite(result.train_loss))
+        self.assertEqual({p.dtype for p in result.model.parameters()}, {torch.float32})
+
+    def test_history_has_one_entry_per_epoch(self):
+        result = self.fit(self.hp)
+        self.assertEqual([entry["epoch"] for entry in result.history], [1, 2])
+        self.assertEqual(result.plan.total_steps, 2 * 10)  # 1200 training rows in batches of 128
+
+    @unittest.skipIf(hasattr(torch, "compile"), "this torch has torch.compile")
+    def test_compile_on_an_old_torch_is_an_input_error(self):
+        with self.assertRaisesRegex(JobInputError, "compile=true needs torch >= 2.0"):
+            prepare_for_training(FraudMLP(np.zeros(3), np.ones(3), 4), replace(self.hp, compile=True), Runtime(torch.device("cpu")))
 
 
 if __name__ == "__main__":
