@@ -92,17 +92,9 @@ def publish(config: JobConfig, result: TrainingResult, validation: Dataset, runt
                                 hp.reference_bins)
     model_digest = write_artifact(output_directory, MODEL_FILE, export_onnx(inference_model, len(FEATURE_NAMES)))
     reference_digest = write_artifact(output_directory, REFERENCE_FILE, _json_bytes(reference))
-    message = success_message(
-        metrics=metrics,
-        artifact={"uri": artifact_uri(config.output_uri, MODEL_FILE), "digest": model_digest},
-        reference={"uri": artifact_uri(config.output_uri, REFERENCE_FILE), "digest": reference_digest},
-        dataset={"uri": config.dataset_uri, "version": config.dataset_version},
-        seed=hp.seed,
-        device=str(runtime.device),
-        framework=framework(),
-    )
+    message = job_message(config, metrics, model_digest, reference_digest, str(runtime.device))
     report = {**message, "hyperparameters": asdict(hp), "plan": asdict(result.plan), "history": result.history,
-              "world_size": runtime.world_size, "train_rows_per_process": result.plan.shard_rows, "validation_rows": len(validation)}
+              "validation_rows": len(validation)}
     write_artifact(output_directory, METRICS_FILE, _json_bytes(report))
     write_artifact(output_directory, PREDICTIONS_CHECK_FILE, _json_bytes(predictions_check(inference_model, validation.features)))
     log.info("published", output_uri=config.output_uri, model_digest=model_digest, reference_digest=reference_digest)
@@ -116,20 +108,24 @@ def predictions_check(model: ProbabilityModel, features: np.ndarray) -> dict:
     return {"input": INPUT_NAME, "output": OUTPUT_NAME, "features": rows.tolist(), "probabilities": probabilities.tolist()}
 
 
+def job_message(config: JobConfig, metrics: dict, model_digest: str, reference_digest: str, device: str) -> dict:
+    return success_message(
+        metrics=metrics,
+        artifact={"uri": artifact_uri(config.output_uri, MODEL_FILE), "digest": model_digest},
+        reference={"uri": artifact_uri(config.output_uri, REFERENCE_FILE), "digest": reference_digest},
+        dataset={"uri": config.dataset_uri, "version": config.dataset_version},
+        seed=config.hyperparameters.seed,
+        device=device,
+        framework=framework(),
+    )
+
+
 def check_message_fits(config: JobConfig) -> None:
     """Encodes a success message with the longest values the run could produce; raises if it would not fit."""
     longest_float = -1.2345678901234567e-300
+    metrics = dict.fromkeys(("val_auc", "val_accuracy", "val_loss", "train_loss", "samples_per_second"), longest_float)
     digest = sha256_digest(b"")
-    encode(success_message(
-        metrics={"val_auc": longest_float, "val_accuracy": longest_float, "val_loss": longest_float, "train_loss": longest_float,
-                 "samples_per_second": longest_float, "epochs": config.hyperparameters.epochs},
-        artifact={"uri": artifact_uri(config.output_uri, MODEL_FILE), "digest": digest},
-        reference={"uri": artifact_uri(config.output_uri, REFERENCE_FILE), "digest": digest},
-        dataset={"uri": config.dataset_uri, "version": config.dataset_version},
-        seed=config.hyperparameters.seed,
-        device=f"cuda:{config.processes.local_rank}",
-        framework=framework(),
-    ))
+    encode(job_message(config, {**metrics, "epochs": config.hyperparameters.epochs}, digest, digest, f"cuda:{config.processes.local_rank}"))
 
 
 def _json_bytes(document: dict) -> bytes:
