@@ -27,7 +27,7 @@ export function createLoader(options: LoaderOptions): ModelLoader {
         graphOptimizationLevel: 'all',
       });
     } catch (error) {
-      throw new Error(`${source.modelUri} is not a loadable ONNX model: ${(error as Error).message}`);
+      throw new Error(`${source.modelUri} is not a loadable ONNX model: ${(error as Error).message}`, { cause: error });
     }
     try {
       const signature = signatureOf(session);
