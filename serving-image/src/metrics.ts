@@ -97,9 +97,10 @@ class Family<S extends HistogramSeries | CounterSeries> {
 
 /** Drift instruments bound to one model's reference: column and class positions resolved once. */
 interface DriftBinding {
-  model: LoadedModel;
-  inputIndex: number;
-  outputIndex: number;
+  /** Identifies the buckets and classes, to tell whether a reload changed them. */
+  key: string;
+  /** Where each model with these buckets has the reference's input and output (requests may finish on a replaced one). */
+  models: WeakMap<LoadedModel, { inputIndex: number; outputIndex: number }>;
   features: HistogramSeries[];
   classes: CounterSeries[];
   score: HistogramSeries;
@@ -152,38 +153,43 @@ export class ServingMetrics implements CoreObserver {
     this.batchSeries.observe(rows);
   }
 
-  /** A newly loaded model's reference decides the feature and score buckets from now on. */
+  /**
+   * A newly loaded model's reference decides the feature and score buckets from now on. A reload with the
+   * same buckets and classes keeps the series counting, as Prometheus expects of counters and histograms.
+   */
   modelLoaded(model: LoadedModel): void {
     const reference = model.reference;
+    const inputIndex = model.signature.inputs.findIndex((spec) => spec.name === reference?.input.name);
+    const outputIndex = model.signature.outputs.findIndex((spec) => spec.name === reference?.prediction.output);
+    const key = reference && JSON.stringify([reference.features.map((f) => [f.name, f.binEdges]), reference.prediction.classes, reference.prediction.score.binEdges]);
+    if (this.drift && key === this.drift.key) {
+      this.drift.models.set(model, { inputIndex, outputIndex });
+      return;
+    }
     this.drift = undefined;
     for (const family of [this.predictions, this.featureValue, this.score]) family.reset();
-    if (!reference) return;
+    if (!reference || !key) return;
     const features = reference.features.map((f) => new HistogramSeries({ feature: f.name }, interiorEdges(f.binEdges)));
     const classes = reference.prediction.classes.map((name) => new CounterSeries({ class: name }));
     const score = new HistogramSeries({}, interiorEdges(reference.prediction.score.binEdges));
     this.featureValue.series = features;
     this.predictions.series = classes;
     this.score.series = [score];
-    this.drift = {
-      model,
-      inputIndex: model.signature.inputs.findIndex((spec) => spec.name === reference.input.name),
-      outputIndex: model.signature.outputs.findIndex((spec) => spec.name === reference.prediction.output),
-      features,
-      classes,
-      score,
-    };
+    const models = new WeakMap([[model, { inputIndex, outputIndex }]]);
+    this.drift = { key, models, features, classes, score };
   }
 
   inferred(model: LoadedModel, inputs: Tensor[], outputs: Tensor[]): void {
     const drift = this.drift;
-    // Requests that finish on a model already swapped out would land in the wrong buckets.
-    if (drift?.model !== model) return;
-    const features = inputs[drift.inputIndex]!.data as Float32Array;
+    // A request that finishes on a replaced model with other buckets has no series to land in.
+    const at = drift?.models.get(model);
+    if (!drift || !at) return;
+    const features = inputs[at.inputIndex]!.data as Float32Array;
     const width = drift.features.length;
     for (let row = 0; row < features.length; row += width) {
       for (let column = 0; column < width; column++) drift.features[column]!.observe(features[row + column]!);
     }
-    const probabilities = outputs[drift.outputIndex]!.data as Float32Array;
+    const probabilities = outputs[at.outputIndex]!.data as Float32Array;
     const classCount = drift.classes.length;
     for (let row = 0; row < probabilities.length; row += classCount) {
       let best = 0;
