@@ -1,0 +1,67 @@
+// Typed errors: API errors carry the HTTP status and the Status reason so callers can branch on
+// `instanceof NotFoundError` instead of parsing messages; TerminalError tells the controller not to retry.
+
+/** Returned (thrown) by a reconciler for failures a retry cannot fix. Counted, logged, not retried. */
+export class TerminalError extends Error {
+  override name = 'TerminalError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The `Status` object the API server returns with a failed request. */
+export interface StatusBody {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: unknown;
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly body?: StatusBody,
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends ApiError {
+  override name = 'NotFoundError';
+}
+export class ConflictError extends ApiError {
+  override name = 'ConflictError';
+}
+export class AlreadyExistsError extends ApiError {
+  override name = 'AlreadyExistsError';
+}
+/** 410: the requested resourceVersion is too old; an informer must relist. */
+export class GoneError extends ApiError {
+  override name = 'GoneError';
+}
+
+/** Maps a failed response to the most specific error class. */
+export function apiErrorFrom(status: number, body: StatusBody | undefined, fallbackMessage: string): ApiError {
+  const reason = body?.reason ?? '';
+  const message = body?.message ?? fallbackMessage;
+  if (status === 404) return new NotFoundError(status, reason || 'NotFound', message, body);
+  if (status === 409 && reason === 'AlreadyExists') return new AlreadyExistsError(status, reason, message, body);
+  if (status === 409) return new ConflictError(status, reason || 'Conflict', message, body);
+  if (status === 410) return new GoneError(status, reason || 'Expired', message, body);
+  return new ApiError(status, reason, message, body);
+}
+
+export function isNotFound(err: unknown): err is NotFoundError {
+  return err instanceof NotFoundError;
+}
+export function isConflict(err: unknown): err is ConflictError {
+  return err instanceof ConflictError;
+}
+export function isAlreadyExists(err: unknown): err is AlreadyExistsError {
+  return err instanceof AlreadyExistsError;
+}

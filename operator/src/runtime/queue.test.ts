@@ -1,0 +1,164 @@
+import { FakeClock } from './clock.js';
+import { WorkQueue } from './queue.js';
+
+function newQueue(clock = new FakeClock()) {
+  return { clock, queue: new WorkQueue<string>({ clock, backoff: { baseMs: 5, maxMs: 1_000_000 } }) };
+}
+
+/** get() that must not block: the key must already be available. */
+async function take(queue: WorkQueue<string>): Promise<string | undefined> {
+  let settled = false;
+  const p = queue.get().then((k) => ((settled = true), k));
+  await Promise.resolve();
+  await Promise.resolve();
+  if (!settled) throw new Error('get() would block');
+  return p;
+}
+
+async function isBlocked(queue: WorkQueue<string>): Promise<boolean> {
+  let settled = false;
+  void queue.get().then(() => (settled = true));
+  await Promise.resolve();
+  await Promise.resolve();
+  return !settled;
+}
+
+describe('WorkQueue', () => {
+  test('dedupes a key added several times before it is processed', async () => {
+    const { queue } = newQueue();
+    queue.add('ns/a');
+    queue.add('ns/b');
+    queue.add('ns/a');
+    expect(queue.len()).toBe(2);
+    expect(await take(queue)).toBe('ns/a');
+    expect(await take(queue)).toBe('ns/b');
+  });
+
+  test('never hands one key to two workers: an add during processing is re-queued by done()', async () => {
+    const { queue } = newQueue();
+    queue.add('k');
+    const key = await take(queue);
+    queue.add('k');
+    queue.add('k');
+    expect(queue.len()).toBe(0);
+    expect(await isBlocked(queue)).toBe(true); // a second worker waits
+    queue.done(key!);
+    expect(queue.isProcessing('k')).toBe(true); // handed straight to the waiting worker, once
+    expect(queue.len()).toBe(0);
+  });
+
+  test('a waiting worker is woken by add()', async () => {
+    const { queue } = newQueue();
+    const got = queue.get();
+    queue.add('x');
+    expect(await got).toBe('x');
+  });
+
+  test('per-key backoff doubles from 5 ms, is capped, and resets on forget()', async () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue<string>({ clock, backoff: { baseMs: 5, maxMs: 40 } });
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const before = clock.monotonicMs();
+      queue.addRateLimited('k');
+      for (let ms = 0; queue.len() === 0 && ms < 1000; ms++) clock.advance(1);
+      delays.push(clock.monotonicMs() - before);
+      queue.done((await take(queue))!);
+    }
+    expect(delays).toEqual([5, 10, 20, 40, 40, 40]);
+    expect(queue.numRequeues('k')).toBe(6);
+    queue.forget('k');
+    expect(queue.numRequeues('k')).toBe(0);
+    queue.addRateLimited('k');
+    clock.advance(5);
+    expect(queue.len()).toBe(1);
+  });
+
+  test('backoff is per key', () => {
+    const { clock, queue } = newQueue();
+    queue.addRateLimited('a');
+    queue.addRateLimited('a');
+    queue.addRateLimited('b');
+    expect(queue.numRequeues('a')).toBe(2);
+    expect(queue.numRequeues('b')).toBe(1);
+    clock.advance(5);
+    expect(queue.len()).toBe(2); // a's earlier 5 ms deadline wins over its later 10 ms one
+  });
+
+  test('addAfter adds the key when the delay elapses; the earliest of several delays wins', async () => {
+    const { clock, queue } = newQueue();
+    queue.addAfter('k', 1000);
+    queue.addAfter('k', 300);
+    queue.addAfter('k', 2000);
+    clock.advance(299);
+    expect(queue.len()).toBe(0);
+    clock.advance(1);
+    expect(queue.len()).toBe(1);
+    expect(await take(queue)).toBe('k');
+    queue.done('k');
+    clock.advance(5000);
+    expect(queue.len()).toBe(0); // the later deadlines were dropped, not fired
+  });
+
+  test('addAfter with no delay adds at once', () => {
+    const { queue } = newQueue();
+    queue.addAfter('k', 0);
+    expect(queue.len()).toBe(1);
+  });
+
+  test('shutdown drains in-flight work and hands out no more keys', async () => {
+    const { clock, queue } = newQueue();
+    queue.add('busy');
+    queue.add('queued');
+    queue.addAfter('later', 100);
+    const busy = await take(queue);
+    const waiter = queue.get(); // returns 'queued'
+    expect(await waiter).toBe('queued');
+    queue.done('queued');
+    queue.add('another');
+
+    let drained = false;
+    const drain = queue.shutDownWithDrain().then(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(false); // 'busy' still in flight
+    expect(await queue.get()).toBeUndefined();
+    queue.add('ignored');
+    clock.advance(1000);
+    expect(queue.len()).toBe(0);
+    queue.done(busy!);
+    await drain;
+    expect(drained).toBe(true);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('shutdown wakes idle workers', async () => {
+    const { queue } = newQueue();
+    const w1 = queue.get();
+    const w2 = queue.get();
+    await queue.shutDownWithDrain();
+    expect(await w1).toBeUndefined();
+    expect(await w2).toBeUndefined();
+  });
+
+  test('reports queue latency and work duration from the injected clock', async () => {
+    const clock = new FakeClock();
+    const seen = { latency: [] as number[], work: [] as number[], adds: 0, retries: 0 };
+    const queue = new WorkQueue<string>({
+      clock,
+      metrics: {
+        added: () => seen.adds++,
+        depth: () => {},
+        queueLatency: (s) => seen.latency.push(s),
+        workDuration: (s) => seen.work.push(s),
+        retried: () => seen.retries++,
+      },
+    });
+    queue.add('k');
+    clock.advance(250);
+    await take(queue);
+    clock.advance(1500);
+    queue.done('k');
+    queue.addRateLimited('k');
+    expect(seen).toEqual({ latency: [0.25], work: [1.5], adds: 1, retries: 1 });
+  });
+});

@@ -1,0 +1,147 @@
+// The work queue, after client-go's util/workqueue: a FIFO of keys with three guarantees a controller
+// relies on — a key waiting in the queue is held once however often it is added (dirty set); a key
+// is never handed to two workers at once (processing set: an add during processing is parked and
+// re-queued by done()); failures back off per key. Pure: time comes from an injected Clock.
+import { ItemBackoff, type BackoffPolicy } from './backoff.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
+
+/** Observations the queue reports; metrics.ts implements them with prom-client. */
+export interface QueueMetrics {
+  added(): void;
+  depth(n: number): void;
+  /** Seconds a key waited between being queued and handed to a worker. */
+  queueLatency(seconds: number): void;
+  /** Seconds a worker held a key (get → done). */
+  workDuration(seconds: number): void;
+  retried(): void;
+}
+
+const noMetrics: QueueMetrics = { added() {}, depth() {}, queueLatency() {}, workDuration() {}, retried() {} };
+
+export interface WorkQueueOptions {
+  clock?: Clock;
+  backoff?: BackoffPolicy;
+  metrics?: QueueMetrics;
+}
+
+export class WorkQueue<K = string> {
+  private readonly clock: Clock;
+  private readonly metrics: QueueMetrics;
+  private readonly backoff: ItemBackoff<K>;
+  private readonly queue: K[] = [];
+  /** Keys that need processing: queued, or added again while being processed. */
+  private readonly dirty = new Set<K>();
+  private readonly processing = new Set<K>();
+  private readonly queuedAt = new Map<K, number>();
+  private readonly startedAt = new Map<K, number>();
+  /** Keys scheduled by addAfter, with the earliest deadline asked for. */
+  private readonly waiting = new Map<K, { readyAt: number; timer: TimerHandle }>();
+  private readonly getters: ((key: K | undefined) => void)[] = [];
+  private shuttingDown = false;
+  private drained: (() => void) | undefined;
+
+  constructor(opts: WorkQueueOptions = {}) {
+    this.clock = opts.clock ?? realClock;
+    this.metrics = opts.metrics ?? noMetrics;
+    this.backoff = new ItemBackoff<K>(opts.backoff);
+  }
+
+  add(key: K): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.metrics.added();
+    this.dirty.add(key);
+    if (this.processing.has(key)) return; // done() re-queues it
+    this.enqueue(key);
+  }
+
+  /** Adds `key` after `delayMs`. Of several pending delays for one key, the earliest wins. */
+  addAfter(key: K, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) return this.add(key);
+    const readyAt = this.clock.monotonicMs() + delayMs;
+    const pending = this.waiting.get(key);
+    if (pending && pending.readyAt <= readyAt) return;
+    pending?.timer.cancel();
+    const timer = this.clock.setTimer(() => {
+      this.waiting.delete(key);
+      this.add(key);
+    }, delayMs);
+    this.waiting.set(key, { readyAt, timer });
+  }
+
+  /** Re-adds a failed key after its exponential backoff. */
+  addRateLimited(key: K): void {
+    if (this.shuttingDown) return;
+    this.metrics.retried();
+    this.addAfter(key, this.backoff.next(key));
+  }
+
+  /** The key succeeded (or will never be retried): reset its backoff. */
+  forget(key: K): void {
+    this.backoff.forget(key);
+  }
+
+  numRequeues(key: K): number {
+    return this.backoff.retries(key);
+  }
+
+  /** The next key to process, or undefined once the queue is shut down. Pair with done(key). */
+  get(): Promise<K | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    const key = this.queue.shift();
+    if (key !== undefined) return Promise.resolve(this.startProcessing(key));
+    return new Promise((resolve) => this.getters.push(resolve));
+  }
+
+  done(key: K): void {
+    if (!this.processing.delete(key)) return;
+    const started = this.startedAt.get(key);
+    this.startedAt.delete(key);
+    if (started !== undefined) this.metrics.workDuration((this.clock.monotonicMs() - started) / 1000);
+    if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
+    if (this.shuttingDown && this.processing.size === 0) this.drained?.();
+  }
+
+  len(): number {
+    return this.queue.length;
+  }
+
+  isProcessing(key: K): boolean {
+    return this.processing.has(key);
+  }
+
+  /**
+   * Stops handing out keys (waiting get() calls resolve undefined), drops queued and delayed keys —
+   * the next start relists everything — and resolves once every key being processed is done().
+   */
+  shutDownWithDrain(): Promise<void> {
+    this.shuttingDown = true;
+    for (const { timer } of this.waiting.values()) timer.cancel();
+    this.waiting.clear();
+    this.queue.length = 0;
+    this.metrics.depth(0);
+    for (const getter of this.getters.splice(0)) getter(undefined);
+    if (this.processing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.drained = resolve));
+  }
+
+  private enqueue(key: K): void {
+    this.queuedAt.set(key, this.clock.monotonicMs());
+    const getter = this.getters.shift();
+    if (getter) return getter(this.startProcessing(key));
+    this.queue.push(key);
+    this.metrics.depth(this.queue.length);
+  }
+
+  private startProcessing(key: K): K {
+    this.dirty.delete(key);
+    this.processing.add(key);
+    const now = this.clock.monotonicMs();
+    const queued = this.queuedAt.get(key);
+    this.queuedAt.delete(key);
+    if (queued !== undefined) this.metrics.queueLatency((now - queued) / 1000);
+    this.startedAt.set(key, now);
+    this.metrics.depth(this.queue.length);
+    return key;
+  }
+}

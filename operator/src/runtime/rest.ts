@@ -1,0 +1,174 @@
+// A small JSON-over-HTTPS transport for the API server. client-node 1.4 builds a fresh https.Agent
+// (so a fresh TCP+TLS connection) for every call — ~10 ms per sequential GET on the test bed — so
+// this keeps one keep-alive Agent, configured once from KubeConfig.applyToHTTPSOptions, and asks the
+// KubeConfig for credentials on every request (it refreshes rotated ServiceAccount and exec tokens).
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { apiErrorFrom, type StatusBody } from './errors.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+}
+
+/** Called once per finished request; the Manager counts them (rest_client_requests_total). */
+export type ResponseObserver = (method: HttpMethod, statusCode: number | 'error') => void;
+
+const REQUEST_TIMEOUT_MS = 60_000;
+
+export class RestTransport {
+  private readonly base: URL;
+  private readonly lib: typeof http | typeof https;
+  private keepAliveAgent: http.Agent | undefined;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly observe: ResponseObserver = () => {},
+  ) {
+    const server = kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new Error('kubeconfig has no current cluster');
+    this.base = new URL(server);
+    this.lib = this.base.protocol === 'http:' ? http : https;
+  }
+
+  /** One request; resolves with the parsed JSON body, rejects with a typed ApiError on status >= 400. */
+  async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    const reqOpts = await this.requestOptions(method, path, opts);
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    try {
+      return await this.send<T>(reqOpts, payload);
+    } catch (err) {
+      // A keep-alive socket the server closed while idle fails on reuse; a POST might have been
+      // applied, everything else is safe to send once more on a fresh socket.
+      if (method !== 'POST' && (err as StaleSocketError).staleSocket) return this.send<T>(reqOpts, payload);
+      throw err;
+    }
+  }
+
+  /**
+   * A streaming GET (watch): calls `onLine` for every newline-terminated line. Resolves when the
+   * server ends the response, rejects on a transport error, on `signal`, or when no byte arrives
+   * for `idleTimeoutMs` — the watchdog for a connection that died without a FIN.
+   */
+  async stream(path: string, query: Query, onLine: (line: string) => void, opts: { idleTimeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    const reqOpts = await this.requestOptions('GET', path, { query });
+    return new Promise<void>((resolve, reject) => {
+      const req = this.lib.request({ ...reqOpts, signal: opts.signal }, (res) => {
+        const status = res.statusCode ?? 0;
+        this.observe('GET', status);
+        if (status >= 400) return void collect(res).then((text) => reject(apiErrorFrom(status, parseStatus(text), text)), reject);
+        let partial = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          partial += chunk;
+          let newline: number;
+          while ((newline = partial.indexOf('\n')) >= 0) {
+            const line = partial.slice(0, newline);
+            partial = partial.slice(newline + 1);
+            if (line.trim()) onLine(line);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', reject);
+        res.on('aborted', () => reject(new Error('watch response aborted')));
+      });
+      req.setTimeout(opts.idleTimeoutMs, () => req.destroy(new Error(`watch stalled: no data for ${opts.idleTimeoutMs} ms`)));
+      req.on('error', (err) => {
+        this.observe('GET', 'error');
+        reject(err);
+      });
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.keepAliveAgent?.destroy();
+  }
+
+  private async requestOptions(method: HttpMethod, path: string, opts: RequestOptions): Promise<https.RequestOptions> {
+    const reqOpts: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(reqOpts);
+    const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: http.OutgoingHttpHeaders = {
+      ...(reqOpts.headers as http.OutgoingHttpHeaders | undefined),
+      accept: 'application/json',
+      'user-agent': 'modelops-operator',
+      ...(opts.body !== undefined ? { 'content-type': opts.contentType ?? 'application/json' } : {}),
+    };
+    return {
+      ...reqOpts,
+      agent: this.agentFor(reqOpts),
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      method,
+      headers,
+    };
+  }
+
+  /** The shared keep-alive Agent, built from the first request's TLS material; proxies keep client-node's agent. */
+  private agentFor(reqOpts: https.RequestOptions): http.Agent {
+    if (this.kubeConfig.getCurrentCluster()?.proxyUrl && reqOpts.agent) return reqOpts.agent as http.Agent;
+    if (!this.keepAliveAgent) {
+      const tls = {
+        ca: reqOpts.ca,
+        cert: reqOpts.cert,
+        key: reqOpts.key,
+        pfx: reqOpts.pfx,
+        passphrase: reqOpts.passphrase,
+        servername: reqOpts.servername,
+        ...(reqOpts.rejectUnauthorized !== undefined ? { rejectUnauthorized: reqOpts.rejectUnauthorized } : {}),
+      };
+      const common = { keepAlive: true, maxFreeSockets: 16 };
+      this.keepAliveAgent = this.lib === http ? new http.Agent(common) : new https.Agent({ ...common, ...tls });
+    }
+    return this.keepAliveAgent;
+  }
+
+  private send<T>(reqOpts: https.RequestOptions, payload: string | undefined): Promise<T> {
+    const method = reqOpts.method as HttpMethod;
+    return new Promise<T>((resolve, reject) => {
+      const req = this.lib.request(reqOpts, (res) => {
+        collect(res).then((text) => {
+          const status = res.statusCode ?? 0;
+          this.observe(method, status);
+          if (status >= 400) return reject(apiErrorFrom(status, parseStatus(text), `${method} ${reqOpts.path}: HTTP ${status}`));
+          resolve((text ? JSON.parse(text) : undefined) as T);
+        }, reject);
+      });
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${reqOpts.path}: timed out`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        this.observe(method, 'error');
+        const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        reject(Object.assign(err, { staleSocket: stale }));
+      });
+      req.end(payload);
+    });
+  }
+}
+
+type StaleSocketError = Error & { staleSocket?: boolean };
+
+function collect(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function parseStatus(text: string): StatusBody | undefined {
+  try {
+    return JSON.parse(text) as StatusBody;
+  } catch {
+    return undefined;
+  }
+}
