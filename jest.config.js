@@ -9,6 +9,9 @@ const shared = {
 };
 
 export default {
+  maxWorkers: 2,
+  // Integration tests wait on a real cluster; their own waits carry tighter, more telling timeouts.
+  testTimeout: 60000,
   projects: [
     {
       ...shared,
@@ -21,8 +24,6 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-      testTimeout: 120000,
-      maxWorkers: 2,
     },
   ],
 };

@@ -35,6 +35,8 @@ export function useNamespace(prefix: string): { readonly name: string } {
   const ns = { name: `${prefix}-${randomBytes(3).toString('hex')}` };
   beforeAll(async () => {
     await objectApi().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'modelops.dev/test': prefix } } });
+    // Pods are refused until the ServiceAccount controller has made the namespace's default account.
+    await waitFor(`/api/v1/namespaces/${ns.name}/serviceaccounts`, (sa) => sa.metadata?.name === 'default', `default ServiceAccount in ${ns.name}`);
   });
   afterAll(async () => {
     await objectApi().delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name } }).catch(() => undefined);

@@ -2,7 +2,12 @@
 // already up), installs crds/, and hands the kubeconfig to the test workers through the environment.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { bedScript, stateFile, repoRoot } from './paths.js';
+import { fileURLToPath } from 'node:url';
+
+// Jest loads this file outside its module mapper, so it cannot import ./paths.js.
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+const bedScript = `${repoRoot}/test/bed/testbed.sh`;
+const stateFile = `${repoRoot}/.cache/integration-testbed.json`;
 
 export default async function globalSetup(): Promise<void> {
   const wasUp = bedStatus();

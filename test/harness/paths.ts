@@ -3,4 +3,3 @@ import { dirname, resolve } from 'node:path';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const bedScript = `${repoRoot}/test/bed/testbed.sh`;
-export const stateFile = `${repoRoot}/.cache/integration-testbed.json`;
