@@ -1,0 +1,147 @@
+import pino from 'pino';
+import type { WatchEvent } from './client.js';
+import { FakeClock } from './clock.js';
+import { ApiError, GoneError } from './errors.js';
+import { Informer, type ListerWatcher } from './informer.js';
+import type { KubernetesObject, ObjectList, ResourceRef } from './types.js';
+
+const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+const pod = (name: string, rv: string): KubernetesObject => ({ metadata: { namespace: 'ns', name, resourceVersion: rv } });
+
+/** A scripted API server: each list() answers from `lists`, each watch() is a handle the test drives. */
+class FakeSource implements ListerWatcher {
+  lists: ObjectList[] = [];
+  listCalls = 0;
+  watches: { rv: string; emit(e: WatchEvent): void; end(): void; fail(err: unknown): void }[] = [];
+
+  async list(): Promise<ObjectList> {
+    this.listCalls++;
+    const next = this.lists.shift();
+    if (!next) throw new Error('unexpected list');
+    return next;
+  }
+
+  watch(rv: string, onEvent: (e: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      signal.addEventListener('abort', () => reject(new Error('aborted')));
+      this.watches.push({ rv, emit: onEvent, end: resolve, fail: reject });
+    });
+  }
+}
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+function setup() {
+  const clock = new FakeClock();
+  const source = new FakeSource();
+  const informer = new Informer(pods, source, { logger: pino({ level: 'silent' }), clock, backoff: { baseMs: 100, maxMs: 1000 } });
+  const seen: string[] = [];
+  informer.addHandlers({
+    onAdd: (o) => seen.push(`add ${o.metadata?.name}`),
+    onUpdate: (a, b) => seen.push(`update ${b.metadata?.name} ${a.metadata?.resourceVersion}->${b.metadata?.resourceVersion}`),
+    onDelete: (o) => seen.push(`delete ${o.metadata?.name}`),
+  });
+  return { clock, source, informer, seen };
+}
+
+describe('Informer', () => {
+  test('lists, reports synced, then watches from the list resourceVersion and applies events', async () => {
+    const { source, informer, seen } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
+    informer.start();
+    expect(await informer.whenSynced()).toBe(true);
+    await flush();
+    expect(source.watches[0]?.rv).toBe('10');
+    source.watches[0]!.emit({ type: 'ADDED', object: pod('b', '11') });
+    source.watches[0]!.emit({ type: 'MODIFIED', object: pod('a', '12') });
+    source.watches[0]!.emit({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '15' } } });
+    source.watches[0]!.emit({ type: 'DELETED', object: pod('b', '13') });
+    expect(seen).toEqual(['add a', 'add b', 'update a 5->12', 'delete b']);
+    expect(informer.store.list().map((o) => o.metadata?.name)).toEqual(['a']);
+    await informer.stop();
+  });
+
+  test('resumes a watch the server ended from the last seen resourceVersion (bookmarks included), without relisting', async () => {
+    const { clock, source, informer } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await flush();
+    source.watches[0]!.emit({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '20' } } });
+    source.watches[0]!.end();
+    await flush();
+    expect(source.watches[1]?.rv).toBe('20');
+    // a watch that ends at once with nothing delivered backs off instead of spinning
+    source.watches[1]!.end();
+    await flush();
+    expect(source.watches).toHaveLength(2);
+    clock.advance(100);
+    await flush();
+    expect(source.watches[2]?.rv).toBe('20');
+    expect(source.listCalls).toBe(1);
+    await informer.stop();
+  });
+
+  test('relists on 410 Gone and emits deletes for objects that vanished meanwhile', async () => {
+    const { source, informer, seen } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '1'), pod('b', '2')] });
+    source.lists.push({ metadata: { resourceVersion: '30' }, items: [pod('a', '1'), pod('c', '25')] });
+    informer.start();
+    await flush();
+    source.watches[0]!.fail(new GoneError(410, 'Expired', 'too old'));
+    await flush();
+    expect(source.listCalls).toBe(2);
+    expect(seen).toEqual(['add a', 'add b', 'add c', 'delete b']);
+    expect(source.watches[1]?.rv).toBe('30');
+    await informer.stop();
+  });
+
+  test('backs off exponentially on errors and keeps trying; a healthy watch resets the backoff', async () => {
+    const { clock, source, informer } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await flush();
+    const failAndMeasure = async (): Promise<number> => {
+      const before = source.watches.length;
+      source.watches.at(-1)!.fail(new ApiError(503, 'ServiceUnavailable', 'down'));
+      await flush();
+      let waited = 0;
+      while (source.watches.length === before && waited < 5000) {
+        clock.advance(10);
+        waited += 10;
+        await flush();
+      }
+      return waited;
+    };
+    const delays = [await failAndMeasure(), await failAndMeasure(), await failAndMeasure(), await failAndMeasure(), await failAndMeasure()];
+    // jittered into [d/2, d] for d = 100, 200, 400, 800, 1000 (cap)
+    [100, 200, 400, 800, 1000].forEach((d, i) => {
+      expect(delays[i]).toBeGreaterThanOrEqual(d / 2);
+      expect(delays[i]).toBeLessThanOrEqual(d + 10);
+    });
+    source.watches.at(-1)!.emit({ type: 'ADDED', object: pod('x', '40') });
+    source.watches.at(-1)!.end();
+    await flush();
+    expect(await failAndMeasure()).toBeLessThanOrEqual(110);
+    expect(source.watches.at(-1)?.rv).toBe('40');
+    await informer.stop();
+  });
+
+  test('resync re-delivers cached objects as updates', async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '1')] });
+    const informer = new Informer(pods, source, { logger: pino({ level: 'silent' }), clock, resyncPeriodMs: 1000 });
+    const updates: string[] = [];
+    informer.addHandlers({ onUpdate: (_, o) => updates.push(o.metadata!.name!) });
+    informer.start();
+    await flush();
+    clock.advance(1000);
+    await flush();
+    clock.advance(1000);
+    await flush();
+    expect(updates).toEqual(['a', 'a']);
+    await informer.stop();
+  });
+});
