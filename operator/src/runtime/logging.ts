@@ -1,0 +1,16 @@
+// Logs are pino JSON lines. Each reconcile gets a child logger carrying the controller, a fresh
+// reconcileID and the object's key, so one pass can be followed across interleaved workers.
+import { randomUUID } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import type { ObjectKey } from './types.js';
+
+export type { Logger };
+
+/** The operator's root logger: JSON to stdout, level from LOG_LEVEL (default info). */
+export function createLogger(opts: { name?: string; level?: string } = {}): Logger {
+  return pino({ name: opts.name ?? 'modelops-operator', level: opts.level ?? process.env.LOG_LEVEL ?? 'info' });
+}
+
+export function reconcileLogger(controllerLog: Logger, key: ObjectKey): Logger {
+  return controllerLog.child({ reconcileID: randomUUID(), namespace: key.namespace, name: key.name });
+}
