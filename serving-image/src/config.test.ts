@@ -1,0 +1,54 @@
+import { ConfigError, loadConfig, parseDurationMicros } from './config.js';
+
+test('defaults for everything but MODEL_URI', () => {
+  const config = loadConfig({ MODEL_URI: '/models/m.onnx' });
+  expect(config).toMatchObject({
+    port: 8080,
+    host: '0.0.0.0',
+    modelUri: '/models/m.onnx',
+    referenceUri: undefined,
+    modelName: 'model',
+    modelVersion: '1',
+    role: 'stable',
+    maxBatchSize: 64,
+    maxQueueDelayMicros: 0,
+    maxBodyBytes: 8 << 20,
+    intraOpThreads: 1,
+    s3: undefined,
+  });
+});
+
+test('reports every problem at once', () => {
+  try {
+    loadConfig({ PORT: '99999', MODEL_ROLE: 'primary', BATCH_MAX_SIZE: '0', BATCH_MAX_QUEUE_DELAY: 'later', LOG_LEVEL: 'loud' });
+    throw new Error('expected a ConfigError');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'MODEL_URI is required',
+      'MODEL_ROLE must be "stable" or "canary", got "primary"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'PORT must be an integer from 0 to 65535, got "99999"',
+      'BATCH_MAX_SIZE must be an integer from 1 to 65536, got "0"',
+      'BATCH_MAX_QUEUE_DELAY must be a duration like 500us, 2ms or 30s, got "later"',
+    ]);
+  }
+});
+
+test('S3 credentials and endpoint come from the AWS variables', () => {
+  const config = loadConfig({ MODEL_URI: 's3://b/k', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', AWS_ENDPOINT_URL: 'http://minio:9000', AWS_REGION: 'eu-west-1' });
+  expect(config.s3).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: undefined, region: 'eu-west-1', endpointUrl: 'http://minio:9000' });
+});
+
+test.each([
+  ['250us', 250],
+  ['250µs', 250],
+  ['2ms', 2000],
+  ['1.5s', 1_500_000],
+  ['100', 100],
+  [' 3ms ', 3000],
+  ['-1ms', undefined],
+  ['2 hours', undefined],
+])('duration %p is %p µs', (text, micros) => {
+  expect(parseDurationMicros(text)).toBe(micros);
+});

@@ -1,0 +1,108 @@
+import { decodeInferRequest, decodeLoadRequest } from './decode.js';
+import { dataAsJson, encodeInferResponse } from './encode.js';
+import type { Tensor } from '../model/tensor.js';
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+
+describe('decodeInferRequest', () => {
+  test('JSON tensors of each numeric datatype', () => {
+    const { request } = decodeInferRequest(
+      json({
+        id: 'r1',
+        inputs: [
+          { name: 'f', shape: [2], datatype: 'FP32', data: [0.5, -1] },
+          { name: 'i', shape: [1, 2], datatype: 'INT64', data: [[9007199254740991, -3]] },
+          { name: 'b', shape: [2], datatype: 'BOOL', data: [true, false] },
+          { name: 'u', shape: [1], datatype: 'UINT8', data: [255] },
+        ],
+        outputs: [{ name: 'y' }],
+      }),
+      undefined,
+    );
+    expect(request.id).toBe('r1');
+    expect(request.outputs).toEqual(['y']);
+    const [f, i, b, u] = request.inputs;
+    expect(f!.data).toEqual(Float32Array.from([0.5, -1]));
+    expect(i!.data).toEqual(BigInt64Array.from([9007199254740991n, -3n]));
+    expect(b!.data).toEqual(Uint8Array.from([1, 0]));
+    expect(u!.data).toEqual(Uint8Array.from([255]));
+  });
+
+  test.each([
+    ['INT8', 128, /expected an integer from -128 to 127/],
+    ['INT32', 1.5, /expected a 32-bit integer/],
+    ['BOOL', 1, /expected true or false/],
+    ['UINT16', -1, /expected an integer from 0 to 65535/],
+  ])('%s rejects %p', (datatype, value, message) => {
+    expect(() => decodeInferRequest(json({ inputs: [{ name: 'x', shape: [1], datatype, data: [value] }] }), undefined)).toThrow(message);
+  });
+
+  test('binary inputs at any offset, in input order', () => {
+    const a = Float32Array.from([1, 2, 3]);
+    const b = Int32Array.from([7]);
+    const header = json({
+      inputs: [
+        { name: 'a', shape: [3], datatype: 'FP32', parameters: { binary_data_size: 12 } },
+        { name: 'b', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 4 } },
+      ],
+      parameters: { binary_data_output: true },
+      outputs: [{ name: 'y', parameters: { binary_data: false } }],
+    });
+    // An odd-length header puts the floats at an unaligned offset.
+    const padded = Buffer.concat([header, Buffer.from(' ')]);
+    const body = Buffer.concat([padded, Buffer.from(a.buffer), Buffer.from(b.buffer)]);
+    const { request, binaryOutputs } = decodeInferRequest(body, padded.length);
+    expect(request.inputs[0]!.data).toEqual(a);
+    expect(request.inputs[1]!.data).toEqual(b);
+    expect(binaryOutputs).toEqual({ all: true, byOutput: new Map([['y', false]]) });
+  });
+
+  test('never allocates from a shape the body does not back', () => {
+    const huge = json({ inputs: [{ name: 'x', shape: [2 ** 40, 2 ** 12], datatype: 'FP64', parameters: { binary_data_size: 8 } }] });
+    expect(() => decodeInferRequest(huge, huge.length)).toThrow(/binary_data_size is 8 bytes/);
+    expect(() => decodeInferRequest(json({ inputs: [{ name: 'x', shape: [2 ** 40], datatype: 'FP32', data: [1] }] }), undefined)).toThrow(
+      /'data' has 1 values, shape \[1099511627776\] needs 1099511627776/,
+    );
+  });
+});
+
+test('decodeLoadRequest', () => {
+  expect(decodeLoadRequest(Buffer.alloc(0))).toEqual({});
+  expect(decodeLoadRequest(json({ parameters: { uri: 's3://b/m.onnx', reference_uri: 's3://b/r.json' } }))).toEqual({
+    modelUri: 's3://b/m.onnx',
+    referenceUri: 's3://b/r.json',
+  });
+  expect(() => decodeLoadRequest(json({ parameters: { uri: '' } }))).toThrow(/'parameters.uri' must be a non-empty string/);
+});
+
+describe('encodeInferResponse', () => {
+  const probabilities: Tensor = { name: 'p', datatype: 'FP32', shape: [1, 2], data: Float32Array.from([0.25, 0.75]) };
+  const response = { modelName: 'm', modelVersion: '1', id: 'x"y', outputs: [probabilities] };
+
+  test('JSON', () => {
+    const { body, jsonLength } = encodeInferResponse(response, { all: false, byOutput: new Map() });
+    expect(jsonLength).toBeUndefined();
+    expect(JSON.parse(body.toString())).toEqual({
+      model_name: 'm',
+      model_version: '1',
+      id: 'x"y',
+      outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 2], data: [0.25, 0.75] }],
+    });
+  });
+
+  test('binary: JSON header then the raw bytes of a subarray view', () => {
+    const view = Float32Array.from([9, 0.25, 0.75]).subarray(1);
+    const { body, jsonLength } = encodeInferResponse({ ...response, outputs: [{ ...probabilities, data: view }] }, { all: true, byOutput: new Map() });
+    const header = JSON.parse(body.subarray(0, jsonLength).toString()) as { outputs: unknown[] };
+    expect(header.outputs).toEqual([{ name: 'p', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }]);
+    expect(body.subarray(jsonLength)).toEqual(Buffer.from(Float32Array.from([0.25, 0.75]).buffer));
+  });
+
+  test.each([
+    [{ name: 't', datatype: 'FP32', shape: [3], data: Float32Array.from([NaN, Infinity, -0.5]) }, '[null,null,-0.5]'],
+    [{ name: 't', datatype: 'BOOL', shape: [2], data: Uint8Array.from([1, 0]) }, '[true,false]'],
+    [{ name: 't', datatype: 'INT64', shape: [2], data: BigInt64Array.from([2n ** 60n, -1n]) }, '[1152921504606846976,-1]'],
+  ] as [Tensor, string][])('dataAsJson %#', (tensor, expected) => {
+    expect(dataAsJson(tensor)).toBe(expected);
+  });
+});
