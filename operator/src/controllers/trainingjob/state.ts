@@ -1,13 +1,12 @@
 // Pure state machine: from the Job and its pods to the TrainingJob's phase and conditions.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { TrainingJobStatus } from '../../api/index.js';
+import type { ConditionInput } from '../../runtime/index.js';
 import { failureMessage, parseReport, terminatedState, type TrainingReport } from './report.js';
-
-export interface DesiredCondition { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
 
 export interface RunState {
   phase: NonNullable<TrainingJobStatus['phase']>;
-  conditions: DesiredCondition[];
+  conditions: ConditionInput[];
   startTime?: string;
   completionTime?: string;
   /** Set once the run succeeded and its report parsed. */
@@ -18,7 +17,7 @@ export interface RunState {
 
 const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
-const cond = (type: string, status: DesiredCondition['status'], reason: string, message: string): DesiredCondition => ({ type, status, reason, message });
+const cond = (type: string, status: ConditionInput['status'], reason: string, message: string): ConditionInput => ({ type, status, reason, message });
 
 function jobCondition(job: V1Job, type: string) {
   return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');

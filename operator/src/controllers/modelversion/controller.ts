@@ -1,0 +1,7 @@
+// ModelVersion: serving and canary rollout land with the serving issue; until then the resource is
+// validated at apply time and marked as waiting.
+import { resources } from '../../api/index.js';
+import { awaitingController } from '../awaiting.js';
+
+export const modelVersionController = () =>
+  awaitingController('modelversion', resources.ModelVersion, 'serving and canary rollout are not implemented by this operator version yet');

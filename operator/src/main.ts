@@ -1,0 +1,39 @@
+// The modelops operator: one process, three controllers, one leader at a time.
+import { KubeConfig } from '@kubernetes/client-node';
+import { parseConfig } from './config.js';
+import { createLogger, Manager } from './runtime/index.js';
+import { trainingJobController } from './controllers/trainingjob/controller.js';
+import { modelVersionController } from './controllers/modelversion/controller.js';
+import { driftMonitorController } from './controllers/driftmonitor/controller.js';
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.argv.slice(2), process.env);
+  const logger = createLogger({ name: 'modelops-operator', level: config.logLevel });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault(); // in cluster: the ServiceAccount; outside: KUBECONFIG
+
+  const manager = new Manager({
+    kubeConfig,
+    logger,
+    metricsPort: config.metricsPort,
+    healthPort: config.healthPort,
+    ...(config.leaderElect ? { leaderElection: { leaseName: 'modelops-operator', namespace: config.leaderElectionNamespace, identity: config.identity } } : {}),
+  });
+  for (const controller of [trainingJobController(), modelVersionController(), driftMonitorController()]) {
+    manager.addController({ workers: config.workers, ...controller });
+  }
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    manager.stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  await manager.start();
+  logger.info({ config }, 'modelops operator started');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
