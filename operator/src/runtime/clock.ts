@@ -1,5 +1,5 @@
 // Time as a dependency: the queue, the leader elector and the event recorder take a Clock so unit
-// tests drive time by hand instead of sleeping.
+// tests drive time by hand instead of sleeping. Also the two timestamp formats the API uses.
 
 export interface TimerHandle {
   cancel(): void;
@@ -11,6 +11,16 @@ export interface Clock {
   /** Wall-clock time: for timestamps written to the API. */
   now(): Date;
   setTimer(fn: () => void, delayMs: number): TimerHandle;
+}
+
+/** metav1.Time: RFC 3339 at second precision (what the API server stores and returns). */
+export function toMetaTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */
+export function toMicroTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export const realClock: Clock = {

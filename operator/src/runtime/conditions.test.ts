@@ -1,4 +1,5 @@
-import { setCondition, toMetaTime, type Condition } from './conditions.js';
+import { toMetaTime } from './clock.js';
+import { setCondition, type Condition } from './conditions.js';
 
 const t0 = new Date('2026-01-01T00:00:00.250Z');
 const t1 = new Date('2026-01-01T00:05:00.000Z');

@@ -1,4 +1,5 @@
 // metav1.Condition bookkeeping, pure: which conditions an object should carry after this reconcile.
+import { toMetaTime } from './clock.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -17,11 +18,6 @@ export interface ConditionInput {
   status: ConditionStatus;
   reason: string;
   message: string;
-}
-
-/** metav1.Time is RFC 3339 at second precision; writing milliseconds would differ from what reads back. */
-export function toMetaTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**

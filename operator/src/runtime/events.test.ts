@@ -1,8 +1,8 @@
 import pino from 'pino';
 import type { Client } from './client.js';
-import { FakeClock } from './clock.js';
+import { FakeClock, toMicroTime } from './clock.js';
 import { NotFoundError } from './errors.js';
-import { eventDedupKey, Recorder, toMicroTime } from './events.js';
+import { eventDedupKey, Recorder } from './events.js';
 import type { KubernetesObject } from './types.js';
 
 const tj: KubernetesObject = { apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { namespace: 'ml', name: 'tj', uid: 'uid-1' } };

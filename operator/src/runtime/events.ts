@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Client } from './client.js';
-import type { Clock } from './clock.js';
+import { toMicroTime, type Clock } from './clock.js';
 import { isNotFound } from './errors.js';
 import type { KubernetesObject, ResourceRef } from './types.js';
 
@@ -25,11 +25,6 @@ export function eventDedupKey(obj: KubernetesObject, type: EventType, reason: st
   const m = obj.metadata ?? {};
   const object = m.uid ?? `${obj.apiVersion}/${obj.kind}/${m.namespace ?? ''}/${m.name}`;
   return JSON.stringify([object, type, reason, message]);
-}
-
-/** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */
-export function toMicroTime(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 interface Series {

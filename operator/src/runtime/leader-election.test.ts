@@ -1,0 +1,143 @@
+import pino from 'pino';
+import type { Client } from './client.js';
+import { FakeClock } from './clock.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from './errors.js';
+import { LeaderElector, type LeaseSpec } from './leader-election.js';
+import type { KubernetesObject } from './types.js';
+
+type Lease = KubernetesObject & { spec?: LeaseSpec };
+
+/** One Lease with resourceVersion checks, like the API server; `partitioned` cuts one replica off. */
+class FakeLeaseApi {
+  lease: Lease | undefined;
+  private rv = 0;
+  readonly partitioned = new Set<string>();
+
+  clientFor(identity: string): Client {
+    const guard = (): void => {
+      if (this.partitioned.has(identity)) throw new Error('connection refused');
+    };
+    return {
+      get: async () => {
+        guard();
+        if (!this.lease) throw new NotFoundError(404, 'NotFound', 'no lease');
+        return structuredClone(this.lease);
+      },
+      create: async (_ref: unknown, obj: Lease) => {
+        guard();
+        if (this.lease) throw new AlreadyExistsError(409, 'AlreadyExists', 'exists');
+        this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
+        return this.lease;
+      },
+      update: async (_ref: unknown, obj: Lease) => {
+        guard();
+        if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) throw new ConflictError(409, 'Conflict', 'stale');
+        this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
+        return this.lease;
+      },
+    } as unknown as Client;
+  }
+}
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string) {
+  const events: string[] = [];
+  const elector = new LeaderElector(
+    api.clientFor(identity),
+    { leaseName: 'op', namespace: 'ns', identity, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+    { onStartedLeading: () => events.push('started'), onStoppedLeading: () => events.push('stopped') },
+    clock,
+    pino({ level: 'silent' }),
+  );
+  return { elector, events };
+}
+
+async function advance(clock: FakeClock, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 100) {
+    clock.advance(100);
+    await flush();
+  }
+}
+
+/** Advances the fake clock in 100 ms steps until `done()`, returning the time it took. */
+async function runUntil(clock: FakeClock, done: () => boolean, limitMs = 120_000): Promise<number> {
+  const start = clock.monotonicMs();
+  while (!done()) {
+    if (clock.monotonicMs() - start > limitMs) throw new Error('condition not reached');
+    clock.advance(100);
+    await flush();
+  }
+  return clock.monotonicMs() - start;
+}
+
+describe('LeaderElector', () => {
+  test('exactly one of two candidates leads, and keeps leading while it renews', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    const b = candidate(api, clock, 'b');
+    a.elector.start();
+    await flush();
+    b.elector.start();
+    await flush();
+    expect(a.elector.isLeader()).toBe(true);
+    expect(b.elector.isLeader()).toBe(false);
+    await advance(clock, 60_000); // a minute of renewals
+    expect(a.elector.isLeader()).toBe(true);
+    expect(b.elector.isLeader()).toBe(false);
+    expect(api.lease?.spec).toMatchObject({ holderIdentity: 'a', leaseTransitions: 0 });
+    await a.elector.stop();
+    await b.elector.stop();
+  });
+
+  test('a leader cut off from the API stops leading within renewDeadline; the standby takes over after leaseDuration', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    const b = candidate(api, clock, 'b');
+    a.elector.start();
+    await flush();
+    b.elector.start();
+    await flush();
+    clock.advance(5_000);
+    await flush();
+    api.partitioned.add('a');
+    const lostAfter = await runUntil(clock, () => !a.elector.isLeader());
+    expect(lostAfter).toBeLessThanOrEqual(10_000 + 2_000);
+    const takeover = lostAfter + (await runUntil(clock, () => b.elector.isLeader()));
+    // b waits leaseDuration from when it first saw a's last renewal (≤ retryPeriod before the cut,
+    // seen ≤ one jittered retry period after it) and acts on its next poll (≤ another jittered period)
+    expect(takeover).toBeGreaterThanOrEqual(15_000 - 2_000);
+    expect(takeover).toBeLessThanOrEqual(15_000 + 2 * 4_400);
+    expect(a.events).toEqual(['started', 'stopped']);
+    expect(api.lease?.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    await b.elector.stop();
+    await a.elector.stop();
+  });
+
+  test('stop() releases the lease and the standby takes over within a retry period', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    const b = candidate(api, clock, 'b');
+    a.elector.start();
+    await flush();
+    b.elector.start();
+    await flush();
+    clock.advance(4_000);
+    await flush();
+    await a.elector.stop();
+    expect(api.lease?.spec?.holderIdentity).toBe('');
+    expect(a.events).toEqual(['started', 'stopped']);
+    const takeover = await runUntil(clock, () => b.elector.isLeader());
+    expect(takeover).toBeLessThanOrEqual(2_000 * 2.2 + 100);
+    await b.elector.stop();
+  });
+
+  test('rejects timings where the leader could outlive its lease', () => {
+    expect(() => new LeaderElector(new FakeLeaseApi().clientFor('x'), { leaseName: 'l', namespace: 'n', identity: 'x', leaseDurationMs: 5_000, renewDeadlineMs: 6_000 }, { onStartedLeading() {}, onStoppedLeading() {} }, new FakeClock(), pino({ level: 'silent' }))).toThrow();
+  });
+});
