@@ -103,10 +103,10 @@ describe('a CPU training run', () => {
     expect(message.framework).toMatch(/^torch-\d+\.\d+/);
   });
 
-  test('learns the signal: validation AUC well above chance', () => {
+  test('learns the signal: validation AUC well above chance, accuracy above always answering "legit"', () => {
     const { metrics } = JSON.parse(run.termination);
-    expect(metrics.val_auc).toBeGreaterThan(0.85);
-    expect(metrics.val_accuracy).toBeGreaterThan(0.9);
+    expect(metrics.val_auc).toBeGreaterThan(0.9);
+    expect(metrics.val_accuracy).toBeGreaterThan(0.975); // 3 % fraud: 0.97 is the all-legit baseline
   });
 
   test('logs structured JSON lines, one per event', () => {
@@ -128,10 +128,15 @@ describe('a CPU training run', () => {
       path.join(outputDir, 'reference.json'),
     ]);
     expect(check).toEqual({ code: 0, stdout: '', stderr: '' });
-    const reference = (await readJson(path.join(outputDir, 'reference.json'))) as { features: { name: string }[]; sampleCount: number };
+    const reference = (await readJson(path.join(outputDir, 'reference.json'))) as {
+      features: { name: string }[];
+      sampleCount: number;
+      prediction: { classCounts: number[] };
+    };
     const names = reference.features.map((feature) => feature.name);
     expect(names).toEqual([...Array.from({ length: 28 }, (_, i) => `v${i + 1}`), 'amount', 'hour']);
     expect(reference.sampleCount).toBe(4000);
+    expect(reference.prediction.classCounts[1]).toBeGreaterThan(0);
   }, 30_000);
 
   test('exports an ONNX model whose probabilities match PyTorch to 1e-5 in onnxruntime-node', async () => {
@@ -171,7 +176,7 @@ test('two gloo processes train one model with DistributedDataParallel; rank 0 pu
   expect([chief.code, worker.code]).toEqual([0, 0]);
   expect(worker.termination).toBe('');
   const message = JSON.parse(chief.termination);
-  expect(message.metrics.val_auc).toBeGreaterThan(0.8);
+  expect(message.metrics.val_auc).toBeGreaterThan(0.9);
   const plans = [chief, worker].map((run) => JSON.parse(run.stdout.split('\n').find((line) => line.includes('"training_started"')) ?? '{}'));
   for (const plan of plans) expect(plan).toMatchObject({ world_size: 2, global_batch_size: 2 * HYPERPARAMETERS.batch_size, shard_rows: 8000 });
 }, 120_000);

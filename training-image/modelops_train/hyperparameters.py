@@ -20,7 +20,7 @@ class HyperparameterError(JobInputError):
 class Hyperparameters:
     epochs: int = 3
     batch_size: int = 1024  # per process; the global batch is batch_size * WORLD_SIZE
-    lr: float = 3e-3  # at a global batch of 256; scaled to the real global batch by lr_scaling
+    lr: float = 1e-3  # at a global batch of 256; scaled to the real global batch by lr_scaling
     lr_scaling: str = "sqrt"
     warmup_fraction: float = 0.05  # share of all optimizer steps spent ramping the learning rate up
     hidden: int = 256

@@ -52,6 +52,11 @@ class ModelTest(unittest.TestCase):
         standardised = (torch.as_tensor(raw) - torch.as_tensor(mean)) / torch.tensor([10.0, 1.0, 2.0])
         torch.testing.assert_close(model(torch.as_tensor(raw)), model.layers(standardised))
 
+    def test_an_untrained_model_predicts_the_class_prior(self):
+        model = FraudMLP(np.zeros(3), np.ones(3), hidden=4, positive_rate=0.03)
+        torch.nn.init.zeros_(model.layers[-1].weight)  # isolate the output bias
+        torch.testing.assert_close(inference_copy(model)(torch.randn(2, 3)), torch.tensor([[0.97, 0.03]] * 2))
+
     def test_inference_copy_outputs_probabilities_and_leaves_the_original_alone(self):
         model = FraudMLP(np.zeros(3), np.ones(3), hidden=4).train()
         probabilities = inference_copy(model)(torch.randn(5, 3))
