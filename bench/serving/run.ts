@@ -1,0 +1,124 @@
+// Serving benchmark (not a test): the same request body and load generator against
+//   (a) onnxruntime-node session.run in-process  (b) a bare node:http server that only parses the JSON
+//   (c) this serving image                         (d) FastAPI + uvicorn + onnxruntime (Python)
+// at concurrency 1 and 32. Servers run pinned to CPU 0, the load generator to CPU 1 (taskset).
+// Run: node --import tsx bench/serving/run.ts   (DURATION_MS=5000 by default; (d) needs bench/serving/.venv)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SERVER_CPU = '0';
+const LOAD_CPU = '1';
+const DURATION_MS = process.env.DURATION_MS ?? '5000';
+const CONCURRENCIES = [1, 32];
+const PYTHON = 'bench/serving/.venv/bin/python';
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+interface Subject {
+  key: 'a' | 'b' | 'c' | 'd';
+  label: string;
+  /** Starts the server and resolves with its port once it answers; absent for the in-process baseline. */
+  start?: () => Promise<{ port: number; process: ChildProcess }>;
+}
+
+const samples = JSON.parse(readFileSync('serving-image/test/fixtures/samples.json', 'utf8')) as { features: number[][] };
+const bodyFile = join(mkdtempSync(join(tmpdir(), 'bench-serving-')), 'body.json');
+writeFileSync(bodyFile, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: samples.features[0] }] }));
+
+const pinned = (cpu: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess =>
+  spawn('taskset', ['-c', cpu, command, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+
+async function waitUntilServing(port: number, path: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing serving on port ${port}${path}`);
+}
+
+const server = (port: number, command: string, args: string[], readyPath: string, env: Record<string, string> = {}) => async () => {
+  const child = pinned(SERVER_CPU, command, args, env);
+  await waitUntilServing(port, readyPath);
+  return { port, process: child };
+};
+
+const subjects: Subject[] = [
+  { key: 'a', label: 'onnxruntime-node session.run, in-process' },
+  { key: 'b', label: 'bare node:http, JSON.parse, fixed answer', start: server(18081, process.execPath, ['--import', 'tsx', 'bench/serving/bare-server.ts'], '/', { PORT: '18081' }) },
+  {
+    key: 'c',
+    label: 'modelops serving image',
+    start: server(18082, process.execPath, ['--import', 'tsx', 'serving-image/src/main.ts'], '/v2/health/ready', {
+      PORT: '18082',
+      HOST: '127.0.0.1',
+      MODEL_NAME: 'fraud',
+      MODEL_URI: 'serving-image/test/fixtures/model.onnx',
+      LOG_LEVEL: 'warn',
+    }),
+  },
+  { key: 'd', label: 'FastAPI + uvicorn + onnxruntime (Python)', start: server(18083, PYTHON, ['bench/serving/fastapi_server.py', '18083'], '/v2/health/ready') },
+];
+
+function measure(subject: Subject, port: number | undefined, concurrency: number): Result {
+  const common = ['--body', bodyFile, '--concurrency', String(concurrency), '--duration', DURATION_MS];
+  const args = port === undefined
+    ? ['-c', SERVER_CPU, process.execPath, '--import', 'tsx', 'bench/serving/session-run.ts', ...common]
+    : ['-c', LOAD_CPU, process.execPath, '--import', 'tsx', 'bench/serving/load.ts', '--port', String(port), ...common];
+  const run = spawnSync('taskset', args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${subject.key} at ${concurrency}: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
+}
+
+const results = new Map<string, Result>();
+for (const subject of subjects) {
+  if (subject.key === 'd' && !existsSync(PYTHON)) {
+    console.log(`(d) skipped: no ${PYTHON}; see bench/serving/README.md`);
+    continue;
+  }
+  const started = await subject.start?.();
+  try {
+    for (const concurrency of CONCURRENCIES) {
+      const result = measure(subject, started?.port, concurrency);
+      results.set(`${subject.key}${concurrency}`, result);
+      console.log(`${subject.key} c=${concurrency}: ${JSON.stringify(result)}`);
+    }
+  } finally {
+    started?.process.kill('SIGTERM');
+  }
+}
+
+const cell = (key: string): string => {
+  const r = results.get(key);
+  return r ? `${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(3).padStart(7)} ${r.p99.toFixed(3).padStart(7)}` : '      -       -       -';
+};
+console.log(`\n${''.padEnd(46)}| concurrency 1: req/s  p50 ms  p99 ms | concurrency 32: req/s  p50 ms  p99 ms`);
+for (const subject of subjects) {
+  console.log(`(${subject.key}) ${subject.label.padEnd(42)}| ${cell(`${subject.key}1`).padStart(36)} | ${cell(`${subject.key}32`).padStart(37)}`);
+}
+const ratio = (x: string, y: string, field: keyof Result): string => {
+  const a = results.get(x)?.[field];
+  const b = results.get(y)?.[field];
+  return a === undefined || b === undefined ? 'n/a' : (a / b).toFixed(2);
+};
+const diff = (x: string, y: string, field: 'p50' | 'p99'): string => {
+  const a = results.get(x)?.[field];
+  const b = results.get(y)?.[field];
+  return a === undefined || b === undefined ? 'n/a' : `${(a - b).toFixed(3)} ms`;
+};
+console.log(`
+throughput (c) / (d) at 32: ${ratio('c32', 'd32', 'rps')}x   (target >= 10)
+throughput (c) / (b) at 32: ${ratio('c32', 'b32', 'rps')}     (target >= 0.75)
+p99 of (c) at 32: ${results.get('c32')?.p99.toFixed(3) ?? 'n/a'} ms          (target <= 2)
+(c) - (a) at concurrency 1: p50 ${diff('c1', 'a1', 'p50')}, p99 ${diff('c1', 'a1', 'p99')}   (target within 1 ms)`);
