@@ -15,6 +15,10 @@ export interface LoaderOptions {
 
 export type ModelLoader = (source: ModelSource) => Promise<LoadedModel>;
 
+// onnxruntime logs warnings as plain text on stderr (one is that a read-only filesystem keeps it from saving a
+// telemetry id); load failures still reach us as exceptions, which the core logs as JSON.
+ort.env.logLevel = 'error';
+
 export function createLoader(options: LoaderOptions): ModelLoader {
   return async (source) => {
     const bytes = await options.fetch(source.modelUri);
