@@ -1,7 +1,8 @@
-"""Baseline (d): the same endpoint as FastAPI + uvicorn (one worker, uvloop + httptools) + onnxruntime.
+"""Baseline (d): the same endpoint as FastAPI + uvicorn (one worker) + onnxruntime.
 
 Written the way such a service usually is: pydantic models for the V2 request, numpy for the tensor.
-Run: bench/serving/.venv/bin/python bench/serving/fastapi_server.py PORT
+Run: bench/serving/.venv/bin/python bench/serving/fastapi_server.py PORT [LOOP HTTP]
+LOOP HTTP: "uvloop httptools" (uvicorn[standard], the default here) or "asyncio h11" (plain `pip install uvicorn`).
 """
 import sys
 from typing import Any, List, Optional
@@ -51,4 +52,6 @@ async def ready() -> dict:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), workers=1, log_level="warning", access_log=False)
+    loop, http = sys.argv[2:4] if len(sys.argv) > 3 else ("uvloop", "httptools")
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), workers=1, loop=loop, http=http,
+                log_level="warning", access_log=False)
