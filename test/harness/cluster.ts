@@ -36,7 +36,7 @@ export function useNamespace(prefix: string): { readonly name: string } {
   beforeAll(async () => {
     await objectApi().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'modelops.dev/test': prefix } } });
     // Pods are refused until the ServiceAccount controller has made the namespace's default account.
-    await waitFor(`/api/v1/namespaces/${ns.name}/serviceaccounts`, (sa) => sa.metadata?.name === 'default', `default ServiceAccount in ${ns.name}`);
+    await waitFor<KubernetesObject>(`/api/v1/namespaces/${ns.name}/serviceaccounts`, (sa) => sa.metadata?.name === 'default', `default ServiceAccount in ${ns.name}`);
   });
   afterAll(async () => {
     await objectApi().delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name } }).catch(() => undefined);
@@ -56,7 +56,7 @@ export interface WaitOptions {
  * Resolves with the first object on `listPath` (e.g. /api/v1/namespaces/x/pods) for which
  * `predicate` holds, looking at the current list first and then at watch events. Rejects on timeout.
  */
-export async function waitFor<T extends KubernetesObject>(
+export async function waitFor<T extends object = KubernetesObject>(
   listPath: string,
   predicate: (obj: T) => boolean,
   what: string,

@@ -65,3 +65,10 @@ export function isConflict(err: unknown): err is ConflictError {
 export function isAlreadyExists(err: unknown): err is AlreadyExistsError {
   return err instanceof AlreadyExistsError;
 }
+
+/** A create refused because its namespace is being deleted (StatusCause NamespaceTerminating). */
+export function isNamespaceTerminating(err: unknown): boolean {
+  if (!(err instanceof ApiError) || err.status !== 403) return false;
+  const causes = (err.body?.details as { causes?: { type?: string }[] } | undefined)?.causes ?? [];
+  return causes.some((c) => c.type === 'NamespaceTerminating');
+}

@@ -10,11 +10,21 @@ describe('decideRunState', () => {
     expect(conditionsOf(state)).toMatchObject({ Created: 'False/Creating', Ready: 'False/Pending' });
   });
 
-  test('active pods: Running', () => {
+  test('running pods: Running', () => {
     const state = decideRunState(job({ active: 1, startTime: new Date('2026-01-01T00:00:00Z') }), [pod('Running')]);
     expect(state.phase).toBe('Running');
     expect(conditionsOf(state)).toMatchObject({ Created: 'True/JobCreated', Running: 'True/Running', Suspended: 'False/Resumed' });
     expect(state.startTime).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  test('a pod the scheduler cannot place: Pending, with the scheduler\'s message', () => {
+    const unschedulable = pod('Pending', undefined);
+    unschedulable.status!.containerStatuses = undefined;
+    unschedulable.status!.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/5 nodes are available: 5 Insufficient nvidia.com/gpu.' }];
+    const state = decideRunState(job({ active: 1 }), [unschedulable]);
+    expect(state.phase).toBe('Pending');
+    expect(conditionsOf(state)).toMatchObject({ Running: 'False/Unschedulable' });
+    expect(state.warning).toEqual({ reason: 'Unschedulable', message: '0/5 nodes are available: 5 Insufficient nvidia.com/gpu.' });
   });
 
   test('a suspended Job: Suspended', () => {

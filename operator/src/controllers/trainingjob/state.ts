@@ -51,6 +51,15 @@ function imagePullProblem(pods: V1Pod[]): { reason: string; message: string } | 
   return undefined;
 }
 
+/** The scheduler's own words when a pod cannot be placed (no GPU of that model, too few GPUs, ...). */
+function schedulingProblem(pods: V1Pod[]): { reason: string; message: string } | undefined {
+  for (const pod of pods) {
+    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return { reason: 'Unschedulable', message: scheduled.message ?? 'no node can run the training pod' };
+  }
+  return undefined;
+}
+
 function successfulReport(pods: V1Pod[]): ReturnType<typeof parseReport> {
   // Rank 0 (or the only pod) reports; an Indexed Job names it by its completion index.
   const succeeded = pods.filter((p) => p.status?.phase === 'Succeeded');
@@ -96,16 +105,16 @@ export function decideRunState(job: V1Job | undefined, pods: V1Pod[]): RunState 
     };
   }
 
-  const pull = imagePullProblem(pods);
-  const active = job.status?.active ?? 0;
-  const running = pull
-    ? cond('Running', 'False', pull.reason, pull.message)
-    : active > 0
-      ? cond('Running', 'True', 'Running', `${active} training pod(s) active`)
+  const blocked = imagePullProblem(pods) ?? schedulingProblem(pods);
+  const running = pods.filter((p) => p.status?.phase === 'Running').length;
+  const runningCondition = blocked
+    ? cond('Running', 'False', blocked.reason, blocked.message)
+    : running > 0
+      ? cond('Running', 'True', 'Running', `${running} training pod(s) running`)
       : cond('Running', 'False', 'Starting', 'waiting for the training pods to start');
   return {
-    phase: active > 0 && !pull ? 'Running' : 'Pending', ...times,
-    ...(pull ? { warning: pull } : {}),
-    conditions: [created, cond('Suspended', 'False', 'Resumed', 'the run is not suspended'), running, cond('Ready', 'False', 'Running', 'the run has not finished')],
+    phase: running > 0 && !blocked ? 'Running' : 'Pending', ...times,
+    ...(blocked ? { warning: blocked } : {}),
+    conditions: [created, cond('Suspended', 'False', 'Resumed', 'the run is not suspended'), runningCondition, cond('Ready', 'False', 'Running', 'the run has not finished')],
   };
 }

@@ -1,0 +1,211 @@
+// The TrainingJob controller on the real test bed: the Jobs it creates, the paths a run can take
+// (success, failure, deadline, suspend, multi-node, DRA) and the promotion gate.
+import type { V1Job, V1Pod, V1Service } from '@kubernetes/client-node';
+import { Manager, createLogger } from '../../operator/src/runtime/index.js';
+import { trainingJobController } from '../../operator/src/controllers/trainingjob/controller.js';
+import type { ModelVersion, TrainingJob } from '../../operator/src/api/index.js';
+import { condition, kubeConfig, kubectl, objectApi, useNamespace, waitFor } from '../harness/cluster.js';
+
+const ns = useNamespace('tj');
+let manager: Manager;
+
+beforeAll(async () => {
+  // The runs write to pvc://models/...: a statically bound volume, as a cluster admin would provide.
+  await objectApi().create({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` }, spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteMany'], storageClassName: '', hostPath: { path: '/srv/models' }, claimRef: { namespace: ns.name, name: 'models' } } } as never);
+  await objectApi().create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'models', namespace: ns.name }, spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: `models-${ns.name}`, resources: { requests: { storage: '10Gi' } } } } as never);
+  await waitFor(`/api/v1/namespaces/${ns.name}/persistentvolumeclaims`, (pvc: { status?: { phase?: string } }) => pvc.status?.phase === 'Bound', 'the models PVC bound');
+  manager = new Manager({ kubeConfig: kubeConfig(), logger: createLogger({ level: 'warn' }), metricsPort: 0, healthPort: 0 });
+  manager.addController(trainingJobController());
+  await manager.start();
+});
+afterAll(async () => {
+  await manager.stop();
+  await objectApi().delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` } } as never).catch(() => undefined);
+});
+
+const REPORT = {
+  metrics: { val_auc: 0.961, val_accuracy: 0.987, val_loss: 0.061, train_loss: 0.07, samples_per_second: 52000, epochs: 3 },
+  artifact: { uri: '/output/fraud/run/model.onnx', digest: `sha256:${'ab'.repeat(32)}` },
+  reference: { uri: '/output/fraud/run/reference.json', digest: `sha256:${'cd'.repeat(32)}` },
+};
+
+function trainingJob(name: string, spec: Partial<TrainingJob['spec']> = {}, annotations: Record<string, string> = {}): TrainingJob {
+  return {
+    apiVersion: 'modelops.dev/v1alpha1',
+    kind: 'TrainingJob',
+    metadata: { name, namespace: ns.name },
+    spec: {
+      image: 'ghcr.io/modelops/training:0.1.0',
+      dataset: { uri: 'synthetic://fraud?rows=1000&seed=7', version: 'v3' },
+      output: { uri: `pvc://models/fraud/${name}` },
+      nodes: 1,
+      podMetadata: { annotations: { 'sim.modelops.dev/message': JSON.stringify(REPORT), ...annotations } },
+      ...spec,
+    },
+  };
+}
+
+const tjPath = () => `/apis/modelops.dev/v1alpha1/namespaces/${ns.name}/trainingjobs`;
+const byName = (name: string) => ({ fieldSelector: `metadata.name=${name}` });
+const waitForTj = (name: string, predicate: (tj: TrainingJob) => boolean, what: string) =>
+  waitFor<TrainingJob & { metadata: { name: string } }>(tjPath(), predicate as never, `${name}: ${what}`, byName(name));
+const hasCondition = (type: string, status: string, reason?: string) => (tj: TrainingJob) => {
+  const c = condition(tj as never, type);
+  return c?.status === status && (reason === undefined || c.reason === reason);
+};
+const eventFor = (name: string, reason: string) =>
+  waitFor<{ metadata: { name: string }; regarding?: { name?: string }; reason?: string; note?: string; type?: string }>(
+    `/apis/events.k8s.io/v1/namespaces/${ns.name}/events`, (e) => e.regarding?.name === name && e.reason === reason, `event ${reason} for ${name}`);
+
+test('creates a GPU Job with requests, toleration, model selection, labels and owner; the run succeeds and reports', async () => {
+  const created = await objectApi().create(trainingJob('fraud-a', { gpus: { count: 2, model: 'NVIDIA-A100-SXM4-40GB', allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' }, runPolicy: { backoffLimit: 0, suspend: false, queueName: 'gpu-queue' } }, { 'sim.modelops.dev/run-for': '1s' }) as never);
+  const job = await waitFor<V1Job>(`/apis/batch/v1/namespaces/${ns.name}/jobs`, () => true, 'the Job', byName('fraud-a'));
+  const pod = job.spec!.template.spec!;
+  expect(pod.containers[0]!.resources!.limits).toEqual({ 'nvidia.com/gpu': '2' });
+  expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+  expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' });
+  expect(job.metadata!.labels).toMatchObject({ 'modelops.dev/trainingjob': 'fraud-a', 'kueue.x-k8s.io/queue-name': 'gpu-queue' });
+  expect(job.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'TrainingJob', name: 'fraud-a', uid: (created as TrainingJob).metadata.uid, controller: true })]);
+
+  const running = await waitForTj('fraud-a', (tj) => tj.status?.phase === 'Running', 'Running');
+  expect(running.status?.gpus).toBe(2);
+  const scheduled = await waitFor<V1Pod>(`/api/v1/namespaces/${ns.name}/pods`, (p) => !!p.spec?.nodeName, 'pod scheduled', { labelSelector: 'modelops.dev/trainingjob=fraud-a' });
+  expect(scheduled.spec!.nodeName).toBe('gpu-a100-0');
+
+  const done = await waitForTj('fraud-a', hasCondition('Ready', 'True'), 'Ready');
+  expect(done.status).toMatchObject({
+    phase: 'Succeeded', jobName: 'fraud-a', metrics: REPORT.metrics, headlineMetric: 'val_auc=0.961',
+    artifact: REPORT.artifact, reference: REPORT.reference, observedGeneration: 1,
+  });
+  expect(done.status?.startTime).toBeDefined();
+  expect(done.status?.completionTime).toBeDefined();
+  expect(condition(done as never, 'Succeeded')).toMatchObject({ status: 'True', reason: 'Completed' });
+  await eventFor('fraud-a', 'Succeeded');
+  const wait = await kubectl(['wait', '-n', ns.name, '--for=condition=Ready', 'tj/fraud-a', '--timeout=5s']);
+  expect(wait.stdout).toMatch(/condition met/);
+});
+
+test('an OOM-killed run fails with reason OOMKilled, a message, and a Warning Event', async () => {
+  await objectApi().create(trainingJob('fraud-oom', {}, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '137', 'sim.modelops.dev/reason': 'OOMKilled' }) as never);
+  const failed = await waitForTj('fraud-oom', hasCondition('Failed', 'True'), 'Failed');
+  expect(failed.status?.phase).toBe('Failed');
+  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'OOMKilled', message: expect.stringMatching(/ran out of memory/) });
+  expect(condition(failed as never, 'Ready')).toMatchObject({ status: 'False', reason: 'OOMKilled' });
+  const event = await eventFor('fraud-oom', 'OOMKilled');
+  expect(event.type).toBe('Warning');
+});
+
+test('a program error is surfaced from the termination message after the retries are spent', async () => {
+  await objectApi().create(trainingJob('fraud-bad-hp', { runPolicy: { backoffLimit: 1, suspend: false } }, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '2', 'sim.modelops.dev/message': '{"error":"hyperparameter lr must be a positive number, got -1"}' }) as never);
+  const failed = await waitForTj('fraud-bad-hp', hasCondition('Failed', 'True'), 'Failed');
+  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'BackoffLimitExceeded', message: 'the training container exited with code 2: hyperparameter lr must be a positive number, got -1' });
+  const { stdout } = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-bad-hp', '-o', 'name']);
+  expect(stdout.trim().split('\n')).toHaveLength(2); // the first try and one retry
+});
+
+test('a run past its deadline fails with DeadlineExceeded', async () => {
+  await objectApi().create(trainingJob('fraud-slow', { runPolicy: { backoffLimit: 0, suspend: false, activeDeadlineSeconds: 2 } }, { 'sim.modelops.dev/run-for': '10m' }) as never);
+  const failed = await waitForTj('fraud-slow', hasCondition('Failed', 'True'), 'Failed');
+  expect(condition(failed as never, 'Failed')?.reason).toBe('DeadlineExceeded');
+});
+
+test('a suspended run starts no pods until it is resumed', async () => {
+  await objectApi().create(trainingJob('fraud-later', { runPolicy: { backoffLimit: 0, suspend: true } }) as never);
+  const suspended = await waitForTj('fraud-later', hasCondition('Suspended', 'True'), 'Suspended');
+  expect(suspended.status?.phase).toBe('Suspended');
+  const pods = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-later', '-o', 'name']);
+  expect(pods.stdout.trim()).toBe('');
+  await objectApi().patch({ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 'fraud-later', namespace: ns.name }, spec: { runPolicy: { suspend: false } } } as never,
+    undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never);
+  const done = await waitForTj('fraud-later', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded after resume');
+  expect(condition(done as never, 'Suspended')?.status).toBe('False');
+});
+
+test('multi-node runs as an Indexed Job with a headless Service and torchrun\'s environment', async () => {
+  await objectApi().create(trainingJob('fraud-ddp', { nodes: 2, gpus: { count: 8, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' } }) as never);
+  const job = await waitFor<V1Job>(`/apis/batch/v1/namespaces/${ns.name}/jobs`, () => true, 'the Job', byName('fraud-ddp'));
+  expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2 });
+  const env = Object.fromEntries(job.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
+  expect(env).toMatchObject({ MASTER_ADDR: 'fraud-ddp-0.fraud-ddp-workers', MASTER_PORT: '29500', WORLD_SIZE: '2', PET_NNODES: '2', PET_NPROC_PER_NODE: '8' });
+  const service = await waitFor<V1Service>(`/api/v1/namespaces/${ns.name}/services`, () => true, 'the workers Service', byName('fraud-ddp-workers'));
+  expect(service.spec).toMatchObject({ clusterIP: 'None', selector: { 'modelops.dev/trainingjob': 'fraud-ddp' } });
+  const done = await waitForTj('fraud-ddp', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
+  expect(done.status?.gpus).toBe(16);
+  const { stdout } = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-ddp', '-o', 'jsonpath={range .items[*]}{.spec.hostname} {.spec.nodeName}{"\\n"}{end}']);
+  const pods = stdout.trim().split('\n').sort();
+  expect(pods.map((line) => line.split(' ')[0])).toEqual(['fraud-ddp-0', 'fraud-ddp-1']);
+  // Two pods of 8 GPUs each: one per H100 node.
+  expect(pods.map((line) => line.split(' ')[1]).sort()).toEqual(['gpu-h100-0', 'gpu-h100-1']);
+});
+
+describe('the promotion gate', () => {
+  const register = (version: string, threshold: number) => ({ modelName: 'fraud', version, gate: [{ metric: 'val_auc', operator: '>=' as const, threshold }] });
+
+  test('registers a ModelVersion with lineage when the metrics pass', async () => {
+    await objectApi().create(trainingJob('fraud-good', { register: register('v7', 0.9) }) as never);
+    const done = await waitForTj('fraud-good', hasCondition('Registered', 'True'), 'Registered');
+    expect(done.status?.modelVersion).toBe('fraud-v7');
+    expect(done.status?.gateMessage).toBe('gate passed: val_auc 0.961 >= 0.9');
+    const mv = await waitFor<ModelVersion & { metadata: { name: string } }>(`/apis/modelops.dev/v1alpha1/namespaces/${ns.name}/modelversions`, () => true, 'the ModelVersion', byName('fraud-v7'));
+    expect(mv.spec).toMatchObject({
+      model: 'fraud', version: 'v7',
+      artifact: { uri: 'pvc://models/fraud/run/model.onnx', digest: REPORT.artifact.digest },
+      reference: { uri: 'pvc://models/fraud/run/reference.json' },
+      lineage: { trainingJob: 'fraud-good', image: 'ghcr.io/modelops/training:0.1.0', datasetUri: 'synthetic://fraud?rows=1000&seed=7', datasetVersion: 'v3', metrics: REPORT.metrics },
+    });
+    await eventFor('fraud-good', 'Registered');
+  });
+
+  test('refuses, and says why, when the metrics miss the gate', async () => {
+    await objectApi().create(trainingJob('fraud-weak', { register: register('v8', 0.99) }) as never);
+    const refused = await waitForTj('fraud-weak', hasCondition('Registered', 'False', 'GateRefused'), 'gate refused');
+    expect(refused.status?.gateMessage).toBe('gate failed: val_auc 0.961 is not >= 0.99');
+    expect(refused.status?.modelVersion).toBeUndefined();
+    const mv = await kubectl(['get', 'mv', 'fraud-v8', '-n', ns.name]);
+    expect(mv.stderr).toMatch(/NotFound/);
+    expect((await eventFor('fraud-weak', 'GateRefused')).type).toBe('Warning');
+  });
+});
+
+describe('GPUs through Dynamic Resource Allocation', () => {
+  // What NVIDIA's DRA driver would publish: a DeviceClass and one ResourceSlice per GPU node.
+  const deviceClass = { apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: `gpu.nvidia.com-${ns.name}` }, spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.nvidia.com"' } }] } };
+  const slice = (node: string, product: string, count: number) => ({
+    apiVersion: 'resource.k8s.io/v1',
+    kind: 'ResourceSlice',
+    metadata: { name: `${node}-${ns.name}` },
+    spec: {
+      driver: 'gpu.nvidia.com',
+      nodeName: node,
+      pool: { name: `${node}-${ns.name}`, generation: 1, resourceSliceCount: 1 },
+      devices: Array.from({ length: count }, (_, i) => ({ name: `gpu-${i}`, attributes: { productName: { string: product }, index: { int: i } } })),
+    },
+  });
+  const published = () => [deviceClass, slice('gpu-h100-1', 'NVIDIA-H100-80GB-HBM3', 8), slice('gpu-a100-0', 'NVIDIA-A100-SXM4-40GB', 4)];
+
+  // Through kubectl: client-node 1.4's serializer mangles DeviceAttribute values.
+  const manifest = () => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: published() });
+  beforeAll(async () => {
+    const applied = await kubectl(['apply', '-f', '-'], manifest());
+    if (applied.code !== 0) throw new Error(applied.stderr);
+  });
+  afterAll(() => kubectl(['delete', '--ignore-not-found', '-f', '-'], manifest()));
+
+  test('the scheduler allocates the claim from the published slices and places the pod on that node', async () => {
+    await objectApi().create(trainingJob('fraud-dra', { gpus: { count: 2, model: 'NVIDIA-A100-SXM4-40GB', allocation: 'DynamicResourceAllocation', deviceClassName: deviceClass.metadata.name } }, { 'sim.modelops.dev/run-for': '2s' }) as never);
+    const template = await waitFor<{ metadata: { name: string }; spec: { spec: { devices: { requests: { exactly: unknown }[] } } } }>(
+      `/apis/resource.k8s.io/v1/namespaces/${ns.name}/resourceclaimtemplates`, () => true, 'the ResourceClaimTemplate', byName('fraud-dra-gpus'));
+    expect(template.spec.spec.devices.requests[0]!.exactly).toMatchObject({ deviceClassName: deviceClass.metadata.name, count: 2 });
+
+    const claim = await waitFor<{ status?: { allocation?: { devices?: { results?: { device: string; pool: string }[] } } } }>(
+      `/apis/resource.k8s.io/v1/namespaces/${ns.name}/resourceclaims`, (c) => !!c.status?.allocation, 'an allocated ResourceClaim');
+    const results = claim.status!.allocation!.devices!.results!;
+    expect(results).toHaveLength(2);
+    expect(new Set(results.map((r) => r.pool))).toEqual(new Set([`gpu-a100-0-${ns.name}`]));
+
+    const pod = await waitFor<V1Pod>(`/api/v1/namespaces/${ns.name}/pods`, (p) => !!p.spec?.nodeName, 'pod scheduled', { labelSelector: 'modelops.dev/trainingjob=fraud-dra' });
+    expect(pod.spec!.nodeName).toBe('gpu-a100-0');
+    expect(pod.spec!.containers[0]!.resources?.limits?.['nvidia.com/gpu']).toBeUndefined();
+    await waitForTj('fraud-dra', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
+  });
+});
