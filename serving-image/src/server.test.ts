@@ -195,3 +195,15 @@ test('the fixture reference matches what the server loaded', () => {
   expect(server.app.core.isReady()).toBe(true);
   expect(reference.features).toHaveLength(30);
 });
+
+test('a client that hangs up mid-body is counted as 499 and leaves the server serving', async () => {
+  const { connect } = await import('node:net');
+  const socket = connect(server.port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"inputs":');
+  const metrics = async () => (await server.request('GET', '/metrics')).body.toString();
+  socket.destroy();
+  let text = await metrics();
+  while (!text.includes('code="499"')) text = await metrics(); // the server sees the close on its next I/O pass
+  expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
+});

@@ -27,6 +27,8 @@ const JSON_TYPE = 'application/json';
 const STATUS_BY_KIND: Record<InferenceError['kind'], number> = { 'invalid-argument': 400, 'not-found': 404, unavailable: 503 };
 
 class PayloadTooLarge extends Error {}
+/** The client went away before sending its whole body; counted as 499, as nginx does. */
+class ClientClosed extends Error {}
 
 export function createHttpFront(options: HttpFrontOptions): HttpFront {
   const { core, metrics, logger } = options;
@@ -46,6 +48,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     if (error instanceof InferenceError) {
       status = STATUS_BY_KIND[error.kind];
       message = error.message;
+    } else if (error instanceof ClientClosed) {
+      return 499;
     } else if (error instanceof PayloadTooLarge) {
       status = 413;
       message = error.message;
@@ -74,7 +78,11 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       };
       req.on('data', onData);
       req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-      req.on('error', reject);
+      // An IncomingMessage only fails when its connection does (ECONNRESET 'aborted'): the client left, it is
+      // no server error. After 'end', rejecting is a no-op.
+      const gone = (): void => reject(new ClientClosed('client closed the connection mid-body'));
+      req.on('error', gone);
+      req.on('close', gone);
     });
   };
 
