@@ -3,7 +3,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Reference } from '../reference.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import { datatypeFromOrt, isNumericDatatype, NUMERIC_DATATYPES, type Tensor, type TensorSpec } from './tensor.js';
+import { datatypeFromOrt, elementCount, isNumericDatatype, NUMERIC_DATATYPES, type Tensor, type TensorSpec } from './tensor.js';
 
 export interface ModelSignature {
   inputs: TensorSpec[];
@@ -49,7 +49,7 @@ export class LoadedModel {
       this.signature.inputs.map((spec) => {
         const shape = spec.shape.map((dim) => (dim === -1 ? 1 : dim));
         const datatype = spec.datatype as keyof typeof NUMERIC_DATATYPES; // checked by signatureOf
-        return { name: spec.name, datatype, shape, data: NUMERIC_DATATYPES[datatype].create(shape.reduce((a, b) => a * b, 1)) };
+        return { name: spec.name, datatype, shape, data: NUMERIC_DATATYPES[datatype].create(elementCount(shape)) };
       }),
     );
   }
