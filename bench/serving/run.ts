@@ -3,6 +3,8 @@
 //   (c) this serving image                         (d) FastAPI + uvicorn + onnxruntime (Python)
 // at concurrency 1 and 32. Servers run pinned to CPU 0, the load generator to CPU 1 (taskset).
 // Run: node --import tsx bench/serving/run.ts   (DURATION_MS=5000, ROUNDS=2; (d) needs bench/serving/.venv)
+// Everything measured runs as tsc output from dist/, as in the image: tsx's transform adds a helper call
+// to every closure created, which is a cost the image does not have.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,10 @@ interface Subject {
   /** Starts the server and resolves with its port once it answers; absent for the in-process baseline. */
   start?: () => Promise<{ port: number; process: ChildProcess }>;
 }
+
+const build = spawnSync('npx', ['tsc', '-p', 'bench/serving/tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) throw new Error('tsc failed');
+const compiled = (path: string): string => join('dist', path.replace(/\.ts$/, '.js'));
 
 const samples = JSON.parse(readFileSync('serving-image/test/fixtures/samples.json', 'utf8')) as { features: number[][] };
 const bodyFile = join(mkdtempSync(join(tmpdir(), 'bench-serving-')), 'body.json');
@@ -58,11 +64,11 @@ const server = (port: number, command: string, args: string[], readyPath: string
 
 const subjects: Subject[] = [
   { key: 'a', label: 'onnxruntime-node session.run, in-process' },
-  { key: 'b', label: 'bare node:http, JSON.parse, fixed answer', start: server(18081, process.execPath, ['--import', 'tsx', 'bench/serving/bare-server.ts'], '/', { PORT: '18081' }) },
+  { key: 'b', label: 'bare node:http, JSON.parse, fixed answer', start: server(18081, process.execPath, [compiled('bench/serving/bare-server.ts')], '/', { PORT: '18081' }) },
   {
     key: 'c',
     label: 'modelops serving image',
-    start: server(18082, process.execPath, ['--import', 'tsx', 'serving-image/src/main.ts'], '/v2/health/ready', {
+    start: server(18082, process.execPath, [compiled('serving-image/src/main.ts')], '/v2/health/ready', {
       PORT: '18082',
       HOST: '127.0.0.1',
       MODEL_NAME: 'fraud',
@@ -78,8 +84,8 @@ const subjects: Subject[] = [
 function measure(subject: Subject, port: number | undefined, concurrency: number): Result {
   const common = ['--body', bodyFile, '--concurrency', String(concurrency), '--duration', DURATION_MS];
   const args = port === undefined
-    ? ['-c', SERVER_CPU, process.execPath, '--import', 'tsx', 'bench/serving/session-run.ts', ...common]
-    : ['-c', LOAD_CPU, process.execPath, '--import', 'tsx', 'bench/serving/load.ts', '--port', String(port), ...common];
+    ? ['-c', SERVER_CPU, process.execPath, compiled('bench/serving/session-run.ts'), ...common]
+    : ['-c', LOAD_CPU, process.execPath, compiled('bench/serving/load.ts'), '--port', String(port), ...common];
   const run = spawnSync('taskset', args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${subject.key} at ${concurrency}: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;

@@ -68,6 +68,7 @@ function modelRoute(action: 'ready' | 'infer', name: string, version: string | u
 }
 
 function decodeSegment(segment: string): string | undefined {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
