@@ -41,6 +41,17 @@ describe('readiness', () => {
     expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
   });
 
+  test('a failed first load is retried until the model appears', async () => {
+    const path = join(dir, 'late.onnx');
+    server = await startServer({ MODEL_URI: path, MODEL_LOAD_RETRY_INTERVAL: '10ms' });
+    expect(server.app.core.isReady()).toBe(false);
+    let failures = 0;
+    await server.waitForLog((line) => line.level === 50 && /late\.onnx not found/.test(String(line.msg)) && ++failures === 2); // retried
+    copyFileSync(MODEL_PATH, path);
+    await server.waitForLog((line) => line.msg === 'model loaded, warmed and serving');
+    expect((await server.request('GET', '/v2/health/ready')).status).toBe(200);
+  });
+
   test('a corrupt model is not ready; a failed reload keeps the previous model serving', async () => {
     server = await startServer({ MODEL_URI: join(dir, 'corrupt.onnx') });
     expect(server.app.core.isReady()).toBe(false);

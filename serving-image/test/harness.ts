@@ -20,6 +20,8 @@ export interface TestServer {
   app: ServingApp;
   port: number;
   logs: Record<string, unknown>[];
+  /** Resolves with the first log line, past or future, that matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   request(method: string, path: string, body?: string | Buffer, headers?: Record<string, string | number>): Promise<Response>;
   close(): Promise<void>;
 }
@@ -28,7 +30,21 @@ export interface TestServer {
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({ MODEL_URI: MODEL_PATH, MODEL_NAME: 'fraud', PORT: '0', HOST: '127.0.0.1', MODEL_LOAD_RETRY_INTERVAL: '0', ...env });
   const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const waiters = new Set<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }>();
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (text: string) => {
+        const line = JSON.parse(text) as Record<string, unknown>;
+        logs.push(line);
+        for (const waiter of waiters) {
+          if (!waiter.match(line)) continue;
+          waiters.delete(waiter);
+          waiter.resolve(line);
+        }
+      },
+    },
+  );
   const app = createApp(config, logger);
   const { port } = await app.listen();
   await app.core.start();
@@ -37,6 +53,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     app,
     port,
     logs,
+    waitForLog: (match) => {
+      const seen = logs.find(match);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.add({ match, resolve }));
+    },
     request: (method, path, body, headers) => send(agent, port, method, path, body, headers),
     async close() {
       agent.destroy();
