@@ -65,10 +65,13 @@ export class Batcher {
     this.immediate = undefined;
     const batch = this.takeBatch();
     this.running = true;
-    this.runBatch(batch).finally(() => {
-      this.running = false;
-      this.schedule();
-    });
+    this.runBatch(batch)
+      // A bug past the run itself must fail the requests, not leave them hanging (or crash the process).
+      .catch((error: unknown) => batch.forEach((job) => job.reject(error)))
+      .finally(() => {
+        this.running = false;
+        this.schedule();
+      });
   }
 
   /** The oldest job and the queued jobs after it that fit beside it. */
