@@ -34,6 +34,8 @@ export interface LeaderElectionConfig {
   renewDeadlineMs?: number;
   /** Interval between acquire attempts and between renewals. Default 2 s. */
   retryPeriodMs?: number;
+  /** Clear holderIdentity on stop so a standby takes over at once (client-go's ReleaseOnCancel). Default true. */
+  releaseOnStop?: boolean;
 }
 
 export interface LeaderCallbacks {
@@ -77,12 +79,12 @@ export class LeaderElector {
     this.loop ??= this.run();
   }
 
-  /** Stops campaigning; a leader releases the Lease (clears holderIdentity) so a standby takes over at once. */
+  /** Stops campaigning; a leader releases the Lease (clears holderIdentity, unless releaseOnStop is false) so a standby takes over at once. */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
     if (this.leading) {
-      await this.release();
+      if (this.config.releaseOnStop ?? true) await this.release();
       this.setLeading(false);
     }
   }
