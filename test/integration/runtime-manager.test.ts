@@ -78,7 +78,7 @@ function widgetObserved(name: string, value: string, timeoutMs = 30_000): Promis
   return waitFor<Widget>(`/apis/runtime-test.modelops.dev/v1/namespaces/${ns.name}/widgets`, (w) => w.metadata?.name === name && w.status?.observedValue === value, `widget ${name} observed ${value}`, { timeoutMs });
 }
 
-async function metricSum(registry: Registry, name: string, filter: (labels: Record<string, string | number>) => boolean = () => true): Promise<number> {
+async function metricSum(registry: Registry, name: string, filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (!metric) return 0;
   return (await metric.get()).values.filter((v) => filter(v.labels)).reduce((sum, v) => sum + v.value, 0);
@@ -224,8 +224,8 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: num
   }
 }
 
-function established(crd: KubernetesObject): boolean {
-  const conditions = (crd.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+function established(crd: object): boolean {
+  const conditions = ((crd as { status?: unknown }).status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
   return conditions.some((c) => c.type === 'Established' && c.status === 'True');
 }
 
