@@ -1,9 +1,10 @@
 """Manual compatibility check: Triton's own Python HTTP client against a running serving image.
 
-The client uses the binary tensor data extension by default, for inputs and outputs.
-  bench/serving/.venv/bin/pip install "tritonclient[http]"
+The client uses the binary tensor data extension by default, for inputs and outputs. Use a virtualenv outside
+the repository (tritonclient pulls in urllib3, which ships a .js file that `eslint .` would then lint):
+  python3 -m venv /tmp/triton-venv && /tmp/triton-venv/bin/pip install "tritonclient[http]" numpy
   MODEL_URI=serving-image/test/fixtures/model.onnx MODEL_NAME=fraud node --import tsx serving-image/src/main.ts &
-  bench/serving/.venv/bin/python serving-image/test/triton-client-check.py [host:port]
+  /tmp/triton-venv/bin/python serving-image/test/triton-client-check.py [host:port]
 """
 import json
 import os
