@@ -30,17 +30,48 @@ bash test/bed/testbed.sh status >/dev/null 2>&1 || started_bed=1
 bash test/bed/testbed.sh up 2>&1 | sed 's/^/    /'
 eval "$(bash test/bed/testbed.sh env)"
 show version
-k create namespace demo --dry-run=client -o yaml | k apply -f - >/dev/null
+k delete namespace demo --ignore-not-found --wait=true >/dev/null
+k delete persistentvolume -l modelops.dev/demo --wait=false >/dev/null
+k create namespace demo >/dev/null
+# The examples write to pvc://models/...: a statically provisioned volume, as a cluster admin would provide.
+pv="demo-models-$(date +%s)"
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: $pv, labels: {modelops.dev/demo: "true"}}
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteMany]
+  storageClassName: ""
+  hostPath: {path: /srv/models}
+  claimRef: {namespace: demo, name: models}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: models, namespace: demo}
+spec:
+  accessModes: [ReadWriteMany]
+  storageClassName: ""
+  volumeName: $pv
+  resources: {requests: {storage: 10Gi}}
+YAML
 
 step "CRDs: TrainingJob (tj), ModelVersion (mv), DriftMonitor (dm)"
 show apply --server-side -f crds/
 k wait --for=condition=Established -f crds/ >/dev/null
+show explain trainingjob.spec.gpus
 
 step "Operator (out of cluster, leader election on, logs in $work/operator.log)"
-node --import tsx operator/src/main.ts --leader-elect --leader-election-namespace=default --metrics-port=18080 --health-port=18081 >"$work/operator.log" 2>&1 &
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+metrics_port=$(free_port) health_port=$(free_port)
+node --import tsx operator/src/main.ts --leader-elect --leader-election-namespace=default \
+  --metrics-port="$metrics_port" --health-port="$health_port" >"$work/operator.log" 2>&1 &
 operator_pid=$!
-for _ in $(seq 100); do curl -sf localhost:18081/readyz >/dev/null 2>&1 && break; kill -0 "$operator_pid" || { cat "$work/operator.log"; exit 1; }; sleep 0.2; done
-say "ready: $(curl -s localhost:18081/readyz)"
+until curl -sf "localhost:$health_port/readyz" >/dev/null 2>&1; do
+  kill -0 "$operator_pid" 2>/dev/null || { cat "$work/operator.log"; exit 1; }
+  sleep 0.2
+done
+say "ready: /readyz says $(curl -s "localhost:$health_port/readyz"); metrics on :$metrics_port"
 
 step "Training for real on this CPU (what the GPU pod would run), to get a genuine report"
 MODELOPS_DATASET_URI='synthetic://fraud?rows=20000&seed=7' MODELOPS_DATASET_VERSION=2026-11 \
@@ -80,11 +111,13 @@ k wait -n demo --for=condition=Registered=false tj/fraud-weak --timeout=60s >/de
 show get tj -n demo
 show get events -n demo --field-selector involvedObject.kind=TrainingJob -o custom-columns=OBJECT:.involvedObject.name,TYPE:.type,REASON:.reason,MESSAGE:.message
 
-step "ModelVersion and DriftMonitor examples (validated at apply; their controllers land next)"
-show apply -n demo -f examples/modelversion-fraud-v1.yaml -f examples/driftmonitor-fraud.yaml
+step "The registered ModelVersion carries its lineage; a DriftMonitor watches the model (their controllers land next)"
+show get mv fraud-v1 -n demo -o jsonpath='{.spec.lineage}{"\n"}'
+show apply -n demo -f examples/driftmonitor-fraud.yaml
 k wait -n demo --for=jsonpath='{.status.phase}'=Pending mv/fraud-v1 dm/fraud-drift --timeout=30s >/dev/null
 show get modelops -n demo
+show describe tj fraud-weak -n demo
 
 step "Operator metrics (controller-runtime names)"
-curl -s localhost:18080/metrics | grep -E '^controller_runtime_reconcile_total' | sed 's/^/    /'
+curl -s "localhost:$metrics_port/metrics" | grep -E '^controller_runtime_reconcile_total' | sed 's/^/    /'
 step "Done"

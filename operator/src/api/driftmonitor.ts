@@ -25,22 +25,22 @@ export const DriftMonitorSpec = object(
       uri: string('Where reference.json is.', { minLength: 1 }),
     })),
     prometheusUrl: optional(string('Prometheus that scrapes the serving pods; defaults to the operator\'s --prometheus-url.', { pattern: '^https?://' })),
-    intervalSeconds: integer('How often to evaluate.', { minimum: 10, maximum: 86400, default: 300 }),
-    windowSeconds: integer('How much recent traffic each evaluation looks at.', { minimum: 60, maximum: 604800, default: 3600 }),
-    minSamples: integer('Predictions the window must hold before drift is judged.', { minimum: 1, default: 500 }),
+    intervalSeconds: optional(integer('How often to evaluate.', { minimum: 10, maximum: 86400, default: 300 })),
+    windowSeconds: optional(integer('How much recent traffic each evaluation looks at.', { minimum: 60, maximum: 604800, default: 3600 })),
+    minSamples: optional(integer('Predictions the window must hold before drift is judged.', { minimum: 1, default: 500 })),
     features: optional(list(string('A feature name from the reference.'), 'Features to monitor; all by default.', { maxItems: 512 })),
-    tests: list(DriftTest, 'Tests to run; a feature breaches when any test reaches its critical score.', {
+    tests: optional(list(DriftTest, 'Tests to run; a feature breaches when any test reaches its critical score.', {
       minItems: 1,
       maxItems: 4,
       default: [{ method: 'PSI', warning: 0.1, critical: 0.25 }],
       ...cel({ rule: 'self.all(t, self.filter(u, u.method == t.method).size() == 1)', message: 'each method may appear once in tests' }),
-    }),
+    })),
     actions: optional(object('What to do on a critical breach, besides the Warning Event and the Drifted condition that always follow.', {
       retrain: optional(object('Create a TrainingJob from this template (one at a time).', {
         template: TrainingJobSpec,
-        cooldownSeconds: integer('Minimum time between two retraining runs.', { minimum: 0, default: 86400 }),
+        cooldownSeconds: optional(integer('Minimum time between two retraining runs.', { minimum: 0, default: 86400 })),
       })),
-      rollback: boolean('Roll the model back to its previous stable version.', { default: false }),
+      rollback: optional(boolean('Roll the model back to its previous stable version.', { default: false })),
     })),
   },
 );

@@ -9,24 +9,24 @@ export const DEFAULT_SERVING_IMAGE = 'ghcr.io/modelops/serving:0.1.0';
 
 export const CanaryStep = object('One step of the canary: send this share of traffic to the new version, then analyse.', {
   weight: integer('Percent of requests the canary gets in this step.', { minimum: 1, maximum: 100 }),
-  pauseSeconds: integer('How long to hold the step before its analysis decides.', { minimum: 0, maximum: 86400, default: 60 }),
+  pauseSeconds: optional(integer('How long to hold the step before its analysis decides.', { minimum: 0, maximum: 86400, default: 60 })),
 });
 
 export const AnalysisSpec = object(
   'Thresholds every step is analysed against, over the step\'s window, from the serving pods\' metrics.',
   {
     prometheusUrl: optional(string('Prometheus that scrapes the serving pods; defaults to the operator\'s --prometheus-url.', { pattern: '^https?://' })),
-    minSuccessRate: number('Lowest acceptable share of non-5xx responses.', { minimum: 0, maximum: 1, default: 0.99 }),
-    maxLatencyP99Ms: number('Highest acceptable p99 latency in milliseconds.', { minimum: 0, default: 100 }),
-    minRequests: integer('Requests the canary must have served in the window before a step can pass.', { minimum: 0, default: 20 }),
-    failureLimit: integer('Failed analyses tolerated before rolling back.', { minimum: 0, maximum: 10, default: 0 }),
+    minSuccessRate: optional(number('Lowest acceptable share of non-5xx responses.', { minimum: 0, maximum: 1, default: 0.99 })),
+    maxLatencyP99Ms: optional(number('Highest acceptable p99 latency in milliseconds.', { minimum: 0, default: 100 })),
+    minRequests: optional(integer('Requests the canary must have served in the window before a step can pass.', { minimum: 0, default: 20 })),
+    failureLimit: optional(integer('Failed analyses tolerated before rolling back.', { minimum: 0, maximum: 10, default: 0 })),
   },
 );
 
 export const RolloutSpec = object(
   'How a new version replaces the stable one.',
   {
-    steps: list(CanaryStep, 'Traffic steps, weights strictly increasing. After the last step the canary is promoted.', {
+    steps: optional(list(CanaryStep, 'Traffic steps, weights strictly increasing. After the last step the canary is promoted.', {
       minItems: 1,
       maxItems: 10,
       default: [{ weight: 10, pauseSeconds: 60 }, { weight: 50, pauseSeconds: 60 }, { weight: 100, pauseSeconds: 0 }],
@@ -34,15 +34,15 @@ export const RolloutSpec = object(
         rule: 'self.all(s, self.filter(t, t.weight == s.weight).size() == 1) && self.map(s, s.weight).isSorted()',
         message: 'canary step weights must be strictly increasing',
       }),
-    }),
+    })),
     analysis: optional(AnalysisSpec),
   },
 );
 
 /** The serving part of a ModelVersion, reused by TrainingJob.spec.register.serving. */
 export const ModelVersionServingSpec = object('How the version is served.', {
-  image: string('Serving image.', { default: DEFAULT_SERVING_IMAGE }),
-  replicas: integer('Serving pods.', { minimum: 1, maximum: 100, default: 1 }),
+  image: optional(string('Serving image.', { default: DEFAULT_SERVING_IMAGE })),
+  replicas: optional(integer('Serving pods.', { minimum: 1, maximum: 100, default: 1 })),
   resources: optional(object('CPU and memory per serving pod.', {
     cpu: optional(quantity('CPU request, e.g. 1 or 500m.')),
     memory: optional(quantity('Memory request and limit, e.g. 1Gi.')),

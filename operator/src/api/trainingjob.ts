@@ -19,10 +19,10 @@ export const RegisterSpec = object(
   {
     modelName: string('Name of the model the new version belongs to (the ModelVersion\'s spec.model).', { pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 40 }),
     version: optional(string('Version to register; defaults to the TrainingJob\'s name.', { pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 40 })),
-    gate: list(MetricGate, 'Every entry must hold for the model to be registered.', { maxItems: 16, default: [] }),
+    gate: optional(list(MetricGate, 'Every entry must hold for the model to be registered.', { maxItems: 16, default: [] })),
     mustBeatStable: optional(object('Also require the new model to beat the metrics recorded for the model\'s stable version.', {
       metric: metricName(),
-      higherIsBetter: boolean('Whether a larger value of the metric is better.', { default: true }),
+      higherIsBetter: optional(boolean('Whether a larger value of the metric is better.', { default: true })),
     })),
     serving: optional(ModelVersionServingSpec),
   },
@@ -32,12 +32,12 @@ export type RegisterSpec = Static<typeof RegisterSpec>;
 export const GpuSpec = object(
   'The GPUs each node of the run gets.',
   {
-    count: integer('GPUs per node.', { minimum: 0, maximum: 16, default: 1 }),
+    count: optional(integer('GPUs per node.', { minimum: 0, maximum: 16, default: 1 })),
     model: optional(string('GPU model, as NVIDIA GPU feature discovery labels nodes (nvidia.com/gpu.product), e.g. NVIDIA-H100-80GB-HBM3.', { maxLength: 63 })),
-    allocation: enumOf(['DevicePlugin', 'DynamicResourceAllocation'] as const,
+    allocation: optional(enumOf(['DevicePlugin', 'DynamicResourceAllocation'] as const,
       'DevicePlugin requests the nvidia.com/gpu extended resource (NVIDIA\'s device plugin); DynamicResourceAllocation creates a ResourceClaimTemplate against the gpu.nvidia.com DeviceClass (NVIDIA\'s DRA driver).',
-      { default: 'DevicePlugin' }),
-    deviceClassName: string('DeviceClass for DynamicResourceAllocation.', { default: 'gpu.nvidia.com', maxLength: 253 }),
+      { default: 'DevicePlugin' })),
+    deviceClassName: optional(string('DeviceClass for DynamicResourceAllocation.', { default: 'gpu.nvidia.com', maxLength: 253 })),
   },
 );
 
@@ -62,12 +62,12 @@ export const TrainingJobSpec = object(
       cpu: optional(quantity('CPU request and limit, e.g. 4 or 3500m.')),
       memory: optional(quantity('Memory request and limit, e.g. 32Gi.')),
     })),
-    nodes: integer('Nodes to train on; more than one runs an Indexed Job with torchrun\'s environment.', { minimum: 1, maximum: 64, default: 1 }),
+    nodes: optional(integer('Nodes to train on; more than one runs an Indexed Job with torchrun\'s environment.', { minimum: 1, maximum: 64, default: 1 })),
     runPolicy: optional(object('How the Job runs.', {
-      backoffLimit: integer('Retries before the run is failed.', { minimum: 0, maximum: 100, default: 0 }),
+      backoffLimit: optional(integer('Retries before the run is failed.', { minimum: 0, maximum: 100, default: 0 })),
       activeDeadlineSeconds: optional(integer('Wall-clock limit of the run.', { minimum: 1 })),
       ttlSecondsAfterFinished: optional(integer('Delete the Job this long after it finishes (the TrainingJob and its status stay).', { minimum: 0 })),
-      suspend: boolean('Suspend the run (no pods); resume by setting false.', { default: false }),
+      suspend: optional(boolean('Suspend the run (no pods); resume by setting false.', { default: false })),
       queueName: optional(string('Kueue LocalQueue; passed as the kueue.x-k8s.io/queue-name label.', { maxLength: 63 })),
     })),
     podMetadata: optional(object('Labels and annotations for the training pods.', {

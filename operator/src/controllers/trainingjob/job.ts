@@ -27,7 +27,9 @@ export function ownerReference(tj: TrainingJob): V1OwnerReference {
 export const workersServiceName = (tj: TrainingJob) => `${tj.metadata.name}-workers`;
 export const claimTemplateName = (tj: TrainingJob) => `${tj.metadata.name}-gpus`;
 export const gpusPerNode = (tj: TrainingJob) => tj.spec.gpus?.count ?? 1;
-export const totalGpus = (tj: TrainingJob) => gpusPerNode(tj) * (tj.spec.nodes ?? 1);
+export const nodeCount = (tj: TrainingJob) => tj.spec.nodes ?? 1;
+export const totalGpus = (tj: TrainingJob) => gpusPerNode(tj) * nodeCount(tj);
+const isMultiNode = (tj: TrainingJob) => nodeCount(tj) > 1;
 const usesDra = (tj: TrainingJob) => tj.spec.gpus?.allocation === 'DynamicResourceAllocation' && gpusPerNode(tj) > 0;
 
 function labels(tj: TrainingJob): Record<string, string> {
@@ -63,8 +65,8 @@ function env(tj: TrainingJob): V1EnvVar[] {
     { name: 'MODELOPS_OUTPUT_URI', value: containerOutputUri(spec.output.uri) },
     { name: 'MODELOPS_HYPERPARAMETERS', value: JSON.stringify(spec.hyperparameters ?? {}) },
   ];
-  const nodes = spec.nodes ?? 1;
-  if (nodes > 1) {
+  const nodes = nodeCount(tj);
+  if (isMultiNode(tj)) {
     const master = `${tj.metadata.name}-0.${workersServiceName(tj)}`;
     const rank: V1EnvVar['valueFrom'] = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
     vars.push(
@@ -104,7 +106,7 @@ function container(tj: TrainingJob, mounts: V1VolumeMount[]): V1Container {
     // The program reports metrics here; logs are the fallback when it dies before writing them.
     terminationMessagePolicy: 'FallbackToLogsOnError',
     securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
-    ...(spec.nodes > 1 ? { ports: [{ name: 'rendezvous', containerPort: MASTER_PORT }] } : {}),
+    ...(isMultiNode(tj) ? { ports: [{ name: 'rendezvous', containerPort: MASTER_PORT }] } : {}),
   };
 }
 
@@ -121,13 +123,13 @@ function podSpec(tj: TrainingJob): V1PodSpec {
     ...(gpus ? { tolerations: [GPU_TOLERATION] } : {}),
     ...(gpus && model && !usesDra(tj) ? { nodeSelector: { [GPU_PRODUCT_LABEL]: model } } : {}),
     ...(usesDra(tj) ? { resourceClaims: [{ name: GPU_CLAIM, resourceClaimTemplateName: claimTemplateName(tj) }] } : {}),
-    ...(spec.nodes > 1 ? { subdomain: workersServiceName(tj) } : {}),
+    ...(isMultiNode(tj) ? { subdomain: workersServiceName(tj) } : {}),
   };
 }
 
 export function buildJob(tj: TrainingJob): V1Job {
   const { spec } = tj;
-  const nodes = spec.nodes ?? 1;
+  const nodes = nodeCount(tj);
   const run = spec.runPolicy;
   return {
     apiVersion: 'batch/v1',
@@ -138,7 +140,7 @@ export function buildJob(tj: TrainingJob): V1Job {
       suspend: run?.suspend ?? false,
       ...(run?.activeDeadlineSeconds ? { activeDeadlineSeconds: run.activeDeadlineSeconds } : {}),
       ...(run?.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: run.ttlSecondsAfterFinished } : {}),
-      ...(nodes > 1 ? { completionMode: 'Indexed', completions: nodes, parallelism: nodes } : {}),
+      ...(isMultiNode(tj) ? { completionMode: 'Indexed', completions: nodes, parallelism: nodes } : {}),
       template: {
         metadata: { labels: { ...labels(tj), ...spec.podMetadata?.labels }, annotations: { ...spec.podMetadata?.annotations } },
         spec: podSpec(tj),
@@ -149,7 +151,7 @@ export function buildJob(tj: TrainingJob): V1Job {
 
 /** Multi-node runs reach rank 0 by a stable DNS name: `<job>-0.<service>`. */
 export function buildWorkersService(tj: TrainingJob): V1Service | undefined {
-  if ((tj.spec.nodes ?? 1) <= 1) return undefined;
+  if (!isMultiNode(tj)) return undefined;
   return {
     apiVersion: 'v1',
     kind: 'Service',
