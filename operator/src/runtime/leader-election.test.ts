@@ -12,25 +12,28 @@ class FakeLeaseApi {
   lease: Lease | undefined;
   private rv = 0;
   readonly partitioned = new Set<string>();
+  /** Requests from these replicas never answer (packets dropped, no RST). */
+  readonly blackholed = new Set<string>();
 
   clientFor(identity: string): Client {
-    const guard = (): void => {
+    const guard = async (): Promise<void> => {
       if (this.partitioned.has(identity)) throw new Error('connection refused');
+      if (this.blackholed.has(identity)) await new Promise(() => {});
     };
     return {
       get: async () => {
-        guard();
+        await guard();
         if (!this.lease) throw new NotFoundError(404, 'NotFound', 'no lease');
         return structuredClone(this.lease);
       },
       create: async (_ref: unknown, obj: Lease) => {
-        guard();
+        await guard();
         if (this.lease) throw new AlreadyExistsError(409, 'AlreadyExists', 'exists');
         this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
         return this.lease;
       },
       update: async (_ref: unknown, obj: Lease) => {
-        guard();
+        await guard();
         if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) throw new ConflictError(409, 'Conflict', 'stale');
         this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
         return this.lease;
@@ -116,6 +119,17 @@ describe('LeaderElector', () => {
     expect(api.lease?.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     await b.elector.stop();
     await a.elector.stop();
+  });
+
+  test('a renewal that hangs does not keep a leader past its renew deadline', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    a.elector.start();
+    await flush();
+    api.blackholed.add('a');
+    const lostAfter = await runUntil(clock, () => !a.elector.isLeader());
+    expect(lostAfter).toBeLessThanOrEqual(10_000 + 2_000);
   });
 
   test('stop() releases the lease and the standby takes over within a retry period', async () => {

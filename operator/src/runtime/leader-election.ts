@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Client } from './client.js';
-import { sleep, toMicroTime, type Clock } from './clock.js';
+import { sleep, toMicroTime, type Clock, type TimerHandle } from './clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
 import type { KubernetesObject, ResourceRef } from './types.js';
 
@@ -101,7 +101,10 @@ export class LeaderElector {
     while (!signal.aborted) {
       await sleep(this.clock, this.retryPeriodMs, signal);
       if (signal.aborted) return;
-      if (await this.attempt()) lastRenewMs = this.clock.monotonicMs();
+      // A renewal that hangs (a partition dropping packets) must not outlive the deadline: past it,
+      // a standby may take the Lease while this replica still believes it leads.
+      const remainingMs = lastRenewMs + this.renewDeadlineMs - this.clock.monotonicMs();
+      if (await this.attempt(remainingMs)) lastRenewMs = this.clock.monotonicMs();
       else if (this.clock.monotonicMs() - lastRenewMs >= this.renewDeadlineMs) {
         this.log.error({ lease: this.config.leaseName }, 'could not renew the lease within the renew deadline; leadership lost');
         this.setLeading(false);
@@ -110,13 +113,17 @@ export class LeaderElector {
     }
   }
 
-  /** One tryAcquireOrRenew; true when this replica holds the Lease afterwards. Never throws. */
-  private async attempt(): Promise<boolean> {
+  /** One tryAcquireOrRenew; true when this replica holds the Lease afterwards. Never throws; false after `timeoutMs`. */
+  private async attempt(timeoutMs = this.renewDeadlineMs): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = this.clock.setTimer(() => resolve(false), timeoutMs)));
     try {
-      return await this.tryAcquireOrRenew();
+      return await Promise.race([this.tryAcquireOrRenew(), timedOut]);
     } catch (err) {
       this.log.warn({ err: String(err), lease: this.config.leaseName }, 'lease request failed');
       return false;
+    } finally {
+      timer?.cancel();
     }
   }
 
