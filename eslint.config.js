@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.cache/', 'coverage/', 'charts/', 'training-image/'] },
+  { ignores: ['dist/', 'node_modules/', '.cache/', 'coverage/', 'charts/', 'training-image/', '**/.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

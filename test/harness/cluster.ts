@@ -62,54 +62,75 @@ export async function waitFor<T extends object = KubernetesObject>(
   what: string,
   options: WaitOptions = {},
 ): Promise<T> {
-  const kc = kubeConfig();
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const query = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
   let lastSeen: T | undefined;
-
-  const list = await getJson<{ items: T[]; metadata: { resourceVersion: string } }>(kc, listPath, query);
-  const found = list.items.find((item) => { lastSeen = item; return predicate(item); });
-  if (found) return found;
-
-  return new Promise<T>((resolve, reject) => {
-    let controller: AbortController | undefined;
-    let settled = false;
-    const finish = (fn: () => void) => { if (settled) return; settled = true; clearTimeout(timer); controller?.abort(); fn(); };
-    const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(lastSeen?.['status' as keyof T] ?? lastSeen ?? null)}`))), timeoutMs);
-    new Watch(kc)
-      .watch(listPath, { ...query, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
-        (phase, obj: T) => {
-          if (phase === 'BOOKMARK' || phase === 'ERROR') return;
-          lastSeen = obj;
-          if (phase !== 'DELETED' && predicate(obj)) finish(() => resolve(obj));
-        },
-        (err) => { if (!settled && err) finish(() => reject(err)); })
-      .then((c) => { controller = c; if (settled) c.abort(); }, (err) => finish(() => reject(err)));
+  let found: T | undefined;
+  const check = (obj: T) => { lastSeen = obj; if (predicate(obj)) found = obj; return found !== undefined; };
+  await observe<T>(listPath, options, {
+    snapshot: (items) => items.some(check),
+    event: (phase, obj) => phase !== 'DELETED' && check(obj),
+    describeTimeout: (ms) => `timed out after ${ms} ms waiting for ${what}; last seen: ${JSON.stringify((lastSeen as { status?: unknown } | undefined)?.status ?? lastSeen ?? null)}`,
   });
+  return found!;
 }
 
 /** Resolves once no object on `listPath` matches the selectors (e.g. after garbage collection). */
 export async function waitForGone(listPath: string, what: string, options: WaitOptions = {}): Promise<void> {
+  let present = new Set<string>();
+  await observe<KubernetesObject>(listPath, options, {
+    snapshot: (items) => { present = new Set(items.map((i) => i.metadata!.uid!)); return present.size === 0; },
+    event: (phase, obj) => { if (phase === 'DELETED') present.delete(obj.metadata!.uid!); else present.add(obj.metadata!.uid!); return present.size === 0; },
+    describeTimeout: (ms) => `timed out after ${ms} ms waiting for ${what} to be gone; ${present.size} left`,
+  });
+}
+
+interface Observer<T> {
+  /** The current list; return true when done. */
+  snapshot(items: T[]): boolean;
+  /** One watch event (not bookmarks); return true when done. */
+  event(phase: string, obj: T): boolean;
+  describeTimeout(timeoutMs: number): string;
+}
+
+/**
+ * List, then watch from the list's resourceVersion, until the observer is done or the time is up.
+ * A watch that breaks (a kube-apiserver restart in another test, say) is resumed from a fresh list.
+ */
+function observe<T>(listPath: string, options: WaitOptions, observer: Observer<T>): Promise<void> {
   const kc = kubeConfig();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const query = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
-  const list = await getJson<{ items: KubernetesObject[]; metadata: { resourceVersion: string } }>(kc, listPath, query);
-  const present = new Set(list.items.map((i) => i.metadata!.uid!));
-  if (present.size === 0) return;
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     let controller: AbortController | undefined;
     let settled = false;
-    const finish = (fn: () => void) => { if (settled) return; settled = true; clearTimeout(timer); controller?.abort(); fn(); };
-    const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} to be gone; ${present.size} left`))), timeoutMs);
-    new Watch(kc)
-      .watch(listPath, { ...query, resourceVersion: list.metadata.resourceVersion },
-        (phase, obj: KubernetesObject) => {
-          if (phase === 'DELETED') present.delete(obj.metadata!.uid!);
-          else if (phase === 'ADDED') present.add(obj.metadata!.uid!);
-          if (present.size === 0) finish(resolve);
-        },
-        (err) => { if (!settled && err) finish(() => reject(err)); })
-      .then((c) => { controller = c; if (settled) c.abort(); }, (err) => finish(() => reject(err)));
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      controller?.abort();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(new Error(observer.describeTimeout(timeoutMs))), timeoutMs);
+    const retry = () => { if (!settled) setTimeout(round, 200); };
+    const round = async () => {
+      let list: { items: T[]; metadata: { resourceVersion: string } };
+      try {
+        list = await getJson(kc, listPath, query);
+      } catch {
+        return retry();
+      }
+      if (settled) return;
+      if (observer.snapshot(list.items)) return finish();
+      new Watch(kc)
+        .watch(listPath, { ...query, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
+          (phase, obj: T) => {
+            if (phase === 'BOOKMARK' || phase === 'ERROR') return;
+            if (observer.event(phase, obj)) finish();
+          },
+          () => retry())
+        .then((c) => { controller = c; if (settled) c.abort(); }, () => retry());
+    };
+    void round();
   });
 }
 
