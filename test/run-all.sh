@@ -14,17 +14,19 @@ check() { # name command... — a static check counts as one test
   else echo '{"passed":0,"failed":1}' >"$reports/check-$name.json"; status=1; fi
 }
 
-jest_project() { # project
-  printf '\n=== jest: %s\n' "$1"
-  node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects "$1" \
-    --json --outputFile="$reports/jest-$1.json" || status=1
+jest_project() { # project [jest flags...]
+  local project=$1; shift
+  printf '\n=== jest: %s\n' "$project"
+  node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects "$project" "$@" \
+    --json --outputFile="$reports/jest-$project.json" || status=1
 }
 
 check lint node_modules/.bin/eslint --max-warnings 0 .
 check typecheck node_modules/.bin/tsc -p tsconfig.json --noEmit
 check crds-up-to-date bash test/check-generated.sh
 jest_project unit
-jest_project integration
+# One file at a time: some integration tests restart the kube-apiserver the others are using.
+jest_project integration --runInBand
 
 printf '\n'
 node test/summarize.mjs "$reports"

@@ -1,5 +1,6 @@
 // The modelops.dev/v1alpha1 API: schemas, TypeScript types and resource references.
 import type { Static } from './schema.js';
+import type { ObjectMeta } from '../runtime/types.js';
 import { GROUP, VERSION } from './common.js';
 import { trainingJobDefinition, type TrainingJobSpec, type TrainingJobStatus } from './trainingjob.js';
 import { modelVersionDefinition, type ModelVersionSpec, type ModelVersionStatus } from './modelversion.js';
@@ -13,19 +14,8 @@ export type { Static };
 
 export const definitions = [trainingJobDefinition, modelVersionDefinition, driftMonitorDefinition];
 
-interface Metadata {
-  name: string;
-  namespace: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-}
+/** Objects of these kinds always have a name and a namespace. */
+type Metadata = ObjectMeta & { name: string; namespace: string };
 
 interface Resource<Kind extends string, Spec, Status> {
   apiVersion: `${typeof GROUP}/${typeof VERSION}`;
