@@ -2,7 +2,7 @@
 // Controllers read through the Cache; they write (and occasionally read fresh) through this Client.
 import { apiErrorFrom, type ApiError } from './errors.js';
 import type { HttpMethod, Query, RestTransport } from './rest.js';
-import type { KubernetesObject, ObjectKey, ObjectList, ResourceRef } from './types.js';
+import { objectKeyOf, type KubernetesObject, type ObjectKey, type ObjectList, type ResourceRef } from './types.js';
 
 /** The field manager of every server-side apply the operator makes. */
 export const FIELD_MANAGER = 'modelops';
@@ -40,21 +40,15 @@ const PATCH_CONTENT_TYPES: Record<PatchType | 'apply', string> = {
 /** Pages of this size keep a large initial list from being one huge response. */
 const LIST_PAGE_SIZE = 500;
 
-export function collectionPath(ref: ResourceRef, namespace?: string): string {
+function collectionPath(ref: ResourceRef, namespace?: string): string {
   const root = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
   const ns = ref.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${root}${ns}/${ref.plural}`;
 }
 
-export function objectPath(ref: ResourceRef, key: ObjectKey, subresource?: 'status'): string {
+function objectPath(ref: ResourceRef, key: ObjectKey, subresource?: 'status'): string {
   if (ref.namespaced && !key.namespace) throw new Error(`${ref.kind} ${key.name}: namespace required`);
   return `${collectionPath(ref, key.namespace)}/${encodeURIComponent(key.name)}${subresource ? `/${subresource}` : ''}`;
-}
-
-function keyOf(obj: KubernetesObject): ObjectKey {
-  const name = obj.metadata?.name;
-  if (!name) throw new Error('object has no metadata.name');
-  return obj.metadata?.namespace ? { namespace: obj.metadata.namespace, name } : { name };
 }
 
 export class Client {
@@ -85,7 +79,7 @@ export class Client {
 
   /** PUT; carries obj.metadata.resourceVersion, so a concurrent change fails with ConflictError. */
   update<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.call('PUT', objectPath(ref, keyOf(obj)), { body: obj });
+    return this.call('PUT', objectPath(ref, objectKeyOf(obj)), { body: obj });
   }
 
   patch<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, key: ObjectKey, patch: unknown, type: PatchType = 'merge'): Promise<T> {
@@ -95,7 +89,7 @@ export class Client {
   /** Server-side apply as field manager 'modelops'. `force` takes over fields other managers own. */
   apply<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T, opts: { force?: boolean } = {}): Promise<T> {
     const body = { apiVersion: obj.apiVersion, kind: obj.kind, ...obj };
-    return this.call('PATCH', objectPath(ref, keyOf(obj)), {
+    return this.call('PATCH', objectPath(ref, objectKeyOf(obj)), {
       body,
       contentType: PATCH_CONTENT_TYPES.apply,
       query: { fieldManager: FIELD_MANAGER, force: opts.force ?? true },
@@ -108,7 +102,7 @@ export class Client {
 
   /** PUT to /status with the object's resourceVersion (optimistic concurrency). */
   updateStatus<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.call('PUT', objectPath(ref, keyOf(obj), 'status'), { body: obj });
+    return this.call('PUT', objectPath(ref, objectKeyOf(obj), 'status'), { body: obj });
   }
 
   /** Merge patch to /status. Put metadata.resourceVersion in the patch to make it conditional. */

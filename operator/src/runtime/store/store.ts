@@ -47,10 +47,6 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
     if (keys?.size === 0) this.byNamespace.delete(ns);
     return previous;
   }
-
-  size(): number {
-    return this.objects.size;
-  }
 }
 
 function deepFreeze<T>(value: T): T {
