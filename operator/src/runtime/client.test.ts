@@ -135,6 +135,14 @@ describe('watch', () => {
     await expect(client.watch(JOBS, watchOpts, () => {})).rejects.toBeInstanceOf(GoneError);
   });
 
+  test('a malformed line fails the watch instead of throwing out of a socket callback', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"ADDED", not json\n');
+    };
+    await expect(client.watch(JOBS, watchOpts, () => {})).rejects.toThrow(SyntaxError);
+  });
+
   test('a silent watch is aborted by the watchdog', async () => {
     handler = (_req, _body, res) => void res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
     await expect(client.watch(JOBS, { ...watchOpts, idleTimeoutMs: 100 }, () => {})).rejects.toThrow(/stalled/);

@@ -70,7 +70,14 @@ export class RestTransport {
           while ((newline = partial.indexOf('\n')) >= 0) {
             const line = partial.slice(0, newline);
             partial = partial.slice(newline + 1);
-            if (line.trim()) onLine(line);
+            if (!line.trim()) continue;
+            try {
+              onLine(line);
+            } catch (err) {
+              // A bad line (or a consumer bug) ends this watch through the normal failure path
+              // instead of escaping as an uncaught exception from a socket callback.
+              return void req.destroy(err as Error);
+            }
           }
         });
         res.on('end', () => resolve());
