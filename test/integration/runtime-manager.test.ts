@@ -135,8 +135,8 @@ test('leader election: exactly one of two managers reconciles; takeover without 
   expect((await fetch(`http://127.0.0.1:${b.ports.health}/readyz`)).status).toBe(200);
 
   // "Kill" the leader: it stops without releasing the Lease, as a crashed process would.
-  await a.stop();
   const killedAt = performance.now();
+  await a.stop();
   await createWidget(b, 'le-2', 'y');
   await widgetObserved('le-2', 'y', 20_000);
   const takeover = (performance.now() - killedAt) / 1000;
@@ -147,13 +147,14 @@ test('leader election: exactly one of two managers reconciles; takeover without 
   // Now a graceful stop: the Lease is released and the standby takes over within a retry period or two.
   const c = candidate('c', true);
   await c.start();
+  const releasedAt = performance.now(); // timed from the start of the graceful stop
   await b.stop();
-  const releasedAt = performance.now();
   await createWidget(c, 'le-3', 'z');
   await widgetObserved('le-3', 'z', 20_000);
   const handover = (performance.now() - releasedAt) / 1000;
   console.log(`takeover after the leader released the lease: ${handover.toFixed(2)} s`);
-  expect(handover).toBeLessThan(1 * 2.2 + 1.5);
+  // one jittered retry period (≤ 2.2 s) plus the reconcile: well inside the 6 s a crash costs
+  expect(handover).toBeLessThan(1 * 2.2 + 2.5);
   expect(reconciledBy.c.length).toBeGreaterThan(0);
 }, 90_000);
 
