@@ -81,7 +81,9 @@ restart_apiserver() {
     ((SECONDS < grace)) || kill -9 "$pid" 2>/dev/null || true
     sleep 0.1
   done
-  (cd "$cluster_dir" && setsid "${cmd[@]}" >>"$cluster_dir/logs/kube-apiserver.log" 2>&1 </dev/null & echo $! >"$pidfile")
+  # exec: the pid recorded is the kube-apiserver itself, and no shell holds our output open.
+  (cd "$cluster_dir" && exec setsid "${cmd[@]}" >>"$cluster_dir/logs/kube-apiserver.log" 2>&1 </dev/null) &
+  echo $! >"$pidfile"
   local deadline=$((SECONDS + 60))
   until kubectl get --raw /readyz >/dev/null 2>&1; do
     ((SECONDS < deadline)) || { log "kube-apiserver did not come back"; exit 1; }

@@ -6,10 +6,7 @@
 // The three run in one file, in order: restarting the API server must not disturb the other two.
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { spawn } from 'node:child_process';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { kubeConfig, kubectl, useNamespace, waitFor } from '../harness/cluster.js';
-import { bedScript } from '../harness/paths.js';
+import { kubeConfig, kubectl, restartApiServer, useNamespace, waitFor } from '../harness/cluster.js';
 import {
   controllerReference,
   Manager,
@@ -193,32 +190,6 @@ test('an idle operator sends no writes across several resyncs', async () => {
   }
 }, 90_000);
 
-test('the Client reuses connections: sequential GET latency against client-node', async () => {
-  const manager = newManager();
-  const core = kubeConfig().makeApiClient(CoreV1Api);
-  const NAMESPACE: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
-  const perGet = async (get: () => Promise<unknown>): Promise<number> => {
-    for (let i = 0; i < 10; i++) await get();
-    const start = performance.now();
-    for (let i = 0; i < 100; i++) await get();
-    return (performance.now() - start) / 100;
-  };
-  const clientNode = await perGet(() => core.readNamespace({ name: ns.name }));
-  const ours = await perGet(() => manager.client.get(NAMESPACE, { name: ns.name }));
-  console.log(`sequential GET: client-node ${clientNode.toFixed(2)} ms, runtime Client ${ours.toFixed(2)} ms`);
-  expect(ours).toBeLessThan(clientNode);
-});
-
-/**
- * The harness's restartApiServer() resolves on the script's stdio 'close', which never comes: the
- * script's backgrounded `cd && setsid kube-apiserver` and-list keeps a bash holding the pipe for the
- * new apiserver's lifetime. Waiting for the script's exit instead, with its output discarded.
- */
-function restartApiServer(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    spawn('bash', [bedScript, 'restart-apiserver'], { stdio: 'ignore' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`restart-apiserver exited ${code}`))));
-  });
-}
 
 /** The kube-apiserver's process_start_time_seconds: tells whether a restart really happened. */
 async function apiServerStartTime(): Promise<string | undefined> {
