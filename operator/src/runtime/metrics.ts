@@ -53,7 +53,11 @@ export class RuntimeMetrics {
     this.maxConcurrentReconciles.labels(controller).set(workers);
   }
 
+  /** The queue's series start at zero too, so an idle controller still shows `workqueue_depth 0`. */
   queueMetrics(name: string): QueueMetrics {
+    this.queueDepth.labels(name).set(0);
+    this.queueAdds.labels(name).inc(0);
+    this.retries.labels(name).inc(0);
     return {
       added: () => this.queueAdds.labels(name).inc(),
       depth: (n) => this.queueDepth.labels(name).set(n),
