@@ -62,8 +62,14 @@ down() {
   [[ -d "$cluster_dir" ]] || { log "not created"; return 0; }
   log "deleting cluster '$cluster'"
   kwokctl delete cluster >&2 || true
-  # kwokctl stops what it started; make sure nothing of this bed outlives it.
-  pkill -f -- "$KWOK_WORKDIR/clusters/$cluster" 2>/dev/null || true
+  # kwokctl stops what it started, but a kube-apiserver restarted by hand, or one whose etcd is
+  # already gone, can outlive it (its graceful shutdown waits on etcd): nothing of this bed may stay.
+  local pattern="$KWOK_WORKDIR/clusters/$cluster/" deadline=$((SECONDS + 5))
+  pkill -f -- "$pattern" 2>/dev/null || true
+  while pgrep -f -- "$pattern" >/dev/null; do
+    if ((SECONDS >= deadline)); then pkill -9 -f -- "$pattern" 2>/dev/null || true; fi
+    sleep 0.2
+  done
   rm -f "$kubeconfig"
 }
 
