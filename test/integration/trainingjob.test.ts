@@ -95,11 +95,19 @@ test('an OOM-killed run fails with reason OOMKilled, a message, and a Warning Ev
   expect(event.type).toBe('Warning');
 });
 
-test('a program error is surfaced from the termination message after the retries are spent', async () => {
-  await objectApi().create(trainingJob('fraud-bad-hp', { runPolicy: { backoffLimit: 1, suspend: false } }, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '2', 'sim.modelops.dev/message': '{"error":"hyperparameter lr must be a positive number, got -1"}' }) as never);
+test('bad input fails the run at once, in the program\'s own words, without spending the retries', async () => {
+  await objectApi().create(trainingJob('fraud-bad-hp', { runPolicy: { backoffLimit: 3, suspend: false } }, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '2', 'sim.modelops.dev/message': '{"error":"hyperparameter lr must be a positive number, got -1"}' }) as never);
   const failed = await waitForTj('fraud-bad-hp', hasCondition('Failed', 'True'), 'Failed');
-  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'BackoffLimitExceeded', message: 'the training container exited with code 2: hyperparameter lr must be a positive number, got -1' });
+  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'InvalidInput', message: 'the training program rejected its input: hyperparameter lr must be a positive number, got -1' });
   const { stdout } = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-bad-hp', '-o', 'name']);
+  expect(stdout.trim().split('\n')).toHaveLength(1); // no retry although backoffLimit allows 3
+});
+
+test('a crashing program is retried, then fails with BackoffLimitExceeded and its last words', async () => {
+  await objectApi().create(trainingJob('fraud-crash', { runPolicy: { backoffLimit: 1, suspend: false } }, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '1', 'sim.modelops.dev/message': '{"error":"training failed: RuntimeError: CUDA error: an illegal memory access was encountered"}' }) as never);
+  const failed = await waitForTj('fraud-crash', hasCondition('Failed', 'True'), 'Failed');
+  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'BackoffLimitExceeded', message: 'the training container exited with code 1: training failed: RuntimeError: CUDA error: an illegal memory access was encountered' });
+  const { stdout } = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-crash', '-o', 'name']);
   expect(stdout.trim().split('\n')).toHaveLength(2); // the first try and one retry
 });
 

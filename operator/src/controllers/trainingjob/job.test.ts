@@ -32,6 +32,13 @@ describe('buildJob', () => {
     expect(job.spec!.completionMode).toBeUndefined();
   });
 
+  test('fails at once on bad input (exit code 2) and does not count evictions as failures', () => {
+    expect(buildJob(trainingJob()).spec!.podFailurePolicy!.rules).toEqual([
+      { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    ]);
+  });
+
   test('hands the container its data, output and hyperparameters', () => {
     const env = envOf(buildJob(trainingJob({ hyperparameters: { lr: '0.001', epochs: '3' } })));
     expect(env).toMatchObject({

@@ -9,6 +9,8 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 export const GPU_TOLERATION = { key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' } as const;
 export const MASTER_PORT = 29500;
+/** The training image's exit code for bad input (hyperparameters, dataset, output): retrying cannot help. */
+export const EXIT_INVALID_INPUT = 2;
 const OUTPUT_MOUNT = '/output';
 const GPU_CLAIM = 'gpus';
 
@@ -141,6 +143,14 @@ export function buildJob(tj: TrainingJob): V1Job {
       ...(run?.activeDeadlineSeconds ? { activeDeadlineSeconds: run.activeDeadlineSeconds } : {}),
       ...(run?.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: run.ttlSecondsAfterFinished } : {}),
       ...(isMultiNode(tj) ? { completionMode: 'Indexed', completions: nodes, parallelism: nodes } : {}),
+      podFailurePolicy: {
+        rules: [
+          // Bad input fails the run at once instead of spending the retries on it.
+          { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [EXIT_INVALID_INPUT] } },
+          // A pod evicted or preempted (node drain, higher-priority job) is retried without counting as a failure.
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
       template: {
         metadata: { labels: { ...labels(tj), ...spec.podMetadata?.labels }, annotations: { ...spec.podMetadata?.annotations } },
         spec: podSpec(tj),

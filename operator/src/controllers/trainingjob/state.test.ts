@@ -61,6 +61,11 @@ describe('decideRunState', () => {
     expect(state.conditions.find((c) => c.type === 'Failed')).toMatchObject({ reason: 'BackoffLimitExceeded', message: 'the training container exited with code 2: hyperparameter lr must be > 0' });
   });
 
+  test('bad input stops the run at once: Failed with reason InvalidInput and the program\'s words', () => {
+    const state = decideRunState(job({ conditions: [{ type: 'Failed', status: 'True', reason: 'PodFailurePolicy' }] }), [pod('Failed', { exitCode: 2, message: '{"error":"hyperparameter \'epochs\' must be an integer >= 1, got 0"}' })]);
+    expect(state.conditions.find((c) => c.type === 'Failed')).toMatchObject({ reason: 'InvalidInput', message: 'the training program rejected its input: hyperparameter \'epochs\' must be an integer >= 1, got 0' });
+  });
+
   test('deadline: Failed with reason DeadlineExceeded', () => {
     const state = decideRunState(job({ conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }] }), []);
     expect(conditionsOf(state)).toMatchObject({ Failed: 'True/DeadlineExceeded' });

@@ -3,6 +3,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { TrainingJobStatus } from '../../api/index.js';
 import type { ConditionInput } from '../../runtime/index.js';
 import { failureMessage, parseReport, terminatedState, type TrainingReport } from './report.js';
+import { EXIT_INVALID_INPUT } from './job.js';
 
 export interface RunState {
   phase: NonNullable<TrainingJobStatus['phase']>;
@@ -35,6 +36,10 @@ function explainFailure(job: V1Job, pods: V1Pod[]): { reason: string; message: s
     .at(-1);
   const terminated = lastFailed && terminatedState(lastFailed);
   if (jobReason === 'DeadlineExceeded') return { reason: 'DeadlineExceeded', message: failedCondition?.message ?? 'the run exceeded activeDeadlineSeconds' };
+  if (jobReason === 'PodFailurePolicy' && terminated?.exitCode === EXIT_INVALID_INPUT) {
+    const said = failureMessage(terminated.message);
+    return { reason: 'InvalidInput', message: `the training program rejected its input${said ? `: ${said}` : ''}` };
+  }
   if (terminated?.reason === 'OOMKilled') return { reason: 'OOMKilled', message: `the training container ran out of memory (exit code ${terminated.exitCode}); raise spec.resources.memory` };
   if (terminated) {
     const said = failureMessage(terminated.message);
