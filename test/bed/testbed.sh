@@ -27,7 +27,14 @@ is_up() { [[ -f "$kubeconfig" ]] && kubectl get --raw /readyz >/dev/null 2>&1; }
 
 up() {
   local b; b="$(bin)"
-  if is_up; then log "already up (kubeconfig: $kubeconfig)"; return 0; fi
+  # The simulation (stages) and versions are fixed when a cluster is created: recreate on a change.
+  local config_hash; config_hash="$(cat "$here"/versions.env "$here"/node-stages.yaml "$here"/stages.yaml | sha256sum | cut -c1-16)"
+  local created_with; created_with="$(cat "$cluster_dir/modelops-config" 2>/dev/null || true)"
+  if is_up && [[ "$created_with" == "$config_hash" ]]; then log "already up (kubeconfig: $kubeconfig)"; return 0; fi
+  if [[ -d "$cluster_dir" && "$created_with" != "$config_hash" ]]; then
+    log "the bed's configuration changed; recreating it"
+    down
+  fi
   if [[ -d "$cluster_dir" ]]; then
     log "starting the existing cluster"
     kwokctl start cluster --timeout 2m >&2 || { log "restart failed; recreating"; down; }
@@ -48,6 +55,7 @@ up() {
       --extra-args kube-controller-manager=leader-elect=false \
       --extra-args kube-scheduler=leader-elect=false \
       --wait 2m >&2
+    echo "$config_hash" >"$cluster_dir/modelops-config"
     log "control plane up in $((SECONDS - start))s"
   fi
   log "registering simulated nodes"

@@ -133,3 +133,10 @@ test('RBAC is enforced: a ServiceAccount without a grant is refused', async () =
   const stillDenied = await kubectl(['delete', 'pod', 'fails', '-n', ns.name, as]);
   expect(stillDenied.stderr).toMatch(/forbidden/i);
 });
+
+test('a pod whose simulated outcome is an image pull error waits in ImagePullBackOff', async () => {
+  await api().create(pod('no-image', { annotations: { 'sim.modelops.dev/outcome': 'image-pull-error' }, containers: [{ name: 'main', image: 'registry.invalid/nope:1' }] }));
+  const stuck = await waitFor<V1Pod>(podsPath(), (p) => !!p.status?.containerStatuses?.[0]?.state?.waiting, 'no-image waiting', byName('no-image'));
+  expect(stuck.status?.phase).toBe('Pending');
+  expect(stuck.status?.containerStatuses?.[0]?.state?.waiting).toEqual({ reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.invalid/nope:1": not found' });
+});

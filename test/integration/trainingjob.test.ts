@@ -111,6 +111,15 @@ test('a crashing program is retried, then fails with BackoffLimitExceeded and it
   expect(stdout.trim().split('\n')).toHaveLength(2); // the first try and one retry
 });
 
+test('an image that cannot be pulled shows in the Running condition and a Warning Event, without failing the run', async () => {
+  // On the A100 node: the stuck pod holds its GPU, and the multi-node test needs both H100 nodes whole.
+  await objectApi().create(trainingJob('fraud-typo', { image: 'ghcr.io/modelops/trainng:0.1.0', gpus: { count: 1, model: 'NVIDIA-A100-SXM4-40GB' } }, { 'sim.modelops.dev/outcome': 'image-pull-error' }) as never);
+  const stuck = await waitForTj('fraud-typo', hasCondition('Running', 'False', 'ImagePullBackOff'), 'ImagePullBackOff');
+  expect(stuck.status?.phase).toBe('Pending');
+  expect(condition(stuck as never, 'Running')?.message).toBe('Back-off pulling image "ghcr.io/modelops/trainng:0.1.0": not found');
+  expect((await eventFor('fraud-typo', 'ImagePullBackOff')).type).toBe('Warning');
+});
+
 test('a run past its deadline fails with DeadlineExceeded', async () => {
   await objectApi().create(trainingJob('fraud-slow', { runPolicy: { backoffLimit: 0, suspend: false, activeDeadlineSeconds: 2 } }, { 'sim.modelops.dev/run-for': '10m' }) as never);
   const failed = await waitForTj('fraud-slow', hasCondition('Failed', 'True'), 'Failed');
