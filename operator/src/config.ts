@@ -15,6 +15,18 @@ export interface OperatorConfig {
   logLevel: string;
 }
 
+export const USAGE = `modelops operator: reconciles TrainingJobs, ModelVersions and DriftMonitors.
+
+  --leader-elect                     run as one of several replicas; only the Lease holder reconciles
+  --leader-election-namespace=NS     namespace of the Lease (default: $POD_NAMESPACE or modelops-system)
+  --metrics-port=PORT                /metrics (default 8080; 0 picks a free port)
+  --health-port=PORT                 /healthz and /readyz (default 8081)
+  --prometheus-url=URL               Prometheus that scrapes the serving pods
+  --serving-image=IMAGE              default image of ModelVersion pods
+  --workers=N                        concurrent reconciles per controller (default 4)
+
+Environment: KUBECONFIG (out of cluster; in cluster the ServiceAccount is used), LOG_LEVEL, POD_NAME.`;
+
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
   const { values } = parseArgs({
     args: argv,

@@ -1,12 +1,16 @@
 // The modelops operator: one process, three controllers, one leader at a time.
 import { KubeConfig } from '@kubernetes/client-node';
-import { parseConfig } from './config.js';
+import { parseConfig, USAGE } from './config.js';
 import { createLogger, Manager } from './runtime/index.js';
 import { trainingJobController } from './controllers/trainingjob/controller.js';
 import { modelVersionController } from './controllers/modelversion/controller.js';
 import { driftMonitorController } from './controllers/driftmonitor/controller.js';
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
   const config = parseConfig(process.argv.slice(2), process.env);
   const logger = createLogger({ name: 'modelops-operator', level: config.logLevel });
   const kubeConfig = new KubeConfig();
