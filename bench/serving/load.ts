@@ -5,6 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runClosedLoop, type Loop } from './closed-loop.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,19 +25,16 @@ const request = Buffer.concat([
   body,
 ]);
 
-const latencies: number[] = [];
 const statuses = new Map<number, number>();
 let errors = 0;
-let recording = false;
-let running = true;
 
-function worker(): Promise<void> {
+function worker(loop: Loop): Promise<void> {
   return new Promise((resolve) => {
     const socket: Socket = connect({ port, host: '127.0.0.1', noDelay: true });
     let buffer: Buffer = Buffer.alloc(0);
     let sentAt = 0;
     const send = (): void => {
-      if (!running) return void socket.end(resolve);
+      if (!loop.running) return void socket.end(resolve);
       sentAt = performance.now();
       socket.write(request);
     };
@@ -51,8 +49,7 @@ function worker(): Promise<void> {
       if (buffer.length < headerEnd + 4 + length) return;
       const status = Number(head.slice(9, 12));
       buffer = buffer.subarray(headerEnd + 4 + length);
-      if (recording) {
-        latencies.push(performance.now() - sentAt);
+      if (loop.record(performance.now() - sentAt)) {
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (status !== 200) errors++;
       }
@@ -65,25 +62,5 @@ function worker(): Promise<void> {
   });
 }
 
-const workers = Array.from({ length: concurrency }, worker);
-await new Promise((resolve) => setTimeout(resolve, Number(values.warmup)));
-recording = true;
-const started = performance.now();
-await new Promise((resolve) => setTimeout(resolve, Number(values.duration)));
-recording = false;
-const seconds = (performance.now() - started) / 1000;
-running = false;
-await Promise.all(workers);
-
-latencies.sort((a, b) => a - b);
-const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-console.log(
-  JSON.stringify({
-    requests: latencies.length,
-    errors,
-    statuses: Object.fromEntries(statuses),
-    rps: latencies.length / seconds,
-    p50: percentile(50),
-    p99: percentile(99),
-  }),
-);
+const result = await runClosedLoop(concurrency, Number(values.warmup), Number(values.duration), worker);
+console.log(JSON.stringify({ ...result, errors, statuses: Object.fromEntries(statuses) }));
