@@ -7,7 +7,7 @@ export type { LabelSelector } from './store/label-selector.js';
 export { StatusWriter, computeStatus, statusChanged, type DesiredStatus } from './status.js';
 export { setCondition, findCondition, isConditionTrue, type Condition, type ConditionInput, type ConditionStatus } from './conditions.js';
 export { REPORTING_CONTROLLER, type EventRecorder, type EventType } from './events.js';
-export { controllerReference, mapToControllerOwner } from './enqueue.js';
+export { controllerReference } from './enqueue.js';
 export { ApiError, NotFoundError, ConflictError, AlreadyExistsError, GoneError, TerminalError, isNotFound, isConflict, isAlreadyExists, isNamespaceTerminating } from './errors.js';
 export { createLogger, type Logger } from './logging.js';
 export { realClock, FakeClock, toMetaTime, toMicroTime, type Clock } from './clock.js';

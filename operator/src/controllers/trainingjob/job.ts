@@ -1,7 +1,8 @@
 // Pure builders of the objects a TrainingJob runs as: the batch/v1 Job, the headless Service of a
 // multi-node run and, under Dynamic Resource Allocation, the ResourceClaimTemplate for its GPUs.
 import type { V1Job, V1Service, V1PodSpec, V1Container, V1EnvVar, V1Volume, V1VolumeMount, V1OwnerReference } from '@kubernetes/client-node';
-import type { TrainingJob } from '../../api/index.js';
+import { resources, type TrainingJob } from '../../api/index.js';
+import { controllerReference, type KubernetesObject } from '../../runtime/index.js';
 
 export const LABEL_TRAININGJOB = 'modelops.dev/trainingjob';
 export const LABEL_QUEUE = 'kueue.x-k8s.io/queue-name';
@@ -22,9 +23,7 @@ export interface ResourceClaimTemplate {
   spec: { spec: { devices: { requests: { name: string; exactly: { deviceClassName: string; allocationMode: 'ExactCount'; count: number; selectors?: { cel: { expression: string } }[] } }[] } } };
 }
 
-export function ownerReference(tj: TrainingJob): V1OwnerReference {
-  return { apiVersion: tj.apiVersion, kind: tj.kind, name: tj.metadata.name, uid: tj.metadata.uid!, controller: true, blockOwnerDeletion: true };
-}
+const ownerReference = (tj: TrainingJob): V1OwnerReference => controllerReference(resources.TrainingJob, tj as TrainingJob & KubernetesObject);
 
 export const workersServiceName = (tj: TrainingJob) => `${tj.metadata.name}-workers`;
 export const claimTemplateName = (tj: TrainingJob) => `${tj.metadata.name}-gpus`;
