@@ -4,7 +4,7 @@ import type { V1Job, V1Pod, V1Service } from '@kubernetes/client-node';
 import { Manager, createLogger } from '../../operator/src/runtime/index.js';
 import { trainingJobController } from '../../operator/src/controllers/trainingjob/controller.js';
 import type { ModelVersion, TrainingJob } from '../../operator/src/api/index.js';
-import { condition, kubeConfig, kubectl, objectApi, useNamespace, waitFor } from '../harness/cluster.js';
+import { condition, kubeConfig, kubectl, objectApi, useNamespace, waitFor, waitForGone } from '../harness/cluster.js';
 
 const ns = useNamespace('tj');
 let manager: Manager;
@@ -136,6 +136,19 @@ test('a suspended run starts no pods until it is resumed', async () => {
     undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never);
   const done = await waitForTj('fraud-later', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded after resume');
   expect(condition(done as never, 'Suspended')?.status).toBe('False');
+});
+
+test('a finished run whose Job is cleaned up (ttlSecondsAfterFinished) keeps its record and is not run again', async () => {
+  await objectApi().create(trainingJob('fraud-ttl', { runPolicy: { backoffLimit: 0, suspend: false, ttlSecondsAfterFinished: 0 } }) as never);
+  const done = await waitForTj('fraud-ttl', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
+  await waitForGone(`/apis/batch/v1/namespaces/${ns.name}/jobs`, 'the Job, removed by its TTL', byName('fraud-ttl'));
+  // A spec change makes the controller act (and acknowledge the generation) after the Job is gone.
+  await objectApi().patch({ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 'fraud-ttl', namespace: ns.name }, spec: { hyperparameters: { epochs: '9' } } } as never,
+    undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never);
+  const acknowledged = await waitForTj('fraud-ttl', (tj) => tj.status?.observedGeneration === 2, 'generation 2 observed');
+  expect(acknowledged.status).toMatchObject({ phase: 'Succeeded', metrics: done.status?.metrics });
+  const jobs = await kubectl(['get', 'jobs', '-n', ns.name, '--field-selector', 'metadata.name=fraud-ttl', '-o', 'name']);
+  expect(jobs.stdout.trim()).toBe('');
 });
 
 test('multi-node runs as an Indexed Job with a headless Service and torchrun\'s environment', async () => {

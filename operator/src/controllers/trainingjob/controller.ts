@@ -33,10 +33,16 @@ export async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey
   const tj = ctx.cache.get<TrainingJob & KubernetesObject>(TJ, key);
   // Gone or going: the Job, Service and claim template follow through their owner references.
   if (!tj || tj.metadata.deletionTimestamp) return;
+  if (hasFinished(tj)) {
+    // The outcome is settled and recorded. Its pods, even its Job (ttlSecondsAfterFinished), may go
+    // away now; that must neither rerun the training nor rewrite what it reported.
+    await writeStatus(ctx, tj, {}, []);
+    return;
+  }
 
   const job = await ensureChildren(ctx, tj);
   if (job === 'conflict') {
-    await writeStatus(ctx, tj, { phase: 'Failed', conditions: [{ type: 'Created', status: 'False', reason: 'NameConflict', message: `a Job named ${tj.metadata.name} exists and is not owned by this TrainingJob` }, { type: 'Ready', status: 'False', reason: 'NameConflict', message: 'the Job could not be created' }] }, [{ type: 'Warning', reason: 'NameConflict', message: `Job ${tj.metadata.name} exists and belongs to something else` }]);
+    await writeStatus(ctx, tj, { phase: 'Pending', conditions: [{ type: 'Created', status: 'False', reason: 'NameConflict', message: `a Job named ${tj.metadata.name} exists and is not owned by this TrainingJob` }, { type: 'Ready', status: 'False', reason: 'NameConflict', message: 'the Job could not be created' }] }, [{ type: 'Warning', reason: 'NameConflict', message: `Job ${tj.metadata.name} exists and belongs to something else` }]);
     return;
   }
   const pods = ctx.cache.list<V1Pod & KubernetesObject>(POD, key.namespace, { [LABEL_TRAININGJOB]: tj.metadata.name });
@@ -49,6 +55,8 @@ export async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey
   if (registration?.event) events.push(registration.event);
   await writeStatus(ctx, tj, desiredStatus(tj, job, run, registration), events);
 }
+
+const hasFinished = (tj: TrainingJob) => tj.status?.phase === 'Succeeded' || tj.status?.phase === 'Failed';
 
 interface PendingEvent { type: 'Normal' | 'Warning'; reason: string; message: string }
 
