@@ -124,6 +124,8 @@ describe('immutable fields', () => {
     ['ModelVersion', modelVersion, 'version', 'v2', /version is immutable/],
     ['ModelVersion', modelVersion, 'artifact', { uri: 'pvc://models/other.onnx' }, /artifact is immutable/],
     ['TrainingJob', trainingJob, 'image', 'trainer:2', /image is immutable/],
+    ['TrainingJob', trainingJob, 'hyperparameters', { lr: '0.1' }, /spec\.hyperparameters: .*hyperparameters is immutable/],
+    ['TrainingJob', trainingJob, 'gpus', { count: 4 }, /spec\.gpus: .*gpus is immutable/],
     ['DriftMonitor', driftMonitor, 'model', 'other', /model is immutable/],
   ] as const)('%s.spec.%s cannot change', async (_kind, base, field, value, message) => {
     const created = await kubectl(['apply', '-n', ns.name, '-f', '-'], dump(base()));

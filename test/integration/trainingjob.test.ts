@@ -143,7 +143,7 @@ test('a finished run whose Job is cleaned up (ttlSecondsAfterFinished) keeps its
   const done = await waitForTj('fraud-ttl', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
   await waitForGone(`/apis/batch/v1/namespaces/${ns.name}/jobs`, 'the Job, removed by its TTL', byName('fraud-ttl'));
   // A spec change makes the controller act (and acknowledge the generation) after the Job is gone.
-  await objectApi().patch({ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 'fraud-ttl', namespace: ns.name }, spec: { hyperparameters: { epochs: '9' } } } as never,
+  await objectApi().patch({ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 'fraud-ttl', namespace: ns.name }, spec: { runPolicy: { queueName: 'later' } } } as never,
     undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never);
   const acknowledged = await waitForTj('fraud-ttl', (tj) => tj.status?.observedGeneration === 2, 'generation 2 observed');
   expect(acknowledged.status).toMatchObject({ phase: 'Succeeded', metrics: done.status?.metrics });

@@ -16,6 +16,11 @@ export interface CelRule {
 
 export const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
 
+/** A transition rule that keeps an optional field as it was created (set, unset, or its value). */
+export function immutableOptional(field: string, message: string): CelRule {
+  return { rule: `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`, message, fieldPath: `.${field}` };
+}
+
 /** An object whose properties are described; every schema here carries a description for `kubectl explain`. */
 export function object<T extends TProperties>(description: string, properties: T, options: ObjectOptions = {}): TObject<T> {
   return Type.Object(properties, { description, ...options });

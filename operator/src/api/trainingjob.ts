@@ -1,6 +1,6 @@
 // TrainingJob: one training run on GPUs, as a batch/v1 Job, and an optional gate that registers the
 // result as a ModelVersion.
-import { object, string, integer, number, numberMap, boolean, enumOf, stringMap, quantity, list, optional, cel, type Static } from './schema.js';
+import { object, string, integer, number, numberMap, boolean, enumOf, stringMap, quantity, list, optional, cel, immutableOptional, type Static } from './schema.js';
 import { conditions, observedGeneration, envList, LocalObjectReference } from './common.js';
 import { ModelVersionServingSpec } from './modelversion.js';
 import type { CrdDefinition } from './crd.js';
@@ -105,6 +105,11 @@ export const trainingJobDefinition: CrdDefinition = {
   specRules: [
     { rule: 'self.image == oldSelf.image', message: 'image is immutable: create a new TrainingJob for another image', fieldPath: '.image' },
     { rule: 'self.dataset == oldSelf.dataset', message: 'dataset is immutable: create a new TrainingJob for other data', fieldPath: '.dataset' },
+    { rule: 'self.output == oldSelf.output', message: 'output is immutable: create a new TrainingJob to write elsewhere', fieldPath: '.output' },
+    // What the pods run is fixed once the Job exists (a Job's pod template is immutable too);
+    // runPolicy (suspend, deadline, TTL, queue) and register stay editable.
+    ...(['command', 'args', 'env', 'hyperparameters', 'gpus', 'resources', 'nodes', 'podMetadata'] as const).map((field) =>
+      immutableOptional(field, `${field} is immutable: the run's pods are fixed once created; create a new TrainingJob`)),
   ],
   status: TrainingJobStatus,
   description: 'TrainingJob runs model training on GPUs as a batch/v1 Job and can register the result as a ModelVersion.',
