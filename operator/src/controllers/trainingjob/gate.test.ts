@@ -20,6 +20,7 @@ describe('evaluateGate', () => {
     expect(evaluateGate(beat, { val_auc: 0.95 }, { val_auc: 0.96 })).toEqual({ passed: false, message: 'gate failed: val_auc 0.95 does not beat the stable version\'s 0.96' });
     expect(evaluateGate(beat, { val_auc: 0.97 }, { val_auc: 0.96 }).passed).toBe(true);
     expect(evaluateGate(beat, { val_auc: 0.95 }, undefined).message).toMatch(/no stable version of fraud to beat/);
+    expect(evaluateGate(beat, { val_auc: 0.95 }, { val_loss: 0.1 }).message).toMatch(/the stable version recorded no val_auc to beat/);
   });
 
   test('lower-is-better metrics', () => {

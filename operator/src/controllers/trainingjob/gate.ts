@@ -33,7 +33,7 @@ export function evaluateGate(register: RegisterSpec, metrics: Record<string, num
       if (!better) return { passed: false, message: `gate failed: ${beat.metric} ${fmt(value)} does not beat the stable version's ${fmt(stable)}` };
       passedChecks.push(`${beat.metric} ${fmt(value)} beats stable ${fmt(stable)}`);
     } else {
-      passedChecks.push(`no stable version of ${register.modelName} to beat`);
+      passedChecks.push(stableMetrics ? `the stable version recorded no ${beat.metric} to beat` : `no stable version of ${register.modelName} to beat`);
     }
   }
   return { passed: true, message: passedChecks.length ? `gate passed: ${passedChecks.join(', ')}` : 'no gate configured' };
