@@ -186,6 +186,18 @@ describe('the promotion gate', () => {
     await eventFor('fraud-good', 'Registered');
   });
 
+  test('refuses a run that does not beat the model\'s stable version', async () => {
+    // A stable version of another model name, so the other gate tests are unaffected.
+    const stable = { apiVersion: 'modelops.dev/v1alpha1', kind: 'ModelVersion', metadata: { name: 'churn-v1', namespace: ns.name },
+      spec: { model: 'churn', version: 'v1', artifact: { uri: 'pvc://models/churn/v1/model.onnx' }, lineage: { metrics: { val_auc: 0.97 } } } };
+    await objectApi().create(stable as never);
+    const status = await kubectl(['patch', 'mv', 'churn-v1', '-n', ns.name, '--subresource=status', '--type=merge', '-p', '{"status":{"role":"stable","phase":"Serving"}}']);
+    expect(status.code).toBe(0);
+    await objectApi().create(trainingJob('churn-next', { register: { modelName: 'churn', version: 'v2', gate: [], mustBeatStable: { metric: 'val_auc', higherIsBetter: true } } }) as never);
+    const refused = await waitForTj('churn-next', hasCondition('Registered', 'False', 'GateRefused'), 'gate refused');
+    expect(refused.status?.gateMessage).toBe('gate failed: val_auc 0.961 does not beat the stable version\'s 0.97');
+  });
+
   test('refuses, and says why, when the metrics miss the gate', async () => {
     await objectApi().create(trainingJob('fraud-weak', { register: register('v8', 0.99) }) as never);
     const refused = await waitForTj('fraud-weak', hasCondition('Registered', 'False', 'GateRefused'), 'gate refused');
