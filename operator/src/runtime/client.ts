@@ -15,6 +15,7 @@ export interface ListOptions {
 
 export interface WatchOptions {
   namespace?: string;
+  labelSelector?: string;
   resourceVersion: string;
   /** Server-side timeout; the API server ends the watch cleanly after it. */
   timeoutSeconds: number;
@@ -119,7 +120,7 @@ export class Client {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     opts.signal?.addEventListener('abort', abort, { once: true });
-    const query: Query = { watch: true, resourceVersion: opts.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: opts.timeoutSeconds };
+    const query: Query = { watch: true, resourceVersion: opts.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: opts.timeoutSeconds, labelSelector: opts.labelSelector };
     try {
       await this.rest.stream(
         collectionPath(ref, opts.namespace),

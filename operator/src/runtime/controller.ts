@@ -35,6 +35,12 @@ export interface ReconcileContext {
 export interface WatchSpec {
   resource: ResourceRef;
   map(obj: KubernetesObject): ObjectKey[];
+  /**
+   * Cache only the objects that match (e.g. the pods of this controller's Jobs, not every pod in the
+   * cluster). The resource's one shared informer lists and watches with it, so every controller
+   * naming the resource must ask for the same selector.
+   */
+  labelSelector?: string;
 }
 
 export interface ControllerOptions {

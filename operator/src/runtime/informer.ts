@@ -30,21 +30,23 @@ export interface InformerOptions {
   backoff?: BackoffPolicy;
   /** Re-deliver every cached object as an update this often (0: never), like client-go's resync. */
   resyncPeriodMs?: number;
+  /** The selector the source lists and watches with (recorded so one informer is not asked for two). */
+  labelSelector?: string;
 }
 
 /** A watch that ends this soon without delivering anything counts as a failure (no hot loop). */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
-export function listerWatcher(client: Client, ref: ResourceRef, opts: { watchTimeoutSeconds: number; idleTimeoutMs: number }): ListerWatcher {
+export function listerWatcher(client: Client, ref: ResourceRef, opts: { watchTimeoutSeconds: number; idleTimeoutMs: number; labelSelector?: string }): ListerWatcher {
   // List items come without apiVersion/kind; fill them in so every object in the store is self-describing.
   const typed = (obj: KubernetesObject): KubernetesObject => ({ ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(ref), kind: obj.kind ?? ref.kind });
   return {
     list: async () => {
-      const list = await client.list(ref);
+      const list = await client.list(ref, { labelSelector: opts.labelSelector });
       return { ...list, items: list.items.map(typed) };
     },
     watch: (resourceVersion, onEvent, signal) =>
-      client.watch(ref, { resourceVersion, timeoutSeconds: opts.watchTimeoutSeconds, idleTimeoutMs: opts.idleTimeoutMs, signal }, (e) =>
+      client.watch(ref, { resourceVersion, labelSelector: opts.labelSelector, timeoutSeconds: opts.watchTimeoutSeconds, idleTimeoutMs: opts.idleTimeoutMs, signal }, (e) =>
         onEvent({ type: e.type, object: typed(e.object) }),
       ),
   };
@@ -70,6 +72,10 @@ export class Informer {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger.child({ informer: resource.plural, group: resource.group });
     this.backoff = opts.backoff ?? { baseMs: 200, maxMs: 10_000 };
+  }
+
+  get labelSelector(): string | undefined {
+    return this.opts.labelSelector;
   }
 
   addHandlers(handlers: InformerHandlers): void {

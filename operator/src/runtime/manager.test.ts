@@ -60,3 +60,14 @@ test('healthz at once, readyz once caches sync, metrics from its own registry; s
   await manager.stop(); // idempotent
   await expect(fetch(`http://127.0.0.1:${metricsPort}/metrics`)).rejects.toThrow();
 });
+
+test('a watched resource is cached with one label selector: controllers asking for different ones are refused', () => {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({ clusters: [{ name: 'c', server: 'http://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  const manager = new Manager({ kubeConfig, logger: pino({ level: 'silent' }) });
+  const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+  manager.addController({ name: 'a', for: WIDGETS, watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }], reconcile: async () => {} });
+  manager.addController({ name: 'b', for: WIDGETS, watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }], reconcile: async () => {} });
+  expect(() => manager.addController({ name: 'c', for: WIDGETS, watches: [{ resource: PODS, map: () => [] }], reconcile: async () => {} }))
+    .toThrow('/v1/pods is already cached with labelSelector "app=a"; every controller must ask for the same one');
+});

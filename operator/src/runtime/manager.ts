@@ -96,12 +96,12 @@ export class Manager {
     if (this.controllers.some((c) => c.name === opts.name)) throw new Error(`duplicate controller name ${opts.name}`);
     const status = new StatusWriter(this.client, this.clock);
     const controller = new Controller(opts, { client: this.client, cache: this.cache, recorder: this.recorder, status, logger: this.log, metrics: this.metrics, clock: this.clock });
-    const sources: [ResourceRef, KeyMapper][] = [
-      [opts.for, mapToSelf()],
-      ...(opts.owns ?? []).map((r): [ResourceRef, KeyMapper] => [r, mapToControllerOwner(opts.for)]),
-      ...(opts.watches ?? []).map((w): [ResourceRef, KeyMapper] => [w.resource, (obj) => w.map(obj)]),
+    const sources: [ResourceRef, KeyMapper, string | undefined][] = [
+      [opts.for, mapToSelf(), undefined],
+      ...(opts.owns ?? []).map((r): [ResourceRef, KeyMapper, undefined] => [r, mapToControllerOwner(opts.for), undefined]),
+      ...(opts.watches ?? []).map((w): [ResourceRef, KeyMapper, string | undefined] => [w.resource, (obj) => w.map(obj), w.labelSelector]),
     ];
-    for (const [ref, map] of sources) this.informerFor(ref).addHandlers(controller.handlers(map));
+    for (const [ref, map, labelSelector] of sources) this.informerFor(ref, labelSelector).addHandlers(controller.handlers(map));
     this.controllers.push(controller);
   }
 
@@ -141,14 +141,17 @@ export class Manager {
     this.log.info('stopped');
   }
 
-  private informerFor(ref: ResourceRef): Informer {
+  private informerFor(ref: ResourceRef, labelSelector?: string): Informer {
     const id = resourceId(ref);
     let informer = this.informers.get(id);
+    if (informer && informer.labelSelector !== labelSelector) {
+      throw new Error(`${id} is already cached with labelSelector ${JSON.stringify(informer.labelSelector ?? '')}; every controller must ask for the same one`);
+    }
     if (!informer) {
       const watchTimeoutSeconds = this.opts.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random()));
       // The watchdog: a watch silent past its own server-side timeout (plus slack) is dead.
-      const source = listerWatcher(this.client, ref, { watchTimeoutSeconds, idleTimeoutMs: (watchTimeoutSeconds + 30) * 1000 });
-      informer = new Informer(ref, source, { logger: this.log, clock: this.clock, resyncPeriodMs: this.opts.resyncPeriodMs ?? 10 * 3600_000 });
+      const source = listerWatcher(this.client, ref, { watchTimeoutSeconds, idleTimeoutMs: (watchTimeoutSeconds + 30) * 1000, labelSelector });
+      informer = new Informer(ref, source, { logger: this.log, clock: this.clock, resyncPeriodMs: this.opts.resyncPeriodMs ?? 10 * 3600_000, labelSelector });
       this.informers.set(id, informer);
       this.cache.register(informer);
     }

@@ -18,8 +18,9 @@ export function trainingJobController(): ControllerOptions {
     name: 'trainingjob',
     for: TJ,
     owns: [JOB, SERVICE, RESOURCE_CLAIM_TEMPLATE],
-    // Pods belong to the Job, not to the TrainingJob: map them back through the label the Job template sets.
-    watches: [{ resource: POD, map: (pod) => podOwnerKey(pod) }],
+    // Pods belong to the Job, not to the TrainingJob: map them back through the label the Job template
+    // sets, and cache only those pods, not every pod of the cluster.
+    watches: [{ resource: POD, map: (pod) => podOwnerKey(pod), labelSelector: LABEL_TRAININGJOB }],
     reconcile: reconcileTrainingJob,
   };
 }
