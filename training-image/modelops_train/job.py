@@ -1,7 +1,6 @@
 """One training job, end to end: environment → data → training → artifacts → termination message."""
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -14,7 +13,7 @@ from .errors import JobInputError
 from .export import INPUT_NAME, OUTPUT_NAME, ProbabilityModel, export_onnx, inference_copy
 from .hyperparameters import Hyperparameters, parse_hyperparameters
 from .log import JsonLogger
-from .outputs import artifact_uri, resolve_output_directory, sha256_digest, write_artifact
+from .outputs import Output, artifact_uri, open_output, sha256_digest
 from .reference import build_reference
 from .termination import encode, success_message
 from .train import Runtime, TrainingResult, evaluate, fit, prepare_device, select_device, stratified_split
@@ -32,6 +31,7 @@ class JobConfig:
     dataset_uri: str
     dataset_version: str
     output_uri: str
+    output: Output
     hyperparameters: Hyperparameters
     processes: ProcessGroupEnv
 
@@ -44,6 +44,7 @@ class JobConfig:
             dataset_uri=environ["MODELOPS_DATASET_URI"],
             dataset_version=environ.get("MODELOPS_DATASET_VERSION", ""),
             output_uri=environ["MODELOPS_OUTPUT_URI"],
+            output=open_output(environ["MODELOPS_OUTPUT_URI"], environ),
             hyperparameters=parse_hyperparameters(environ.get("MODELOPS_HYPERPARAMETERS")),
             processes=read_process_group_env(environ),
         )
@@ -55,7 +56,6 @@ def framework() -> str:
 
 def run_job(config: JobConfig, log: JsonLogger) -> dict | None:
     """Trains; the rank-0 process also publishes and returns the termination message (others return None)."""
-    output_directory = resolve_output_directory(config.output_uri)
     check_message_fits(config)  # fail before training, not after, if the URIs are too long to report
     hp = config.hyperparameters
     device = select_device(hp.device, config.processes.local_rank)
@@ -71,10 +71,10 @@ def run_job(config: JobConfig, log: JsonLogger) -> dict | None:
         result = fit(split, hp, runtime, log)
     if not runtime.is_chief:
         return None
-    return publish(config, result, split.validation, runtime, output_directory, log)
+    return publish(config, result, split.validation, runtime, config.output, log)
 
 
-def publish(config: JobConfig, result: TrainingResult, validation: Dataset, runtime: Runtime, output_directory: Path,
+def publish(config: JobConfig, result: TrainingResult, validation: Dataset, runtime: Runtime, output: Output,
             log: JsonLogger) -> dict:
     hp = config.hyperparameters
     evaluation = evaluate(result.model, validation, runtime.device)
@@ -90,13 +90,13 @@ def publish(config: JobConfig, result: TrainingResult, validation: Dataset, runt
     inference_model = inference_copy(result.model)
     reference = build_reference(validation.features, FEATURE_NAMES, evaluation.probabilities, CLASS_NAMES, INPUT_NAME, OUTPUT_NAME,
                                 hp.reference_bins)
-    model_digest = write_artifact(output_directory, MODEL_FILE, export_onnx(inference_model, len(FEATURE_NAMES)))
-    reference_digest = write_artifact(output_directory, REFERENCE_FILE, _json_bytes(reference))
+    model_digest = output.write(MODEL_FILE, export_onnx(inference_model, len(FEATURE_NAMES)))
+    reference_digest = output.write(REFERENCE_FILE, _json_bytes(reference))
     message = job_message(config, metrics, model_digest, reference_digest, str(runtime.device))
     report = {**message, "hyperparameters": asdict(hp), "plan": asdict(result.plan), "history": result.history,
               "validation_rows": len(validation)}
-    write_artifact(output_directory, METRICS_FILE, _json_bytes(report))
-    write_artifact(output_directory, PREDICTIONS_CHECK_FILE, _json_bytes(predictions_check(inference_model, validation.features)))
+    output.write(METRICS_FILE, _json_bytes(report))
+    output.write(PREDICTIONS_CHECK_FILE, _json_bytes(predictions_check(inference_model, validation.features)))
     log.info("published", output_uri=config.output_uri, model_digest=model_digest, reference_digest=reference_digest)
     return message
 

@@ -65,7 +65,7 @@ class EntryPointFailureTest(unittest.TestCase):
         cases = [
             ({}, "environment variable(s) MODELOPS_DATASET_URI, MODELOPS_OUTPUT_URI must be set"),
             ({**valid, "MODELOPS_HYPERPARAMETERS": '{"batch_size": -1}'}, "hyperparameter 'batch_size' must be an integer >= 1, got -1"),
-            ({**valid, "MODELOPS_OUTPUT_URI": "s3://bucket/run"}, "s3:// output is not supported by this image"),
+            ({**valid, "MODELOPS_OUTPUT_URI": "s3://bucket/run"}, "an s3:// output needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
             ({**valid, "WORLD_SIZE": "2", "RANK": "0"}, "WORLD_SIZE=2 needs MASTER_ADDR and MASTER_PORT to be set"),
             ({**valid, "WORLD_SIZE": "2", "RANK": "2"}, "WORLD_SIZE=2, RANK=2, LOCAL_RANK=0 are inconsistent"),
             ({**valid, "MODELOPS_DATASET_VERSION": "v" * 4000}, "termination message would be"),
