@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages the tests need: PyTorch and ONNX for the training image's real CPU run
-# (Debian's python3-torch is CPU-only and small next to the PyPI wheel with CUDA).
+# (Debian's python3-torch is CPU-only and small next to the PyPI wheel with CUDA), and Lua 5.1 for the
+# Argo CD health checks (the dialect Argo CD runs them in).
 set -euo pipefail
-need=(python3-torch python3-onnx python3-numpy python3-jsonschema)
+need=(python3-torch python3-onnx python3-numpy python3-jsonschema lua5.1)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 ((${#missing[@]})) || exit 0
