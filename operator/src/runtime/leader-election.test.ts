@@ -58,6 +58,19 @@ function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string) {
   return { elector, events };
 }
 
+/** Two candidates on one Lease: `a` starts first and leads, `b` stands by. */
+async function leaderAndStandby() {
+  const api = new FakeLeaseApi();
+  const clock = new FakeClock();
+  const a = candidate(api, clock, 'a');
+  const b = candidate(api, clock, 'b');
+  a.elector.start();
+  await flush();
+  b.elector.start();
+  await flush();
+  return { api, clock, a, b };
+}
+
 async function advance(clock: FakeClock, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += 100) {
     clock.advance(100);
@@ -78,14 +91,7 @@ async function runUntil(clock: FakeClock, done: () => boolean, limitMs = 120_000
 
 describe('LeaderElector', () => {
   test('exactly one of two candidates leads, and keeps leading while it renews', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    const b = candidate(api, clock, 'b');
-    a.elector.start();
-    await flush();
-    b.elector.start();
-    await flush();
+    const { api, clock, a, b } = await leaderAndStandby();
     expect(a.elector.isLeader()).toBe(true);
     expect(b.elector.isLeader()).toBe(false);
     await advance(clock, 60_000); // a minute of renewals
@@ -97,14 +103,7 @@ describe('LeaderElector', () => {
   });
 
   test('a leader cut off from the API stops leading within renewDeadline; the standby takes over after leaseDuration', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    const b = candidate(api, clock, 'b');
-    a.elector.start();
-    await flush();
-    b.elector.start();
-    await flush();
+    const { api, clock, a, b } = await leaderAndStandby();
     clock.advance(5_000);
     await flush();
     api.partitioned.add('a');
@@ -133,14 +132,7 @@ describe('LeaderElector', () => {
   });
 
   test('stop() releases the lease and the standby takes over within a retry period', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    const b = candidate(api, clock, 'b');
-    a.elector.start();
-    await flush();
-    b.elector.start();
-    await flush();
+    const { api, clock, a, b } = await leaderAndStandby();
     clock.advance(4_000);
     await flush();
     await a.elector.stop();
