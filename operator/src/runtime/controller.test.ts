@@ -4,7 +4,7 @@ import type { Client } from './client.js';
 import { FakeClock } from './clock.js';
 import { Controller, type ReconcileResult } from './controller.js';
 import { mapToSelf } from './enqueue.js';
-import { ConflictError, TerminalError } from './errors.js';
+import { ApiError, ConflictError, TerminalError } from './errors.js';
 import type { EventRecorder } from './events.js';
 import { RuntimeMetrics } from './metrics.js';
 import { Cache } from './store/cache.js';
@@ -95,6 +95,24 @@ describe('Controller', () => {
     expect(n).toBe(2);
     expect(await total('requeue')).toBe(1);
     expect(await counter(metrics.reconcileErrors)).toBe(0);
+    await controller.stop();
+  });
+
+  test('a write refused because the namespace is being deleted drops the key without an error or a retry', async () => {
+    let n = 0;
+    const { clock, controller, total, counter, metrics } = setup(async () => {
+      n++;
+      throw new ApiError(403, 'Forbidden', 'unable to create new content in namespace x because it is being terminated',
+        { details: { causes: [{ type: 'NamespaceTerminating' }] } });
+    });
+    controller.start();
+    enqueue(controller, 'a');
+    await flush();
+    clock.advance(3_600_000);
+    await flush();
+    expect(n).toBe(1);
+    expect(await counter(metrics.reconcileErrors)).toBe(0);
+    expect(await total('success')).toBe(1);
     await controller.stop();
   });
 

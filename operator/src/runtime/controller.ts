@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Client } from './client.js';
 import type { Clock } from './clock.js';
-import { ConflictError, TerminalError } from './errors.js';
+import { ConflictError, TerminalError, isNamespaceTerminating } from './errors.js';
 import type { EventRecorder } from './events.js';
 import type { InformerHandlers } from './informer.js';
 import type { KeyMapper } from './enqueue.js';
@@ -148,6 +148,13 @@ export class Controller {
 
   private handleError(key: string, err: unknown, log: Logger): void {
     const { metrics } = this.deps;
+    if (isNamespaceTerminating(err)) {
+      // Everything in that namespace is going away: nothing to retry, nothing to alert on.
+      log.debug({ err: (err as Error).message }, 'namespace is being deleted; dropping the key');
+      this.queue.forget(key);
+      metrics.reconcileTotal.labels(this.name, 'success').inc();
+      return;
+    }
     if (err instanceof ConflictError) {
       log.debug({ err: err.message }, 'conflict: object changed since it was read; requeueing');
       this.queue.addRateLimited(key);

@@ -8,7 +8,7 @@ export { StatusWriter, computeStatus, statusChanged, type DesiredStatus } from '
 export { setCondition, findCondition, isConditionTrue, type Condition, type ConditionInput, type ConditionStatus } from './conditions.js';
 export { REPORTING_CONTROLLER, type EventRecorder, type EventType } from './events.js';
 export { controllerReference } from './enqueue.js';
-export { ApiError, NotFoundError, ConflictError, AlreadyExistsError, GoneError, TerminalError, isNotFound, isConflict, isAlreadyExists, isNamespaceTerminating } from './errors.js';
+export { ApiError, NotFoundError, ConflictError, AlreadyExistsError, GoneError, TerminalError, isNotFound, isConflict, isAlreadyExists } from './errors.js';
 export { createLogger, type Logger } from './logging.js';
 export { realClock, FakeClock, toMetaTime, toMicroTime, type Clock } from './clock.js';
 export { apiVersionOf, keyToString, objectKeyOf, type KubernetesObject, type ObjectKey, type ObjectMeta, type OwnerReference, type ResourceRef } from './types.js';

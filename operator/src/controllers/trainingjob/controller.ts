@@ -1,7 +1,7 @@
 // The TrainingJob reconciler: read from the cache, create what is missing, decide the state with
 // the pure functions beside it, write the status once, then tell the user what changed in Events.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { isAlreadyExists, isNamespaceTerminating, type ConditionInput, type ControllerOptions, type KubernetesObject, type ObjectKey, type ReconcileContext } from '../../runtime/index.js';
+import { isAlreadyExists, type ConditionInput, type ControllerOptions, type KubernetesObject, type ObjectKey, type ReconcileContext } from '../../runtime/index.js';
 import { resources, type ModelVersion, type TrainingJob, type TrainingJobStatus } from '../../api/index.js';
 import { JOB, POD, RESOURCE_CLAIM_TEMPLATE, SERVICE } from '../resources.js';
 import { buildClaimTemplate, buildJob, buildWorkersService, LABEL_TRAININGJOB, totalGpus } from './job.js';
@@ -99,9 +99,8 @@ async function createIfMissing(ctx: ReconcileContext, ref: typeof JOB, obj: Kube
   try {
     await ctx.client.create(ref, obj);
   } catch (err) {
-    // The cache lags the API server: an object created by an earlier pass is fine. In a namespace
-    // being deleted nothing can be created, and nothing needs to be.
-    if (!isAlreadyExists(err) && !isNamespaceTerminating(err)) throw err;
+    // The cache lags the API server: an object created by an earlier pass is fine.
+    if (!isAlreadyExists(err)) throw err;
   }
 }
 
