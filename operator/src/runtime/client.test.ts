@@ -1,7 +1,7 @@
 // The Client and its transport against a local HTTP server standing in for the API server.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import { Client, type WatchEvent } from './client.js';
 import { AlreadyExistsError, ConflictError, GoneError, NotFoundError } from './errors.js';
 import { RestTransport } from './rest.js';
@@ -24,14 +24,7 @@ beforeAll(async () => {
   });
   server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'secret-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  transport = new RestTransport(kc);
+  transport = new RestTransport(localKubeConfig((server.address() as AddressInfo).port, 'secret-token'));
   client = new Client(transport);
 });
 

@@ -1,7 +1,7 @@
 // The Manager's HTTP endpoints and lifecycle against a local stand-in API server.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import pino from 'pino';
 import { Manager } from './manager.js';
 import type { ResourceRef } from './types.js';
@@ -27,13 +27,7 @@ afterAll(async () => {
 });
 
 test('healthz at once, readyz once caches sync, metrics from its own registry; stop closes the endpoints', async () => {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kubeConfig = localKubeConfig((server.address() as AddressInfo).port, 't');
   const manager = new Manager({ kubeConfig, logger: pino({ level: 'silent' }), metricsPort: 0, healthPort: 0 });
   manager.addController({ name: 'widget', for: WIDGETS, workers: 3, reconcile: async () => {} });
   const started = manager.start();
@@ -62,9 +56,7 @@ test('healthz at once, readyz once caches sync, metrics from its own registry; s
 });
 
 test('a watched resource is cached with one label selector: controllers asking for different ones are refused', () => {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({ clusters: [{ name: 'c', server: 'http://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-  const manager = new Manager({ kubeConfig, logger: pino({ level: 'silent' }) });
+  const manager = new Manager({ kubeConfig: localKubeConfig(1), logger: pino({ level: 'silent' }) });
   const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
   manager.addController({ name: 'a', for: WIDGETS, watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }], reconcile: async () => {} });
   manager.addController({ name: 'b', for: WIDGETS, watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }], reconcile: async () => {} });
