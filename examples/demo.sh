@@ -59,6 +59,8 @@ YAML
 step "CRDs: TrainingJob (tj), ModelVersion (mv), DriftMonitor (dm)"
 show apply --server-side -f crds/
 k wait --for=condition=Established -f crds/ >/dev/null
+# The OpenAPI document that `kubectl explain` reads is published a moment after Established.
+for _ in $(seq 60); do k explain trainingjob >/dev/null 2>&1 && break; sleep 0.5; done
 show explain trainingjob.spec.gpus
 
 step "Operator (out of cluster, leader election on, logs in $work/operator.log)"
@@ -80,12 +82,21 @@ MODELOPS_TERMINATION_MESSAGE_PATH="$work/report.json" PYTHONPATH=training-image 
   /usr/bin/python3 -m modelops_train >"$work/training.log" 2>&1 || { tail -5 "$work/training.log"; exit 1; }
 say "report: $(cat "$work/report.json" | cut -c1-160)…"
 
+# Applies examples/trainingjob-fraud.yaml as NAME, with the simulated pod's outcome as annotations:
+# KEY=VALUE, or KEY=@FILE for a file's content (see test/bed/stages.yaml).
+apply_fraud_run() {
+  node --input-type=module -e '
+    import { load, dump } from "js-yaml"; import { readFileSync } from "node:fs";
+    const [name, ...pairs] = process.argv.slice(1);
+    const tj = load(readFileSync("examples/trainingjob-fraud.yaml", "utf8"));
+    if (name !== tj.metadata.name) Object.assign(tj, { metadata: { name } }, { spec: { ...tj.spec, register: { ...tj.spec.register, version: name }, runPolicy: { ...tj.spec.runPolicy, backoffLimit: 0 } } });
+    const value = (v) => (v.startsWith("@") ? readFileSync(v.slice(1), "utf8").trim() : v);
+    const annotations = Object.fromEntries(pairs.map((p) => [`sim.modelops.dev/${p.slice(0, p.indexOf("="))}`, value(p.slice(p.indexOf("=") + 1))]));
+    process.stdout.write(dump({ ...tj, spec: { ...tj.spec, podMetadata: { annotations } } }));' "$@" | k apply -n demo -f - | sed 's/^/    /'
+}
+
 step "Apply examples/trainingjob-fraud.yaml (1 × H100, gate val_auc >= 0.9); the simulated pod reports the run above"
-node --input-type=module -e '
-  import { load, dump } from "js-yaml"; import { readFileSync } from "node:fs";
-  const tj = load(readFileSync("examples/trainingjob-fraud.yaml", "utf8"));
-  tj.spec.podMetadata = { annotations: { "sim.modelops.dev/run-for": "3s", "sim.modelops.dev/message": readFileSync(process.argv[1], "utf8").trim() } };
-  process.stdout.write(dump(tj));' "$work/report.json" | k apply -n demo -f - | sed 's/^/    /'
+apply_fraud_run fraud-train run-for=3s message=@"$work/report.json"
 k wait -n demo --for=jsonpath='{.status.phase}'=Running tj/fraud-train --timeout=60s >/dev/null
 show get tj,jobs,pods -n demo -o wide
 k wait -n demo --for=condition=Ready tj/fraud-train --timeout=60s >/dev/null
@@ -93,19 +104,10 @@ show get modelops -n demo
 show get tj fraud-train -n demo -o jsonpath='{.status.metrics}{"\n"}'
 
 step "A run that dies of OOM, and one whose metrics miss the gate"
-for name in fraud-oom fraud-weak; do
-  node --input-type=module -e '
-    import { load, dump } from "js-yaml"; import { readFileSync } from "node:fs";
-    const [name, report] = process.argv.slice(1);
-    const tj = load(readFileSync("examples/trainingjob-fraud.yaml", "utf8"));
-    tj.metadata.name = name; tj.spec.register.version = name;
-    const weak = JSON.parse(readFileSync(report, "utf8")); weak.metrics.val_auc = 0.71;
-    tj.spec.podMetadata = { annotations: name === "fraud-oom"
-      ? { "sim.modelops.dev/outcome": "fail", "sim.modelops.dev/exit-code": "137", "sim.modelops.dev/reason": "OOMKilled" }
-      : { "sim.modelops.dev/message": JSON.stringify(weak) } };
-    tj.spec.runPolicy.backoffLimit = 0;
-    process.stdout.write(dump(tj));' "$name" "$work/report.json" | k apply -n demo -f - | sed 's/^/    /'
-done
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); r.metrics.val_auc = 0.71; process.stdout.write(JSON.stringify(r));' \
+  "$work/report.json" >"$work/weak-report.json"
+apply_fraud_run fraud-oom outcome=fail exit-code=137 reason=OOMKilled
+apply_fraud_run fraud-weak message=@"$work/weak-report.json"
 k wait -n demo --for=jsonpath='{.status.phase}'=Failed tj/fraud-oom --timeout=60s >/dev/null
 k wait -n demo --for=condition=Registered=false tj/fraud-weak --timeout=60s >/dev/null
 show get tj -n demo
