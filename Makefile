@@ -31,6 +31,10 @@ testbed-down: ## Stop the local control plane and every process it started.
 crds: deps ## Regenerate crds/ from the TypeScript schemas.
 	node_modules/.bin/tsx operator/src/api/generate.ts
 
+.PHONY: format
+format: deps ## Format the TypeScript and JavaScript with Prettier (`make test` checks it).
+	node_modules/.bin/prettier --write --log-level warn .
+
 .PHONY: build
 build: deps ## Compile the operator and the serving image to dist/.
 	node_modules/.bin/tsc -p tsconfig.json

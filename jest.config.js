@@ -16,7 +16,11 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/operator/src/**/*.test.ts', '<rootDir>/serving-image/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/operator/src/**/*.test.ts',
+        '<rootDir>/serving-image/src/**/*.test.ts',
+        '<rootDir>/test/unit/**/*.test.ts',
+      ],
     },
     {
       ...shared,

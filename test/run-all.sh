@@ -22,6 +22,7 @@ jest_project() { # project [jest flags...]
 }
 
 check lint node_modules/.bin/eslint --max-warnings 0 .
+check format node_modules/.bin/prettier --check --log-level warn .
 check typecheck node_modules/.bin/tsc -p tsconfig.json --noEmit
 check crds-up-to-date bash test/check-generated.sh
 jest_project unit

@@ -17,7 +17,8 @@ for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('
       // A suite that failed to load has no assertions but must still count as a failure.
       if (suite.status === 'failed' && suite.assertionResults.every((t) => t.status !== 'failed')) failed++;
     }
-    if (report.numRuntimeErrorTestSuites > 0 && report.testResults.length === 0) failed += report.numRuntimeErrorTestSuites;
+    if (report.numRuntimeErrorTestSuites > 0 && report.testResults.length === 0)
+      failed += report.numRuntimeErrorTestSuites;
   } else {
     passed += report.passed ?? 0;
     failed += report.failed ?? 0;

@@ -16,7 +16,10 @@ async function perGet(get: () => Promise<unknown>): Promise<{ mean: number; p99:
     samples.push(performance.now() - start);
   }
   samples.sort((a, b) => a - b);
-  return { mean: samples.reduce((a, b) => a + b, 0) / samples.length, p99: samples[Math.floor(samples.length * 0.99)]! };
+  return {
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    p99: samples[Math.floor(samples.length * 0.99)]!,
+  };
 }
 
 const kubeConfig = new KubeConfig();

@@ -8,15 +8,30 @@ export interface Loop {
   record(latencyMs: number): boolean;
 }
 
-export interface LoopResult { requests: number; rps: number; p50: number; p99: number }
+export interface LoopResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
 
-export async function runClosedLoop(concurrency: number, warmupMs: number, durationMs: number, worker: (loop: Loop) => Promise<void>): Promise<LoopResult> {
+export async function runClosedLoop(
+  concurrency: number,
+  warmupMs: number,
+  durationMs: number,
+  worker: (loop: Loop) => Promise<void>,
+): Promise<LoopResult> {
   const latencies: number[] = [];
   let recording = false;
   let running = true;
   const loop: Loop = {
-    get running() { return running; },
-    record(latencyMs) { if (recording) latencies.push(latencyMs); return recording; },
+    get running() {
+      return running;
+    },
+    record(latencyMs) {
+      if (recording) latencies.push(latencyMs);
+      return recording;
+    },
   };
   const workers = Array.from({ length: concurrency }, () => worker(loop));
   await new Promise((resolve) => setTimeout(resolve, warmupMs));
@@ -28,6 +43,7 @@ export async function runClosedLoop(concurrency: number, warmupMs: number, durat
   running = false;
   await Promise.all(workers);
   latencies.sort((a, b) => a - b);
-  const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const percentile = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   return { requests: latencies.length, rps: latencies.length / seconds, p50: percentile(50), p99: percentile(99) };
 }

@@ -21,7 +21,9 @@ const port = Number(values.port);
 const concurrency = Number(values.concurrency);
 const body = readFileSync(values.body!);
 const request = Buffer.concat([
-  Buffer.from(`POST ${values.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`),
+  Buffer.from(
+    `POST ${values.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+  ),
   body,
 ]);
 

@@ -36,12 +36,20 @@ const build = spawnSync('npx', ['tsc', '-p', 'bench/serving/tsconfig.build.json'
 if (build.status !== 0) throw new Error('tsc failed');
 const compiled = (path: string): string => join('dist', path.replace(/\.ts$/, '.js'));
 
-const samples = JSON.parse(readFileSync('serving-image/test/fixtures/samples.json', 'utf8')) as { features: number[][] };
+const samples = JSON.parse(readFileSync('serving-image/test/fixtures/samples.json', 'utf8')) as {
+  features: number[][];
+};
 const bodyFile = join(mkdtempSync(join(tmpdir(), 'bench-serving-')), 'body.json');
-writeFileSync(bodyFile, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: samples.features[0] }] }));
+writeFileSync(
+  bodyFile,
+  JSON.stringify({ inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: samples.features[0] }] }),
+);
 
 const pinned = (cpu: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess =>
-  spawn('taskset', ['-c', cpu, command, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  spawn('taskset', ['-c', cpu, command, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 
 async function waitUntilServing(port: number, path: string): Promise<void> {
   for (let attempt = 0; attempt < 300; attempt++) {
@@ -56,15 +64,21 @@ async function waitUntilServing(port: number, path: string): Promise<void> {
   throw new Error(`nothing serving on port ${port}${path}`);
 }
 
-const server = (port: number, command: string, args: string[], readyPath: string, env: Record<string, string> = {}) => async () => {
-  const child = pinned(SERVER_CPU, command, args, env);
-  await waitUntilServing(port, readyPath);
-  return { port, process: child };
-};
+const server =
+  (port: number, command: string, args: string[], readyPath: string, env: Record<string, string> = {}) =>
+  async () => {
+    const child = pinned(SERVER_CPU, command, args, env);
+    await waitUntilServing(port, readyPath);
+    return { port, process: child };
+  };
 
 const subjects: Subject[] = [
   { key: 'a', label: 'onnxruntime-node session.run, in-process' },
-  { key: 'b', label: 'bare node:http, JSON.parse, fixed answer', start: server(18081, process.execPath, [compiled('bench/serving/bare-server.ts')], '/', { PORT: '18081' }) },
+  {
+    key: 'b',
+    label: 'bare node:http, JSON.parse, fixed answer',
+    start: server(18081, process.execPath, [compiled('bench/serving/bare-server.ts')], '/', { PORT: '18081' }),
+  },
   {
     key: 'c',
     label: 'modelops serving image',
@@ -76,16 +90,25 @@ const subjects: Subject[] = [
       LOG_LEVEL: 'warn',
     }),
   },
-  { key: 'd', label: 'FastAPI + uvicorn[standard] + onnxruntime', start: server(18083, PYTHON, ['bench/serving/fastapi_server.py', '18083'], '/v2/health/ready') },
+  {
+    key: 'd',
+    label: 'FastAPI + uvicorn[standard] + onnxruntime',
+    start: server(18083, PYTHON, ['bench/serving/fastapi_server.py', '18083'], '/v2/health/ready'),
+  },
   // The same app on a plain `pip install uvicorn` (asyncio loop, h11 parser), as many deployments run it.
-  { key: 'd0', label: 'the same, plain uvicorn (asyncio + h11)', start: server(18084, PYTHON, ['bench/serving/fastapi_server.py', '18084', 'asyncio', 'h11'], '/v2/health/ready') },
+  {
+    key: 'd0',
+    label: 'the same, plain uvicorn (asyncio + h11)',
+    start: server(18084, PYTHON, ['bench/serving/fastapi_server.py', '18084', 'asyncio', 'h11'], '/v2/health/ready'),
+  },
 ];
 
 function measure(subject: Subject, port: number | undefined, concurrency: number): Result {
   const common = ['--body', bodyFile, '--concurrency', String(concurrency), '--duration', DURATION_MS];
-  const args = port === undefined
-    ? ['-c', SERVER_CPU, process.execPath, compiled('bench/serving/session-run.ts'), ...common]
-    : ['-c', LOAD_CPU, process.execPath, compiled('bench/serving/load.ts'), '--port', String(port), ...common];
+  const args =
+    port === undefined
+      ? ['-c', SERVER_CPU, process.execPath, compiled('bench/serving/session-run.ts'), ...common]
+      : ['-c', LOAD_CPU, process.execPath, compiled('bench/serving/load.ts'), '--port', String(port), ...common];
   const run = spawnSync('taskset', args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${subject.key} at ${concurrency}: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
@@ -114,11 +137,15 @@ for (let round = 1; round <= ROUNDS; round++) {
 
 const cell = (key: string): string => {
   const r = results.get(key);
-  return r ? `${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(3).padStart(7)} ${r.p99.toFixed(3).padStart(7)}` : '      -       -       -';
+  return r
+    ? `${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(3).padStart(7)} ${r.p99.toFixed(3).padStart(7)}`
+    : '      -       -       -';
 };
 console.log(`\n${''.padEnd(47)}| concurrency 1: req/s  p50 ms  p99 ms | concurrency 32: req/s  p50 ms  p99 ms`);
 for (const subject of subjects) {
-  console.log(`${`(${subject.key})`.padEnd(4)} ${subject.label.padEnd(42)}| ${cell(`${subject.key}1`).padStart(36)} | ${cell(`${subject.key}32`).padStart(37)}`);
+  console.log(
+    `${`(${subject.key})`.padEnd(4)} ${subject.label.padEnd(42)}| ${cell(`${subject.key}1`).padStart(36)} | ${cell(`${subject.key}32`).padStart(37)}`,
+  );
 }
 const ratio = (x: string, y: string, field: keyof Result): string => {
   const a = results.get(x)?.[field];

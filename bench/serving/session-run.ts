@@ -16,14 +16,23 @@ const { values } = parseArgs({
 });
 const request = JSON.parse(readFileSync(values.body!, 'utf8')) as { inputs: { data: number[]; shape: number[] }[] };
 const input = request.inputs[0]!;
-const session = await ort.InferenceSession.create(values.model!, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+const session = await ort.InferenceSession.create(values.model!, {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+});
 const feeds = { features: new ort.Tensor('float32', Float32Array.from(input.data), input.shape) };
 
-const result = await runClosedLoop(Number(values.concurrency), Number(values.warmup), Number(values.duration), async (loop) => {
-  while (loop.running) {
-    const started = performance.now();
-    await session.run(feeds);
-    loop.record(performance.now() - started);
-  }
-});
+const result = await runClosedLoop(
+  Number(values.concurrency),
+  Number(values.warmup),
+  Number(values.duration),
+  async (loop) => {
+    while (loop.running) {
+      const started = performance.now();
+      await session.run(feeds);
+      loop.record(performance.now() - started);
+    }
+  },
+);
 console.log(JSON.stringify({ ...result, errors: 0, statuses: {} }));

@@ -2,12 +2,36 @@ import { parseConfig } from './config.js';
 
 describe('parseConfig', () => {
   test('defaults', () => {
-    expect(parseConfig([], {})).toMatchObject({ leaderElect: false, leaderElectionNamespace: 'modelops-system', metricsPort: 8080, healthPort: 8081, workers: 4, logLevel: 'info' });
+    expect(parseConfig([], {})).toMatchObject({
+      leaderElect: false,
+      leaderElectionNamespace: 'modelops-system',
+      metricsPort: 8080,
+      healthPort: 8081,
+      workers: 4,
+      logLevel: 'info',
+    });
   });
 
-  test('the chart\'s flags and the pod\'s environment', () => {
-    const config = parseConfig(['--leader-elect', '--leader-election-namespace=ops', '--metrics-port=9090', '--workers=8', '--prometheus-url=http://prom:9090'], { POD_NAME: 'op-1', LOG_LEVEL: 'debug' });
-    expect(config).toMatchObject({ leaderElect: true, leaderElectionNamespace: 'ops', metricsPort: 9090, workers: 8, prometheusUrl: 'http://prom:9090', identity: 'op-1', logLevel: 'debug' });
+  test("the chart's flags and the pod's environment", () => {
+    const config = parseConfig(
+      [
+        '--leader-elect',
+        '--leader-election-namespace=ops',
+        '--metrics-port=9090',
+        '--workers=8',
+        '--prometheus-url=http://prom:9090',
+      ],
+      { POD_NAME: 'op-1', LOG_LEVEL: 'debug' },
+    );
+    expect(config).toMatchObject({
+      leaderElect: true,
+      leaderElectionNamespace: 'ops',
+      metricsPort: 9090,
+      workers: 8,
+      prometheusUrl: 'http://prom:9090',
+      identity: 'op-1',
+      logLevel: 'debug',
+    });
   });
 
   test.each([

@@ -56,7 +56,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorCon
 
 function port(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be a port number (0-65535), got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${flag} must be a port number (0-65535), got "${value}"`);
   return n;
 }
 

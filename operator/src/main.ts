@@ -21,7 +21,15 @@ async function main(): Promise<void> {
     logger,
     metricsPort: config.metricsPort,
     healthPort: config.healthPort,
-    ...(config.leaderElect ? { leaderElection: { leaseName: 'modelops-operator', namespace: config.leaderElectionNamespace, identity: config.identity } } : {}),
+    ...(config.leaderElect
+      ? {
+          leaderElection: {
+            leaseName: 'modelops-operator',
+            namespace: config.leaderElectionNamespace,
+            identity: config.identity,
+          },
+        }
+      : {}),
   });
   for (const controller of [trainingJobController(), modelVersionController(), driftMonitorController()]) {
     manager.addController({ workers: config.workers, ...controller });
@@ -29,7 +37,13 @@ async function main(): Promise<void> {
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    manager.stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+    manager.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -21,17 +21,29 @@ export interface ServingApp {
 }
 
 export function createApp(config: ServingConfig, logger: Logger): ServingApp {
-  const metrics = new ServingMetrics({ model: config.modelName, version: config.modelVersion, role: config.role, maxBatchSize: config.maxBatchSize });
+  const metrics = new ServingMetrics({
+    model: config.modelName,
+    version: config.modelVersion,
+    role: config.role,
+    maxBatchSize: config.maxBatchSize,
+  });
   const loader = createLoader({
     fetch: createFetcher({ s3: config.s3, timeoutMillis: config.fetchTimeoutMillis }),
     intraOpThreads: config.intraOpThreads,
-    batching: { maxBatchSize: config.maxBatchSize, maxQueueDelayMicros: config.maxQueueDelayMicros, onRun: (rows) => metrics.batchRun(rows) },
+    batching: {
+      maxBatchSize: config.maxBatchSize,
+      maxQueueDelayMicros: config.maxQueueDelayMicros,
+      onRun: (rows) => metrics.batchRun(rows),
+    },
     logger,
   });
   const core = new InferenceCore({
     name: config.modelName,
     version: config.modelVersion,
-    source: { modelUri: config.modelUri, referenceUri: config.referenceUri ?? siblingUri(config.modelUri, 'reference.json') },
+    source: {
+      modelUri: config.modelUri,
+      referenceUri: config.referenceUri ?? siblingUri(config.modelUri, 'reference.json'),
+    },
     loader,
     observer: metrics,
     logger,

@@ -20,7 +20,13 @@ test('defaults for everything but MODEL_URI', () => {
 
 test('reports every problem at once', () => {
   try {
-    loadConfig({ PORT: '99999', MODEL_ROLE: 'primary', BATCH_MAX_SIZE: '0', BATCH_MAX_QUEUE_DELAY: 'later', LOG_LEVEL: 'loud' });
+    loadConfig({
+      PORT: '99999',
+      MODEL_ROLE: 'primary',
+      BATCH_MAX_SIZE: '0',
+      BATCH_MAX_QUEUE_DELAY: 'later',
+      LOG_LEVEL: 'loud',
+    });
     throw new Error('expected a ConfigError');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
@@ -36,8 +42,20 @@ test('reports every problem at once', () => {
 });
 
 test('S3 credentials and endpoint come from the AWS variables', () => {
-  const config = loadConfig({ MODEL_URI: 's3://b/k', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', AWS_ENDPOINT_URL: 'http://minio:9000', AWS_REGION: 'eu-west-1' });
-  expect(config.s3).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: undefined, region: 'eu-west-1', endpointUrl: 'http://minio:9000' });
+  const config = loadConfig({
+    MODEL_URI: 's3://b/k',
+    AWS_ACCESS_KEY_ID: 'AK',
+    AWS_SECRET_ACCESS_KEY: 'SK',
+    AWS_ENDPOINT_URL: 'http://minio:9000',
+    AWS_REGION: 'eu-west-1',
+  });
+  expect(config.s3).toEqual({
+    accessKeyId: 'AK',
+    secretAccessKey: 'SK',
+    sessionToken: undefined,
+    region: 'eu-west-1',
+    endpointUrl: 'http://minio:9000',
+  });
 });
 
 test.each([

@@ -54,7 +54,8 @@ export function loadConfig(env: Env): ServingConfig {
   const role = read.string('MODEL_ROLE', 'stable');
   if (role !== 'stable' && role !== 'canary') problems.push(`MODEL_ROLE must be "stable" or "canary", got "${role}"`);
   const logLevel = read.string('LOG_LEVEL', 'info');
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const config: ServingConfig = {
     port: read.integer('PORT', 8080, 0, 65535),
     host: read.string('HOST', '0.0.0.0'),
@@ -99,7 +100,10 @@ export function parseDurationMicros(text: string): number | undefined {
 }
 
 class EnvReader {
-  constructor(private readonly env: Env, private readonly problems: string[]) {}
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
 
   string(name: string, fallback: string | undefined): string {
     const value = this.env[name];

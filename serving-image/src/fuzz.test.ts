@@ -21,14 +21,27 @@ const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
 
 function randomValue(depth = 0): unknown {
   switch (int(depth > 2 ? 6 : 8)) {
-    case 0: return pick([0, -1, 1.5, 1e308, -1e-308, 2 ** 53 + 1, 30, 4294967296]);
-    case 1: return pick(['', 'features', 'FP32', 'probabilities', 'BYTES', 'x'.repeat(int(100))]);
-    case 2: return random() < 0.5;
-    case 3: return null;
-    case 4: return int(1000) - 500;
-    case 5: return random() * 100;
-    case 6: return Array.from({ length: int(5) }, () => randomValue(depth + 1));
-    default: return Object.fromEntries(Array.from({ length: int(4) }, () => [pick(['name', 'shape', 'datatype', 'data', 'parameters', 'binary_data_size', 'binary_data', 'z']), randomValue(depth + 1)]));
+    case 0:
+      return pick([0, -1, 1.5, 1e308, -1e-308, 2 ** 53 + 1, 30, 4294967296]);
+    case 1:
+      return pick(['', 'features', 'FP32', 'probabilities', 'BYTES', 'x'.repeat(int(100))]);
+    case 2:
+      return random() < 0.5;
+    case 3:
+      return null;
+    case 4:
+      return int(1000) - 500;
+    case 5:
+      return random() * 100;
+    case 6:
+      return Array.from({ length: int(5) }, () => randomValue(depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: int(4) }, () => [
+          pick(['name', 'shape', 'datatype', 'data', 'parameters', 'binary_data_size', 'binary_data', 'z']),
+          randomValue(depth + 1),
+        ]),
+      );
   }
 }
 
@@ -39,15 +52,32 @@ function mutateJson(): string {
   const input = (body.inputs as Json[])[0]!;
   for (let n = 1 + int(3); n > 0; n--) {
     switch (int(9)) {
-      case 0: input[pick(['name', 'shape', 'datatype', 'data', 'parameters'])] = randomValue(); break;
-      case 1: delete input[pick(['name', 'shape', 'datatype', 'data'])]; break;
-      case 2: if (Array.isArray(input.data)) input.data[int(30)] = randomValue(); break;
-      case 3: input.shape = Array.from({ length: int(4) }, () => pick([0, 1, 2, 30, -1, 1e9, 2 ** 40])); break;
-      case 4: input.parameters = { binary_data_size: pick([0, 120, 4, -1, 1e12, 'x']) }; break;
-      case 5: body.outputs = randomValue(); break;
-      case 6: body.parameters = { binary_data_output: randomValue() }; break;
-      case 7: body[pick(['id', 'inputs', 'outputs', 'parameters'])] = randomValue(); break;
-      default: if (Array.isArray(body.inputs)) body.inputs.push(randomValue());
+      case 0:
+        input[pick(['name', 'shape', 'datatype', 'data', 'parameters'])] = randomValue();
+        break;
+      case 1:
+        delete input[pick(['name', 'shape', 'datatype', 'data'])];
+        break;
+      case 2:
+        if (Array.isArray(input.data)) input.data[int(30)] = randomValue();
+        break;
+      case 3:
+        input.shape = Array.from({ length: int(4) }, () => pick([0, 1, 2, 30, -1, 1e9, 2 ** 40]));
+        break;
+      case 4:
+        input.parameters = { binary_data_size: pick([0, 120, 4, -1, 1e12, 'x']) };
+        break;
+      case 5:
+        body.outputs = randomValue();
+        break;
+      case 6:
+        body.parameters = { binary_data_output: randomValue() };
+        break;
+      case 7:
+        body[pick(['id', 'inputs', 'outputs', 'parameters'])] = randomValue();
+        break;
+      default:
+        if (Array.isArray(body.inputs)) body.inputs.push(randomValue());
     }
   }
   return JSON.stringify(body);
@@ -64,16 +94,31 @@ function mutateBytes(): Buffer {
       return bytes.subarray(0, int(bytes.length));
     default: {
       const at = int(bytes.length);
-      return Buffer.concat([bytes.subarray(0, at), Buffer.from(Array.from({ length: int(16) }, () => int(256))), bytes.subarray(at)]);
+      return Buffer.concat([
+        bytes.subarray(0, at),
+        Buffer.from(Array.from({ length: int(16) }, () => int(256))),
+        bytes.subarray(at),
+      ]);
     }
   }
 }
 
 function randomRequest(): { path: string; body: Buffer | string; headers: Record<string, string> } {
-  const path = random() < 0.9 ? '/v2/models/fraud/infer' : pick(['/v2/models/fraud/versions/1/infer', '/v2/models/fraud/versions/x/infer', '/v2/models/%ff/infer', '/v2//infer']);
+  const path =
+    random() < 0.9
+      ? '/v2/models/fraud/infer'
+      : pick([
+          '/v2/models/fraud/versions/1/infer',
+          '/v2/models/fraud/versions/x/infer',
+          '/v2/models/%ff/infer',
+          '/v2//infer',
+        ]);
   const body = random() < 0.6 ? mutateJson() : mutateBytes();
   const headers: Record<string, string> = {};
-  if (random() < 0.15) headers['Inference-Header-Content-Length'] = String(pick([0, 1, Buffer.byteLength(body) - int(20), Buffer.byteLength(body) + 1, -5]));
+  if (random() < 0.15)
+    headers['Inference-Header-Content-Length'] = String(
+      pick([0, 1, Buffer.byteLength(body) - int(20), Buffer.byteLength(body) + 1, -5]),
+    );
   return { path, body, headers };
 }
 
@@ -92,7 +137,10 @@ test(`${REQUESTS} random and mutated requests: no 5xx, and the server keeps serv
       const { path, body, headers } = randomRequest();
       const response = await server.request('POST', path, body, headers);
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-      if (response.status >= 500) throw new Error(`${response.status} for ${path} ${JSON.stringify(headers)} ${body.toString().slice(0, 300)}: ${response.body}`);
+      if (response.status >= 500)
+        throw new Error(
+          `${response.status} for ${path} ${JSON.stringify(headers)} ${body.toString().slice(0, 300)}: ${response.body}`,
+        );
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));

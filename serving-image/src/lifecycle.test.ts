@@ -17,8 +17,10 @@ beforeAll(() => {
   copyFileSync(MODEL_PATH, join(dir, 'model.onnx')); // a model without a reference beside it
 });
 
-const loadBody = (uri: string, referenceUri?: string): string => JSON.stringify({ parameters: { uri, reference_uri: referenceUri } });
-const errorLines = (server: TestServer): string[] => server.logs.filter((line) => line.level === 50).map((line) => String(line.msg));
+const loadBody = (uri: string, referenceUri?: string): string =>
+  JSON.stringify({ parameters: { uri, reference_uri: referenceUri } });
+const errorLines = (server: TestServer): string[] =>
+  server.logs.filter((line) => line.level === 50).map((line) => String(line.msg));
 
 describe('readiness', () => {
   let server: TestServer;
@@ -33,7 +35,9 @@ describe('readiness', () => {
     expect(infer.status).toBe(503);
     expect(infer.json().error).toBe("model 'fraud' is not loaded yet");
     expect((await server.request('GET', '/v2/models/fraud')).status).toBe(503);
-    expect(errorLines(server)).toEqual([expect.stringMatching(/model load failed \(not ready\): .*missing\.onnx not found \(no such file\)/)]);
+    expect(errorLines(server)).toEqual([
+      expect.stringMatching(/model load failed \(not ready\): .*missing\.onnx not found \(no such file\)/),
+    ]);
 
     const load = await server.request('POST', '/v2/repository/models/fraud/load', loadBody(MODEL_PATH));
     expect(load.status).toBe(200);
@@ -46,7 +50,9 @@ describe('readiness', () => {
     server = await startServer({ MODEL_URI: path, MODEL_LOAD_RETRY_INTERVAL: '10ms' });
     expect(server.app.core.isReady()).toBe(false);
     let failures = 0;
-    await server.waitForLog((line) => line.level === 50 && /late\.onnx not found/.test(String(line.msg)) && ++failures === 2); // retried
+    await server.waitForLog(
+      (line) => line.level === 50 && /late\.onnx not found/.test(String(line.msg)) && ++failures === 2,
+    ); // retried
     copyFileSync(MODEL_PATH, path);
     await server.waitForLog((line) => line.msg === 'model loaded, warmed and serving');
     expect((await server.request('GET', '/v2/health/ready')).status).toBe(200);
@@ -58,7 +64,11 @@ describe('readiness', () => {
     expect(errorLines(server)[0]).toMatch(/corrupt\.onnx is not a loadable ONNX model/);
 
     expect((await server.request('POST', '/v2/repository/models/fraud/load', loadBody(MODEL_PATH))).status).toBe(200);
-    const failed = await server.request('POST', '/v2/repository/models/fraud/load', loadBody(join(dir, 'corrupt.onnx')));
+    const failed = await server.request(
+      'POST',
+      '/v2/repository/models/fraud/load',
+      loadBody(join(dir, 'corrupt.onnx')),
+    );
     expect(failed.status).toBe(400);
     expect(failed.json().error).toMatch(/loading model 'fraud' failed: .*not a loadable ONNX model/);
     expect(errorLines(server).at(-1)).toMatch(/the previous model keeps serving/);
@@ -75,7 +85,9 @@ describe('readiness', () => {
   test('no reference: ready, a warning, and no drift histograms', async () => {
     server = await startServer({ MODEL_URI: join(dir, 'model.onnx') });
     expect(server.app.core.isReady()).toBe(true);
-    expect(server.logs.some((line) => line.level === 40 && /no reference distribution/.test(String(line.msg)))).toBe(true);
+    expect(server.logs.some((line) => line.level === 40 && /no reference distribution/.test(String(line.msg)))).toBe(
+      true,
+    );
     await server.request('POST', '/v2/models/fraud/infer', inferBody());
     const samples = parseExposition((await server.request('GET', '/metrics')).body.toString());
     expect(samples.filter((s) => s.name.startsWith('modelops_feature_value'))).toEqual([]);
@@ -85,9 +97,9 @@ describe('readiness', () => {
   test('unknown model or bad body on the load route', async () => {
     server = await startServer();
     expect((await server.request('POST', '/v2/repository/models/other/load', '')).status).toBe(404);
-    expect((await server.request('POST', '/v2/repository/models/fraud/load', '{"parameters":{"uri":5}}')).json().error).toMatch(
-      /'parameters.uri' must be a non-empty string/,
-    );
+    expect(
+      (await server.request('POST', '/v2/repository/models/fraud/load', '{"parameters":{"uri":5}}')).json().error,
+    ).toMatch(/'parameters.uri' must be a non-empty string/);
   });
 });
 
@@ -115,11 +127,13 @@ describe('serving under load', () => {
     const count = (all: typeof before, name: string) => all.find((s) => s.name === name)?.value ?? 0;
     await Promise.all(Array.from({ length: 64 }, () => server.request('POST', '/v2/models/fraud/infer', inferBody(1))));
     const after = await metrics();
-    const runs = count(after, 'modelops_inference_batch_size_count') - count(before, 'modelops_inference_batch_size_count');
+    const runs =
+      count(after, 'modelops_inference_batch_size_count') - count(before, 'modelops_inference_batch_size_count');
     const rows = count(after, 'modelops_inference_batch_size_sum') - count(before, 'modelops_inference_batch_size_sum');
     expect(rows).toBe(64);
     expect(runs).toBeLessThan(64);
-    const largest = after.filter((s) => s.name === 'modelops_inference_batch_size_bucket' && s.labels.le === '1')[0]!.value;
+    const largest = after.filter((s) => s.name === 'modelops_inference_batch_size_bucket' && s.labels.le === '1')[0]!
+      .value;
     expect(largest).toBeLessThan(count(after, 'modelops_inference_batch_size_count'));
   });
 
@@ -138,11 +152,19 @@ describe('serving under load', () => {
         .filter((s) => s.name === `${name}_bucket` && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
         .map((s) => s.labels.le);
     for (const feature of REFERENCE.features) {
-      expect(buckets('modelops_feature_value', { feature: feature.name })).toEqual([...feature.binEdges.slice(1, -1).map(String), '+Inf']);
+      expect(buckets('modelops_feature_value', { feature: feature.name })).toEqual([
+        ...feature.binEdges.slice(1, -1).map(String),
+        '+Inf',
+      ]);
     }
-    expect(buckets('modelops_prediction_score')).toEqual([...REFERENCE.prediction.score.binEdges.slice(1, -1).map(String), '+Inf']);
+    expect(buckets('modelops_prediction_score')).toEqual([
+      ...REFERENCE.prediction.score.binEdges.slice(1, -1).map(String),
+      '+Inf',
+    ]);
     const rowsServed = 300 * 2 + 300 + 64;
-    const featureCount = samples.find((s) => s.name === 'modelops_feature_value_count' && s.labels.feature === 'amount')?.value;
+    const featureCount = samples.find(
+      (s) => s.name === 'modelops_feature_value_count' && s.labels.feature === 'amount',
+    )?.value;
     expect(featureCount).toBe(rowsServed);
     const predictions = samples.filter((s) => s.name === 'modelops_predictions_total');
     expect(predictions.map((s) => s.labels.class).sort()).toEqual(['fraud', 'legit']);

@@ -13,7 +13,10 @@ function main(): void {
     pino().fatal({ problems: error.problems }, error.message);
     process.exit(1);
   }
-  const logger = pino({ level: config.logLevel, base: { model: config.modelName, version: config.modelVersion, role: config.role } });
+  const logger = pino({
+    level: config.logLevel,
+    base: { model: config.modelName, version: config.modelVersion, role: config.role },
+  });
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     process.exit(1);
@@ -42,13 +45,16 @@ function main(): void {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
-  app.listen().then((address) => {
-    logger.info({ port: address.port }, 'listening; ready once the model is loaded');
-    return app.core.start();
-  }, (error: unknown) => {
-    logger.fatal({ err: error }, 'cannot listen');
-    process.exit(1);
-  });
+  app.listen().then(
+    (address) => {
+      logger.info({ port: address.port }, 'listening; ready once the model is loaded');
+      return app.core.start();
+    },
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'cannot listen');
+      process.exit(1);
+    },
+  );
 }
 
 main();

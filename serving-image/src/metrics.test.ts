@@ -1,6 +1,6 @@
 import { HistogramSeries } from './metrics.js';
 
-test('a value equal to a bound lands in that bound\'s bucket, as Prometheus `le` says', async () => {
+test("a value equal to a bound lands in that bound's bucket, as Prometheus `le` says", async () => {
   const series = new HistogramSeries({ feature: 'amount' }, [1, 2, 5]);
   for (const value of [0, 1, 1.5, 2, 5, 6, NaN, Infinity]) series.observe(value);
   const values: { metricName?: string; labels: Record<string, string | number>; value: number }[] = [];

@@ -40,7 +40,10 @@ export class HistogramSeries {
   private sum = 0;
   private count = 0;
 
-  constructor(readonly labels: Labels, private readonly bounds: readonly number[]) {
+  constructor(
+    readonly labels: Labels,
+    private readonly bounds: readonly number[],
+  ) {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
@@ -79,7 +82,11 @@ export class CounterSeries {
 class Family<S extends HistogramSeries | CounterSeries> {
   series: S[] = [];
 
-  constructor(readonly name: string, readonly help: string, readonly type: 'histogram' | 'counter') {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'histogram' | 'counter',
+  ) {}
 
   async get(): Promise<Exposition> {
     const values: Values = [];
@@ -115,15 +122,39 @@ export interface MetricsOptions {
 
 export class ServingMetrics implements CoreObserver {
   readonly registry = new Registry();
-  private readonly requests = new Family<CounterSeries>(METRIC_NAMES.requests, 'Inference requests by response status code.', 'counter');
+  private readonly requests = new Family<CounterSeries>(
+    METRIC_NAMES.requests,
+    'Inference requests by response status code.',
+    'counter',
+  );
   private readonly requestsByCode = new Map<number, CounterSeries>();
-  private readonly duration = new Family<HistogramSeries>(METRIC_NAMES.duration, 'Inference request latency, from request to response.', 'histogram');
+  private readonly duration = new Family<HistogramSeries>(
+    METRIC_NAMES.duration,
+    'Inference request latency, from request to response.',
+    'histogram',
+  );
   private readonly durationSeries = new HistogramSeries({}, DURATION_BUCKETS);
-  private readonly batchSize = new Family<HistogramSeries>(METRIC_NAMES.batchSize, 'Rows per onnxruntime session.run (dynamic batching).', 'histogram');
+  private readonly batchSize = new Family<HistogramSeries>(
+    METRIC_NAMES.batchSize,
+    'Rows per onnxruntime session.run (dynamic batching).',
+    'histogram',
+  );
   private readonly batchSeries: HistogramSeries;
-  private readonly predictions = new Family<CounterSeries>(METRIC_NAMES.predictions, 'Predicted classes (argmax), by class name from the reference.', 'counter');
-  private readonly featureValue = new Family<HistogramSeries>(METRIC_NAMES.featureValue, "Input feature values; buckets are the reference's interior bin edges.", 'histogram');
-  private readonly score = new Family<HistogramSeries>(METRIC_NAMES.score, "Positive-class probability; buckets are the reference's score bin edges.", 'histogram');
+  private readonly predictions = new Family<CounterSeries>(
+    METRIC_NAMES.predictions,
+    'Predicted classes (argmax), by class name from the reference.',
+    'counter',
+  );
+  private readonly featureValue = new Family<HistogramSeries>(
+    METRIC_NAMES.featureValue,
+    "Input feature values; buckets are the reference's interior bin edges.",
+    'histogram',
+  );
+  private readonly score = new Family<HistogramSeries>(
+    METRIC_NAMES.score,
+    "Positive-class probability; buckets are the reference's score bin edges.",
+    'histogram',
+  );
   private drift: DriftBinding | undefined;
 
   constructor(options: MetricsOptions) {
@@ -132,7 +163,14 @@ export class ServingMetrics implements CoreObserver {
     this.duration.series = [this.durationSeries];
     this.batchSeries = new HistogramSeries({}, powersOfTwoUpTo(options.maxBatchSize));
     this.batchSize.series = [this.batchSeries];
-    for (const family of [this.requests, this.duration, this.batchSize, this.predictions, this.featureValue, this.score]) {
+    for (const family of [
+      this.requests,
+      this.duration,
+      this.batchSize,
+      this.predictions,
+      this.featureValue,
+      this.score,
+    ]) {
       // Our families satisfy the part of prom-client's Metric that the registry uses: name, help, type, get, reset.
       this.registry.registerMetric(family as unknown as Metric);
     }
@@ -161,7 +199,13 @@ export class ServingMetrics implements CoreObserver {
     const reference = model.reference;
     const inputIndex = model.signature.inputs.findIndex((spec) => spec.name === reference?.input.name);
     const outputIndex = model.signature.outputs.findIndex((spec) => spec.name === reference?.prediction.output);
-    const key = reference && JSON.stringify([reference.features.map((f) => [f.name, f.binEdges]), reference.prediction.classes, reference.prediction.score.binEdges]);
+    const key =
+      reference &&
+      JSON.stringify([
+        reference.features.map((f) => [f.name, f.binEdges]),
+        reference.prediction.classes,
+        reference.prediction.score.binEdges,
+      ]);
     if (this.drift && key === this.drift.key) {
       this.drift.models.set(model, { inputIndex, outputIndex });
       return;

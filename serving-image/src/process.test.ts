@@ -23,7 +23,10 @@ function run(env: Record<string, string>): Running {
   });
   children.push(child);
   const lines: Record<string, unknown>[] = [];
-  const waiters: { match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
+  const waiters: {
+    match: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
   createInterface({ input: child.stdout! }).on('line', (text) => {
     const line = JSON.parse(text) as Record<string, unknown>;
     lines.push(line);
@@ -43,7 +46,9 @@ const message = (text: string) => (line: Record<string, unknown>) => line.msg ==
 test('a configuration error exits 1 with every problem in one log line', async () => {
   const { child, logLine } = run({ PORT: 'eighty', BATCH_MAX_QUEUE_DELAY: 'soon' });
   const line = await logLine((l) => l.level === 60);
-  expect(line.msg).toMatch(/PORT must be an integer from 0 to 65535, got "eighty"; BATCH_MAX_QUEUE_DELAY must be a duration/);
+  expect(line.msg).toMatch(
+    /PORT must be an integer from 0 to 65535, got "eighty"; BATCH_MAX_QUEUE_DELAY must be a duration/,
+  );
   const [code] = await once(child, 'exit');
   expect(code).toBe(1);
 }, 20_000);

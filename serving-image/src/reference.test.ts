@@ -7,7 +7,8 @@ const INPUTS: TensorSpec[] = [{ name: 'features', datatype: 'FP32', shape: [-1, 
 const OUTPUTS: TensorSpec[] = [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 2] }];
 
 type Json = Record<string, unknown>;
-const parse = (reference: unknown) => parseReference(Buffer.from(JSON.stringify(reference)), 'ref.json', INPUTS, OUTPUTS);
+const parse = (reference: unknown) =>
+  parseReference(Buffer.from(JSON.stringify(reference)), 'ref.json', INPUTS, OUTPUTS);
 const fixture = (): Json => JSON.parse(FIXTURE.toString()) as Json;
 
 test('the fixture is a valid reference for the fixture model', () => {
@@ -31,7 +32,11 @@ test('mirrors training-image/reference.schema.json', () => {
     return {
       required: [...((resolved.required as string[]) ?? [])].sort(),
       closed: resolved.additionalProperties === false,
-      properties: Object.fromEntries(Object.entries(properties).sort().map(([k, v]) => [k, shape(v)])),
+      properties: Object.fromEntries(
+        Object.entries(properties)
+          .sort()
+          .map(([k, v]) => [k, shape(v)]),
+      ),
     };
   };
   const normalise = (node: Json): Json => {
@@ -50,8 +55,16 @@ const broken: [string, (r: Json) => void, RegExp][] = [
   ['wrong kind', (r) => (r.kind = 'Other'), /\/kind/],
   ['missing features', (r) => delete r.features, /features/],
   ['unknown field', (r) => (r.extra = 1), /extra|additional/i],
-  ['counts do not match edges', (r) => ((r.features as Json[])[0]!.counts = [1, 2]), /v1\) has 11 binEdges but 2 counts/],
-  ['edges not ascending', (r) => ((r.features as Json[])[1]!.binEdges = [0, 2, 1, 3, 4, 5, 6, 7, 8, 9, 10]), /strictly ascending/],
+  [
+    'counts do not match edges',
+    (r) => ((r.features as Json[])[0]!.counts = [1, 2]),
+    /v1\) has 11 binEdges but 2 counts/,
+  ],
+  [
+    'edges not ascending',
+    (r) => ((r.features as Json[])[1]!.binEdges = [0, 2, 1, 3, 4, 5, 6, 7, 8, 9, 10]),
+    /strictly ascending/,
+  ],
   ['duplicate feature', (r) => ((r.features as Json[])[1]!.name = 'v1'), /"v1" appears twice/],
   ['input not in the model', (r) => ((r.input as Json).name = 'x'), /input "x" is not a model input \(features\)/],
   ['feature count differs from the model', (r) => (r.features as Json[]).pop(), /not FP32 \[batch, 29\]/],
@@ -67,5 +80,7 @@ test.each(broken)('rejects a reference with %s', (_name, mutate, message) => {
 });
 
 test('rejects bytes that are not JSON', () => {
-  expect(() => parseReference(Buffer.from('{'), 'ref.json', INPUTS, OUTPUTS)).toThrow(/invalid reference ref.json: not JSON/);
+  expect(() => parseReference(Buffer.from('{'), 'ref.json', INPUTS, OUTPUTS)).toThrow(
+    /invalid reference ref.json: not JSON/,
+  );
 });

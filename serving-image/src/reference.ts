@@ -27,7 +27,10 @@ export const ReferenceSchema = Type.Object(
     apiVersion: Type.Literal('modelops.dev/v1alpha1'),
     kind: Type.Literal('ReferenceDistribution'),
     sampleCount: Type.Integer({ minimum: 1 }),
-    input: Type.Object({ name: Type.String({ minLength: 1 }), datatype: Type.Literal('FP32') }, { additionalProperties: false }),
+    input: Type.Object(
+      { name: Type.String({ minLength: 1 }), datatype: Type.Literal('FP32') },
+      { additionalProperties: false },
+    ),
     features: Type.Array(NumericFeature, { minItems: 1 }),
     prediction: Type.Object(
       {
@@ -52,14 +55,21 @@ export class ReferenceError extends Error {
 }
 
 /** Parses and checks a reference file against the schema and the model's signature. */
-export function parseReference(bytes: Uint8Array, uri: string, modelInputs: TensorSpec[], modelOutputs: TensorSpec[]): Reference {
+export function parseReference(
+  bytes: Uint8Array,
+  uri: string,
+  modelInputs: TensorSpec[],
+  modelOutputs: TensorSpec[],
+): Reference {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (error) {
     throw new ReferenceError(uri, [`not JSON: ${(error as Error).message}`]);
   }
-  const schemaProblems = [...Value.Errors(ReferenceSchema, json)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
+  const schemaProblems = [...Value.Errors(ReferenceSchema, json)]
+    .slice(0, 5)
+    .map((e) => `${e.path || '/'}: ${e.message}`);
   if (schemaProblems.length > 0) throw new ReferenceError(uri, schemaProblems);
   const reference = json as Reference;
   const problems = [...histogramProblems(reference), ...signatureProblems(reference, modelInputs, modelOutputs)];
@@ -73,7 +83,8 @@ function histogramProblems(reference: Reference): string[] {
     if (counts.length !== binEdges.length - 1) {
       problems.push(`${where} has ${binEdges.length} binEdges but ${counts.length} counts (want binEdges - 1)`);
     }
-    if (binEdges.some((edge, i) => i > 0 && edge <= binEdges[i - 1]!)) problems.push(`${where}.binEdges must be strictly ascending`);
+    if (binEdges.some((edge, i) => i > 0 && edge <= binEdges[i - 1]!))
+      problems.push(`${where}.binEdges must be strictly ascending`);
   };
   reference.features.forEach((feature, i) => check(`/features/${i} (${feature.name})`, feature));
   check('/prediction/score', reference.prediction.score);
@@ -92,15 +103,23 @@ function signatureProblems(reference: Reference, inputs: TensorSpec[], outputs: 
   const problems: string[] = [];
   const input = inputs.find((spec) => spec.name === reference.input.name);
   const width = reference.features.length;
-  if (!input) problems.push(`input "${reference.input.name}" is not a model input (${inputs.map((s) => s.name).join(', ')})`);
+  if (!input)
+    problems.push(`input "${reference.input.name}" is not a model input (${inputs.map((s) => s.name).join(', ')})`);
   else if (input.datatype !== 'FP32' || input.shape.length !== 2 || ![width, -1].includes(input.shape[1]!)) {
-    problems.push(`model input "${input.name}" is ${input.datatype} [${input.shape}], not FP32 [batch, ${width}] as the reference's features say`);
+    problems.push(
+      `model input "${input.name}" is ${input.datatype} [${input.shape}], not FP32 [batch, ${width}] as the reference's features say`,
+    );
   }
   const output = outputs.find((spec) => spec.name === reference.prediction.output);
   const classes = reference.prediction.classes.length;
-  if (!output) problems.push(`output "${reference.prediction.output}" is not a model output (${outputs.map((s) => s.name).join(', ')})`);
+  if (!output)
+    problems.push(
+      `output "${reference.prediction.output}" is not a model output (${outputs.map((s) => s.name).join(', ')})`,
+    );
   else if (output.datatype !== 'FP32' || output.shape.length !== 2 || ![classes, -1].includes(output.shape[1]!)) {
-    problems.push(`model output "${output.name}" is ${output.datatype} [${output.shape}], not FP32 [batch, ${classes}] as the reference's classes say`);
+    problems.push(
+      `model output "${output.name}" is ${output.datatype} [${output.shape}], not FP32 [batch, ${classes}] as the reference's classes say`,
+    );
   }
   return problems;
 }

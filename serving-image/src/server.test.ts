@@ -29,7 +29,11 @@ describe('health and metadata', () => {
 
   test('GET /v2 describes the server and its extensions', async () => {
     const response = await server.request('GET', '/v2');
-    expect(response.json()).toEqual({ name: 'modelops-serving', version: '0.1.0', extensions: ['binary_tensor_data', 'model_repository'] });
+    expect(response.json()).toEqual({
+      name: 'modelops-serving',
+      version: '0.1.0',
+      extensions: ['binary_tensor_data', 'model_repository'],
+    });
   });
 
   test.each(['/v2/models/fraud', '/v2/models/fraud/versions/1'])('GET %s gives the model metadata', async (path) => {
@@ -58,20 +62,25 @@ describe('health and metadata', () => {
   });
 
   test('POST /v2/repository/index lists the model', async () => {
-    expect((await server.request('POST', '/v2/repository/index')).json()).toEqual([{ name: 'fraud', version: '1', state: 'READY' }] as never);
+    expect((await server.request('POST', '/v2/repository/index')).json()).toEqual([
+      { name: 'fraud', version: '1', state: 'READY' },
+    ] as never);
   });
 });
 
 describe('inference', () => {
-  test.each(['/v2/models/fraud/infer', '/v2/models/fraud/versions/1/infer'])('POST %s returns the model\'s probabilities', async (path) => {
-    const response = await server.request('POST', path, inferBody(3, { id: 'req-42' }));
-    expect(response.status).toBe(200);
-    const body = response.json();
-    expect(body).toMatchObject({ model_name: 'fraud', model_version: '1', id: 'req-42' });
-    const [output] = body.outputs as Record<string, unknown>[];
-    expect(output).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [3, 2] });
-    expectProbabilities(output!.data, 3);
-  });
+  test.each(['/v2/models/fraud/infer', '/v2/models/fraud/versions/1/infer'])(
+    "POST %s returns the model's probabilities",
+    async (path) => {
+      const response = await server.request('POST', path, inferBody(3, { id: 'req-42' }));
+      expect(response.status).toBe(200);
+      const body = response.json();
+      expect(body).toMatchObject({ model_name: 'fraud', model_version: '1', id: 'req-42' });
+      const [output] = body.outputs as Record<string, unknown>[];
+      expect(output).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [3, 2] });
+      expectProbabilities(output!.data, 3);
+    },
+  );
 
   test('accepts nested data arrays and requested outputs', async () => {
     const body = JSON.stringify({
@@ -90,7 +99,14 @@ describe('inference', () => {
     const header = Buffer.from(
       JSON.stringify({
         id: 'bin',
-        inputs: [{ name: 'features', shape: [rows, 30], datatype: 'FP32', parameters: { binary_data_size: features.byteLength } }],
+        inputs: [
+          {
+            name: 'features',
+            shape: [rows, 30],
+            datatype: 'FP32',
+            parameters: { binary_data_size: features.byteLength },
+          },
+        ],
         outputs: [{ name: 'probabilities', parameters: { binary_data: true } }],
       }),
     );
@@ -101,9 +117,17 @@ describe('inference', () => {
     });
     expect(response.status).toBe(200);
     const jsonLength = Number(response.headers['inference-header-content-length']);
-    const json = JSON.parse(response.body.subarray(0, jsonLength).toString()) as { id: string; outputs: Record<string, unknown>[] };
+    const json = JSON.parse(response.body.subarray(0, jsonLength).toString()) as {
+      id: string;
+      outputs: Record<string, unknown>[];
+    };
     expect(json.id).toBe('bin');
-    expect(json.outputs[0]).toEqual({ name: 'probabilities', datatype: 'FP32', shape: [rows, 2], parameters: { binary_data_size: rows * 2 * 4 } });
+    expect(json.outputs[0]).toEqual({
+      name: 'probabilities',
+      datatype: 'FP32',
+      shape: [rows, 2],
+      parameters: { binary_data_size: rows * 2 * 4 },
+    });
     const raw = response.body.subarray(jsonLength);
     expect(raw.length).toBe(rows * 2 * 4);
     const probabilities = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
@@ -111,12 +135,19 @@ describe('inference', () => {
   });
 
   test('binary_data_output asks for every output as binary; binary_data: false overrides it', async () => {
-    const allBinary = await server.request('POST', '/v2/models/fraud/infer', inferBody(1, { parameters: { binary_data_output: true } }));
+    const allBinary = await server.request(
+      'POST',
+      '/v2/models/fraud/infer',
+      inferBody(1, { parameters: { binary_data_output: true } }),
+    );
     expect(Number(allBinary.headers['inference-header-content-length'])).toBeGreaterThan(0);
     const overridden = await server.request(
       'POST',
       '/v2/models/fraud/infer',
-      inferBody(1, { parameters: { binary_data_output: true }, outputs: [{ name: 'probabilities', parameters: { binary_data: false } }] }),
+      inferBody(1, {
+        parameters: { binary_data_output: true },
+        outputs: [{ name: 'probabilities', parameters: { binary_data: false } }],
+      }),
     );
     expect(overridden.headers['inference-header-content-length']).toBeUndefined();
     expectProbabilities((overridden.json().outputs as { data: number[] }[])[0]!.data, 1);
@@ -125,7 +156,9 @@ describe('inference', () => {
 
 // Every malformed request gets the right 4xx and a JSON error that says what is wrong.
 const input = (fields: Record<string, unknown>): string =>
-  JSON.stringify({ inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: SAMPLES.features[0], ...fields }] });
+  JSON.stringify({
+    inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: SAMPLES.features[0], ...fields }],
+  });
 const malformed: [string, string | Buffer, number, RegExp, Record<string, string>?][] = [
   ['empty body', '', 400, /not valid JSON/],
   ['truncated JSON', '{"inputs": [', 400, /not valid JSON/],
@@ -145,35 +178,115 @@ const malformed: [string, string | Buffer, number, RegExp, Record<string, string
   ['shape missing', input({ shape: undefined }), 400, /'shape' must be an array of non-negative integers/],
   ['negative dimension', input({ shape: [-1, 30] }), 400, /'shape' must be an array of non-negative integers/],
   ['fractional dimension', input({ shape: [1.5, 30] }), 400, /'shape' must be an array/],
-  ['wrong width', input({ shape: [1, 29], data: SAMPLES.features[0]!.slice(1) }), 400, /shape \[1,29\], the model expects \[-1,30\]/],
+  [
+    'wrong width',
+    input({ shape: [1, 29], data: SAMPLES.features[0]!.slice(1) }),
+    400,
+    /shape \[1,29\], the model expects \[-1,30\]/,
+  ],
   ['wrong rank', input({ shape: [30] }), 400, /shape \[30\], the model expects \[-1,30\]/],
   ['zero rows', input({ shape: [0, 30], data: [] }), 400, /input 'features' is empty/],
-  ['too few values', input({ data: SAMPLES.features[0]!.slice(1) }), 400, /'data' has 29 values, shape \[1,30\] needs 30/],
+  [
+    'too few values',
+    input({ data: SAMPLES.features[0]!.slice(1) }),
+    400,
+    /'data' has 29 values, shape \[1,30\] needs 30/,
+  ],
   ['too many values', input({ shape: [1, 30], data: [...SAMPLES.features[0]!, 1] }), 400, /'data' has 31 values/],
-  ['string value', input({ data: ['x', ...SAMPLES.features[0]!.slice(1)] }), 400, /data\[0\] is "x", expected a number for FP32/],
+  [
+    'string value',
+    input({ data: ['x', ...SAMPLES.features[0]!.slice(1)] }),
+    400,
+    /data\[0\] is "x", expected a number for FP32/,
+  ],
   ['null value', input({ data: [...SAMPLES.features[0]!.slice(1), null] }), 400, /data\[29\] is null/],
   ['data not an array', input({ data: 'abc' }), 400, /'data' must be an array/],
   ['data missing', input({ data: undefined }), 400, /'data' is missing/],
   ['nested too deep', input({ data: [[[SAMPLES.features[0]]]] }), 400, /nested deeper than its shape's 2 dimensions/],
-  ['duplicate input', JSON.stringify({ inputs: [JSON.parse(input({})).inputs[0], JSON.parse(input({})).inputs[0]] }), 400, /given more than once/],
-  ['unknown output', inferBody(1, { outputs: [{ name: 'logits' }] }), 400, /unknown output 'logits'; the model's outputs are 'probabilities'/],
-  ['output without name', inferBody(1, { outputs: [{}] }), 400, /outputs\[0\] must be an object with a non-empty 'name'/],
+  [
+    'duplicate input',
+    JSON.stringify({ inputs: [JSON.parse(input({})).inputs[0], JSON.parse(input({})).inputs[0]] }),
+    400,
+    /given more than once/,
+  ],
+  [
+    'unknown output',
+    inferBody(1, { outputs: [{ name: 'logits' }] }),
+    400,
+    /unknown output 'logits'; the model's outputs are 'probabilities'/,
+  ],
+  [
+    'output without name',
+    inferBody(1, { outputs: [{}] }),
+    400,
+    /outputs\[0\] must be an object with a non-empty 'name'/,
+  ],
   ['outputs not an array', inferBody(1, { outputs: 'probabilities' }), 400, /'outputs' must be an array/],
-  ['duplicate output', inferBody(1, { outputs: [{ name: 'probabilities' }, { name: 'probabilities' }] }), 400, /requested more than once/],
-  ['binary_data not boolean', inferBody(1, { outputs: [{ name: 'probabilities', parameters: { binary_data: 1 } }] }), 400, /'parameters.binary_data' must be a boolean/],
-  ['binary_data_output not boolean', inferBody(1, { parameters: { binary_data_output: 'yes' } }), 400, /binary_data_output' must be a boolean/],
+  [
+    'duplicate output',
+    inferBody(1, { outputs: [{ name: 'probabilities' }, { name: 'probabilities' }] }),
+    400,
+    /requested more than once/,
+  ],
+  [
+    'binary_data not boolean',
+    inferBody(1, { outputs: [{ name: 'probabilities', parameters: { binary_data: 1 } }] }),
+    400,
+    /'parameters.binary_data' must be a boolean/,
+  ],
+  [
+    'binary_data_output not boolean',
+    inferBody(1, { parameters: { binary_data_output: 'yes' } }),
+    400,
+    /binary_data_output' must be a boolean/,
+  ],
   ['parameters not an object', inferBody(1, { parameters: [] }), 400, /'parameters' must be an object/],
-  ['data and binary_data_size', input({ parameters: { binary_data_size: 120 } }), 400, /both 'data' and 'parameters.binary_data_size'/],
-  ['binary_data_size without bytes', input({ data: undefined, parameters: { binary_data_size: 120 } }), 400, /exceeds the 0 bytes of binary data left/],
-  ['binary_data_size wrong', input({ data: undefined, parameters: { binary_data_size: 100 } }), 400, /binary_data_size is 100 bytes, shape \[1,30\] of FP32 needs 120/],
-  ['header length beyond body', inferBody(1), 400, /Inference-Header-Content-Length is 99999 but the body has only/, { 'Inference-Header-Content-Length': '99999' }],
-  ['header length not a number', inferBody(1), 400, /must be a non-negative integer/, { 'Inference-Header-Content-Length': 'abc' }],
-  ['stray binary bytes', Buffer.concat([Buffer.from(inferBody(1)), Buffer.alloc(8)]), 400, /8 bytes of binary data that no input/, { 'Inference-Header-Content-Length': String(inferBody(1).length) }],
+  [
+    'data and binary_data_size',
+    input({ parameters: { binary_data_size: 120 } }),
+    400,
+    /both 'data' and 'parameters.binary_data_size'/,
+  ],
+  [
+    'binary_data_size without bytes',
+    input({ data: undefined, parameters: { binary_data_size: 120 } }),
+    400,
+    /exceeds the 0 bytes of binary data left/,
+  ],
+  [
+    'binary_data_size wrong',
+    input({ data: undefined, parameters: { binary_data_size: 100 } }),
+    400,
+    /binary_data_size is 100 bytes, shape \[1,30\] of FP32 needs 120/,
+  ],
+  [
+    'header length beyond body',
+    inferBody(1),
+    400,
+    /Inference-Header-Content-Length is 99999 but the body has only/,
+    { 'Inference-Header-Content-Length': '99999' },
+  ],
+  [
+    'header length not a number',
+    inferBody(1),
+    400,
+    /must be a non-negative integer/,
+    { 'Inference-Header-Content-Length': 'abc' },
+  ],
+  [
+    'stray binary bytes',
+    Buffer.concat([Buffer.from(inferBody(1)), Buffer.alloc(8)]),
+    400,
+    /8 bytes of binary data that no input/,
+    { 'Inference-Header-Content-Length': String(inferBody(1).length) },
+  ],
   ['oversized body', inferBody(400), 413, /exceeds the 65536-byte limit/],
 ];
 
 // Always five arguments: jest takes a test function with more parameters than the row as one wanting `done`.
-test.each(malformed.map(([name, body, status, message, headers]) => [name, body, status, message, headers ?? {}] as const))('malformed request: %s', async (_name, body, status, message, headers) => {
+test.each(
+  malformed.map(([name, body, status, message, headers]) => [name, body, status, message, headers ?? {}] as const),
+)('malformed request: %s', async (_name, body, status, message, headers) => {
   const response = await server.request('POST', '/v2/models/fraud/infer', body, headers);
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toBe('application/json');
@@ -186,7 +299,9 @@ test('an unknown model or version is a 404 whatever the body', async () => {
 });
 
 test('an oversized chunked body (no Content-Length) is a 413 too', async () => {
-  const response = await server.request('POST', '/v2/models/fraud/infer', Buffer.alloc(70_000, 32), { 'Transfer-Encoding': 'chunked' });
+  const response = await server.request('POST', '/v2/models/fraud/infer', Buffer.alloc(70_000, 32), {
+    'Transfer-Encoding': 'chunked',
+  });
   expect(response.status).toBe(413);
 });
 

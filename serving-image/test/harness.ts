@@ -7,7 +7,10 @@ import { loadConfig } from '../src/config.js';
 
 export const FIXTURES = 'serving-image/test/fixtures';
 export const MODEL_PATH = `${FIXTURES}/model.onnx`;
-export const SAMPLES = JSON.parse(readFileSync(`${FIXTURES}/samples.json`, 'utf8')) as { features: number[][]; probabilities: number[][] };
+export const SAMPLES = JSON.parse(readFileSync(`${FIXTURES}/samples.json`, 'utf8')) as {
+  features: number[][];
+  probabilities: number[][];
+};
 
 export interface Response {
   status: number;
@@ -22,15 +25,30 @@ export interface TestServer {
   logs: Record<string, unknown>[];
   /** Resolves with the first log line, past or future, that matches. */
   waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  request(method: string, path: string, body?: string | Buffer, headers?: Record<string, string | number>): Promise<Response>;
+  request(
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers?: Record<string, string | number>,
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
 /** Starts the app like main.ts does (model "fraud", the fixture model), and waits for the first load to settle. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ MODEL_URI: MODEL_PATH, MODEL_NAME: 'fraud', PORT: '0', HOST: '127.0.0.1', MODEL_LOAD_RETRY_INTERVAL: '0', ...env });
+  const config = loadConfig({
+    MODEL_URI: MODEL_PATH,
+    MODEL_NAME: 'fraud',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MODEL_LOAD_RETRY_INTERVAL: '0',
+    ...env,
+  });
   const logs: Record<string, unknown>[] = [];
-  const waiters = new Set<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }>();
+  const waiters = new Set<{
+    match: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }>();
   const logger = pino(
     { level: 'info' },
     {
@@ -65,14 +83,26 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   };
 }
 
-function send(agent: Agent, port: number, method: string, path: string, body?: string | Buffer, headers: Record<string, string | number> = {}): Promise<Response> {
+function send(
+  agent: Agent,
+  port: number,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string | number> = {},
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ agent, host: '127.0.0.1', port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const bytes = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, json: () => JSON.parse(bytes.toString()) as Record<string, unknown> });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: bytes,
+          json: () => JSON.parse(bytes.toString()) as Record<string, unknown>,
+        });
       });
       res.on('error', reject);
     });
@@ -95,7 +125,9 @@ export function parseExposition(text: string): { name: string; labels: Record<st
     .map((line) => {
       const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!match) throw new Error(`not an exposition line: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+      );
       return { name: match[1]!, labels, value: Number(match[3]) };
     });
 }

@@ -8,7 +8,8 @@ import { bedScript } from './paths.js';
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
-  if (!process.env.KUBECONFIG) throw new Error('KUBECONFIG is not set: run the integration tests through jest (global setup starts the bed)');
+  if (!process.env.KUBECONFIG)
+    throw new Error('KUBECONFIG is not set: run the integration tests through jest (global setup starts the bed)');
   kc.loadFromFile(process.env.KUBECONFIG);
   return kc;
 }
@@ -17,15 +18,24 @@ export function objectApi(kc = kubeConfig()): KubernetesObjectApi {
   return KubernetesObjectApi.makeApiClient(kc);
 }
 
-export interface KubectlResult { code: number; stdout: string; stderr: string }
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** The test bed's own kubectl (the machine's may be older than the server). Never throws. */
 export function kubectl(args: string[], input?: string): Promise<KubectlResult> {
   return new Promise((resolve) => {
-    const child = execFile('bash', [bedScript, 'kubectl', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      'bash',
+      [bedScript, 'kubectl', ...args],
+      { encoding: 'utf8', maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
     if (input !== undefined) child.stdin!.end(input);
   });
 }
@@ -34,12 +44,22 @@ export function kubectl(args: string[], input?: string): Promise<KubectlResult> 
 export function useNamespace(prefix: string): { readonly name: string } {
   const ns = { name: `${prefix}-${randomBytes(3).toString('hex')}` };
   beforeAll(async () => {
-    await objectApi().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'modelops.dev/test': prefix } } });
+    await objectApi().create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns.name, labels: { 'modelops.dev/test': prefix } },
+    });
     // Pods are refused until the ServiceAccount controller has made the namespace's default account.
-    await waitFor<KubernetesObject>(`/api/v1/namespaces/${ns.name}/serviceaccounts`, (sa) => sa.metadata?.name === 'default', `default ServiceAccount in ${ns.name}`);
+    await waitFor<KubernetesObject>(
+      `/api/v1/namespaces/${ns.name}/serviceaccounts`,
+      (sa) => sa.metadata?.name === 'default',
+      `default ServiceAccount in ${ns.name}`,
+    );
   });
   afterAll(async () => {
-    await objectApi().delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name } }).catch(() => undefined);
+    await objectApi()
+      .delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name } })
+      .catch(() => undefined);
   });
   return ns;
 }
@@ -64,11 +84,16 @@ export async function waitFor<T extends object = KubernetesObject>(
 ): Promise<T> {
   let lastSeen: T | undefined;
   let found: T | undefined;
-  const check = (obj: T) => { lastSeen = obj; if (predicate(obj)) found = obj; return found !== undefined; };
+  const check = (obj: T) => {
+    lastSeen = obj;
+    if (predicate(obj)) found = obj;
+    return found !== undefined;
+  };
   await observe<T>(listPath, options, {
     snapshot: (items) => items.some(check),
     event: (phase, obj) => phase !== 'DELETED' && check(obj),
-    describeTimeout: (ms) => `timed out after ${ms} ms waiting for ${what}; last seen: ${JSON.stringify((lastSeen as { status?: unknown } | undefined)?.status ?? lastSeen ?? null)}`,
+    describeTimeout: (ms) =>
+      `timed out after ${ms} ms waiting for ${what}; last seen: ${JSON.stringify((lastSeen as { status?: unknown } | undefined)?.status ?? lastSeen ?? null)}`,
   });
   return found!;
 }
@@ -77,8 +102,15 @@ export async function waitFor<T extends object = KubernetesObject>(
 export async function waitForGone(listPath: string, what: string, options: WaitOptions = {}): Promise<void> {
   let present = new Set<string>();
   await observe<KubernetesObject>(listPath, options, {
-    snapshot: (items) => { present = new Set(items.map((i) => i.metadata!.uid!)); return present.size === 0; },
-    event: (phase, obj) => { if (phase === 'DELETED') present.delete(obj.metadata!.uid!); else present.add(obj.metadata!.uid!); return present.size === 0; },
+    snapshot: (items) => {
+      present = new Set(items.map((i) => i.metadata!.uid!));
+      return present.size === 0;
+    },
+    event: (phase, obj) => {
+      if (phase === 'DELETED') present.delete(obj.metadata!.uid!);
+      else present.add(obj.metadata!.uid!);
+      return present.size === 0;
+    },
     describeTimeout: (ms) => `timed out after ${ms} ms waiting for ${what} to be gone; ${present.size} left`,
   });
 }
@@ -111,7 +143,9 @@ function observe<T>(listPath: string, options: WaitOptions, observer: Observer<T
       else resolve();
     };
     const timer = setTimeout(() => finish(new Error(observer.describeTimeout(timeoutMs))), timeoutMs);
-    const retry = () => { if (!settled) setTimeout(round, 200); };
+    const retry = () => {
+      if (!settled) setTimeout(round, 200);
+    };
     const round = async () => {
       let list: { items: T[]; metadata: { resourceVersion: string } };
       try {
@@ -122,20 +156,33 @@ function observe<T>(listPath: string, options: WaitOptions, observer: Observer<T
       if (settled) return;
       if (observer.snapshot(list.items)) return finish();
       new Watch(kc)
-        .watch(listPath, { ...query, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
+        .watch(
+          listPath,
+          { ...query, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
           (phase, obj: T) => {
             if (phase === 'BOOKMARK' || phase === 'ERROR') return;
             if (observer.event(phase, obj)) finish();
           },
-          () => retry())
-        .then((c) => { controller = c; if (settled) c.abort(); }, () => retry());
+          () => retry(),
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (settled) c.abort();
+          },
+          () => retry(),
+        );
     };
     void round();
   });
 }
 
 /** GET a path on the API server as JSON (for lists and subresources the typed clients don't cover). */
-export async function getJson<T>(kc: KubeConfig, path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+export async function getJson<T>(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string | undefined> = {},
+): Promise<T> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const url = new URL(cluster.server + path);
@@ -143,12 +190,18 @@ export async function getJson<T>(kc: KubeConfig, path: string, query: Record<str
   const options: https.RequestOptions = {};
   await kc.applyToHTTPSOptions(options);
   return new Promise<T>((resolve, reject) => {
-    https.get(url, options, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))));
-    }).on('error', reject);
+    https
+      .get(url, options, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(body) as T)
+            : reject(new Error(`GET ${path}: ${res.statusCode} ${body}`)),
+        );
+      })
+      .on('error', reject);
   });
 }
 
@@ -156,13 +209,22 @@ export async function getJson<T>(kc: KubeConfig, path: string, query: Record<str
 export async function restartApiServer(): Promise<void> {
   const result = await new Promise<KubectlResult>((resolve) => {
     execFile('bash', [bedScript, 'restart-apiserver'], { encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? 1 : 0, stdout, stderr }));
+      resolve({ code: err ? 1 : 0, stdout, stderr }),
+    );
   });
   if (result.code !== 0) throw new Error(`restart-apiserver failed: ${result.stderr}`);
 }
 
-export interface Condition { type: string; status: string; reason?: string; message?: string }
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
 
-export function condition(obj: { status?: { conditions?: Condition[] } } | undefined, type: string): Condition | undefined {
+export function condition(
+  obj: { status?: { conditions?: Condition[] } } | undefined,
+  type: string,
+): Condition | undefined {
   return obj?.status?.conditions?.find((c) => c.type === type);
 }

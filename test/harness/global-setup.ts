@@ -18,7 +18,8 @@ export default async function globalSetup(): Promise<void> {
   mkdirSync(`${repoRoot}/.cache`, { recursive: true });
   writeFileSync(stateFile, JSON.stringify({ kubeconfig, startedByTests: !wasUp }));
 
-  const kubectl = (...args: string[]) => execFileSync('bash', [bedScript, 'kubectl', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kubectl = (...args: string[]) =>
+    execFileSync('bash', [bedScript, 'kubectl', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   kubectl('apply', '--server-side', '--force-conflicts', '-f', `${repoRoot}/crds`);
   kubectl('wait', '--for=condition=Established', '--timeout=60s', '-f', `${repoRoot}/crds`);
 }

@@ -11,15 +11,30 @@ const serviceAccount = () => `system:serviceaccount:${ns.name}:${release()}-oper
 
 function helm(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('bash', ['-c', `eval "$(bash ${bedScript} env)" && helm "$@"`, 'helm', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(stderr)) : resolve(stdout));
+    execFile(
+      'bash',
+      ['-c', `eval "$(bash ${bedScript} env)" && helm "$@"`, 'helm', ...args],
+      { encoding: 'utf8', maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
+    );
   });
 }
 
 beforeAll(async () => {
   await objectApi().patch(
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } },
-    undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never,
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: ns.name,
+        labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' },
+      },
+    },
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    'application/merge-patch+json' as never,
   );
   const manifests = await helm(['template', release(), `${repoRoot}/charts/modelops`, '--namespace', ns.name]);
   const applied = await kubectl(['apply', '-n', ns.name, '-f', '-'], manifests);
@@ -36,8 +51,15 @@ test('helm lint passes', async () => {
 });
 
 test('the operator pods are admitted under the restricted Pod Security Standard and become ready', async () => {
-  const ready = await waitFor<V1Deployment>(`/apis/apps/v1/namespaces/${ns.name}/deployments`, (d) => d.status?.readyReplicas === 2, 'operator deployment ready');
-  expect(ready.spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  const ready = await waitFor<V1Deployment>(
+    `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+    (d) => d.status?.readyReplicas === 2,
+    'operator deployment ready',
+  );
+  expect(ready.spec?.template.spec?.securityContext).toMatchObject({
+    runAsNonRoot: true,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
 });
 
 test.each([
@@ -58,8 +80,24 @@ test.each([
   expect(result.stdout.trim()).toBe(expected);
 });
 
-test('leader election Leases are allowed only in the operator\'s namespace', async () => {
-  const own = await kubectl(['auth', 'can-i', 'update', 'leases.coordination.k8s.io', '-n', ns.name, `--as=${serviceAccount()}`]);
-  const other = await kubectl(['auth', 'can-i', 'update', 'leases.coordination.k8s.io', '-n', 'default', `--as=${serviceAccount()}`]);
+test("leader election Leases are allowed only in the operator's namespace", async () => {
+  const own = await kubectl([
+    'auth',
+    'can-i',
+    'update',
+    'leases.coordination.k8s.io',
+    '-n',
+    ns.name,
+    `--as=${serviceAccount()}`,
+  ]);
+  const other = await kubectl([
+    'auth',
+    'can-i',
+    'update',
+    'leases.coordination.k8s.io',
+    '-n',
+    'default',
+    `--as=${serviceAccount()}`,
+  ]);
   expect([own.stdout.trim(), other.stdout.trim()]).toEqual(['yes', 'no']);
 });

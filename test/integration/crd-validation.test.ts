@@ -11,15 +11,21 @@ const ns = useNamespace('crd');
 type Manifest = Record<string, unknown> & { spec: Record<string, unknown> };
 
 const trainingJob = (): Manifest => ({
-  apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 'tj' },
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'TrainingJob',
+  metadata: { name: 'tj' },
   spec: { image: 'trainer:1', dataset: { uri: 'synthetic://fraud' }, output: { uri: 'pvc://models/fraud' } },
 });
 const modelVersion = (): Manifest => ({
-  apiVersion: 'modelops.dev/v1alpha1', kind: 'ModelVersion', metadata: { name: 'mv' },
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'ModelVersion',
+  metadata: { name: 'mv' },
   spec: { model: 'fraud', version: 'v1', artifact: { uri: 'pvc://models/fraud/model.onnx' } },
 });
 const driftMonitor = (): Manifest => ({
-  apiVersion: 'modelops.dev/v1alpha1', kind: 'DriftMonitor', metadata: { name: 'dm' },
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'DriftMonitor',
+  metadata: { name: 'dm' },
   spec: { model: 'fraud' },
 });
 
@@ -28,7 +34,8 @@ function withSpec(base: () => Manifest, path: string, value: unknown): Manifest 
   const manifest = base();
   const keys = path.split('.');
   let node: Record<string, unknown> = manifest.spec;
-  for (const key of keys.slice(0, -1)) node = (node[key] ??= /^\d+$/.test(keys[keys.indexOf(key) + 1]!) ? [] : {}) as Record<string, unknown>;
+  for (const key of keys.slice(0, -1))
+    node = (node[key] ??= /^\d+$/.test(keys[keys.indexOf(key) + 1]!) ? [] : {}) as Record<string, unknown>;
   if (value === undefined) delete node[keys.at(-1)!];
   else node[keys.at(-1)!] = value;
   return manifest;
@@ -39,56 +46,227 @@ const invalid: [string, Manifest, RegExp][] = [
   ['TrainingJob without image', withSpec(trainingJob, 'image', undefined), /spec\.image: Required value/],
   ['TrainingJob with empty image', withSpec(trainingJob, 'image', ''), /spec\.image: Invalid value.*at least 1 chars/],
   ['TrainingJob without dataset', withSpec(trainingJob, 'dataset', undefined), /spec\.dataset: Required value/],
-  ['TrainingJob without dataset.uri', withSpec(trainingJob, 'dataset', { version: 'v1' }), /spec\.dataset\.uri: Required value/],
+  [
+    'TrainingJob without dataset.uri',
+    withSpec(trainingJob, 'dataset', { version: 'v1' }),
+    /spec\.dataset\.uri: Required value/,
+  ],
   ['TrainingJob without output', withSpec(trainingJob, 'output', undefined), /spec\.output: Required value/],
-  ['TrainingJob with an http output', withSpec(trainingJob, 'output.uri', 'http://x/y'), /spec\.output\.uri: Invalid value.*should match/],
-  ['TrainingJob with s3 output and no credentials', withSpec(trainingJob, 'output.uri', 's3://bucket/models'), /spec\.output\.credentialsSecret: .*an s3:\/\/ output needs credentialsSecret/],
-  ['TrainingJob with negative GPUs', withSpec(trainingJob, 'gpus', { count: -1 }), /spec\.gpus\.count: Invalid value: -1.*greater than or equal to 0/],
-  ['TrainingJob with 17 GPUs per node', withSpec(trainingJob, 'gpus', { count: 17 }), /spec\.gpus\.count: Invalid value: 17.*less than or equal to 16/],
-  ['TrainingJob with fractional GPUs', withSpec(trainingJob, 'gpus', { count: 0.5 }), /spec\.gpus\.count: Invalid value: "number".*must be of type integer/],
-  ['TrainingJob with a GPU model and no GPUs', withSpec(trainingJob, 'gpus', { count: 0, model: 'NVIDIA-H100-80GB-HBM3' }), /spec\.gpus\.model: .*gpus\.model needs gpus\.count > 0/],
-  ['TrainingJob with an unknown GPU allocation', withSpec(trainingJob, 'gpus', { count: 1, allocation: 'MIG' }), /spec\.gpus\.allocation: Unsupported value: "MIG"/],
-  ['TrainingJob with zero nodes', withSpec(trainingJob, 'nodes', 0), /spec\.nodes: Invalid value: 0.*greater than or equal to 1/],
+  [
+    'TrainingJob with an http output',
+    withSpec(trainingJob, 'output.uri', 'http://x/y'),
+    /spec\.output\.uri: Invalid value.*should match/,
+  ],
+  [
+    'TrainingJob with s3 output and no credentials',
+    withSpec(trainingJob, 'output.uri', 's3://bucket/models'),
+    /spec\.output\.credentialsSecret: .*an s3:\/\/ output needs credentialsSecret/,
+  ],
+  [
+    'TrainingJob with negative GPUs',
+    withSpec(trainingJob, 'gpus', { count: -1 }),
+    /spec\.gpus\.count: Invalid value: -1.*greater than or equal to 0/,
+  ],
+  [
+    'TrainingJob with 17 GPUs per node',
+    withSpec(trainingJob, 'gpus', { count: 17 }),
+    /spec\.gpus\.count: Invalid value: 17.*less than or equal to 16/,
+  ],
+  [
+    'TrainingJob with fractional GPUs',
+    withSpec(trainingJob, 'gpus', { count: 0.5 }),
+    /spec\.gpus\.count: Invalid value: "number".*must be of type integer/,
+  ],
+  [
+    'TrainingJob with a GPU model and no GPUs',
+    withSpec(trainingJob, 'gpus', { count: 0, model: 'NVIDIA-H100-80GB-HBM3' }),
+    /spec\.gpus\.model: .*gpus\.model needs gpus\.count > 0/,
+  ],
+  [
+    'TrainingJob with an unknown GPU allocation',
+    withSpec(trainingJob, 'gpus', { count: 1, allocation: 'MIG' }),
+    /spec\.gpus\.allocation: Unsupported value: "MIG"/,
+  ],
+  [
+    'TrainingJob with zero nodes',
+    withSpec(trainingJob, 'nodes', 0),
+    /spec\.nodes: Invalid value: 0.*greater than or equal to 1/,
+  ],
   ['TrainingJob with 65 nodes', withSpec(trainingJob, 'nodes', 65), /spec\.nodes: Invalid value: 65/],
-  ['TrainingJob with a bad CPU quantity', withSpec(trainingJob, 'resources', { cpu: 'lots' }), /spec\.resources\.cpu: Invalid value: "lots"/],
-  ['TrainingJob with a bad memory quantity', withSpec(trainingJob, 'resources', { memory: '12 GB' }), /spec\.resources\.memory: Invalid value: "12 GB"/],
-  ['TrainingJob with negative backoffLimit', withSpec(trainingJob, 'runPolicy', { backoffLimit: -1 }), /spec\.runPolicy\.backoffLimit: Invalid value: -1/],
-  ['TrainingJob with zero activeDeadlineSeconds', withSpec(trainingJob, 'runPolicy', { activeDeadlineSeconds: 0 }), /spec\.runPolicy\.activeDeadlineSeconds: Invalid value: 0/],
-  ['TrainingJob with a string suspend', withSpec(trainingJob, 'runPolicy', { suspend: 'yes' }), /spec\.runPolicy\.suspend: Invalid value: "string"/],
-  ['TrainingJob with numeric hyperparameters', withSpec(trainingJob, 'hyperparameters', { lr: 0.1 }), /spec\.hyperparameters\.lr: Invalid value: "number"/],
-  ['TrainingJob with an env var without name', withSpec(trainingJob, 'env', [{ value: 'x' }]), /spec\.env\[0\]\.name: Required value/],
-  ['TrainingJob registering an invalid model name', withSpec(trainingJob, 'register', { modelName: 'Fraud_Model' }), /spec\.register\.modelName: Invalid value: "Fraud_Model"/],
-  ['TrainingJob gate with an unknown operator', withSpec(trainingJob, 'register', { modelName: 'fraud', gate: [{ metric: 'val_auc', operator: '=>', threshold: 0.9 }] }), /spec\.register\.gate\[0\]\.operator: Unsupported value: "=>"/],
-  ['TrainingJob gate without threshold', withSpec(trainingJob, 'register', { modelName: 'fraud', gate: [{ metric: 'val_auc', operator: '>=' }] }), /spec\.register\.gate\[0\]\.threshold: Required value/],
-  ['TrainingJob gate on a malformed metric name', withSpec(trainingJob, 'register', { modelName: 'fraud', gate: [{ metric: 'val auc', operator: '>=', threshold: 1 }] }), /spec\.register\.gate\[0\]\.metric: Invalid value: "val auc"/],
+  [
+    'TrainingJob with a bad CPU quantity',
+    withSpec(trainingJob, 'resources', { cpu: 'lots' }),
+    /spec\.resources\.cpu: Invalid value: "lots"/,
+  ],
+  [
+    'TrainingJob with a bad memory quantity',
+    withSpec(trainingJob, 'resources', { memory: '12 GB' }),
+    /spec\.resources\.memory: Invalid value: "12 GB"/,
+  ],
+  [
+    'TrainingJob with negative backoffLimit',
+    withSpec(trainingJob, 'runPolicy', { backoffLimit: -1 }),
+    /spec\.runPolicy\.backoffLimit: Invalid value: -1/,
+  ],
+  [
+    'TrainingJob with zero activeDeadlineSeconds',
+    withSpec(trainingJob, 'runPolicy', { activeDeadlineSeconds: 0 }),
+    /spec\.runPolicy\.activeDeadlineSeconds: Invalid value: 0/,
+  ],
+  [
+    'TrainingJob with a string suspend',
+    withSpec(trainingJob, 'runPolicy', { suspend: 'yes' }),
+    /spec\.runPolicy\.suspend: Invalid value: "string"/,
+  ],
+  [
+    'TrainingJob with numeric hyperparameters',
+    withSpec(trainingJob, 'hyperparameters', { lr: 0.1 }),
+    /spec\.hyperparameters\.lr: Invalid value: "number"/,
+  ],
+  [
+    'TrainingJob with an env var without name',
+    withSpec(trainingJob, 'env', [{ value: 'x' }]),
+    /spec\.env\[0\]\.name: Required value/,
+  ],
+  [
+    'TrainingJob registering an invalid model name',
+    withSpec(trainingJob, 'register', { modelName: 'Fraud_Model' }),
+    /spec\.register\.modelName: Invalid value: "Fraud_Model"/,
+  ],
+  [
+    'TrainingJob gate with an unknown operator',
+    withSpec(trainingJob, 'register', {
+      modelName: 'fraud',
+      gate: [{ metric: 'val_auc', operator: '=>', threshold: 0.9 }],
+    }),
+    /spec\.register\.gate\[0\]\.operator: Unsupported value: "=>"/,
+  ],
+  [
+    'TrainingJob gate without threshold',
+    withSpec(trainingJob, 'register', { modelName: 'fraud', gate: [{ metric: 'val_auc', operator: '>=' }] }),
+    /spec\.register\.gate\[0\]\.threshold: Required value/,
+  ],
+  [
+    'TrainingJob gate on a malformed metric name',
+    withSpec(trainingJob, 'register', {
+      modelName: 'fraud',
+      gate: [{ metric: 'val auc', operator: '>=', threshold: 1 }],
+    }),
+    /spec\.register\.gate\[0\]\.metric: Invalid value: "val auc"/,
+  ],
   // ModelVersion
   ['ModelVersion without model', withSpec(modelVersion, 'model', undefined), /spec\.model: Required value/],
-  ['ModelVersion with an uppercase model', withSpec(modelVersion, 'model', 'Fraud'), /spec\.model: Invalid value: "Fraud"/],
+  [
+    'ModelVersion with an uppercase model',
+    withSpec(modelVersion, 'model', 'Fraud'),
+    /spec\.model: Invalid value: "Fraud"/,
+  ],
   ['ModelVersion with a 41-character model', withSpec(modelVersion, 'model', 'a'.repeat(41)), /spec\.model: Too long/],
   ['ModelVersion without version', withSpec(modelVersion, 'version', undefined), /spec\.version: Required value/],
-  ['ModelVersion with a version containing a slash', withSpec(modelVersion, 'version', 'v1/2'), /spec\.version: Invalid value: "v1\/2"/],
+  [
+    'ModelVersion with a version containing a slash',
+    withSpec(modelVersion, 'version', 'v1/2'),
+    /spec\.version: Invalid value: "v1\/2"/,
+  ],
   ['ModelVersion without artifact', withSpec(modelVersion, 'artifact', undefined), /spec\.artifact: Required value/],
-  ['ModelVersion with a malformed digest', withSpec(modelVersion, 'artifact', { uri: 'x', digest: 'md5:abc' }), /spec\.artifact\.digest: Invalid value: "md5:abc"/],
-  ['ModelVersion with zero replicas', withSpec(modelVersion, 'serving', { replicas: 0 }), /spec\.serving\.replicas: Invalid value: 0/],
-  ['ModelVersion with a canary weight of 0', withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 0 }] } }), /spec\.serving\.rollout\.steps\[0\]\.weight: Invalid value: 0/],
-  ['ModelVersion with a canary weight over 100', withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 101 }] } }), /spec\.serving\.rollout\.steps\[0\]\.weight: Invalid value: 101/],
-  ['ModelVersion with decreasing canary weights', withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 50 }, { weight: 20 }] } }), /spec\.serving\.rollout\.steps: .*canary step weights must be strictly increasing/],
-  ['ModelVersion with repeated canary weights', withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 20 }, { weight: 20 }] } }), /spec\.serving\.rollout\.steps: .*canary step weights must be strictly increasing/],
-  ['ModelVersion with no canary steps', withSpec(modelVersion, 'serving', { rollout: { steps: [] } }), /spec\.serving\.rollout\.steps: Invalid value.*at least 1 item/],
-  ['ModelVersion with a success rate over 1', withSpec(modelVersion, 'serving', { rollout: { analysis: { minSuccessRate: 1.5 } } }), /spec\.serving\.rollout\.analysis\.minSuccessRate: Invalid value: 1\.5/],
-  ['ModelVersion with a negative latency bound', withSpec(modelVersion, 'serving', { rollout: { analysis: { maxLatencyP99Ms: -1 } } }), /spec\.serving\.rollout\.analysis\.maxLatencyP99Ms: Invalid value: -1/],
-  ['ModelVersion with a non-http Prometheus URL', withSpec(modelVersion, 'serving', { rollout: { analysis: { prometheusUrl: 'prometheus:9090' } } }), /spec\.serving\.rollout\.analysis\.prometheusUrl: Invalid value: "prometheus:9090"/],
+  [
+    'ModelVersion with a malformed digest',
+    withSpec(modelVersion, 'artifact', { uri: 'x', digest: 'md5:abc' }),
+    /spec\.artifact\.digest: Invalid value: "md5:abc"/,
+  ],
+  [
+    'ModelVersion with zero replicas',
+    withSpec(modelVersion, 'serving', { replicas: 0 }),
+    /spec\.serving\.replicas: Invalid value: 0/,
+  ],
+  [
+    'ModelVersion with a canary weight of 0',
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 0 }] } }),
+    /spec\.serving\.rollout\.steps\[0\]\.weight: Invalid value: 0/,
+  ],
+  [
+    'ModelVersion with a canary weight over 100',
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 101 }] } }),
+    /spec\.serving\.rollout\.steps\[0\]\.weight: Invalid value: 101/,
+  ],
+  [
+    'ModelVersion with decreasing canary weights',
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 50 }, { weight: 20 }] } }),
+    /spec\.serving\.rollout\.steps: .*canary step weights must be strictly increasing/,
+  ],
+  [
+    'ModelVersion with repeated canary weights',
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 20 }, { weight: 20 }] } }),
+    /spec\.serving\.rollout\.steps: .*canary step weights must be strictly increasing/,
+  ],
+  [
+    'ModelVersion with no canary steps',
+    withSpec(modelVersion, 'serving', { rollout: { steps: [] } }),
+    /spec\.serving\.rollout\.steps: Invalid value.*at least 1 item/,
+  ],
+  [
+    'ModelVersion with a success rate over 1',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { minSuccessRate: 1.5 } } }),
+    /spec\.serving\.rollout\.analysis\.minSuccessRate: Invalid value: 1\.5/,
+  ],
+  [
+    'ModelVersion with a negative latency bound',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { maxLatencyP99Ms: -1 } } }),
+    /spec\.serving\.rollout\.analysis\.maxLatencyP99Ms: Invalid value: -1/,
+  ],
+  [
+    'ModelVersion with a non-http Prometheus URL',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { prometheusUrl: 'prometheus:9090' } } }),
+    /spec\.serving\.rollout\.analysis\.prometheusUrl: Invalid value: "prometheus:9090"/,
+  ],
   // DriftMonitor
   ['DriftMonitor without model', withSpec(driftMonitor, 'model', undefined), /spec\.model: Required value/],
-  ['DriftMonitor with an unknown method', withSpec(driftMonitor, 'tests', [{ method: 'Wasserstein', warning: 0.1, critical: 0.2 }]), /spec\.tests\[0\]\.method: Unsupported value: "Wasserstein"/],
-  ['DriftMonitor with warning above critical', withSpec(driftMonitor, 'tests', [{ method: 'PSI', warning: 0.3, critical: 0.2 }]), /spec\.tests\[0\]\.warning: .*warning must be lower than critical/],
-  ['DriftMonitor with equal thresholds', withSpec(driftMonitor, 'tests', [{ method: 'KS', warning: 0.2, critical: 0.2 }]), /spec\.tests\[0\]\.warning: .*warning must be lower than critical/],
-  ['DriftMonitor with a negative threshold', withSpec(driftMonitor, 'tests', [{ method: 'JS', warning: -0.1, critical: 0.2 }]), /spec\.tests\[0\]\.warning: Invalid value: -0\.1/],
-  ['DriftMonitor with a method twice', withSpec(driftMonitor, 'tests', [{ method: 'PSI', warning: 0.1, critical: 0.2 }, { method: 'PSI', warning: 0.2, critical: 0.3 }]), /spec\.tests: .*each method may appear once/],
+  [
+    'DriftMonitor with an unknown method',
+    withSpec(driftMonitor, 'tests', [{ method: 'Wasserstein', warning: 0.1, critical: 0.2 }]),
+    /spec\.tests\[0\]\.method: Unsupported value: "Wasserstein"/,
+  ],
+  [
+    'DriftMonitor with warning above critical',
+    withSpec(driftMonitor, 'tests', [{ method: 'PSI', warning: 0.3, critical: 0.2 }]),
+    /spec\.tests\[0\]\.warning: .*warning must be lower than critical/,
+  ],
+  [
+    'DriftMonitor with equal thresholds',
+    withSpec(driftMonitor, 'tests', [{ method: 'KS', warning: 0.2, critical: 0.2 }]),
+    /spec\.tests\[0\]\.warning: .*warning must be lower than critical/,
+  ],
+  [
+    'DriftMonitor with a negative threshold',
+    withSpec(driftMonitor, 'tests', [{ method: 'JS', warning: -0.1, critical: 0.2 }]),
+    /spec\.tests\[0\]\.warning: Invalid value: -0\.1/,
+  ],
+  [
+    'DriftMonitor with a method twice',
+    withSpec(driftMonitor, 'tests', [
+      { method: 'PSI', warning: 0.1, critical: 0.2 },
+      { method: 'PSI', warning: 0.2, critical: 0.3 },
+    ]),
+    /spec\.tests: .*each method may appear once/,
+  ],
   ['DriftMonitor with no tests', withSpec(driftMonitor, 'tests', []), /spec\.tests: Invalid value.*at least 1 item/],
-  ['DriftMonitor with a 5-second interval', withSpec(driftMonitor, 'intervalSeconds', 5), /spec\.intervalSeconds: Invalid value: 5/],
-  ['DriftMonitor with a 10-second window', withSpec(driftMonitor, 'windowSeconds', 10), /spec\.windowSeconds: Invalid value: 10/],
-  ['DriftMonitor retraining with an invalid template', withSpec(driftMonitor, 'actions', { retrain: { template: { image: 'x', dataset: { uri: 'y' }, output: { uri: 'z' } } } }), /spec\.actions\.retrain\.template\.output\.uri: Invalid value: "z"/],
+  [
+    'DriftMonitor with a 5-second interval',
+    withSpec(driftMonitor, 'intervalSeconds', 5),
+    /spec\.intervalSeconds: Invalid value: 5/,
+  ],
+  [
+    'DriftMonitor with a 10-second window',
+    withSpec(driftMonitor, 'windowSeconds', 10),
+    /spec\.windowSeconds: Invalid value: 10/,
+  ],
+  [
+    'DriftMonitor retraining with an invalid template',
+    withSpec(driftMonitor, 'actions', {
+      retrain: { template: { image: 'x', dataset: { uri: 'y' }, output: { uri: 'z' } } },
+    }),
+    /spec\.actions\.retrain\.template\.output\.uri: Invalid value: "z"/,
+  ],
 ];
 
 const apply = (manifest: Manifest) => kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', '-'], dump(manifest));
@@ -103,11 +281,14 @@ test.each(invalid)('rejects %s', async (_name, manifest, message) => {
   expect(result.stderr).toMatch(message);
 });
 
-test.each([trainingJob, modelVersion, driftMonitor].map((m) => [m().kind, m()] as const))('accepts a minimal %s', async (_kind, manifest) => {
-  const result = await apply(manifest);
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
-});
+test.each([trainingJob, modelVersion, driftMonitor].map((m) => [m().kind, m()] as const))(
+  'accepts a minimal %s',
+  async (_kind, manifest) => {
+    const result = await apply(manifest);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  },
+);
 
 const examples = readdirSync(join(repoRoot, 'examples')).filter((f) => f.endsWith('.yaml'));
 test.each(examples)('accepts examples/%s', async (file) => {
@@ -124,7 +305,13 @@ describe('immutable fields', () => {
     ['ModelVersion', modelVersion, 'version', 'v2', /version is immutable/],
     ['ModelVersion', modelVersion, 'artifact', { uri: 'pvc://models/other.onnx' }, /artifact is immutable/],
     ['TrainingJob', trainingJob, 'image', 'trainer:2', /image is immutable/],
-    ['TrainingJob', trainingJob, 'hyperparameters', { lr: '0.1' }, /spec\.hyperparameters: .*hyperparameters is immutable/],
+    [
+      'TrainingJob',
+      trainingJob,
+      'hyperparameters',
+      { lr: '0.1' },
+      /spec\.hyperparameters: .*hyperparameters is immutable/,
+    ],
     ['TrainingJob', trainingJob, 'gpus', { count: 4 }, /spec\.gpus: .*gpus is immutable/],
     ['DriftMonitor', driftMonitor, 'model', 'other', /model is immutable/],
   ] as const)('%s.spec.%s cannot change', async (_kind, base, field, value, message) => {

@@ -27,17 +27,38 @@ function logLine(predicate: (line: Record<string, unknown>) => boolean): Promise
   const seen = logs.find(predicate);
   if (seen) return Promise.resolve(seen);
   return new Promise((resolve, reject) => {
-    const onLine = () => { const hit = logs.find(predicate); if (hit) { operator.stdout!.off('data', onLine); resolve(hit); } };
+    const onLine = () => {
+      const hit = logs.find(predicate);
+      if (hit) {
+        operator.stdout!.off('data', onLine);
+        resolve(hit);
+      }
+    };
     operator.stdout!.on('data', () => setImmediate(onLine));
-    operator.once('exit', (code) => reject(new Error(`the operator exited (${code}) first; logs: ${JSON.stringify(logs.slice(-5))}`)));
+    operator.once('exit', (code) =>
+      reject(new Error(`the operator exited (${code}) first; logs: ${JSON.stringify(logs.slice(-5))}`)),
+    );
   });
 }
 
 beforeAll(async () => {
   ports = { metrics: await freePort(), health: await freePort() };
-  operator = spawn('node', ['--import', 'tsx', 'operator/src/main.ts', '--leader-elect', `--leader-election-namespace=${ns.name}`,
-    `--metrics-port=${ports.metrics}`, `--health-port=${ports.health}`], { cwd: repoRoot, env: { ...process.env, POD_NAME: 'operator-under-test' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  createInterface({ input: operator.stdout! }).on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  operator = spawn(
+    'node',
+    [
+      '--import',
+      'tsx',
+      'operator/src/main.ts',
+      '--leader-elect',
+      `--leader-election-namespace=${ns.name}`,
+      `--metrics-port=${ports.metrics}`,
+      `--health-port=${ports.health}`,
+    ],
+    { cwd: repoRoot, env: { ...process.env, POD_NAME: 'operator-under-test' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  createInterface({ input: operator.stdout! }).on('line', (line) =>
+    logs.push(JSON.parse(line) as Record<string, unknown>),
+  );
   await logLine((l) => l.msg === 'modelops operator started');
 });
 
@@ -47,7 +68,10 @@ afterAll(() => {
 
 test('logs are structured JSON with level, time and message', () => {
   expect(logs.length).toBeGreaterThan(0);
-  for (const line of logs) expect(line).toEqual(expect.objectContaining({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String) }));
+  for (const line of logs)
+    expect(line).toEqual(
+      expect.objectContaining({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String) }),
+    );
 });
 
 test('/healthz and /readyz answer ok once the caches are synced', async () => {
@@ -59,13 +83,21 @@ test('/healthz and /readyz answer ok once the caches are synced', async () => {
 });
 
 test('it takes the Lease in its namespace and says so in /metrics', async () => {
-  const lease = await waitFor<V1Lease>(`/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases`, (l) => l.spec?.holderIdentity === 'operator-under-test', 'the Lease held');
+  const lease = await waitFor<V1Lease>(
+    `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases`,
+    (l) => l.spec?.holderIdentity === 'operator-under-test',
+    'the Lease held',
+  );
   expect(lease.metadata?.name).toBe('modelops-operator');
   const metrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
   expect(metrics).toMatch(/^leader_election_master_status\{name="modelops-operator"\} 1$/m);
   for (const controller of ['trainingjob', 'modelversion', 'driftmonitor']) {
-    expect(metrics).toMatch(new RegExp(`^controller_runtime_reconcile_total\\{controller="${controller}",result="success"\\} \\d+$`, 'm'));
-    expect(metrics).toMatch(new RegExp(`^controller_runtime_max_concurrent_reconciles\\{controller="${controller}"\\} 4$`, 'm'));
+    expect(metrics).toMatch(
+      new RegExp(`^controller_runtime_reconcile_total\\{controller="${controller}",result="success"\\} \\d+$`, 'm'),
+    );
+    expect(metrics).toMatch(
+      new RegExp(`^controller_runtime_max_concurrent_reconciles\\{controller="${controller}"\\} 4$`, 'm'),
+    );
     expect(metrics).toMatch(new RegExp(`^workqueue_depth\\{name="${controller}"\\} \\d+$`, 'm'));
   }
   expect(metrics).toMatch(/^# TYPE controller_runtime_reconcile_time_seconds histogram$/m);
@@ -75,6 +107,10 @@ test('SIGTERM stops it cleanly and hands the Lease back', async () => {
   const exited = new Promise<number | null>((resolve) => operator.once('exit', (code) => resolve(code)));
   operator.kill('SIGTERM');
   expect(await exited).toBe(0);
-  const released = await waitFor<V1Lease>(`/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases`, (l) => !l.spec?.holderIdentity, 'the Lease released');
+  const released = await waitFor<V1Lease>(
+    `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases`,
+    (l) => !l.spec?.holderIdentity,
+    'the Lease released',
+  );
   expect(released.spec?.holderIdentity).toBeFalsy();
 });

@@ -18,11 +18,26 @@ import {
   type ResourceRef,
 } from '../../operator/src/runtime/index.js';
 
-const WIDGET: ResourceRef = { group: 'runtime-test.modelops.dev', version: 'v1', plural: 'widgets', kind: 'Widget', namespaced: true };
+const WIDGET: ResourceRef = {
+  group: 'runtime-test.modelops.dev',
+  version: 'v1',
+  plural: 'widgets',
+  kind: 'Widget',
+  namespaced: true,
+};
 const CONFIGMAP: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
-const CRD: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
+const CRD: ResourceRef = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  plural: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
 
-type Widget = KubernetesObject & { spec: { value: string }; status?: { observedValue?: string; conditions?: { type: string; status: string }[] } };
+type Widget = KubernetesObject & {
+  spec: { value: string };
+  status?: { observedValue?: string; conditions?: { type: string; status: string }[] };
+};
 
 const ns = useNamespace('rt');
 const log = pino({ level: process.env.RUNTIME_TEST_LOG ?? 'silent' });
@@ -34,7 +49,11 @@ afterEach(async () => {
 beforeAll(async () => {
   const manager = newManager();
   await manager.client.apply(CRD, widgetCrd());
-  await waitFor(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, (crd) => crd.metadata?.name === 'widgets.runtime-test.modelops.dev' && established(crd), 'Widget CRD established');
+  await waitFor(
+    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions`,
+    (crd) => crd.metadata?.name === 'widgets.runtime-test.modelops.dev' && established(crd),
+    'Widget CRD established',
+  );
   await manager.stop();
 });
 
@@ -52,11 +71,19 @@ function widgetController(reconciled: ObjectKey[] = []): ControllerOptions {
       const value = widget.spec.value;
       const cm = ctx.cache.get(CONFIGMAP, key) as (KubernetesObject & { data?: Record<string, string> }) | undefined;
       if (!cm) {
-        await ctx.client.create(CONFIGMAP, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...key, ownerReferences: [controllerReference(WIDGET, widget)] }, data: { value } });
+        await ctx.client.create(CONFIGMAP, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { ...key, ownerReferences: [controllerReference(WIDGET, widget)] },
+          data: { value },
+        });
       } else if (cm.data?.value !== value) {
         await ctx.client.patch(CONFIGMAP, key, { data: { value } });
       }
-      const changed = await ctx.status.update(WIDGET, widget, { observedValue: value, conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: `value ${value}` }] });
+      const changed = await ctx.status.update(WIDGET, widget, {
+        observedValue: value,
+        conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: `value ${value}` }],
+      });
       if (changed) await ctx.recorder.event(widget, 'Normal', 'Synced', `value ${value}`);
     },
   };
@@ -69,20 +96,35 @@ function newManager(opts: Partial<ManagerOptions> = {}): Manager {
 }
 
 async function createWidget(manager: Manager, name: string, value: string): Promise<void> {
-  await manager.client.create(WIDGET, { apiVersion: 'runtime-test.modelops.dev/v1', kind: 'Widget', metadata: { namespace: ns.name, name }, spec: { value } });
+  await manager.client.create(WIDGET, {
+    apiVersion: 'runtime-test.modelops.dev/v1',
+    kind: 'Widget',
+    metadata: { namespace: ns.name, name },
+    spec: { value },
+  });
 }
 
 function widgetObserved(name: string, value: string, timeoutMs = 30_000): Promise<Widget> {
-  return waitFor<Widget>(`/apis/runtime-test.modelops.dev/v1/namespaces/${ns.name}/widgets`, (w) => w.metadata?.name === name && w.status?.observedValue === value, `widget ${name} observed ${value}`, { timeoutMs });
+  return waitFor<Widget>(
+    `/apis/runtime-test.modelops.dev/v1/namespaces/${ns.name}/widgets`,
+    (w) => w.metadata?.name === name && w.status?.observedValue === value,
+    `widget ${name} observed ${value}`,
+    { timeoutMs },
+  );
 }
 
-async function metricSum(registry: Registry, name: string, filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true): Promise<number> {
+async function metricSum(
+  registry: Registry,
+  name: string,
+  filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true,
+): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (!metric) return 0;
   return (await metric.get()).values.filter((v) => filter(v.labels)).reduce((sum, v) => sum + v.value, 0);
 }
 
-const writes = (registry: Registry): Promise<number> => metricSum(registry, 'rest_client_requests_total', (l) => l.method !== 'GET');
+const writes = (registry: Registry): Promise<number> =>
+  metricSum(registry, 'rest_client_requests_total', (l) => l.method !== 'GET');
 
 test('a reconcile loop survives a kube-apiserver restart: watches resume and nothing is missed', async () => {
   const manager = newManager();
@@ -102,23 +144,40 @@ test('a reconcile loop survives a kube-apiserver restart: watches resume and not
   const recovered = (performance.now() - down) / 1000;
   console.log(`apiserver restart → both changes reconciled in ${recovered.toFixed(1)} s`);
 
-  const cm = await manager.client.get<KubernetesObject & { data: Record<string, string> }>(CONFIGMAP, { namespace: ns.name, name: 'before' });
+  const cm = await manager.client.get<KubernetesObject & { data: Record<string, string> }>(CONFIGMAP, {
+    namespace: ns.name,
+    name: 'before',
+  });
   expect(cm.data.value).toBe('2');
   expect(manager.isReady()).toBe(true);
 }, 90_000);
 
 test('leader election: exactly one of two managers reconciles; takeover without and with release', async () => {
-  const lease = { leaseName: `rt-${ns.name}`, namespace: ns.name, leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 };
+  const lease = {
+    leaseName: `rt-${ns.name}`,
+    namespace: ns.name,
+    leaseDurationMs: 6_000,
+    renewDeadlineMs: 4_000,
+    retryPeriodMs: 1_000,
+  };
   const reconciledBy = { a: [] as ObjectKey[], b: [] as ObjectKey[], c: [] as ObjectKey[] };
   const candidate = (id: 'a' | 'b' | 'c', releaseOnStop: boolean) => {
-    const m = newManager({ leaderElection: { ...lease, identity: id, releaseOnStop }, healthPort: 0, onLeadershipLost: () => {} });
+    const m = newManager({
+      leaderElection: { ...lease, identity: id, releaseOnStop },
+      healthPort: 0,
+      onLeadershipLost: () => {},
+    });
     m.addController(widgetController(reconciledBy[id]));
     return m;
   };
   const a = candidate('a', false);
   const b = candidate('b', true);
   await a.start();
-  await waitFor(`/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases`, (l) => (l as { spec?: { holderIdentity?: string } }).spec?.holderIdentity === 'a', 'a holds the lease');
+  await waitFor(
+    `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases`,
+    (l) => (l as { spec?: { holderIdentity?: string } }).spec?.holderIdentity === 'a',
+    'a holds the lease',
+  );
   await b.start();
   await createWidget(a, 'le-1', 'x');
   await widgetObserved('le-1', 'x');
@@ -137,7 +196,9 @@ test('leader election: exactly one of two managers reconciles; takeover without 
   await createWidget(b, 'le-2', 'y');
   await widgetObserved('le-2', 'y', 20_000);
   const takeover = (performance.now() - killedAt) / 1000;
-  console.log(`takeover after the leader died without releasing: ${takeover.toFixed(2)} s (lease duration 6 s, retry period 1 s)`);
+  console.log(
+    `takeover after the leader died without releasing: ${takeover.toFixed(2)} s (lease duration 6 s, retry period 1 s)`,
+  );
   expect(b.isLeader()).toBe(true);
   expect(takeover).toBeLessThan(6 + 2 * 1 * 2.2 + 1);
 
@@ -170,7 +231,10 @@ test('an idle operator sends no writes across several resyncs', async () => {
   const writesBefore = await writes(manager.registry);
   const reconcilesBefore = reconciled.filter((k) => k.namespace === ns.name).length;
   // Observe three full resync periods: each re-reconciles every widget (bounded wait on the count).
-  await waitUntil(() => reconciled.filter((k) => k.namespace === ns.name).length >= reconcilesBefore + 3 * names.length, 3 * resyncPeriodMs + 5_000);
+  await waitUntil(
+    () => reconciled.filter((k) => k.namespace === ns.name).length >= reconcilesBefore + 3 * names.length,
+    3 * resyncPeriodMs + 5_000,
+  );
   const observedReconciles = reconciled.filter((k) => k.namespace === ns.name).length - reconcilesBefore;
 
   expect(await writes(manager.registry)).toBe(writesBefore);
@@ -178,18 +242,26 @@ test('an idle operator sends no writes across several resyncs', async () => {
     const now = await manager.client.get<Widget>(WIDGET, { namespace: ns.name, name: w.metadata!.name! });
     expect(now.metadata?.resourceVersion).toBe(w.metadata?.resourceVersion);
   }
-  console.log(`idle: ${observedReconciles} resync reconciles, ${(await writes(manager.registry)) - writesBefore} writes`);
+  console.log(
+    `idle: ${observedReconciles} resync reconciles, ${(await writes(manager.registry)) - writesBefore} writes`,
+  );
 
   // One Event per widget: the first sync, not one per pass.
   const events = await manager.client.list(EVENTS, { namespace: ns.name });
-  for (const n of names) expect(events.items.filter((e) => (e as { regarding?: { name?: string } }).regarding?.name === n)).toHaveLength(1);
+  for (const n of names)
+    expect(events.items.filter((e) => (e as { regarding?: { name?: string } }).regarding?.name === n)).toHaveLength(1);
 
   const metrics = await (await fetch(`http://127.0.0.1:${manager.ports.metrics}/metrics`)).text();
-  for (const name of ['controller_runtime_reconcile_total', 'controller_runtime_reconcile_time_seconds_bucket', 'workqueue_adds_total', 'workqueue_depth', 'controller_runtime_active_workers']) {
+  for (const name of [
+    'controller_runtime_reconcile_total',
+    'controller_runtime_reconcile_time_seconds_bucket',
+    'workqueue_adds_total',
+    'workqueue_depth',
+    'controller_runtime_active_workers',
+  ]) {
     expect(metrics).toContain(name);
   }
 }, 90_000);
-
 
 /** The kube-apiserver's process_start_time_seconds: tells whether a restart really happened. */
 async function apiServerStartTime(): Promise<string | undefined> {
@@ -197,11 +269,22 @@ async function apiServerStartTime(): Promise<string | undefined> {
   return /^process_start_time_seconds (\S+)$/m.exec(stdout)?.[1];
 }
 
-const EVENTS: ResourceRef = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
+const EVENTS: ResourceRef = {
+  group: 'events.k8s.io',
+  version: 'v1',
+  plural: 'events',
+  kind: 'Event',
+  namespaced: true,
+};
 
 /** Waits (bounded) until the widget queue is empty and no worker is busy. */
 async function waitForQueueIdle(manager: Manager): Promise<void> {
-  await waitUntil(async () => (await metricSum(manager.registry, 'workqueue_depth')) === 0 && (await metricSum(manager.registry, 'controller_runtime_active_workers')) === 0, 10_000);
+  await waitUntil(
+    async () =>
+      (await metricSum(manager.registry, 'workqueue_depth')) === 0 &&
+      (await metricSum(manager.registry, 'controller_runtime_active_workers')) === 0,
+    10_000,
+  );
 }
 
 /** For in-process state only (metrics, counters): checks every 50 ms, fails after `timeoutMs`. */
@@ -214,7 +297,9 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: num
 }
 
 function established(crd: object): boolean {
-  const conditions = ((crd as { status?: unknown }).status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+  const conditions =
+    ((crd as { status?: unknown }).status as { conditions?: { type: string; status: string }[] } | undefined)
+      ?.conditions ?? [];
   return conditions.some((c) => c.type === 'Established' && c.status === 'True');
 }
 
@@ -228,7 +313,15 @@ function widgetCrd(): KubernetesObject {
       group: 'runtime-test.modelops.dev',
       scope: 'Namespaced',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-      versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', properties: { spec: openObject, status: openObject } } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: openObject, status: openObject } } },
+        },
+      ],
     },
   };
 }

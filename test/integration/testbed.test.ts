@@ -40,7 +40,7 @@ const podsPath = () => `/api/v1/namespaces/${ns.name}/pods`;
 const byName = (name: string) => ({ fieldSelector: `metadata.name=${name}` });
 const unschedulable = (p: V1Pod) => condition(p as never, 'PodScheduled')?.reason === 'Unschedulable';
 
-test('a Deployment\'s pods become Running and Ready on simulated CPU nodes', async () => {
+test("a Deployment's pods become Running and Ready on simulated CPU nodes", async () => {
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -52,9 +52,23 @@ test('a Deployment\'s pods become Running and Ready on simulated CPU nodes', asy
     },
   };
   await api().create(deployment);
-  const ready = await waitFor<V1Deployment>(`/apis/apps/v1/namespaces/${ns.name}/deployments`, (d) => d.status?.readyReplicas === 2, 'deployment web ready', byName('web'));
+  const ready = await waitFor<V1Deployment>(
+    `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+    (d) => d.status?.readyReplicas === 2,
+    'deployment web ready',
+    byName('web'),
+  );
   expect(ready.status?.availableReplicas).toBe(2);
-  const pods = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\\n"}{end}']);
+  const pods = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns.name,
+    '-l',
+    'app=web',
+    '-o',
+    'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\\n"}{end}',
+  ]);
   const lines = pods.stdout.trim().split('\n');
   expect(lines).toHaveLength(2);
   for (const line of lines) expect(line).toMatch(/^cpu-\d Running$/);
@@ -62,19 +76,32 @@ test('a Deployment\'s pods become Running and Ready on simulated CPU nodes', asy
 
 test('a Job requesting nvidia.com/gpu with the toleration runs on a GPU node and completes', async () => {
   await api().create(gpuJob('gpu-ok', 1));
-  const done = await waitFor<V1Pod>(podsPath(), (p) => p.status?.phase === 'Succeeded', 'gpu-ok pod Succeeded', { labelSelector: 'job-name=gpu-ok' });
+  const done = await waitFor<V1Pod>(podsPath(), (p) => p.status?.phase === 'Succeeded', 'gpu-ok pod Succeeded', {
+    labelSelector: 'job-name=gpu-ok',
+  });
   expect(done.spec?.nodeName).toMatch(/^gpu-/);
-  await waitFor<V1Job>(`/apis/batch/v1/namespaces/${ns.name}/jobs`, (j) => condition(j as never, 'Complete')?.status === 'True', 'job gpu-ok Complete', byName('gpu-ok'));
+  await waitFor<V1Job>(
+    `/apis/batch/v1/namespaces/${ns.name}/jobs`,
+    (j) => condition(j as never, 'Complete')?.status === 'True',
+    'job gpu-ok Complete',
+    byName('gpu-ok'),
+  );
 });
 
 test('the GPU model label selects the node', async () => {
   await api().create(gpuJob('gpu-a100', 2, { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } }));
-  const scheduled = await waitFor<V1Pod>(podsPath(), (p) => !!p.spec?.nodeName, 'gpu-a100 pod scheduled', { labelSelector: 'job-name=gpu-a100' });
+  const scheduled = await waitFor<V1Pod>(podsPath(), (p) => !!p.spec?.nodeName, 'gpu-a100 pod scheduled', {
+    labelSelector: 'job-name=gpu-a100',
+  });
   expect(scheduled.spec?.nodeName).toBe('gpu-a100-0');
 });
 
 test('a GPU pod without the NVIDIA toleration is never scheduled', async () => {
-  await api().create(pod('no-toleration', { containers: [{ name: 'main', image: 'trainer', resources: { limits: { 'nvidia.com/gpu': '1' } } }] }));
+  await api().create(
+    pod('no-toleration', {
+      containers: [{ name: 'main', image: 'trainer', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+    }),
+  );
   const stuck = await waitFor<V1Pod>(podsPath(), unschedulable, 'no-toleration Unschedulable', byName('no-toleration'));
   expect(stuck.spec?.nodeName).toBeUndefined();
   const message = condition(stuck as never, 'PodScheduled')?.message ?? '';
@@ -83,35 +110,64 @@ test('a GPU pod without the NVIDIA toleration is never scheduled', async () => {
   expect(message).toMatch(/2 Insufficient nvidia\.com\/gpu/);
 });
 
-test('a Job asking for more GPUs than any node has stays Pending with the scheduler\'s reason', async () => {
+test("a Job asking for more GPUs than any node has stays Pending with the scheduler's reason", async () => {
   await api().create(gpuJob('too-many', 9));
-  const stuck = await waitFor<V1Pod>(podsPath(), unschedulable, 'too-many Unschedulable', { labelSelector: 'job-name=too-many' });
+  const stuck = await waitFor<V1Pod>(podsPath(), unschedulable, 'too-many Unschedulable', {
+    labelSelector: 'job-name=too-many',
+  });
   expect(stuck.status?.phase).toBe('Pending');
   expect(condition(stuck as never, 'PodScheduled')?.message).toMatch(/Insufficient nvidia\.com\/gpu/);
 });
 
 test('a pod whose simulated outcome is failure ends Failed with its exit code and message', async () => {
   const message = '{"error":"CUDA out of memory"}';
-  await api().create(pod('fails', {
-    annotations: { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '137', 'sim.modelops.dev/reason': 'OOMKilled', 'sim.modelops.dev/message': message },
-  }));
-  const failed = await waitFor<V1Pod>(podsPath(), (p) => p.status?.phase === 'Failed', 'fails pod Failed', byName('fails'));
+  await api().create(
+    pod('fails', {
+      annotations: {
+        'sim.modelops.dev/outcome': 'fail',
+        'sim.modelops.dev/exit-code': '137',
+        'sim.modelops.dev/reason': 'OOMKilled',
+        'sim.modelops.dev/message': message,
+      },
+    }),
+  );
+  const failed = await waitFor<V1Pod>(
+    podsPath(),
+    (p) => p.status?.phase === 'Failed',
+    'fails pod Failed',
+    byName('fails'),
+  );
   const terminated = failed.status?.containerStatuses?.[0]?.state?.terminated;
   expect(terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled', message });
 });
 
 test('a pod whose simulated outcome is success carries its termination message', async () => {
   const message = '{"metrics":{"val_auc":0.97}}';
-  await api().create(pod('succeeds', { annotations: { 'sim.modelops.dev/outcome': 'succeed', 'sim.modelops.dev/message': message } }));
-  const done = await waitFor<V1Pod>(podsPath(), (p) => p.status?.phase === 'Succeeded', 'succeeds pod Succeeded', byName('succeeds'));
+  await api().create(
+    pod('succeeds', { annotations: { 'sim.modelops.dev/outcome': 'succeed', 'sim.modelops.dev/message': message } }),
+  );
+  const done = await waitFor<V1Pod>(
+    podsPath(),
+    (p) => p.status?.phase === 'Succeeded',
+    'succeeds pod Succeeded',
+    byName('succeeds'),
+  );
   expect(done.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, message });
 });
 
 test('deleting an owner garbage-collects its children', async () => {
-  const owner = await api().create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner', namespace: ns.name } });
+  const owner = await api().create<V1ConfigMap>({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'owner', namespace: ns.name },
+  });
   const ownerRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata!.uid!, controller: true };
   for (const name of ['child-a', 'child-b']) {
-    await api().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name, labels: { owner: 'owner' }, ownerReferences: [ownerRef] } });
+    await api().create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: ns.name, labels: { owner: 'owner' }, ownerReferences: [ownerRef] },
+    });
   }
   await api().delete(owner);
   await waitForGone(`/api/v1/namespaces/${ns.name}/configmaps`, 'children of owner', { labelSelector: 'owner=owner' });
@@ -124,19 +180,44 @@ test('RBAC is enforced: a ServiceAccount without a grant is refused', async () =
   expect(denied.code).not.toBe(0);
   expect(denied.stderr).toMatch(/forbidden/i);
 
-  await api().create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader', namespace: ns.name }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] } as never);
-  await api().create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'nobody-reads', namespace: ns.name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'nobody', namespace: ns.name }] } as never);
+  await api().create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'pod-reader', namespace: ns.name },
+    rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
+  } as never);
+  await api().create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'nobody-reads', namespace: ns.name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+    subjects: [{ kind: 'ServiceAccount', name: 'nobody', namespace: ns.name }],
+  } as never);
   // The authorizer sees the new binding through its informer: ask until it does (bounded).
   let allowed = await kubectl(['get', 'pods', '-n', ns.name, as]);
-  for (let tries = 0; allowed.code !== 0 && tries < 20; tries++) allowed = await kubectl(['get', 'pods', '-n', ns.name, as]);
+  for (let tries = 0; allowed.code !== 0 && tries < 20; tries++)
+    allowed = await kubectl(['get', 'pods', '-n', ns.name, as]);
   expect(allowed.code).toBe(0);
   const stillDenied = await kubectl(['delete', 'pod', 'fails', '-n', ns.name, as]);
   expect(stillDenied.stderr).toMatch(/forbidden/i);
 });
 
 test('a pod whose simulated outcome is an image pull error waits in ImagePullBackOff', async () => {
-  await api().create(pod('no-image', { annotations: { 'sim.modelops.dev/outcome': 'image-pull-error' }, containers: [{ name: 'main', image: 'registry.invalid/nope:1' }] }));
-  const stuck = await waitFor<V1Pod>(podsPath(), (p) => !!p.status?.containerStatuses?.[0]?.state?.waiting, 'no-image waiting', byName('no-image'));
+  await api().create(
+    pod('no-image', {
+      annotations: { 'sim.modelops.dev/outcome': 'image-pull-error' },
+      containers: [{ name: 'main', image: 'registry.invalid/nope:1' }],
+    }),
+  );
+  const stuck = await waitFor<V1Pod>(
+    podsPath(),
+    (p) => !!p.status?.containerStatuses?.[0]?.state?.waiting,
+    'no-image waiting',
+    byName('no-image'),
+  );
   expect(stuck.status?.phase).toBe('Pending');
-  expect(stuck.status?.containerStatuses?.[0]?.state?.waiting).toEqual({ reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.invalid/nope:1": not found' });
+  expect(stuck.status?.containerStatuses?.[0]?.state?.waiting).toEqual({
+    reason: 'ImagePullBackOff',
+    message: 'Back-off pulling image "registry.invalid/nope:1": not found',
+  });
 });

@@ -11,25 +11,68 @@ let manager: Manager;
 
 beforeAll(async () => {
   // The runs write to pvc://models/...: a statically bound volume, as a cluster admin would provide.
-  await objectApi().create({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` }, spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteMany'], storageClassName: '', hostPath: { path: '/srv/models' }, claimRef: { namespace: ns.name, name: 'models' } } } as never);
-  await objectApi().create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'models', namespace: ns.name }, spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: `models-${ns.name}`, resources: { requests: { storage: '10Gi' } } } } as never);
-  await waitFor(`/api/v1/namespaces/${ns.name}/persistentvolumeclaims`, (pvc: { status?: { phase?: string } }) => pvc.status?.phase === 'Bound', 'the models PVC bound');
-  manager = new Manager({ kubeConfig: kubeConfig(), logger: createLogger({ level: 'warn' }), metricsPort: 0, healthPort: 0 });
+  await objectApi().create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: `models-${ns.name}` },
+    spec: {
+      capacity: { storage: '10Gi' },
+      accessModes: ['ReadWriteMany'],
+      storageClassName: '',
+      hostPath: { path: '/srv/models' },
+      claimRef: { namespace: ns.name, name: 'models' },
+    },
+  } as never);
+  await objectApi().create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'models', namespace: ns.name },
+    spec: {
+      accessModes: ['ReadWriteMany'],
+      storageClassName: '',
+      volumeName: `models-${ns.name}`,
+      resources: { requests: { storage: '10Gi' } },
+    },
+  } as never);
+  await waitFor(
+    `/api/v1/namespaces/${ns.name}/persistentvolumeclaims`,
+    (pvc: { status?: { phase?: string } }) => pvc.status?.phase === 'Bound',
+    'the models PVC bound',
+  );
+  manager = new Manager({
+    kubeConfig: kubeConfig(),
+    logger: createLogger({ level: 'warn' }),
+    metricsPort: 0,
+    healthPort: 0,
+  });
   manager.addController(trainingJobController());
   await manager.start();
 });
 afterAll(async () => {
   await manager.stop();
-  await objectApi().delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` } } as never).catch(() => undefined);
+  await objectApi()
+    .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` } } as never)
+    .catch(() => undefined);
 });
 
 const REPORT = {
-  metrics: { val_auc: 0.961, val_accuracy: 0.987, val_loss: 0.061, train_loss: 0.07, samples_per_second: 52000, epochs: 3 },
+  metrics: {
+    val_auc: 0.961,
+    val_accuracy: 0.987,
+    val_loss: 0.061,
+    train_loss: 0.07,
+    samples_per_second: 52000,
+    epochs: 3,
+  },
   artifact: { uri: '/output/fraud/run/model.onnx', digest: `sha256:${'ab'.repeat(32)}` },
   reference: { uri: '/output/fraud/run/reference.json', digest: `sha256:${'cd'.repeat(32)}` },
 };
 
-function trainingJob(name: string, spec: Partial<TrainingJob['spec']> = {}, annotations: Record<string, string> = {}): TrainingJob {
+function trainingJob(
+  name: string,
+  spec: Partial<TrainingJob['spec']> = {},
+  annotations: Record<string, string> = {},
+): TrainingJob {
   return {
     apiVersion: 'modelops.dev/v1alpha1',
     kind: 'TrainingJob',
@@ -55,27 +98,69 @@ const hasCondition = (type: string, status: string, reason?: string) => (tj: Tra
 };
 const eventFor = (name: string, reason: string) =>
   waitFor<{ metadata: { name: string }; regarding?: { name?: string }; reason?: string; note?: string; type?: string }>(
-    `/apis/events.k8s.io/v1/namespaces/${ns.name}/events`, (e) => e.regarding?.name === name && e.reason === reason, `event ${reason} for ${name}`);
+    `/apis/events.k8s.io/v1/namespaces/${ns.name}/events`,
+    (e) => e.regarding?.name === name && e.reason === reason,
+    `event ${reason} for ${name}`,
+  );
 
 test('creates a GPU Job with requests, toleration, model selection, labels and owner; the run succeeds and reports', async () => {
-  const created = await objectApi().create(trainingJob('fraud-a', { gpus: { count: 2, model: 'NVIDIA-A100-SXM4-40GB', allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' }, runPolicy: { backoffLimit: 0, suspend: false, queueName: 'gpu-queue' } }, { 'sim.modelops.dev/run-for': '1s' }) as never);
-  const job = await waitFor<V1Job>(`/apis/batch/v1/namespaces/${ns.name}/jobs`, () => true, 'the Job', byName('fraud-a'));
+  const created = await objectApi().create(
+    trainingJob(
+      'fraud-a',
+      {
+        gpus: {
+          count: 2,
+          model: 'NVIDIA-A100-SXM4-40GB',
+          allocation: 'DevicePlugin',
+          deviceClassName: 'gpu.nvidia.com',
+        },
+        runPolicy: { backoffLimit: 0, suspend: false, queueName: 'gpu-queue' },
+      },
+      { 'sim.modelops.dev/run-for': '1s' },
+    ) as never,
+  );
+  const job = await waitFor<V1Job>(
+    `/apis/batch/v1/namespaces/${ns.name}/jobs`,
+    () => true,
+    'the Job',
+    byName('fraud-a'),
+  );
   const pod = job.spec!.template.spec!;
   expect(pod.containers[0]!.resources!.limits).toEqual({ 'nvidia.com/gpu': '2' });
   expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' });
-  expect(job.metadata!.labels).toMatchObject({ 'modelops.dev/trainingjob': 'fraud-a', 'kueue.x-k8s.io/queue-name': 'gpu-queue' });
-  expect(job.metadata!.ownerReferences).toEqual([expect.objectContaining({ kind: 'TrainingJob', name: 'fraud-a', uid: (created as TrainingJob).metadata.uid, controller: true })]);
+  expect(job.metadata!.labels).toMatchObject({
+    'modelops.dev/trainingjob': 'fraud-a',
+    'kueue.x-k8s.io/queue-name': 'gpu-queue',
+  });
+  expect(job.metadata!.ownerReferences).toEqual([
+    expect.objectContaining({
+      kind: 'TrainingJob',
+      name: 'fraud-a',
+      uid: (created as TrainingJob).metadata.uid,
+      controller: true,
+    }),
+  ]);
 
   const running = await waitForTj('fraud-a', (tj) => tj.status?.phase === 'Running', 'Running');
   expect(running.status?.gpus).toBe(2);
-  const scheduled = await waitFor<V1Pod>(`/api/v1/namespaces/${ns.name}/pods`, (p) => !!p.spec?.nodeName, 'pod scheduled', { labelSelector: 'modelops.dev/trainingjob=fraud-a' });
+  const scheduled = await waitFor<V1Pod>(
+    `/api/v1/namespaces/${ns.name}/pods`,
+    (p) => !!p.spec?.nodeName,
+    'pod scheduled',
+    { labelSelector: 'modelops.dev/trainingjob=fraud-a' },
+  );
   expect(scheduled.spec!.nodeName).toBe('gpu-a100-0');
 
   const done = await waitForTj('fraud-a', hasCondition('Ready', 'True'), 'Ready');
   expect(done.status).toMatchObject({
-    phase: 'Succeeded', jobName: 'fraud-a', metrics: REPORT.metrics, headlineMetric: 'val_auc=0.961',
-    artifact: REPORT.artifact, reference: REPORT.reference, observedGeneration: 1,
+    phase: 'Succeeded',
+    jobName: 'fraud-a',
+    metrics: REPORT.metrics,
+    headlineMetric: 'val_auc=0.961',
+    artifact: REPORT.artifact,
+    reference: REPORT.reference,
+    observedGeneration: 1,
   });
   expect(done.status?.startTime).toBeDefined();
   expect(done.status?.completionTime).toBeDefined();
@@ -86,42 +171,115 @@ test('creates a GPU Job with requests, toleration, model selection, labels and o
 });
 
 test('an OOM-killed run fails with reason OOMKilled, a message, and a Warning Event', async () => {
-  await objectApi().create(trainingJob('fraud-oom', {}, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '137', 'sim.modelops.dev/reason': 'OOMKilled' }) as never);
+  await objectApi().create(
+    trainingJob(
+      'fraud-oom',
+      {},
+      {
+        'sim.modelops.dev/outcome': 'fail',
+        'sim.modelops.dev/exit-code': '137',
+        'sim.modelops.dev/reason': 'OOMKilled',
+      },
+    ) as never,
+  );
   const failed = await waitForTj('fraud-oom', hasCondition('Failed', 'True'), 'Failed');
   expect(failed.status?.phase).toBe('Failed');
-  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'OOMKilled', message: expect.stringMatching(/ran out of memory/) });
+  expect(condition(failed as never, 'Failed')).toMatchObject({
+    reason: 'OOMKilled',
+    message: expect.stringMatching(/ran out of memory/),
+  });
   expect(condition(failed as never, 'Ready')).toMatchObject({ status: 'False', reason: 'OOMKilled' });
   const event = await eventFor('fraud-oom', 'OOMKilled');
   expect(event.type).toBe('Warning');
 });
 
-test('bad input fails the run at once, in the program\'s own words, without spending the retries', async () => {
-  await objectApi().create(trainingJob('fraud-bad-hp', { runPolicy: { backoffLimit: 3, suspend: false } }, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '2', 'sim.modelops.dev/message': '{"error":"hyperparameter lr must be a positive number, got -1"}' }) as never);
+test("bad input fails the run at once, in the program's own words, without spending the retries", async () => {
+  await objectApi().create(
+    trainingJob(
+      'fraud-bad-hp',
+      { runPolicy: { backoffLimit: 3, suspend: false } },
+      {
+        'sim.modelops.dev/outcome': 'fail',
+        'sim.modelops.dev/exit-code': '2',
+        'sim.modelops.dev/message': '{"error":"hyperparameter lr must be a positive number, got -1"}',
+      },
+    ) as never,
+  );
   const failed = await waitForTj('fraud-bad-hp', hasCondition('Failed', 'True'), 'Failed');
-  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'InvalidInput', message: 'the training program rejected its input: hyperparameter lr must be a positive number, got -1' });
-  const { stdout } = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-bad-hp', '-o', 'name']);
+  expect(condition(failed as never, 'Failed')).toMatchObject({
+    reason: 'InvalidInput',
+    message: 'the training program rejected its input: hyperparameter lr must be a positive number, got -1',
+  });
+  const { stdout } = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns.name,
+    '-l',
+    'modelops.dev/trainingjob=fraud-bad-hp',
+    '-o',
+    'name',
+  ]);
   expect(stdout.trim().split('\n')).toHaveLength(1); // no retry although backoffLimit allows 3
 });
 
 test('a crashing program is retried, then fails with BackoffLimitExceeded and its last words', async () => {
-  await objectApi().create(trainingJob('fraud-crash', { runPolicy: { backoffLimit: 1, suspend: false } }, { 'sim.modelops.dev/outcome': 'fail', 'sim.modelops.dev/exit-code': '1', 'sim.modelops.dev/message': '{"error":"training failed: RuntimeError: CUDA error: an illegal memory access was encountered"}' }) as never);
+  await objectApi().create(
+    trainingJob(
+      'fraud-crash',
+      { runPolicy: { backoffLimit: 1, suspend: false } },
+      {
+        'sim.modelops.dev/outcome': 'fail',
+        'sim.modelops.dev/exit-code': '1',
+        'sim.modelops.dev/message':
+          '{"error":"training failed: RuntimeError: CUDA error: an illegal memory access was encountered"}',
+      },
+    ) as never,
+  );
   const failed = await waitForTj('fraud-crash', hasCondition('Failed', 'True'), 'Failed');
-  expect(condition(failed as never, 'Failed')).toMatchObject({ reason: 'BackoffLimitExceeded', message: 'the training container exited with code 1: training failed: RuntimeError: CUDA error: an illegal memory access was encountered' });
-  const { stdout } = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-crash', '-o', 'name']);
+  expect(condition(failed as never, 'Failed')).toMatchObject({
+    reason: 'BackoffLimitExceeded',
+    message:
+      'the training container exited with code 1: training failed: RuntimeError: CUDA error: an illegal memory access was encountered',
+  });
+  const { stdout } = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns.name,
+    '-l',
+    'modelops.dev/trainingjob=fraud-crash',
+    '-o',
+    'name',
+  ]);
   expect(stdout.trim().split('\n')).toHaveLength(2); // the first try and one retry
 });
 
 test('an image that cannot be pulled shows in the Running condition and a Warning Event, without failing the run', async () => {
   // On the A100 node: the stuck pod holds its GPU, and the multi-node test needs both H100 nodes whole.
-  await objectApi().create(trainingJob('fraud-typo', { image: 'ghcr.io/modelops/trainng:0.1.0', gpus: { count: 1, model: 'NVIDIA-A100-SXM4-40GB' } }, { 'sim.modelops.dev/outcome': 'image-pull-error' }) as never);
+  await objectApi().create(
+    trainingJob(
+      'fraud-typo',
+      { image: 'ghcr.io/modelops/trainng:0.1.0', gpus: { count: 1, model: 'NVIDIA-A100-SXM4-40GB' } },
+      { 'sim.modelops.dev/outcome': 'image-pull-error' },
+    ) as never,
+  );
   const stuck = await waitForTj('fraud-typo', hasCondition('Running', 'False', 'ImagePullBackOff'), 'ImagePullBackOff');
   expect(stuck.status?.phase).toBe('Pending');
-  expect(condition(stuck as never, 'Running')?.message).toBe('Back-off pulling image "ghcr.io/modelops/trainng:0.1.0": not found');
+  expect(condition(stuck as never, 'Running')?.message).toBe(
+    'Back-off pulling image "ghcr.io/modelops/trainng:0.1.0": not found',
+  );
   expect((await eventFor('fraud-typo', 'ImagePullBackOff')).type).toBe('Warning');
 });
 
 test('a run past its deadline fails with DeadlineExceeded', async () => {
-  await objectApi().create(trainingJob('fraud-slow', { runPolicy: { backoffLimit: 0, suspend: false, activeDeadlineSeconds: 2 } }, { 'sim.modelops.dev/run-for': '10m' }) as never);
+  await objectApi().create(
+    trainingJob(
+      'fraud-slow',
+      { runPolicy: { backoffLimit: 0, suspend: false, activeDeadlineSeconds: 2 } },
+      { 'sim.modelops.dev/run-for': '10m' },
+    ) as never,
+  );
   const failed = await waitForTj('fraud-slow', hasCondition('Failed', 'True'), 'Failed');
   expect(condition(failed as never, 'Failed')?.reason).toBe('DeadlineExceeded');
 });
@@ -130,38 +288,116 @@ test('a suspended run starts no pods until it is resumed', async () => {
   await objectApi().create(trainingJob('fraud-later', { runPolicy: { backoffLimit: 0, suspend: true } }) as never);
   const suspended = await waitForTj('fraud-later', hasCondition('Suspended', 'True'), 'Suspended');
   expect(suspended.status?.phase).toBe('Suspended');
-  const pods = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-later', '-o', 'name']);
+  const pods = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns.name,
+    '-l',
+    'modelops.dev/trainingjob=fraud-later',
+    '-o',
+    'name',
+  ]);
   expect(pods.stdout.trim()).toBe('');
-  await objectApi().patch({ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 'fraud-later', namespace: ns.name }, spec: { runPolicy: { suspend: false } } } as never,
-    undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never);
+  await objectApi().patch(
+    {
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'TrainingJob',
+      metadata: { name: 'fraud-later', namespace: ns.name },
+      spec: { runPolicy: { suspend: false } },
+    } as never,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    'application/merge-patch+json' as never,
+  );
   const done = await waitForTj('fraud-later', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded after resume');
   expect(condition(done as never, 'Suspended')?.status).toBe('False');
 });
 
 test('a finished run whose Job is cleaned up (ttlSecondsAfterFinished) keeps its record and is not run again', async () => {
-  await objectApi().create(trainingJob('fraud-ttl', { runPolicy: { backoffLimit: 0, suspend: false, ttlSecondsAfterFinished: 0 } }) as never);
+  await objectApi().create(
+    trainingJob('fraud-ttl', { runPolicy: { backoffLimit: 0, suspend: false, ttlSecondsAfterFinished: 0 } }) as never,
+  );
   const done = await waitForTj('fraud-ttl', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
   await waitForGone(`/apis/batch/v1/namespaces/${ns.name}/jobs`, 'the Job, removed by its TTL', byName('fraud-ttl'));
   // A spec change makes the controller act (and acknowledge the generation) after the Job is gone.
-  await objectApi().patch({ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 'fraud-ttl', namespace: ns.name }, spec: { runPolicy: { queueName: 'later' } } } as never,
-    undefined, undefined, undefined, undefined, 'application/merge-patch+json' as never);
-  const acknowledged = await waitForTj('fraud-ttl', (tj) => tj.status?.observedGeneration === 2, 'generation 2 observed');
+  await objectApi().patch(
+    {
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'TrainingJob',
+      metadata: { name: 'fraud-ttl', namespace: ns.name },
+      spec: { runPolicy: { queueName: 'later' } },
+    } as never,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    'application/merge-patch+json' as never,
+  );
+  const acknowledged = await waitForTj(
+    'fraud-ttl',
+    (tj) => tj.status?.observedGeneration === 2,
+    'generation 2 observed',
+  );
   expect(acknowledged.status).toMatchObject({ phase: 'Succeeded', metrics: done.status?.metrics });
-  const jobs = await kubectl(['get', 'jobs', '-n', ns.name, '--field-selector', 'metadata.name=fraud-ttl', '-o', 'name']);
+  const jobs = await kubectl([
+    'get',
+    'jobs',
+    '-n',
+    ns.name,
+    '--field-selector',
+    'metadata.name=fraud-ttl',
+    '-o',
+    'name',
+  ]);
   expect(jobs.stdout.trim()).toBe('');
 });
 
-test('multi-node runs as an Indexed Job with a headless Service and torchrun\'s environment', async () => {
-  await objectApi().create(trainingJob('fraud-ddp', { nodes: 2, gpus: { count: 8, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' } }) as never);
-  const job = await waitFor<V1Job>(`/apis/batch/v1/namespaces/${ns.name}/jobs`, () => true, 'the Job', byName('fraud-ddp'));
+test("multi-node runs as an Indexed Job with a headless Service and torchrun's environment", async () => {
+  await objectApi().create(
+    trainingJob('fraud-ddp', {
+      nodes: 2,
+      gpus: { count: 8, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' },
+    }) as never,
+  );
+  const job = await waitFor<V1Job>(
+    `/apis/batch/v1/namespaces/${ns.name}/jobs`,
+    () => true,
+    'the Job',
+    byName('fraud-ddp'),
+  );
   expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2 });
-  const env = Object.fromEntries(job.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
-  expect(env).toMatchObject({ MASTER_ADDR: 'fraud-ddp-0.fraud-ddp-workers', MASTER_PORT: '29500', WORLD_SIZE: '2', PET_NNODES: '2', PET_NPROC_PER_NODE: '8' });
-  const service = await waitFor<V1Service>(`/api/v1/namespaces/${ns.name}/services`, () => true, 'the workers Service', byName('fraud-ddp-workers'));
+  const env = Object.fromEntries(
+    job.spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value ?? e.valueFrom]),
+  );
+  expect(env).toMatchObject({
+    MASTER_ADDR: 'fraud-ddp-0.fraud-ddp-workers',
+    MASTER_PORT: '29500',
+    WORLD_SIZE: '2',
+    PET_NNODES: '2',
+    PET_NPROC_PER_NODE: '8',
+  });
+  const service = await waitFor<V1Service>(
+    `/api/v1/namespaces/${ns.name}/services`,
+    () => true,
+    'the workers Service',
+    byName('fraud-ddp-workers'),
+  );
   expect(service.spec).toMatchObject({ clusterIP: 'None', selector: { 'modelops.dev/trainingjob': 'fraud-ddp' } });
   const done = await waitForTj('fraud-ddp', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
   expect(done.status?.gpus).toBe(16);
-  const { stdout } = await kubectl(['get', 'pods', '-n', ns.name, '-l', 'modelops.dev/trainingjob=fraud-ddp', '-o', 'jsonpath={range .items[*]}{.spec.hostname} {.spec.nodeName}{"\\n"}{end}']);
+  const { stdout } = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns.name,
+    '-l',
+    'modelops.dev/trainingjob=fraud-ddp',
+    '-o',
+    'jsonpath={range .items[*]}{.spec.hostname} {.spec.nodeName}{"\\n"}{end}',
+  ]);
   const pods = stdout.trim().split('\n').sort();
   expect(pods.map((line) => line.split(' ')[0])).toEqual(['fraud-ddp-0', 'fraud-ddp-1']);
   // Two pods of 8 GPUs each: one per H100 node.
@@ -169,33 +405,77 @@ test('multi-node runs as an Indexed Job with a headless Service and torchrun\'s 
 });
 
 describe('the promotion gate', () => {
-  const register = (version: string, threshold: number) => ({ modelName: 'fraud', version, gate: [{ metric: 'val_auc', operator: '>=' as const, threshold }] });
+  const register = (version: string, threshold: number) => ({
+    modelName: 'fraud',
+    version,
+    gate: [{ metric: 'val_auc', operator: '>=' as const, threshold }],
+  });
 
   test('registers a ModelVersion with lineage when the metrics pass', async () => {
     await objectApi().create(trainingJob('fraud-good', { register: register('v7', 0.9) }) as never);
     const done = await waitForTj('fraud-good', hasCondition('Registered', 'True'), 'Registered');
     expect(done.status?.modelVersion).toBe('fraud-v7');
     expect(done.status?.gateMessage).toBe('gate passed: val_auc 0.961 >= 0.9');
-    const mv = await waitFor<ModelVersion & { metadata: { name: string } }>(`/apis/modelops.dev/v1alpha1/namespaces/${ns.name}/modelversions`, () => true, 'the ModelVersion', byName('fraud-v7'));
+    const mv = await waitFor<ModelVersion & { metadata: { name: string } }>(
+      `/apis/modelops.dev/v1alpha1/namespaces/${ns.name}/modelversions`,
+      () => true,
+      'the ModelVersion',
+      byName('fraud-v7'),
+    );
     expect(mv.spec).toMatchObject({
-      model: 'fraud', version: 'v7',
+      model: 'fraud',
+      version: 'v7',
       artifact: { uri: 'pvc://models/fraud/run/model.onnx', digest: REPORT.artifact.digest },
       reference: { uri: 'pvc://models/fraud/run/reference.json' },
-      lineage: { trainingJob: 'fraud-good', image: 'ghcr.io/modelops/training:0.1.0', datasetUri: 'synthetic://fraud?rows=1000&seed=7', datasetVersion: 'v3', metrics: REPORT.metrics },
+      lineage: {
+        trainingJob: 'fraud-good',
+        image: 'ghcr.io/modelops/training:0.1.0',
+        datasetUri: 'synthetic://fraud?rows=1000&seed=7',
+        datasetVersion: 'v3',
+        metrics: REPORT.metrics,
+      },
     });
     await eventFor('fraud-good', 'Registered');
   });
 
-  test('refuses a run that does not beat the model\'s stable version', async () => {
+  test("refuses a run that does not beat the model's stable version", async () => {
     // A stable version of another model name, so the other gate tests are unaffected.
-    const stable = { apiVersion: 'modelops.dev/v1alpha1', kind: 'ModelVersion', metadata: { name: 'churn-v1', namespace: ns.name },
-      spec: { model: 'churn', version: 'v1', artifact: { uri: 'pvc://models/churn/v1/model.onnx' }, lineage: { metrics: { val_auc: 0.97 } } } };
+    const stable = {
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'ModelVersion',
+      metadata: { name: 'churn-v1', namespace: ns.name },
+      spec: {
+        model: 'churn',
+        version: 'v1',
+        artifact: { uri: 'pvc://models/churn/v1/model.onnx' },
+        lineage: { metrics: { val_auc: 0.97 } },
+      },
+    };
     await objectApi().create(stable as never);
-    const status = await kubectl(['patch', 'mv', 'churn-v1', '-n', ns.name, '--subresource=status', '--type=merge', '-p', '{"status":{"role":"stable","phase":"Serving"}}']);
+    const status = await kubectl([
+      'patch',
+      'mv',
+      'churn-v1',
+      '-n',
+      ns.name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"role":"stable","phase":"Serving"}}',
+    ]);
     expect(status.code).toBe(0);
-    await objectApi().create(trainingJob('churn-next', { register: { modelName: 'churn', version: 'v2', gate: [], mustBeatStable: { metric: 'val_auc', higherIsBetter: true } } }) as never);
+    await objectApi().create(
+      trainingJob('churn-next', {
+        register: {
+          modelName: 'churn',
+          version: 'v2',
+          gate: [],
+          mustBeatStable: { metric: 'val_auc', higherIsBetter: true },
+        },
+      }) as never,
+    );
     const refused = await waitForTj('churn-next', hasCondition('Registered', 'False', 'GateRefused'), 'gate refused');
-    expect(refused.status?.gateMessage).toBe('gate failed: val_auc 0.961 does not beat the stable version\'s 0.97');
+    expect(refused.status?.gateMessage).toBe("gate failed: val_auc 0.961 does not beat the stable version's 0.97");
   });
 
   test('refuses, and says why, when the metrics miss the gate', async () => {
@@ -211,7 +491,12 @@ describe('the promotion gate', () => {
 
 describe('GPUs through Dynamic Resource Allocation', () => {
   // What NVIDIA's DRA driver would publish: a DeviceClass and one ResourceSlice per GPU node.
-  const deviceClass = { apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: `gpu.nvidia.com-${ns.name}` }, spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.nvidia.com"' } }] } };
+  const deviceClass = {
+    apiVersion: 'resource.k8s.io/v1',
+    kind: 'DeviceClass',
+    metadata: { name: `gpu.nvidia.com-${ns.name}` },
+    spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.nvidia.com"' } }] },
+  };
   const slice = (node: string, product: string, count: number) => ({
     apiVersion: 'resource.k8s.io/v1',
     kind: 'ResourceSlice',
@@ -220,10 +505,17 @@ describe('GPUs through Dynamic Resource Allocation', () => {
       driver: 'gpu.nvidia.com',
       nodeName: node,
       pool: { name: `${node}-${ns.name}`, generation: 1, resourceSliceCount: 1 },
-      devices: Array.from({ length: count }, (_, i) => ({ name: `gpu-${i}`, attributes: { productName: { string: product }, index: { int: i } } })),
+      devices: Array.from({ length: count }, (_, i) => ({
+        name: `gpu-${i}`,
+        attributes: { productName: { string: product }, index: { int: i } },
+      })),
     },
   });
-  const published = () => [deviceClass, slice('gpu-h100-1', 'NVIDIA-H100-80GB-HBM3', 8), slice('gpu-a100-0', 'NVIDIA-A100-SXM4-40GB', 4)];
+  const published = () => [
+    deviceClass,
+    slice('gpu-h100-1', 'NVIDIA-H100-80GB-HBM3', 8),
+    slice('gpu-a100-0', 'NVIDIA-A100-SXM4-40GB', 4),
+  ];
 
   // Through kubectl: client-node 1.4's serializer mangles DeviceAttribute values.
   const manifest = () => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: published() });
@@ -234,18 +526,48 @@ describe('GPUs through Dynamic Resource Allocation', () => {
   afterAll(() => kubectl(['delete', '--ignore-not-found', '-f', '-'], manifest()));
 
   test('the scheduler allocates the claim from the published slices and places the pod on that node', async () => {
-    await objectApi().create(trainingJob('fraud-dra', { gpus: { count: 2, model: 'NVIDIA-A100-SXM4-40GB', allocation: 'DynamicResourceAllocation', deviceClassName: deviceClass.metadata.name } }, { 'sim.modelops.dev/run-for': '2s' }) as never);
-    const template = await waitFor<{ metadata: { name: string }; spec: { spec: { devices: { requests: { exactly: unknown }[] } } } }>(
-      `/apis/resource.k8s.io/v1/namespaces/${ns.name}/resourceclaimtemplates`, () => true, 'the ResourceClaimTemplate', byName('fraud-dra-gpus'));
-    expect(template.spec.spec.devices.requests[0]!.exactly).toMatchObject({ deviceClassName: deviceClass.metadata.name, count: 2 });
+    await objectApi().create(
+      trainingJob(
+        'fraud-dra',
+        {
+          gpus: {
+            count: 2,
+            model: 'NVIDIA-A100-SXM4-40GB',
+            allocation: 'DynamicResourceAllocation',
+            deviceClassName: deviceClass.metadata.name,
+          },
+        },
+        { 'sim.modelops.dev/run-for': '2s' },
+      ) as never,
+    );
+    const template = await waitFor<{
+      metadata: { name: string };
+      spec: { spec: { devices: { requests: { exactly: unknown }[] } } };
+    }>(
+      `/apis/resource.k8s.io/v1/namespaces/${ns.name}/resourceclaimtemplates`,
+      () => true,
+      'the ResourceClaimTemplate',
+      byName('fraud-dra-gpus'),
+    );
+    expect(template.spec.spec.devices.requests[0]!.exactly).toMatchObject({
+      deviceClassName: deviceClass.metadata.name,
+      count: 2,
+    });
 
-    const claim = await waitFor<{ status?: { allocation?: { devices?: { results?: { device: string; pool: string }[] } } } }>(
-      `/apis/resource.k8s.io/v1/namespaces/${ns.name}/resourceclaims`, (c) => !!c.status?.allocation, 'an allocated ResourceClaim');
+    const claim = await waitFor<{
+      status?: { allocation?: { devices?: { results?: { device: string; pool: string }[] } } };
+    }>(
+      `/apis/resource.k8s.io/v1/namespaces/${ns.name}/resourceclaims`,
+      (c) => !!c.status?.allocation,
+      'an allocated ResourceClaim',
+    );
     const results = claim.status!.allocation!.devices!.results!;
     expect(results).toHaveLength(2);
     expect(new Set(results.map((r) => r.pool))).toEqual(new Set([`gpu-a100-0-${ns.name}`]));
 
-    const pod = await waitFor<V1Pod>(`/api/v1/namespaces/${ns.name}/pods`, (p) => !!p.spec?.nodeName, 'pod scheduled', { labelSelector: 'modelops.dev/trainingjob=fraud-dra' });
+    const pod = await waitFor<V1Pod>(`/api/v1/namespaces/${ns.name}/pods`, (p) => !!p.spec?.nodeName, 'pod scheduled', {
+      labelSelector: 'modelops.dev/trainingjob=fraud-dra',
+    });
     expect(pod.spec!.nodeName).toBe('gpu-a100-0');
     expect(pod.spec!.containers[0]!.resources?.limits?.['nvidia.com/gpu']).toBeUndefined();
     await waitForTj('fraud-dra', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');

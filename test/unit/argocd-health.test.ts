@@ -4,14 +4,19 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 
-const config = load(readFileSync(new URL('../../examples/argocd/argocd-cm.yaml', import.meta.url), 'utf8')) as { data: Record<string, string> };
+const config = load(readFileSync(new URL('../../examples/argocd/argocd-cm.yaml', import.meta.url), 'utf8')) as {
+  data: Record<string, string>;
+};
 const script = (kind: string) => config.data[`resource.customizations.health.modelops.dev_${kind}`]!;
 
 /** A JSON value as a Lua table constructor. */
 function toLua(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
-  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`).join(', ')}}`;
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`)
+      .join(', ')}}`;
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
@@ -21,20 +26,93 @@ function health(kind: string, obj: object): { status: string; message: string } 
   return { status: status!, message: message! };
 }
 
-const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastTransitionTime: '2026-01-01T00:00:00Z' });
-const tj = (generation: number, status?: object) => ({ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name: 't', generation }, status });
+const cond = (type: string, status: string, reason: string, message: string) => ({
+  type,
+  status,
+  reason,
+  message,
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+});
+const tj = (generation: number, status?: object) => ({
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'TrainingJob',
+  metadata: { name: 't', generation },
+  status,
+});
 
 describe('TrainingJob health', () => {
   test.each([
     ['no status yet', 'Progressing', 'waiting for the operator', tj(1)],
-    ['a generation not yet observed', 'Progressing', 'waiting for the operator', tj(2, { observedGeneration: 1, phase: 'Succeeded' })],
-    ['running', 'Progressing', '1 training pod(s) running', tj(1, { observedGeneration: 1, phase: 'Running', conditions: [cond('Running', 'True', 'Running', '1 training pod(s) running')] })],
-    ['unschedulable', 'Progressing', '0/5 nodes are available', tj(1, { observedGeneration: 1, phase: 'Pending', conditions: [cond('Running', 'False', 'Unschedulable', '0/5 nodes are available')] })],
+    [
+      'a generation not yet observed',
+      'Progressing',
+      'waiting for the operator',
+      tj(2, { observedGeneration: 1, phase: 'Succeeded' }),
+    ],
+    [
+      'running',
+      'Progressing',
+      '1 training pod(s) running',
+      tj(1, {
+        observedGeneration: 1,
+        phase: 'Running',
+        conditions: [cond('Running', 'True', 'Running', '1 training pod(s) running')],
+      }),
+    ],
+    [
+      'unschedulable',
+      'Progressing',
+      '0/5 nodes are available',
+      tj(1, {
+        observedGeneration: 1,
+        phase: 'Pending',
+        conditions: [cond('Running', 'False', 'Unschedulable', '0/5 nodes are available')],
+      }),
+    ],
     ['suspended', 'Suspended', 'the run is suspended', tj(1, { observedGeneration: 1, phase: 'Suspended' })],
-    ['succeeded and registered', 'Healthy', 'registered ModelVersion fraud-v1', tj(1, { observedGeneration: 1, phase: 'Succeeded', conditions: [cond('Succeeded', 'True', 'Completed', 'done'), cond('Registered', 'True', 'GatePassed', 'registered ModelVersion fraud-v1')] })],
-    ['succeeded, no gate', 'Healthy', 'training completed and reported its metrics', tj(1, { observedGeneration: 1, phase: 'Succeeded', conditions: [cond('Succeeded', 'True', 'Completed', 'training completed and reported its metrics')] })],
-    ['refused by the gate', 'Degraded', 'gate failed: val_auc 0.71 is not >= 0.9', tj(1, { observedGeneration: 1, phase: 'Succeeded', conditions: [cond('Registered', 'False', 'GateRefused', 'gate failed: val_auc 0.71 is not >= 0.9')] })],
-    ['failed', 'Degraded', 'the training container ran out of memory', tj(1, { observedGeneration: 1, phase: 'Failed', conditions: [cond('Failed', 'True', 'OOMKilled', 'the training container ran out of memory')] })],
+    [
+      'succeeded and registered',
+      'Healthy',
+      'registered ModelVersion fraud-v1',
+      tj(1, {
+        observedGeneration: 1,
+        phase: 'Succeeded',
+        conditions: [
+          cond('Succeeded', 'True', 'Completed', 'done'),
+          cond('Registered', 'True', 'GatePassed', 'registered ModelVersion fraud-v1'),
+        ],
+      }),
+    ],
+    [
+      'succeeded, no gate',
+      'Healthy',
+      'training completed and reported its metrics',
+      tj(1, {
+        observedGeneration: 1,
+        phase: 'Succeeded',
+        conditions: [cond('Succeeded', 'True', 'Completed', 'training completed and reported its metrics')],
+      }),
+    ],
+    [
+      'refused by the gate',
+      'Degraded',
+      'gate failed: val_auc 0.71 is not >= 0.9',
+      tj(1, {
+        observedGeneration: 1,
+        phase: 'Succeeded',
+        conditions: [cond('Registered', 'False', 'GateRefused', 'gate failed: val_auc 0.71 is not >= 0.9')],
+      }),
+    ],
+    [
+      'failed',
+      'Degraded',
+      'the training container ran out of memory',
+      tj(1, {
+        observedGeneration: 1,
+        phase: 'Failed',
+        conditions: [cond('Failed', 'True', 'OOMKilled', 'the training container ran out of memory')],
+      }),
+    ],
   ])('%s → %s', (_case, status, message, obj) => {
     expect(health('TrainingJob', obj)).toEqual({ status, message });
   });
@@ -43,13 +121,55 @@ describe('TrainingJob health', () => {
 describe('ModelVersion and DriftMonitor health', () => {
   const mv = (status: object) => ({ metadata: { generation: 1 }, status: { observedGeneration: 1, ...status } });
   test.each([
-    ['serving', 'ModelVersion', 'Healthy', 'serving 100 % of fraud', mv({ phase: 'Serving', conditions: [cond('Ready', 'True', 'Serving', 'serving 100 % of fraud')] })],
-    ['canary in progress', 'ModelVersion', 'Progressing', 'step 2 of 3: 50 %', mv({ phase: 'Canary', conditions: [cond('Ready', 'False', 'Canary', 'step 2 of 3: 50 %')] })],
-    ['rolled back', 'ModelVersion', 'Degraded', 'success rate 0.91 < 0.99', mv({ phase: 'RolledBack', conditions: [cond('Ready', 'False', 'AnalysisFailed', 'success rate 0.91 < 0.99')] })],
-    ['controller not there yet', 'ModelVersion', 'Progressing', 'not yet', mv({ phase: 'Pending', conditions: [cond('Ready', 'False', 'NotImplemented', 'not yet')] })],
-    ['no drift', 'DriftMonitor', 'Healthy', 'max drift PSI 0.04 (amount)', mv({ phase: 'Healthy', maxScore: 'PSI 0.04 (amount)' })],
-    ['drift breached', 'DriftMonitor', 'Degraded', 'PSI 0.31 on amount >= 0.25', mv({ phase: 'Breached', conditions: [cond('Ready', 'False', 'Breached', 'PSI 0.31 on amount >= 0.25')] })],
-    ['not evaluated yet', 'DriftMonitor', 'Progressing', 'waiting for the first evaluation', { metadata: { generation: 1 } }],
+    [
+      'serving',
+      'ModelVersion',
+      'Healthy',
+      'serving 100 % of fraud',
+      mv({ phase: 'Serving', conditions: [cond('Ready', 'True', 'Serving', 'serving 100 % of fraud')] }),
+    ],
+    [
+      'canary in progress',
+      'ModelVersion',
+      'Progressing',
+      'step 2 of 3: 50 %',
+      mv({ phase: 'Canary', conditions: [cond('Ready', 'False', 'Canary', 'step 2 of 3: 50 %')] }),
+    ],
+    [
+      'rolled back',
+      'ModelVersion',
+      'Degraded',
+      'success rate 0.91 < 0.99',
+      mv({ phase: 'RolledBack', conditions: [cond('Ready', 'False', 'AnalysisFailed', 'success rate 0.91 < 0.99')] }),
+    ],
+    [
+      'controller not there yet',
+      'ModelVersion',
+      'Progressing',
+      'not yet',
+      mv({ phase: 'Pending', conditions: [cond('Ready', 'False', 'NotImplemented', 'not yet')] }),
+    ],
+    [
+      'no drift',
+      'DriftMonitor',
+      'Healthy',
+      'max drift PSI 0.04 (amount)',
+      mv({ phase: 'Healthy', maxScore: 'PSI 0.04 (amount)' }),
+    ],
+    [
+      'drift breached',
+      'DriftMonitor',
+      'Degraded',
+      'PSI 0.31 on amount >= 0.25',
+      mv({ phase: 'Breached', conditions: [cond('Ready', 'False', 'Breached', 'PSI 0.31 on amount >= 0.25')] }),
+    ],
+    [
+      'not evaluated yet',
+      'DriftMonitor',
+      'Progressing',
+      'waiting for the first evaluation',
+      { metadata: { generation: 1 } },
+    ],
   ])('%s %s → %s', (_case, kind, status, message, obj) => {
     expect(health(kind, obj)).toEqual({ status, message });
   });

@@ -37,12 +37,21 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-function runPython(args: string[], env: Record<string, string> = {}, cwd = IMAGE_DIR): Promise<Omit<RunResult, 'termination'>> {
+function runPython(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = IMAGE_DIR,
+): Promise<Omit<RunResult, 'termination'>> {
   return new Promise((resolve) => {
-    execFile(PYTHON, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      PYTHON,
+      args,
+      { cwd, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -62,11 +71,16 @@ async function train(name: string, env: Record<string, string>): Promise<RunResu
 
 function runNode(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { timeout: 60_000 }, (error, stdout) => (error === null ? resolve(stdout) : reject(error)));
+    execFile(process.execPath, args, { timeout: 60_000 }, (error, stdout) =>
+      error === null ? resolve(stdout) : reject(error),
+    );
   });
 }
 
-const sha256 = async (file: string) => `sha256:${createHash('sha256').update(await readFile(file)).digest('hex')}`;
+const sha256 = async (file: string) =>
+  `sha256:${createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex')}`;
 const readJson = async (file: string): Promise<unknown> => JSON.parse(await readFile(file, 'utf8'));
 
 async function freePort(): Promise<number> {
@@ -91,8 +105,23 @@ describe('a CPU training run', () => {
     expect(run.termination).not.toContain('\n');
     expect(Buffer.byteLength(run.termination)).toBeLessThan(4096);
     const message = JSON.parse(run.termination);
-    expect(Object.keys(message)).toEqual(['metrics', 'artifact', 'reference', 'dataset', 'seed', 'device', 'framework']);
-    expect(Object.keys(message.metrics)).toEqual(['val_auc', 'val_accuracy', 'val_loss', 'train_loss', 'samples_per_second', 'epochs']);
+    expect(Object.keys(message)).toEqual([
+      'metrics',
+      'artifact',
+      'reference',
+      'dataset',
+      'seed',
+      'device',
+      'framework',
+    ]);
+    expect(Object.keys(message.metrics)).toEqual([
+      'val_auc',
+      'val_accuracy',
+      'val_loss',
+      'train_loss',
+      'samples_per_second',
+      'epochs',
+    ]);
     expect(message.metrics.epochs).toBe(HYPERPARAMETERS.epochs);
     expect(message.metrics.samples_per_second).toBeGreaterThan(0);
     expect(message.artifact.uri).toBe(path.join(outputDir, 'model.onnx'));
@@ -110,8 +139,20 @@ describe('a CPU training run', () => {
   });
 
   test('logs structured JSON lines, one per event', () => {
-    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line).event);
-    expect(events).toEqual(['job_started', 'dataset_loaded', 'training_started', 'epoch_finished', 'epoch_finished', 'epoch_finished', 'evaluated', 'published']);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).event);
+    expect(events).toEqual([
+      'job_started',
+      'dataset_loaded',
+      'training_started',
+      'epoch_finished',
+      'epoch_finished',
+      'epoch_finished',
+      'evaluated',
+      'published',
+    ]);
   });
 
   test('reports the sha256 digests of the files it wrote', async () => {
@@ -142,12 +183,18 @@ describe('a CPU training run', () => {
   test('exports an ONNX model whose probabilities match PyTorch to 1e-5 in onnxruntime-node', async () => {
     const checkPath = path.join(outputDir, 'predictions_check.json');
     const check = (await readJson(checkPath)) as { features: number[][]; probabilities: number[][] };
-    const onnx = JSON.parse(await runNode([ONNX_PREDICT, path.join(outputDir, 'model.onnx'), checkPath])) as OnnxPrediction;
+    const onnx = JSON.parse(
+      await runNode([ONNX_PREDICT, path.join(outputDir, 'model.onnx'), checkPath]),
+    ) as OnnxPrediction;
     const rows = check.features.length;
     expect(onnx).toMatchObject({ inputNames: ['features'], outputNames: ['probabilities'], dims: [rows, 2] });
-    const differences = check.probabilities.flat().map((expected, i) => Math.abs(expected - (onnx.probabilities[i] ?? NaN)));
+    const differences = check.probabilities
+      .flat()
+      .map((expected, i) => Math.abs(expected - (onnx.probabilities[i] ?? NaN)));
     const maxDifference = Math.max(...differences);
-    console.log(`ONNX (onnxruntime-node) vs PyTorch, max abs difference over ${rows} rows: ${maxDifference.toExponential(2)}`);
+    console.log(
+      `ONNX (onnxruntime-node) vs PyTorch, max abs difference over ${rows} rows: ${maxDifference.toExponential(2)}`,
+    );
     expect(maxDifference).toBeLessThan(1e-5);
   }, 30_000);
 });
@@ -177,12 +224,19 @@ test('two gloo processes train one model with DistributedDataParallel; rank 0 pu
   expect(worker.termination).toBe('');
   const message = JSON.parse(chief.termination);
   expect(message.metrics.val_auc).toBeGreaterThan(0.9);
-  const plans = [chief, worker].map((run) => JSON.parse(run.stdout.split('\n').find((line) => line.includes('"training_started"')) ?? '{}'));
-  for (const plan of plans) expect(plan).toMatchObject({ world_size: 2, global_batch_size: 2 * HYPERPARAMETERS.batch_size, shard_rows: 8000 });
+  const plans = [chief, worker].map((run) =>
+    JSON.parse(run.stdout.split('\n').find((line) => line.includes('"training_started"')) ?? '{}'),
+  );
+  for (const plan of plans)
+    expect(plan).toMatchObject({ world_size: 2, global_batch_size: 2 * HYPERPARAMETERS.batch_size, shard_rows: 8000 });
 }, 120_000);
 
 test('the Python unit tests pass (python3 -m unittest discover -s training-image/tests)', async () => {
-  const result = await runPython(['-m', 'unittest', 'discover', '-s', 'training-image/tests'], {}, path.dirname(IMAGE_DIR));
+  const result = await runPython(
+    ['-m', 'unittest', 'discover', '-s', 'training-image/tests'],
+    {},
+    path.dirname(IMAGE_DIR),
+  );
   if (result.code !== 0) console.error(result.stderr);
   expect(result.code).toBe(0);
 }, 120_000);

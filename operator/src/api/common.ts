@@ -5,7 +5,7 @@ export const GROUP = 'modelops.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
-export const Condition = object('A metav1.Condition: one aspect of the resource\'s state.', {
+export const Condition = object("A metav1.Condition: one aspect of the resource's state.", {
   type: string('Type of the condition, in CamelCase (Ready, Running, Succeeded, ...).', { maxLength: 316 }),
   status: enumOf(['True', 'False', 'Unknown'] as const, 'Status of the condition.'),
   observedGeneration: optional(integer('The .metadata.generation the condition was set from.', { minimum: 0 })),
@@ -17,7 +17,8 @@ export type Condition = Static<typeof Condition>;
 
 export const conditions = () =>
   Type.Array(Condition, {
-    description: 'The latest observations of the resource\'s state. `Ready` is the one `kubectl wait --for=condition=Ready` uses.',
+    description:
+      "The latest observations of the resource's state. `Ready` is the one `kubectl wait --for=condition=Ready` uses.",
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['type'],
   });
@@ -32,7 +33,13 @@ export const LocalObjectReference = object('A reference to an object in the same
 export const EnvVar = object('An environment variable for the container (a core/v1 EnvVar).', {
   name: string('Name of the variable.', { minLength: 1 }),
   value: optional(string('Literal value.')),
-  valueFrom: optional(Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Source of the value (secretKeyRef, configMapKeyRef, fieldRef), as in core/v1.' })),
+  valueFrom: optional(
+    Type.Unsafe<Record<string, unknown>>({
+      type: 'object',
+      'x-kubernetes-preserve-unknown-fields': true,
+      description: 'Source of the value (secretKeyRef, configMapKeyRef, fieldRef), as in core/v1.',
+    }),
+  ),
 });
 export type EnvVar = Static<typeof EnvVar>;
 

@@ -32,7 +32,14 @@ export function buildCrd(def: CrdDefinition): Record<string, unknown> {
     metadata: { name: `${def.plural}.${GROUP}` },
     spec: {
       group: GROUP,
-      names: { kind: def.kind, listKind: `${def.kind}List`, plural: def.plural, singular, shortNames: def.shortNames, categories: [CATEGORY] },
+      names: {
+        kind: def.kind,
+        listKind: `${def.kind}List`,
+        plural: def.plural,
+        singular,
+        shortNames: def.shortNames,
+        categories: [CATEGORY],
+      },
       scope: 'Namespaced',
       versions: [
         {

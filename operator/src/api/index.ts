@@ -28,7 +28,14 @@ interface Resource<Kind extends string, Spec, Status> {
 export type TrainingJob = Resource<'TrainingJob', TrainingJobSpec, TrainingJobStatus>;
 export type ModelVersion = Resource<'ModelVersion', ModelVersionSpec, ModelVersionStatus>;
 export type DriftMonitor = Resource<'DriftMonitor', DriftMonitorSpec, DriftMonitorStatus>;
-export type { TrainingJobSpec, TrainingJobStatus, ModelVersionSpec, ModelVersionStatus, DriftMonitorSpec, DriftMonitorStatus };
+export type {
+  TrainingJobSpec,
+  TrainingJobStatus,
+  ModelVersionSpec,
+  ModelVersionStatus,
+  DriftMonitorSpec,
+  DriftMonitorStatus,
+};
 
 /** References the runtime's informers and client take, one per kind. */
 export const resources = {

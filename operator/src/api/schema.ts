@@ -1,7 +1,15 @@
 // Kubernetes-flavoured helpers over TypeBox. The TypeBox schemas in this folder are the one source
 // of the API: they give the TypeScript types (Static<...>) and, through generate.ts, the CRD YAML.
 // Kubernetes wants *structural* schemas, so enums and int-or-string are spelled the way it accepts.
-import { Type, type Static, type TSchema, type TObject, type TProperties, type ObjectOptions, type SchemaOptions } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TSchema,
+  type TObject,
+  type TProperties,
+  type ObjectOptions,
+  type SchemaOptions,
+} from '@sinclair/typebox';
 
 export { Type };
 export type { Static, TSchema };
@@ -18,11 +26,19 @@ export const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules
 
 /** A transition rule that keeps an optional field as it was created (set, unset, or its value). */
 export function immutableOptional(field: string, message: string): CelRule {
-  return { rule: `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`, message, fieldPath: `.${field}` };
+  return {
+    rule: `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`,
+    message,
+    fieldPath: `.${field}`,
+  };
 }
 
 /** An object whose properties are described; every schema here carries a description for `kubectl explain`. */
-export function object<T extends TProperties>(description: string, properties: T, options: ObjectOptions = {}): TObject<T> {
+export function object<T extends TProperties>(
+  description: string,
+  properties: T,
+  options: ObjectOptions = {},
+): TObject<T> {
   return Type.Object(properties, { description, ...options });
 }
 
@@ -49,7 +65,12 @@ export function enumOf<const V extends readonly string[]>(values: V, description
 
 /** map[string]string, the shape of labels, annotations and hyperparameters. */
 export function stringMap(description: string, options: SchemaOptions = {}) {
-  return Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, description, ...options });
+  return Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description,
+    ...options,
+  });
 }
 
 /** A resource.Quantity: `2`, `500m`, `16Gi`. */
@@ -58,7 +79,8 @@ export function quantity(description: string) {
     description,
     'x-kubernetes-int-or-string': true,
     anyOf: [{ type: 'integer' }, { type: 'string' }],
-    pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+    pattern:
+      '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
   });
 }
 

@@ -1,6 +1,12 @@
 // A controller for a resource whose behaviour has not landed yet: it records that the resource was
 // seen and says so in a condition, so `kubectl get`/`describe` tell the truth instead of staying blank.
-import type { ControllerOptions, KubernetesObject, ObjectKey, ReconcileContext, ResourceRef } from '../runtime/index.js';
+import type {
+  ControllerOptions,
+  KubernetesObject,
+  ObjectKey,
+  ReconcileContext,
+  ResourceRef,
+} from '../runtime/index.js';
 
 export function awaitingController(name: string, resource: ResourceRef, message: string): ControllerOptions {
   return {

@@ -4,4 +4,10 @@ import type { ResourceRef } from '../runtime/index.js';
 export const JOB: ResourceRef = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true };
 export const POD: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 export const SERVICE: ResourceRef = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-export const RESOURCE_CLAIM_TEMPLATE: ResourceRef = { group: 'resource.k8s.io', version: 'v1', plural: 'resourceclaimtemplates', kind: 'ResourceClaimTemplate', namespaced: true };
+export const RESOURCE_CLAIM_TEMPLATE: ResourceRef = {
+  group: 'resource.k8s.io',
+  version: 'v1',
+  plural: 'resourceclaimtemplates',
+  kind: 'ResourceClaimTemplate',
+  namespaced: true,
+};

@@ -34,8 +34,15 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const json = (res: http.ServerResponse, status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-const status = (code: number, reason: string) => ({ kind: 'Status', status: 'Failure', code, reason, message: `${reason}!` });
+const json = (res: http.ServerResponse, status: number, body: unknown): void =>
+  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const status = (code: number, reason: string) => ({
+  kind: 'Status',
+  status: 'Failure',
+  code,
+  reason,
+  message: `${reason}!`,
+});
 
 test('builds paths, sends the bearer token, reuses one connection', async () => {
   const seen: string[] = [];
@@ -71,7 +78,8 @@ test('list follows continue tokens and keeps the first page resourceVersion', as
   handler = (req, _body, res) => {
     const url = new URL(req.url!, 'http://x');
     expect(url.searchParams.get('labelSelector')).toBe('app=a');
-    if (!url.searchParams.get('continue')) json(res, 200, { metadata: { resourceVersion: '7', continue: 'next' }, items: [{ metadata: { name: 'a' } }] });
+    if (!url.searchParams.get('continue'))
+      json(res, 200, { metadata: { resourceVersion: '7', continue: 'next' }, items: [{ metadata: { name: 'a' } }] });
     else json(res, 200, { metadata: { resourceVersion: '9' }, items: [{ metadata: { name: 'b' } }] });
   };
   const list = await client.list(JOBS, { namespace: 'ml', labelSelector: 'app=a' });

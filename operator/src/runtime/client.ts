@@ -60,12 +60,20 @@ export class Client {
   }
 
   /** Lists every page; the result's resourceVersion is the consistent snapshot to watch from. */
-  async list<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, opts: ListOptions = {}): Promise<ObjectList<T>> {
+  async list<T extends KubernetesObject = KubernetesObject>(
+    ref: ResourceRef,
+    opts: ListOptions = {},
+  ): Promise<ObjectList<T>> {
     const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     do {
-      const query: Query = { limit: LIST_PAGE_SIZE, continue: cont, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
+      const query: Query = {
+        limit: LIST_PAGE_SIZE,
+        continue: cont,
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+      };
       const page = await this.call<ObjectList<T>>('GET', collectionPath(ref, opts.namespace), { query });
       items.push(...page.items);
       resourceVersion ??= page.metadata?.resourceVersion;
@@ -83,12 +91,21 @@ export class Client {
     return this.call('PUT', objectPath(ref, objectKeyOf(obj)), { body: obj });
   }
 
-  patch<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, key: ObjectKey, patch: unknown, type: PatchType = 'merge'): Promise<T> {
+  patch<T extends KubernetesObject = KubernetesObject>(
+    ref: ResourceRef,
+    key: ObjectKey,
+    patch: unknown,
+    type: PatchType = 'merge',
+  ): Promise<T> {
     return this.call('PATCH', objectPath(ref, key), { body: patch, contentType: PATCH_CONTENT_TYPES[type] });
   }
 
   /** Server-side apply as field manager 'modelops'. `force` takes over fields other managers own. */
-  apply<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T, opts: { force?: boolean } = {}): Promise<T> {
+  apply<T extends KubernetesObject = KubernetesObject>(
+    ref: ResourceRef,
+    obj: T,
+    opts: { force?: boolean } = {},
+  ): Promise<T> {
     const body = { apiVersion: obj.apiVersion, kind: obj.kind, ...obj };
     return this.call('PATCH', objectPath(ref, objectKeyOf(obj)), {
       body,
@@ -97,8 +114,14 @@ export class Client {
     });
   }
 
-  async delete(ref: ResourceRef, key: ObjectKey, opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {}): Promise<void> {
-    await this.call('DELETE', objectPath(ref, key), { body: { propagationPolicy: opts.propagationPolicy ?? 'Background' } });
+  async delete(
+    ref: ResourceRef,
+    key: ObjectKey,
+    opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {},
+  ): Promise<void> {
+    await this.call('DELETE', objectPath(ref, key), {
+      body: { propagationPolicy: opts.propagationPolicy ?? 'Background' },
+    });
   }
 
   /** PUT to /status with the object's resourceVersion (optimistic concurrency). */
@@ -107,7 +130,11 @@ export class Client {
   }
 
   /** Merge patch to /status. Put metadata.resourceVersion in the patch to make it conditional. */
-  patchStatus<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, key: ObjectKey, patch: unknown): Promise<T> {
+  patchStatus<T extends KubernetesObject = KubernetesObject>(
+    ref: ResourceRef,
+    key: ObjectKey,
+    patch: unknown,
+  ): Promise<T> {
     return this.call('PATCH', objectPath(ref, key, 'status'), { body: patch, contentType: PATCH_CONTENT_TYPES.merge });
   }
 
@@ -120,14 +147,23 @@ export class Client {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     opts.signal?.addEventListener('abort', abort, { once: true });
-    const query: Query = { watch: true, resourceVersion: opts.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: opts.timeoutSeconds, labelSelector: opts.labelSelector };
+    const query: Query = {
+      watch: true,
+      resourceVersion: opts.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: opts.timeoutSeconds,
+      labelSelector: opts.labelSelector,
+    };
     try {
       await this.rest.stream(
         collectionPath(ref, opts.namespace),
         query,
         (line) => {
           if (failure) return;
-          const event = JSON.parse(line) as { type: string; object: KubernetesObject & { code?: number; reason?: string; message?: string } };
+          const event = JSON.parse(line) as {
+            type: string;
+            object: KubernetesObject & { code?: number; reason?: string; message?: string };
+          };
           if (event.type === 'ERROR') {
             const { code = 500, reason, message } = event.object;
             failure = apiErrorFrom(code, { reason, message, code }, message ?? `watch ERROR ${code}`);
@@ -145,7 +181,11 @@ export class Client {
     if (failure) throw failure;
   }
 
-  private call<T>(method: HttpMethod, path: string, opts: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
+  private call<T>(
+    method: HttpMethod,
+    path: string,
+    opts: { query?: Query; body?: unknown; contentType?: string } = {},
+  ): Promise<T> {
     return this.rest.request<T>(method, path, opts);
   }
 }

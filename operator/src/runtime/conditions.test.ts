@@ -8,14 +8,26 @@ describe('setCondition', () => {
   test('adds a new condition with observedGeneration and a second-precision transition time', () => {
     const out = setCondition([], { type: 'Ready', status: 'False', reason: 'Pending', message: 'waiting' }, 3, t0);
     expect(out).toEqual([
-      { type: 'Ready', status: 'False', reason: 'Pending', message: 'waiting', observedGeneration: 3, lastTransitionTime: '2026-01-01T00:00:00Z' },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'Pending',
+        message: 'waiting',
+        observedGeneration: 3,
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
     ]);
   });
 
   test('keeps lastTransitionTime when the status does not flip, even if reason/message/generation change', () => {
     const first = setCondition([], { type: 'Ready', status: 'False', reason: 'Pending', message: 'a' }, 1, t0);
     const second = setCondition(first, { type: 'Ready', status: 'False', reason: 'Scheduling', message: 'b' }, 2, t1);
-    expect(second[0]).toMatchObject({ reason: 'Scheduling', message: 'b', observedGeneration: 2, lastTransitionTime: toMetaTime(t0) });
+    expect(second[0]).toMatchObject({
+      reason: 'Scheduling',
+      message: 'b',
+      observedGeneration: 2,
+      lastTransitionTime: toMetaTime(t0),
+    });
   });
 
   test('moves lastTransitionTime when the status flips', () => {

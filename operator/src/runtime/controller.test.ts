@@ -11,7 +11,13 @@ import { Cache } from './store/cache.js';
 import type { StatusWriter } from './status.js';
 import type { ObjectKey, ResourceRef } from './types.js';
 
-const ref: ResourceRef = { group: 'modelops.dev', version: 'v1alpha1', plural: 'trainingjobs', kind: 'TrainingJob', namespaced: true };
+const ref: ResourceRef = {
+  group: 'modelops.dev',
+  version: 'v1alpha1',
+  plural: 'trainingjobs',
+  kind: 'TrainingJob',
+  namespaced: true,
+};
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
@@ -21,15 +27,26 @@ function setup(reconcile: (key: ObjectKey) => Promise<ReconcileResult>, workers 
   const metrics = new RuntimeMetrics(new Registry());
   const controller = new Controller(
     { name: 'tj', for: ref, workers, reconcile: (_ctx, key) => reconcile(key) },
-    { client: {} as Client, cache: new Cache(), recorder: {} as EventRecorder, status: {} as StatusWriter, logger: pino({ level: 'silent' }), metrics, clock },
+    {
+      client: {} as Client,
+      cache: new Cache(),
+      recorder: {} as EventRecorder,
+      status: {} as StatusWriter,
+      logger: pino({ level: 'silent' }),
+      metrics,
+      clock,
+    },
   );
   const total = async (result: string): Promise<number> =>
-    (await metrics.reconcileTotal.get()).values.find((v) => v.labels.result === result && v.labels.controller === 'tj')?.value ?? 0;
-  const counter = async (c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> => (await c.get()).values[0]?.value ?? 0;
+    (await metrics.reconcileTotal.get()).values.find((v) => v.labels.result === result && v.labels.controller === 'tj')
+      ?.value ?? 0;
+  const counter = async (c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> =>
+    (await c.get()).values[0]?.value ?? 0;
   return { clock, metrics, controller, total, counter };
 }
 
-const enqueue = (controller: Controller, name: string): void => controller.handlers(mapToSelf()).onAdd!({ metadata: { namespace: 'ns', name } });
+const enqueue = (controller: Controller, name: string): void =>
+  controller.handlers(mapToSelf()).onAdd!({ metadata: { namespace: 'ns', name } });
 
 describe('Controller', () => {
   test('success forgets the key; requeueAfter re-adds it after the delay', async () => {
@@ -102,8 +119,12 @@ describe('Controller', () => {
     let n = 0;
     const { clock, controller, total, counter, metrics } = setup(async () => {
       n++;
-      throw new ApiError(403, 'Forbidden', 'unable to create new content in namespace x because it is being terminated',
-        { details: { causes: [{ type: 'NamespaceTerminating' }] } });
+      throw new ApiError(
+        403,
+        'Forbidden',
+        'unable to create new content in namespace x because it is being terminated',
+        { details: { causes: [{ type: 'NamespaceTerminating' }] } },
+      );
     });
     controller.start();
     enqueue(controller, 'a');
@@ -124,7 +145,10 @@ describe('Controller', () => {
     const { controller } = setup(async (key) => {
       running.set(key.name, (running.get(key.name) ?? 0) + 1);
       maxSameKey = Math.max(maxSameKey, running.get(key.name)!);
-      maxTotal = Math.max(maxTotal, [...running.values()].reduce((a, b) => a + b, 0));
+      maxTotal = Math.max(
+        maxTotal,
+        [...running.values()].reduce((a, b) => a + b, 0),
+      );
       await new Promise<void>((r) => releases.push(r));
       running.set(key.name, running.get(key.name)! - 1);
     }, 3);

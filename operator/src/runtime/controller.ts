@@ -126,7 +126,14 @@ export class Controller {
     const { metrics, clock } = this.deps;
     const objectKey = keyFromString(key);
     const log = reconcileLogger(this.log, objectKey);
-    const ctx: ReconcileContext = { log, client: this.deps.client, cache: this.deps.cache, recorder: this.deps.recorder, status: this.deps.status, now: () => clock.now() };
+    const ctx: ReconcileContext = {
+      log,
+      client: this.deps.client,
+      cache: this.deps.cache,
+      recorder: this.deps.recorder,
+      status: this.deps.status,
+      now: () => clock.now(),
+    };
     const started = clock.monotonicMs();
     metrics.activeWorkers.labels(this.name).inc();
     try {

@@ -35,5 +35,12 @@ function groupOf(apiVersion: string): string {
 export function controllerReference(ownerRef: ResourceRef, owner: KubernetesObject) {
   const { name, uid } = owner.metadata ?? {};
   if (!name || !uid) throw new Error('owner needs metadata.name and metadata.uid');
-  return { apiVersion: apiVersionOf(ownerRef), kind: ownerRef.kind, name, uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: apiVersionOf(ownerRef),
+    kind: ownerRef.kind,
+    name,
+    uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }

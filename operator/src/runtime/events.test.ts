@@ -5,7 +5,11 @@ import { NotFoundError } from './errors.js';
 import { eventDedupKey, Recorder } from './events.js';
 import type { KubernetesObject } from './types.js';
 
-const tj: KubernetesObject = { apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { namespace: 'ml', name: 'tj', uid: 'uid-1' } };
+const tj: KubernetesObject = {
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'TrainingJob',
+  metadata: { namespace: 'ml', name: 'tj', uid: 'uid-1' },
+};
 
 function fakeClient() {
   const calls: { op: string; name: string; body: Record<string, unknown> }[] = [];
@@ -34,12 +38,16 @@ describe('event dedup keying', () => {
     expect(eventDedupKey(tj, 'Normal', 'Failed', 'oom')).not.toBe(k);
     expect(eventDedupKey(tj, 'Warning', 'Retrying', 'oom')).not.toBe(k);
     expect(eventDedupKey(tj, 'Warning', 'Failed', 'oom2')).not.toBe(k);
-    expect(eventDedupKey({ ...tj, metadata: { ...tj.metadata, uid: 'uid-2' } }, 'Warning', 'Failed', 'oom')).not.toBe(k);
+    expect(eventDedupKey({ ...tj, metadata: { ...tj.metadata, uid: 'uid-2' } }, 'Warning', 'Failed', 'oom')).not.toBe(
+      k,
+    );
   });
 
   test('objects without uid are keyed by kind/namespace/name', () => {
     const a = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'a', name: 'p' } };
-    expect(eventDedupKey(a, 'Normal', 'R', 'm')).not.toBe(eventDedupKey({ ...a, metadata: { namespace: 'b', name: 'p' } }, 'Normal', 'R', 'm'));
+    expect(eventDedupKey(a, 'Normal', 'R', 'm')).not.toBe(
+      eventDedupKey({ ...a, metadata: { namespace: 'b', name: 'p' } }, 'Normal', 'R', 'm'),
+    );
   });
 
   test('MicroTime has six fractional digits', () => {

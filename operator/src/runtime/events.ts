@@ -18,7 +18,13 @@ export interface EventRecorder {
   event(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void>;
 }
 
-export const eventsRef: ResourceRef = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
+export const eventsRef: ResourceRef = {
+  group: 'events.k8s.io',
+  version: 'v1',
+  plural: 'events',
+  kind: 'Event',
+  namespaced: true,
+};
 
 /** Identifies "the same event": same object (by uid when known), type, reason and message. */
 export function eventDedupKey(obj: KubernetesObject, type: EventType, reason: string, message: string): string {
@@ -65,16 +71,35 @@ export class Recorder implements EventRecorder {
     const nowMs = this.opts.clock.monotonicMs();
     const existing = this.series.get(key);
     const fresh = existing && nowMs - existing.lastSeenMs <= this.windowMs;
-    const entry: Series = fresh ? existing : { namespace: obj.metadata?.namespace || 'default', name: eventName(obj), count: 0, lastSeenMs: nowMs, tail: Promise.resolve() };
+    const entry: Series = fresh
+      ? existing
+      : {
+          namespace: obj.metadata?.namespace || 'default',
+          name: eventName(obj),
+          count: 0,
+          lastSeenMs: nowMs,
+          tail: Promise.resolve(),
+        };
     entry.count++;
     entry.lastSeenMs = nowMs;
     this.remember(key, entry);
-    const write = entry.count === 1 ? () => this.create(entry, obj, type, reason, message) : () => this.bump(entry, obj, type, reason, message);
-    entry.tail = entry.tail.then(write).catch((err: unknown) => this.opts.logger.warn({ err: String(err), reason }, 'could not record event'));
+    const write =
+      entry.count === 1
+        ? () => this.create(entry, obj, type, reason, message)
+        : () => this.bump(entry, obj, type, reason, message);
+    entry.tail = entry.tail
+      .then(write)
+      .catch((err: unknown) => this.opts.logger.warn({ err: String(err), reason }, 'could not record event'));
     return entry.tail;
   }
 
-  private async create(entry: Series, obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
+  private async create(
+    entry: Series,
+    obj: KubernetesObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<void> {
     const m = obj.metadata ?? {};
     await this.client.create(eventsRef, {
       apiVersion: 'events.k8s.io/v1',
@@ -87,11 +112,24 @@ export class Recorder implements EventRecorder {
       note: message.slice(0, 1024),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.opts.reportingInstance,
-      regarding: { apiVersion: obj.apiVersion, kind: obj.kind, namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion },
+      regarding: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        namespace: m.namespace,
+        name: m.name,
+        uid: m.uid,
+        resourceVersion: m.resourceVersion,
+      },
     });
   }
 
-  private async bump(entry: Series, obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
+  private async bump(
+    entry: Series,
+    obj: KubernetesObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<void> {
     const patch = { series: { count: entry.count, lastObservedTime: toMicroTime(this.opts.clock.now()) } };
     try {
       await this.client.patch(eventsRef, { namespace: entry.namespace, name: entry.name }, patch);

@@ -5,10 +5,36 @@ export { Client, FIELD_MANAGER, type ListOptions, type PatchType } from './clien
 export { Cache } from './store/cache.js';
 export type { LabelSelector } from './store/label-selector.js';
 export { StatusWriter, computeStatus, statusChanged, type DesiredStatus } from './status.js';
-export { setCondition, findCondition, isConditionTrue, type Condition, type ConditionInput, type ConditionStatus } from './conditions.js';
+export {
+  setCondition,
+  findCondition,
+  isConditionTrue,
+  type Condition,
+  type ConditionInput,
+  type ConditionStatus,
+} from './conditions.js';
 export { REPORTING_CONTROLLER, type EventRecorder, type EventType } from './events.js';
 export { controllerReference } from './enqueue.js';
-export { ApiError, NotFoundError, ConflictError, AlreadyExistsError, GoneError, TerminalError, isNotFound, isConflict, isAlreadyExists } from './errors.js';
+export {
+  ApiError,
+  NotFoundError,
+  ConflictError,
+  AlreadyExistsError,
+  GoneError,
+  TerminalError,
+  isNotFound,
+  isConflict,
+  isAlreadyExists,
+} from './errors.js';
 export { createLogger, type Logger } from './logging.js';
 export { realClock, FakeClock, toMetaTime, toMicroTime, type Clock } from './clock.js';
-export { apiVersionOf, keyToString, objectKeyOf, type KubernetesObject, type ObjectKey, type ObjectMeta, type OwnerReference, type ResourceRef } from './types.js';
+export {
+  apiVersionOf,
+  keyToString,
+  objectKeyOf,
+  type KubernetesObject,
+  type ObjectKey,
+  type ObjectMeta,
+  type OwnerReference,
+  type ResourceRef,
+} from './types.js';

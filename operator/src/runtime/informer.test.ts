@@ -6,7 +6,9 @@ import { Informer, type ListerWatcher } from './informer.js';
 import type { KubernetesObject, ObjectList, ResourceRef } from './types.js';
 
 const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-const pod = (name: string, rv: string): KubernetesObject => ({ metadata: { namespace: 'ns', name, resourceVersion: rv } });
+const pod = (name: string, rv: string): KubernetesObject => ({
+  metadata: { namespace: 'ns', name, resourceVersion: rv },
+});
 
 /** A scripted API server: each list() answers from `lists`, each watch() is a handle the test drives. */
 class FakeSource implements ListerWatcher {
@@ -36,11 +38,16 @@ const flush = async (): Promise<void> => {
 function setup() {
   const clock = new FakeClock();
   const source = new FakeSource();
-  const informer = new Informer(pods, source, { logger: pino({ level: 'silent' }), clock, backoff: { baseMs: 100, maxMs: 1000 } });
+  const informer = new Informer(pods, source, {
+    logger: pino({ level: 'silent' }),
+    clock,
+    backoff: { baseMs: 100, maxMs: 1000 },
+  });
   const seen: string[] = [];
   informer.addHandlers({
     onAdd: (o) => seen.push(`add ${o.metadata?.name}`),
-    onUpdate: (a, b) => seen.push(`update ${b.metadata?.name} ${a.metadata?.resourceVersion}->${b.metadata?.resourceVersion}`),
+    onUpdate: (a, b) =>
+      seen.push(`update ${b.metadata?.name} ${a.metadata?.resourceVersion}->${b.metadata?.resourceVersion}`),
     onDelete: (o) => seen.push(`delete ${o.metadata?.name}`),
   });
   return { clock, source, informer, seen };
@@ -114,7 +121,13 @@ describe('Informer', () => {
       }
       return waited;
     };
-    const delays = [await failAndMeasure(), await failAndMeasure(), await failAndMeasure(), await failAndMeasure(), await failAndMeasure()];
+    const delays = [
+      await failAndMeasure(),
+      await failAndMeasure(),
+      await failAndMeasure(),
+      await failAndMeasure(),
+      await failAndMeasure(),
+    ];
     // jittered into [d/2, d] for d = 100, 200, 400, 800, 1000 (cap)
     [100, 200, 400, 800, 1000].forEach((d, i) => {
       expect(delays[i]).toBeGreaterThanOrEqual(d / 2);

@@ -8,7 +8,14 @@ import type { Client, WatchEvent } from './client.js';
 import { realClock, sleep, type Clock } from './clock.js';
 import { GoneError } from './errors.js';
 import { Store } from './store/store.js';
-import { apiVersionOf, keyToString, objectKeyOf, type KubernetesObject, type ObjectList, type ResourceRef } from './types.js';
+import {
+  apiVersionOf,
+  keyToString,
+  objectKeyOf,
+  type KubernetesObject,
+  type ObjectList,
+  type ResourceRef,
+} from './types.js';
 
 /** The two calls an informer needs; a seam for unit tests. */
 export interface ListerWatcher {
@@ -37,17 +44,33 @@ export interface InformerOptions {
 /** A watch that ends this soon without delivering anything counts as a failure (no hot loop). */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
-export function listerWatcher(client: Client, ref: ResourceRef, opts: { watchTimeoutSeconds: number; idleTimeoutMs: number; labelSelector?: string }): ListerWatcher {
+export function listerWatcher(
+  client: Client,
+  ref: ResourceRef,
+  opts: { watchTimeoutSeconds: number; idleTimeoutMs: number; labelSelector?: string },
+): ListerWatcher {
   // List items come without apiVersion/kind; fill them in so every object in the store is self-describing.
-  const typed = (obj: KubernetesObject): KubernetesObject => ({ ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(ref), kind: obj.kind ?? ref.kind });
+  const typed = (obj: KubernetesObject): KubernetesObject => ({
+    ...obj,
+    apiVersion: obj.apiVersion ?? apiVersionOf(ref),
+    kind: obj.kind ?? ref.kind,
+  });
   return {
     list: async () => {
       const list = await client.list(ref, { labelSelector: opts.labelSelector });
       return { ...list, items: list.items.map(typed) };
     },
     watch: (resourceVersion, onEvent, signal) =>
-      client.watch(ref, { resourceVersion, labelSelector: opts.labelSelector, timeoutSeconds: opts.watchTimeoutSeconds, idleTimeoutMs: opts.idleTimeoutMs, signal }, (e) =>
-        onEvent({ type: e.type, object: typed(e.object) }),
+      client.watch(
+        ref,
+        {
+          resourceVersion,
+          labelSelector: opts.labelSelector,
+          timeoutSeconds: opts.watchTimeoutSeconds,
+          idleTimeoutMs: opts.idleTimeoutMs,
+          signal,
+        },
+        (e) => onEvent({ type: e.type, object: typed(e.object) }),
       ),
   };
 }

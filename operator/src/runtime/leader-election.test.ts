@@ -34,7 +34,8 @@ class FakeLeaseApi {
       },
       update: async (_ref: unknown, obj: Lease) => {
         await guard();
-        if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) throw new ConflictError(409, 'Conflict', 'stale');
+        if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion)
+          throw new ConflictError(409, 'Conflict', 'stale');
         this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
         return this.lease;
       },
@@ -50,7 +51,14 @@ function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string) {
   const events: string[] = [];
   const elector = new LeaderElector(
     api.clientFor(identity),
-    { leaseName: 'op', namespace: 'ns', identity, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+    {
+      leaseName: 'op',
+      namespace: 'ns',
+      identity,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    },
     { onStartedLeading: () => events.push('started'), onStoppedLeading: () => events.push('stopped') },
     clock,
     pino({ level: 'silent' }),
@@ -144,6 +152,15 @@ describe('LeaderElector', () => {
   });
 
   test('rejects timings where the leader could outlive its lease', () => {
-    expect(() => new LeaderElector(new FakeLeaseApi().clientFor('x'), { leaseName: 'l', namespace: 'n', identity: 'x', leaseDurationMs: 5_000, renewDeadlineMs: 6_000 }, { onStartedLeading() {}, onStoppedLeading() {} }, new FakeClock(), pino({ level: 'silent' }))).toThrow();
+    expect(
+      () =>
+        new LeaderElector(
+          new FakeLeaseApi().clientFor('x'),
+          { leaseName: 'l', namespace: 'n', identity: 'x', leaseDurationMs: 5_000, renewDeadlineMs: 6_000 },
+          { onStartedLeading() {}, onStoppedLeading() {} },
+          new FakeClock(),
+          pino({ level: 'silent' }),
+        ),
+    ).toThrow();
   });
 });

@@ -12,7 +12,13 @@ import { sleep, toMicroTime, type Clock, type TimerHandle } from './clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
 import type { KubernetesObject, ResourceRef } from './types.js';
 
-export const leasesRef: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
+export const leasesRef: ResourceRef = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  kind: 'Lease',
+  namespaced: true,
+};
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -106,7 +112,10 @@ export class LeaderElector {
       const remainingMs = lastRenewMs + this.renewDeadlineMs - this.clock.monotonicMs();
       if (await this.attempt(remainingMs)) lastRenewMs = this.clock.monotonicMs();
       else if (this.clock.monotonicMs() - lastRenewMs >= this.renewDeadlineMs) {
-        this.log.error({ lease: this.config.leaseName }, 'could not renew the lease within the renew deadline; leadership lost');
+        this.log.error(
+          { lease: this.config.leaseName },
+          'could not renew the lease within the renew deadline; leadership lost',
+        );
         this.setLeading(false);
         return;
       }
@@ -136,8 +145,23 @@ export class LeaderElector {
       lease = await this.client.get<Lease>(leasesRef, { namespace, name });
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      const spec: LeaseSpec = { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 };
-      return this.write(() => this.client.create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { namespace, name }, spec }), spec);
+      const spec: LeaseSpec = {
+        holderIdentity: identity,
+        leaseDurationSeconds: durationSeconds,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: 0,
+      };
+      return this.write(
+        () =>
+          this.client.create(leasesRef, {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { namespace, name },
+            spec,
+          }),
+        spec,
+      );
     }
     const current = lease.spec ?? {};
     if (!isDeepStrictEqual(current, this.observed)) {
@@ -177,17 +201,26 @@ export class LeaderElector {
       const lease = await this.client.get<Lease>(leasesRef, { namespace, name });
       if (lease.spec?.holderIdentity !== identity) return;
       const now = toMicroTime(this.clock.now());
-      await this.client.update(leasesRef, { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now } });
+      await this.client.update(leasesRef, {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now },
+      });
       this.log.info({ lease: name }, 'released the lease');
     } catch (err) {
-      this.log.warn({ err: String(err), lease: name }, 'could not release the lease; a standby takes over when it expires');
+      this.log.warn(
+        { err: String(err), lease: name },
+        'could not release the lease; a standby takes over when it expires',
+      );
     }
   }
 
   private setLeading(leading: boolean): void {
     if (this.leading === leading) return;
     this.leading = leading;
-    this.log.info({ lease: this.config.leaseName, identity: this.config.identity }, leading ? 'became leader' : 'stopped leading');
+    this.log.info(
+      { lease: this.config.leaseName, identity: this.config.identity },
+      leading ? 'became leader' : 'stopped leading',
+    );
     if (leading) this.callbacks.onStartedLeading();
     else this.callbacks.onStoppedLeading();
   }

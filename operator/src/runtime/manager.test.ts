@@ -6,7 +6,13 @@ import pino from 'pino';
 import { Manager } from './manager.js';
 import type { ResourceRef } from './types.js';
 
-const WIDGETS: ResourceRef = { group: 'example.dev', version: 'v1', plural: 'widgets', kind: 'Widget', namespaced: true };
+const WIDGETS: ResourceRef = {
+  group: 'example.dev',
+  version: 'v1',
+  plural: 'widgets',
+  kind: 'Widget',
+  namespaced: true,
+};
 
 let server: http.Server;
 let releaseList: () => void = () => {};
@@ -15,8 +21,13 @@ const listReleased = new Promise<void>((r) => (releaseList = r));
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
-    if (url.searchParams.get('watch') === 'true') return void res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders(); // idle watch
-    void listReleased.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ metadata: { resourceVersion: '1' }, items: [] })));
+    if (url.searchParams.get('watch') === 'true')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders(); // idle watch
+    void listReleased.then(() =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ metadata: { resourceVersion: '1' }, items: [] })),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 });
@@ -47,7 +58,9 @@ test('healthz at once, readyz once caches sync, metrics from its own registry; s
   expect(metrics.body).toContain('controller_runtime_max_concurrent_reconciles{controller="widget"} 3');
   expect(metrics.body).toContain('controller_runtime_reconcile_total{controller="widget",result="success"} 0');
   expect(metrics.body).toContain('rest_client_requests_total{method="GET",code="200"}');
-  expect(() => manager.addController({ name: 'late', for: WIDGETS, reconcile: async () => {} })).toThrow(/before start/);
+  expect(() => manager.addController({ name: 'late', for: WIDGETS, reconcile: async () => {} })).toThrow(
+    /before start/,
+  );
 
   const { metrics: metricsPort } = manager.ports;
   await manager.stop();
@@ -58,8 +71,24 @@ test('healthz at once, readyz once caches sync, metrics from its own registry; s
 test('a watched resource is cached with one label selector: controllers asking for different ones are refused', () => {
   const manager = new Manager({ kubeConfig: localKubeConfig(1), logger: pino({ level: 'silent' }) });
   const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-  manager.addController({ name: 'a', for: WIDGETS, watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }], reconcile: async () => {} });
-  manager.addController({ name: 'b', for: WIDGETS, watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }], reconcile: async () => {} });
-  expect(() => manager.addController({ name: 'c', for: WIDGETS, watches: [{ resource: PODS, map: () => [] }], reconcile: async () => {} }))
-    .toThrow('/v1/pods is already cached with labelSelector "app=a"; every controller must ask for the same one');
+  manager.addController({
+    name: 'a',
+    for: WIDGETS,
+    watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }],
+    reconcile: async () => {},
+  });
+  manager.addController({
+    name: 'b',
+    for: WIDGETS,
+    watches: [{ resource: PODS, map: () => [], labelSelector: 'app=a' }],
+    reconcile: async () => {},
+  });
+  expect(() =>
+    manager.addController({
+      name: 'c',
+      for: WIDGETS,
+      watches: [{ resource: PODS, map: () => [] }],
+      reconcile: async () => {},
+    }),
+  ).toThrow('/v1/pods is already cached with labelSelector "app=a"; every controller must ask for the same one');
 });

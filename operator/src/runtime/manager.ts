@@ -62,7 +62,9 @@ export class Manager {
   constructor(private readonly opts: ManagerOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger;
-    this.rest = new RestTransport(opts.kubeConfig, (method, code) => this.metrics.restRequests.labels(method, String(code)).inc());
+    this.rest = new RestTransport(opts.kubeConfig, (method, code) =>
+      this.metrics.restRequests.labels(method, String(code)).inc(),
+    );
     this.client = new Client(this.rest);
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     this.recorder = new Recorder(this.client, { clock: this.clock, logger: this.log, reportingInstance: identity });
@@ -95,13 +97,30 @@ export class Manager {
     if (this.started) throw new Error('addController must be called before start()');
     if (this.controllers.some((c) => c.name === opts.name)) throw new Error(`duplicate controller name ${opts.name}`);
     const status = new StatusWriter(this.client, this.clock);
-    const controller = new Controller(opts, { client: this.client, cache: this.cache, recorder: this.recorder, status, logger: this.log, metrics: this.metrics, clock: this.clock });
+    const controller = new Controller(opts, {
+      client: this.client,
+      cache: this.cache,
+      recorder: this.recorder,
+      status,
+      logger: this.log,
+      metrics: this.metrics,
+      clock: this.clock,
+    });
     const sources: [ResourceRef, KeyMapper, string | undefined][] = [
       [opts.for, mapToSelf(), undefined],
-      ...(opts.owns ?? []).map((r): [ResourceRef, KeyMapper, undefined] => [r, mapToControllerOwner(opts.for), undefined]),
-      ...(opts.watches ?? []).map((w): [ResourceRef, KeyMapper, string | undefined] => [w.resource, (obj) => w.map(obj), w.labelSelector]),
+      ...(opts.owns ?? []).map((r): [ResourceRef, KeyMapper, undefined] => [
+        r,
+        mapToControllerOwner(opts.for),
+        undefined,
+      ]),
+      ...(opts.watches ?? []).map((w): [ResourceRef, KeyMapper, string | undefined] => [
+        w.resource,
+        (obj) => w.map(obj),
+        w.labelSelector,
+      ]),
     ];
-    for (const [ref, map, labelSelector] of sources) this.informerFor(ref, labelSelector).addHandlers(controller.handlers(map));
+    for (const [ref, map, labelSelector] of sources)
+      this.informerFor(ref, labelSelector).addHandlers(controller.handlers(map));
     this.controllers.push(controller);
   }
 
@@ -145,13 +164,24 @@ export class Manager {
     const id = resourceId(ref);
     let informer = this.informers.get(id);
     if (informer && informer.labelSelector !== labelSelector) {
-      throw new Error(`${id} is already cached with labelSelector ${JSON.stringify(informer.labelSelector ?? '')}; every controller must ask for the same one`);
+      throw new Error(
+        `${id} is already cached with labelSelector ${JSON.stringify(informer.labelSelector ?? '')}; every controller must ask for the same one`,
+      );
     }
     if (!informer) {
       const watchTimeoutSeconds = this.opts.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random()));
       // The watchdog: a watch silent past its own server-side timeout (plus slack) is dead.
-      const source = listerWatcher(this.client, ref, { watchTimeoutSeconds, idleTimeoutMs: (watchTimeoutSeconds + 30) * 1000, labelSelector });
-      informer = new Informer(ref, source, { logger: this.log, clock: this.clock, resyncPeriodMs: this.opts.resyncPeriodMs ?? 10 * 3600_000, labelSelector });
+      const source = listerWatcher(this.client, ref, {
+        watchTimeoutSeconds,
+        idleTimeoutMs: (watchTimeoutSeconds + 30) * 1000,
+        labelSelector,
+      });
+      informer = new Informer(ref, source, {
+        logger: this.log,
+        clock: this.clock,
+        resyncPeriodMs: this.opts.resyncPeriodMs ?? 10 * 3600_000,
+        labelSelector,
+      });
       this.informers.set(id, informer);
       this.cache.register(informer);
     }
@@ -180,7 +210,10 @@ export class Manager {
       if (port !== undefined) byPort.set(port, { ...byPort.get(port), ...routes });
     };
     add(metricsPort, metricsRoutes(this.registry));
-    add(healthPort, healthRoutes(() => this.isReady()));
+    add(
+      healthPort,
+      healthRoutes(() => this.isReady()),
+    );
     for (const [port, routes] of byPort) {
       const server = new HttpServer(routes);
       const bound = await server.listen(port);

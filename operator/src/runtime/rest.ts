@@ -55,13 +55,19 @@ export class RestTransport {
    * server ends the response, rejects on a transport error, on `signal`, or when no byte arrives
    * for `idleTimeoutMs` — the watchdog for a connection that died without a FIN.
    */
-  async stream(path: string, query: Query, onLine: (line: string) => void, opts: { idleTimeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  async stream(
+    path: string,
+    query: Query,
+    onLine: (line: string) => void,
+    opts: { idleTimeoutMs: number; signal?: AbortSignal },
+  ): Promise<void> {
     const reqOpts = await this.requestOptions('GET', path, { query });
     return new Promise<void>((resolve, reject) => {
       const req = this.lib.request({ ...reqOpts, signal: opts.signal }, (res) => {
         const status = res.statusCode ?? 0;
         this.observe('GET', status);
-        if (status >= 400) return void collect(res).then((text) => reject(apiErrorFrom(status, parseStatus(text), text)), reject);
+        if (status >= 400)
+          return void collect(res).then((text) => reject(apiErrorFrom(status, parseStatus(text), text)), reject);
         let partial = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
@@ -84,7 +90,9 @@ export class RestTransport {
         res.on('error', reject);
         res.on('aborted', () => reject(new Error('watch response aborted')));
       });
-      req.setTimeout(opts.idleTimeoutMs, () => req.destroy(new Error(`watch stalled: no data for ${opts.idleTimeoutMs} ms`)));
+      req.setTimeout(opts.idleTimeoutMs, () =>
+        req.destroy(new Error(`watch stalled: no data for ${opts.idleTimeoutMs} ms`)),
+      );
       req.on('error', (err) => {
         this.observe('GET', 'error');
         reject(err);
@@ -146,7 +154,8 @@ export class RestTransport {
         collect(res).then((text) => {
           const status = res.statusCode ?? 0;
           this.observe(method, status);
-          if (status >= 400) return reject(apiErrorFrom(status, parseStatus(text), `${method} ${reqOpts.path}: HTTP ${status}`));
+          if (status >= 400)
+            return reject(apiErrorFrom(status, parseStatus(text), `${method} ${reqOpts.path}: HTTP ${status}`));
           resolve((text ? JSON.parse(text) : undefined) as T);
         }, reject);
       });

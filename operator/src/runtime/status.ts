@@ -25,7 +25,10 @@ export function computeStatus(current: KubernetesObject, desired: DesiredStatus,
   }
   if (conditions) {
     const generation = current.metadata?.generation;
-    next.conditions = conditions.reduce<Condition[]>((acc, c) => setCondition(acc, c, generation, now), (next.conditions as Condition[] | undefined) ?? []);
+    next.conditions = conditions.reduce<Condition[]>(
+      (acc, c) => setCondition(acc, c, generation, now),
+      (next.conditions as Condition[] | undefined) ?? [],
+    );
   }
   return next;
 }

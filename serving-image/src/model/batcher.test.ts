@@ -1,7 +1,12 @@
 import { Batcher, type Execute } from './batcher.js';
 import type { Tensor } from './tensor.js';
 
-const rowsOf = (values: number[][]): Tensor => ({ name: 'x', datatype: 'FP32', shape: [values.length, 2], data: Float32Array.from(values.flat()) });
+const rowsOf = (values: number[][]): Tensor => ({
+  name: 'x',
+  datatype: 'FP32',
+  shape: [values.length, 2],
+  data: Float32Array.from(values.flat()),
+});
 
 /** An execute that records each batch and returns each row's sum, failing on any negative value. */
 function recordingExecute(): { execute: Execute; batches: number[][][] } {
@@ -11,7 +16,14 @@ function recordingExecute(): { execute: Execute; batches: number[][][] } {
     const rows = Array.from({ length: input!.shape[0]! }, (_, r) => data.slice(r * 2, r * 2 + 2));
     batches.push(rows);
     if (data.some((v) => v < 0)) throw new Error('negative value');
-    return [{ name: 'sum', datatype: 'FP32', shape: [rows.length, 1], data: Float32Array.from(rows.map(([a, b]) => a! + b!)) }];
+    return [
+      {
+        name: 'sum',
+        datatype: 'FP32',
+        shape: [rows.length, 1],
+        data: Float32Array.from(rows.map(([a, b]) => a! + b!)),
+      },
+    ];
   };
   return { execute, batches };
 }
@@ -24,7 +36,15 @@ test('requests submitted together share one run and get their own rows back', as
   const batcher = new Batcher(execute, { maxBatchSize: 64, maxQueueDelayMicros: 0, onRun: (rows) => runs.push(rows) });
   const results = await Promise.all([
     batcher.submit([rowsOf([[1, 2]])], 1),
-    batcher.submit([rowsOf([[3, 4], [5, 6]])], 2),
+    batcher.submit(
+      [
+        rowsOf([
+          [3, 4],
+          [5, 6],
+        ]),
+      ],
+      2,
+    ),
     batcher.submit([rowsOf([[7, 8]])], 1),
   ]);
   expect(results.map(sums)).toEqual([[3], [7, 11], [15]]);
@@ -66,8 +86,15 @@ test('requests whose other dimensions differ do not share a run', async () => {
     { maxBatchSize: 64, maxQueueDelayMicros: 0, onRun: () => undefined },
   );
   const wide: Tensor = { name: 'x', datatype: 'FP32', shape: [1, 4], data: Float32Array.from([1, 2, 3, 4]) };
-  await Promise.allSettled([batcher.submit([rowsOf([[1, 2]])], 1), batcher.submit([wide], 1), batcher.submit([rowsOf([[3, 4]])], 1)]);
-  expect(shapes).toEqual([[2, 2], [1, 4]]);
+  await Promise.allSettled([
+    batcher.submit([rowsOf([[1, 2]])], 1),
+    batcher.submit([wide], 1),
+    batcher.submit([rowsOf([[3, 4]])], 1),
+  ]);
+  expect(shapes).toEqual([
+    [2, 2],
+    [1, 4],
+  ]);
 });
 
 test('a queue delay holds a lone request until it expires or the batch fills', async () => {

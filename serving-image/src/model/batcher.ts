@@ -33,12 +33,16 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
 
-  constructor(private readonly execute: Execute, private readonly options: BatcherOptions) {}
+  constructor(
+    private readonly execute: Execute,
+    private readonly options: BatcherOptions,
+  ) {}
 
   /** Inputs in the model's order, all with `rows` rows; resolves to the outputs in the model's order. */
   submit(inputs: Tensor[], rows: number): Promise<Tensor[]> {
     return new Promise((resolve, reject) => {
-      const shapeKey = inputs.length === 1 ? inputs[0]!.shape.slice(1).join() : inputs.map((t) => t.shape.slice(1).join()).join(';');
+      const shapeKey =
+        inputs.length === 1 ? inputs[0]!.shape.slice(1).join() : inputs.map((t) => t.shape.slice(1).join()).join(';');
       this.queue.push({ inputs, rows, shapeKey, queuedAt: performance.now(), resolve, reject });
       this.queuedRows += rows;
       this.schedule();

@@ -113,7 +113,9 @@ export class InferenceCore {
       throw invalidArgument(`the model could not run on this input: ${(error as Error).message}`);
     }
     this.options.observer.inferred(model, ordered, all);
-    const outputs = request.outputs ? request.outputs.map((wanted) => all.find((output) => output.name === wanted)!) : all;
+    const outputs = request.outputs
+      ? request.outputs.map((wanted) => all.find((output) => output.name === wanted)!)
+      : all;
     return { modelName: name, modelVersion: this.modelVersion, id: request.id, outputs };
   }
 
@@ -126,9 +128,13 @@ export class InferenceCore {
   }
 
   private resolve(name: string, version: string | undefined): LoadedModel {
-    if (name !== this.options.name) throw new InferenceError('not-found', `unknown model '${name}'; this server serves '${this.options.name}'`);
+    if (name !== this.options.name)
+      throw new InferenceError('not-found', `unknown model '${name}'; this server serves '${this.options.name}'`);
     if (version !== undefined && version !== this.options.version) {
-      throw new InferenceError('not-found', `model '${name}' has no version '${version}'; it serves version '${this.options.version}'`);
+      throw new InferenceError(
+        'not-found',
+        `model '${name}' has no version '${version}'; it serves version '${this.options.version}'`,
+      );
     }
     if (!this.current) throw new InferenceError('unavailable', `model '${name}' is not loaded yet`);
     return this.current;
@@ -137,7 +143,8 @@ export class InferenceCore {
   private async loadNow(change: SourceChange): Promise<LoadedModel> {
     const modelUri = change.modelUri ?? this.source.modelUri;
     const referenceUri =
-      change.referenceUri ?? (change.modelUri ? siblingUri(change.modelUri, 'reference.json') : this.source.referenceUri);
+      change.referenceUri ??
+      (change.modelUri ? siblingUri(change.modelUri, 'reference.json') : this.source.referenceUri);
     const source = { modelUri, referenceUri };
     const log = this.options.logger.child(source);
     const started = performance.now();
@@ -156,7 +163,13 @@ export class InferenceCore {
     this.options.observer.modelLoaded(model);
     previous?.retire();
     log.info(
-      { inputs: model.signature.inputs, outputs: model.signature.outputs, batching: model.signature.batchable, reference: !!model.reference, millis: Math.round(performance.now() - started) },
+      {
+        inputs: model.signature.inputs,
+        outputs: model.signature.outputs,
+        batching: model.signature.batchable,
+        reference: !!model.reference,
+        millis: Math.round(performance.now() - started),
+      },
       'model loaded, warmed and serving',
     );
     return model;

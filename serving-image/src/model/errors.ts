@@ -4,7 +4,10 @@
 export type InferenceErrorKind = 'invalid-argument' | 'not-found' | 'unavailable';
 
 export class InferenceError extends Error {
-  constructor(readonly kind: InferenceErrorKind, message: string) {
+  constructor(
+    readonly kind: InferenceErrorKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'InferenceError';
   }

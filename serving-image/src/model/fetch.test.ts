@@ -42,7 +42,13 @@ test('reads http URIs and tells a 404 from other failures', async () => {
 test('signs S3 GETs against a path-style endpoint', async () => {
   const s3Fetcher = createFetcher({
     timeoutMillis: 5000,
-    s3: { accessKeyId: 'AKID', secretAccessKey: 'SECRET', sessionToken: undefined, region: 'eu-west-1', endpointUrl: endpoint },
+    s3: {
+      accessKeyId: 'AKID',
+      secretAccessKey: 'SECRET',
+      sessionToken: undefined,
+      region: 'eu-west-1',
+      endpointUrl: endpoint,
+    },
   });
   expect(Buffer.from(await s3Fetcher('s3://bucket/fraud/model.onnx')).toString()).toBe('model-bytes');
   const request = seen.at(-1)!;
@@ -70,5 +76,7 @@ test('addresses AWS virtual-hosted and custom endpoints path-style', () => {
   expect(s3ObjectUrl('b', 'k/m.onnx', { region: 'eu-west-1', endpointUrl: undefined }).toString()).toBe(
     'https://b.s3.eu-west-1.amazonaws.com/k/m.onnx',
   );
-  expect(s3ObjectUrl('b', 'k/m.onnx', { region: 'x', endpointUrl: 'http://minio:9000/' }).toString()).toBe('http://minio:9000/b/k/m.onnx');
+  expect(s3ObjectUrl('b', 'k/m.onnx', { region: 'x', endpointUrl: 'http://minio:9000/' }).toString()).toBe(
+    'http://minio:9000/b/k/m.onnx',
+  );
 });

@@ -55,7 +55,12 @@ async function readLocal(path: string, uri: string): Promise<Uint8Array> {
   }
 }
 
-async function httpGet(url: URL, headers: Record<string, string>, timeoutMillis: number, uri: string): Promise<Uint8Array> {
+async function httpGet(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMillis: number,
+  uri: string,
+): Promise<Uint8Array> {
   const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMillis) });
   if (response.status === 404) throw new NotFoundError(uri, 'HTTP 404');
   if (!response.ok) {

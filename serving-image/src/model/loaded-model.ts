@@ -3,7 +3,14 @@
 import * as ort from 'onnxruntime-node';
 import type { Reference } from '../reference.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import { datatypeFromOrt, elementCount, isNumericDatatype, NUMERIC_DATATYPES, type Tensor, type TensorSpec } from './tensor.js';
+import {
+  datatypeFromOrt,
+  elementCount,
+  isNumericDatatype,
+  NUMERIC_DATATYPES,
+  type Tensor,
+  type TensorSpec,
+} from './tensor.js';
 
 export interface ModelSignature {
   inputs: TensorSpec[];
@@ -67,12 +74,21 @@ export class LoadedModel {
   private async execute(inputs: Tensor[]): Promise<Tensor[]> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) {
-      feeds[input.name] = new ort.Tensor(NUMERIC_DATATYPES[input.datatype].ortType as 'float32', input.data as Float32Array, input.shape);
+      feeds[input.name] = new ort.Tensor(
+        NUMERIC_DATATYPES[input.datatype].ortType as 'float32',
+        input.data as Float32Array,
+        input.shape,
+      );
     }
     const results = await this.session.run(feeds);
     return this.signature.outputs.map((spec) => {
       const result = results[spec.name]!;
-      return { name: spec.name, datatype: spec.datatype as Tensor['datatype'], shape: [...result.dims], data: result.data as Tensor['data'] };
+      return {
+        name: spec.name,
+        datatype: spec.datatype as Tensor['datatype'],
+        shape: [...result.dims],
+        data: result.data as Tensor['data'],
+      };
     });
   }
 }

@@ -46,13 +46,20 @@ export function createLoader(options: LoaderOptions): ModelLoader {
   };
 }
 
-async function loadReference(uri: string, signature: ModelSignature, options: LoaderOptions): Promise<Reference | undefined> {
+async function loadReference(
+  uri: string,
+  signature: ModelSignature,
+  options: LoaderOptions,
+): Promise<Reference | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = await options.fetch(uri);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    options.logger.warn({ referenceUri: uri }, 'no reference distribution; serving without feature and score histograms');
+    options.logger.warn(
+      { referenceUri: uri },
+      'no reference distribution; serving without feature and score histograms',
+    );
     return undefined;
   }
   return parseReference(bytes, uri, signature.inputs, signature.outputs);

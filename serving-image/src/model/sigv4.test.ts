@@ -6,7 +6,12 @@ test('matches the documented S3 GET Object example', () => {
     'GET',
     new URL('https://examplebucket.s3.amazonaws.com/test.txt'),
     { range: 'bytes=0-9' },
-    { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: undefined, region: 'us-east-1' },
+    {
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      sessionToken: undefined,
+      region: 'us-east-1',
+    },
     new Date('2013-05-24T00:00:00Z'),
   );
   expect(headers.authorization).toBe(

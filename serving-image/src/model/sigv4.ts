@@ -23,9 +23,16 @@ export function signRequest(
   now: Date,
   service = 's3',
 ): Record<string, string> {
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
-  const signed: Record<string, string> = { host: url.host, 'x-amz-date': amzDate, 'x-amz-content-sha256': EMPTY_BODY_SHA256 };
+  const signed: Record<string, string> = {
+    host: url.host,
+    'x-amz-date': amzDate,
+    'x-amz-content-sha256': EMPTY_BODY_SHA256,
+  };
   for (const [name, value] of Object.entries(headers)) signed[name.toLowerCase()] = value.trim();
   if (key.sessionToken) signed['x-amz-security-token'] = key.sessionToken;
 
@@ -53,7 +60,10 @@ export function signRequest(
 
 /** RFC 3986 encoding of each segment; S3 signs the path as sent, without double encoding. */
 function canonicalPath(pathname: string): string {
-  return pathname.split('/').map((segment) => uriEncode(decodeURIComponent(segment))).join('/');
+  return pathname
+    .split('/')
+    .map((segment) => uriEncode(decodeURIComponent(segment)))
+    .join('/');
 }
 
 function canonicalQuery(params: URLSearchParams): string {

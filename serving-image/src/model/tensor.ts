@@ -2,12 +2,20 @@
 // BYTES (strings) and FP16 are reported in metadata but not accepted for inference.
 
 export type NumericDatatype =
-  | 'BOOL' | 'UINT8' | 'INT8' | 'UINT16' | 'INT16' | 'UINT32' | 'INT32' | 'UINT64' | 'INT64' | 'FP32' | 'FP64';
+  'BOOL' | 'UINT8' | 'INT8' | 'UINT16' | 'INT16' | 'UINT32' | 'INT32' | 'UINT64' | 'INT64' | 'FP32' | 'FP64';
 export type Datatype = NumericDatatype | 'FP16' | 'BYTES';
 
 export type TensorData =
-  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
-  | BigUint64Array | BigInt64Array | Float32Array | Float64Array;
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | BigUint64Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
 
 export interface Tensor {
   name: string;
@@ -45,7 +53,9 @@ export const NUMERIC_DATATYPES: Record<NumericDatatype, DatatypeInfo> = {
 };
 
 const ORT_TO_DATATYPE: Record<string, Datatype> = {
-  ...Object.fromEntries(Object.entries(NUMERIC_DATATYPES).map(([datatype, info]) => [info.ortType, datatype as Datatype])),
+  ...Object.fromEntries(
+    Object.entries(NUMERIC_DATATYPES).map(([datatype, info]) => [info.ortType, datatype as Datatype]),
+  ),
   float16: 'FP16',
   string: 'BYTES',
 };

@@ -5,7 +5,12 @@ const specs: TensorSpec[] = [
   { name: 'a', datatype: 'FP32', shape: [-1, 2] },
   { name: 'b', datatype: 'INT64', shape: [-1] },
 ];
-const a = (rows: number): Tensor => ({ name: 'a', datatype: 'FP32', shape: [rows, 2], data: new Float32Array(rows * 2) });
+const a = (rows: number): Tensor => ({
+  name: 'a',
+  datatype: 'FP32',
+  shape: [rows, 2],
+  data: new Float32Array(rows * 2),
+});
 const b = (rows: number): Tensor => ({ name: 'b', datatype: 'INT64', shape: [rows], data: new BigInt64Array(rows) });
 
 test('orders the inputs as the model declares them and counts rows', () => {

@@ -7,12 +7,17 @@ import { elementCount, type Tensor, type TensorSpec } from './tensor.js';
  * Returns the inputs in the model's declared order and the batch size (rows along axis 0).
  * Throws an invalid-argument InferenceError otherwise.
  */
-export function validateInputs(specs: readonly TensorSpec[], inputs: readonly Tensor[]): { ordered: Tensor[]; rows: number } {
+export function validateInputs(
+  specs: readonly TensorSpec[],
+  inputs: readonly Tensor[],
+): { ordered: Tensor[]; rows: number } {
   const byName = new Map<string, Tensor>();
   for (const input of inputs) {
     if (byName.has(input.name)) throw invalidArgument(`input '${input.name}' is given more than once`);
     if (!specs.some((spec) => spec.name === input.name)) {
-      throw invalidArgument(`unknown input '${input.name}'; the model's inputs are ${specs.map((s) => `'${s.name}'`).join(', ')}`);
+      throw invalidArgument(
+        `unknown input '${input.name}'; the model's inputs are ${specs.map((s) => `'${s.name}'`).join(', ')}`,
+      );
     }
     byName.set(input.name, input);
   }
@@ -35,14 +40,19 @@ function checkAgainstSpec(input: Tensor, spec: TensorSpec): void {
   if (input.datatype !== spec.datatype) {
     throw invalidArgument(`input '${input.name}' has datatype ${input.datatype}, the model expects ${spec.datatype}`);
   }
-  const fits = input.shape.length === spec.shape.length && spec.shape.every((dim, i) => dim === -1 || dim === input.shape[i]);
+  const fits =
+    input.shape.length === spec.shape.length && spec.shape.every((dim, i) => dim === -1 || dim === input.shape[i]);
   if (!fits) {
-    throw invalidArgument(`input '${input.name}' has shape [${input.shape}], the model expects [${spec.shape}] (-1: any size)`);
+    throw invalidArgument(
+      `input '${input.name}' has shape [${input.shape}], the model expects [${spec.shape}] (-1: any size)`,
+    );
   }
   const expected = elementCount(input.shape);
   if (expected === 0) throw invalidArgument(`input '${input.name}' is empty: its shape [${input.shape}] has a 0`);
   if (input.data.length !== expected) {
-    throw invalidArgument(`input '${input.name}' has ${input.data.length} values, its shape [${input.shape}] needs ${expected}`);
+    throw invalidArgument(
+      `input '${input.name}' has ${input.data.length} values, its shape [${input.shape}] needs ${expected}`,
+    );
   }
 }
 
@@ -52,7 +62,9 @@ export function validateRequestedOutputs(specs: readonly TensorSpec[], names: re
   const seen = new Set<string>();
   for (const name of names) {
     if (!specs.some((spec) => spec.name === name)) {
-      throw invalidArgument(`unknown output '${name}'; the model's outputs are ${specs.map((s) => `'${s.name}'`).join(', ')}`);
+      throw invalidArgument(
+        `unknown output '${name}'; the model's outputs are ${specs.map((s) => `'${s.name}'`).join(', ')}`,
+      );
     }
     if (seen.has(name)) throw invalidArgument(`output '${name}' is requested more than once`);
     seen.add(name);

@@ -34,7 +34,9 @@ describe('decodeInferRequest', () => {
     ['BOOL', 1, /expected true or false/],
     ['UINT16', -1, /expected an integer from 0 to 65535/],
   ])('%s rejects %p', (datatype, value, message) => {
-    expect(() => decodeInferRequest(json({ inputs: [{ name: 'x', shape: [1], datatype, data: [value] }] }), undefined)).toThrow(message);
+    expect(() =>
+      decodeInferRequest(json({ inputs: [{ name: 'x', shape: [1], datatype, data: [value] }] }), undefined),
+    ).toThrow(message);
   });
 
   test('binary inputs at any offset, in input order', () => {
@@ -58,11 +60,13 @@ describe('decodeInferRequest', () => {
   });
 
   test('never allocates from a shape the body does not back', () => {
-    const huge = json({ inputs: [{ name: 'x', shape: [2 ** 40, 2 ** 12], datatype: 'FP64', parameters: { binary_data_size: 8 } }] });
+    const huge = json({
+      inputs: [{ name: 'x', shape: [2 ** 40, 2 ** 12], datatype: 'FP64', parameters: { binary_data_size: 8 } }],
+    });
     expect(() => decodeInferRequest(huge, huge.length)).toThrow(/binary_data_size is 8 bytes/);
-    expect(() => decodeInferRequest(json({ inputs: [{ name: 'x', shape: [2 ** 40], datatype: 'FP32', data: [1] }] }), undefined)).toThrow(
-      /'data' has 1 values, shape \[1099511627776\] needs 1099511627776/,
-    );
+    expect(() =>
+      decodeInferRequest(json({ inputs: [{ name: 'x', shape: [2 ** 40], datatype: 'FP32', data: [1] }] }), undefined),
+    ).toThrow(/'data' has 1 values, shape \[1099511627776\] needs 1099511627776/);
   });
 });
 
@@ -72,7 +76,9 @@ test('decodeLoadRequest', () => {
     modelUri: 's3://b/m.onnx',
     referenceUri: 's3://b/r.json',
   });
-  expect(() => decodeLoadRequest(json({ parameters: { uri: '' } }))).toThrow(/'parameters.uri' must be a non-empty string/);
+  expect(() => decodeLoadRequest(json({ parameters: { uri: '' } }))).toThrow(
+    /'parameters.uri' must be a non-empty string/,
+  );
 });
 
 describe('encodeInferResponse', () => {
@@ -92,16 +98,24 @@ describe('encodeInferResponse', () => {
 
   test('binary: JSON header then the raw bytes of a subarray view', () => {
     const view = Float32Array.from([9, 0.25, 0.75]).subarray(1);
-    const { body, jsonLength } = encodeInferResponse({ ...response, outputs: [{ ...probabilities, data: view }] }, { all: true, byOutput: new Map() });
+    const { body, jsonLength } = encodeInferResponse(
+      { ...response, outputs: [{ ...probabilities, data: view }] },
+      { all: true, byOutput: new Map() },
+    );
     const header = JSON.parse(body.subarray(0, jsonLength).toString()) as { outputs: unknown[] };
-    expect(header.outputs).toEqual([{ name: 'p', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }]);
+    expect(header.outputs).toEqual([
+      { name: 'p', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } },
+    ]);
     expect(body.subarray(jsonLength)).toEqual(Buffer.from(Float32Array.from([0.25, 0.75]).buffer));
   });
 
   test.each([
     [{ name: 't', datatype: 'FP32', shape: [3], data: Float32Array.from([NaN, Infinity, -0.5]) }, '[null,null,-0.5]'],
     [{ name: 't', datatype: 'BOOL', shape: [2], data: Uint8Array.from([1, 0]) }, '[true,false]'],
-    [{ name: 't', datatype: 'INT64', shape: [2], data: BigInt64Array.from([2n ** 60n, -1n]) }, '[1152921504606846976,-1]'],
+    [
+      { name: 't', datatype: 'INT64', shape: [2], data: BigInt64Array.from([2n ** 60n, -1n]) },
+      '[1152921504606846976,-1]',
+    ],
   ] as [Tensor, string][])('dataAsJson %#', (tensor, expected) => {
     expect(dataAsJson(tensor)).toBe(expected);
   });

@@ -3,7 +3,14 @@
 // message names the field or tensor at fault, and nothing is allocated from a size the body cannot back.
 import { invalidArgument } from '../model/errors.js';
 import type { InferenceRequest } from '../model/core.js';
-import { elementCount, isNumericDatatype, NUMERIC_DATATYPES, type NumericDatatype, type Tensor, type TensorData } from '../model/tensor.js';
+import {
+  elementCount,
+  isNumericDatatype,
+  NUMERIC_DATATYPES,
+  type NumericDatatype,
+  type Tensor,
+  type TensorData,
+} from '../model/tensor.js';
 
 /** Which outputs go back as binary data: an output's own `binary_data` wins over the request's `binary_data_output`. */
 export interface BinaryOutputs {
@@ -21,7 +28,9 @@ type JsonObject = Record<string, unknown>;
 /** `jsonLength`: the Inference-Header-Content-Length header, when the body carries binary tensor data. */
 export function decodeInferRequest(body: Buffer, jsonLength: number | undefined): DecodedInferRequest {
   if (jsonLength !== undefined && jsonLength > body.length) {
-    throw invalidArgument(`Inference-Header-Content-Length is ${jsonLength} but the body has only ${body.length} bytes`);
+    throw invalidArgument(
+      `Inference-Header-Content-Length is ${jsonLength} but the body has only ${body.length} bytes`,
+    );
   }
   const json = parseJsonObject(jsonLength === undefined ? body : body.subarray(0, jsonLength));
   const binary = new BinarySection(jsonLength === undefined ? body.subarray(body.length) : body.subarray(jsonLength));
@@ -29,12 +38,14 @@ export function decodeInferRequest(body: Buffer, jsonLength: number | undefined)
   if (id !== undefined && typeof id !== 'string') throw invalidArgument("'id' must be a string");
   const parameters = optionalObject(json.parameters, "'parameters'");
   const inputs = json.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) throw invalidArgument("'inputs' must be a non-empty array of tensors");
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw invalidArgument("'inputs' must be a non-empty array of tensors");
   const tensors = inputs.map((input, i) => decodeInput(input, i, binary));
   binary.checkFullyUsed();
   const { names, byOutput } = decodeRequestedOutputs(json.outputs);
   const all = parameters?.binary_data_output;
-  if (all !== undefined && typeof all !== 'boolean') throw invalidArgument("'parameters.binary_data_output' must be a boolean");
+  if (all !== undefined && typeof all !== 'boolean')
+    throw invalidArgument("'parameters.binary_data_output' must be a boolean");
   return {
     request: { id, inputs: tensors, outputs: names },
     binaryOutputs: { all: all === true, byOutput },
@@ -55,10 +66,12 @@ function parseJsonObject(bytes: Buffer): JsonObject {
 function decodeInput(input: unknown, index: number, binary: BinarySection): Tensor {
   if (!isObject(input)) throw invalidArgument(`inputs[${index}] must be an object`);
   const { name, datatype, shape } = input;
-  if (typeof name !== 'string' || name === '') throw invalidArgument(`inputs[${index}]: 'name' must be a non-empty string`);
+  if (typeof name !== 'string' || name === '')
+    throw invalidArgument(`inputs[${index}]: 'name' must be a non-empty string`);
   if (typeof datatype !== 'string') throw invalidArgument(`input '${name}': 'datatype' must be a string`);
   if (!isNumericDatatype(datatype)) {
-    const why = datatype === 'BYTES' || datatype === 'FP16' ? 'is not supported by this server' : 'is not a known datatype';
+    const why =
+      datatype === 'BYTES' || datatype === 'FP16' ? 'is not supported by this server' : 'is not a known datatype';
     throw invalidArgument(`input '${name}': datatype '${datatype}' ${why}`);
   }
   if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && (dim as number) >= 0)) {
@@ -70,10 +83,12 @@ function decodeInput(input: unknown, index: number, binary: BinarySection): Tens
   const binarySize = parameters?.binary_data_size;
   let data: TensorData;
   if (binarySize !== undefined) {
-    if (input.data !== undefined) throw invalidArgument(`input '${name}' has both 'data' and 'parameters.binary_data_size'`);
+    if (input.data !== undefined)
+      throw invalidArgument(`input '${name}' has both 'data' and 'parameters.binary_data_size'`);
     data = binary.take(name, binarySize, datatype, dims, count);
   } else {
-    if (input.data === undefined) throw invalidArgument(`input '${name}': 'data' is missing (or give 'parameters.binary_data_size')`);
+    if (input.data === undefined)
+      throw invalidArgument(`input '${name}': 'data' is missing (or give 'parameters.binary_data_size')`);
     data = decodeJsonData(name, input.data, datatype, dims, count);
   }
   return { name, datatype, shape: dims, data };
@@ -104,7 +119,13 @@ const ELEMENT_RULES: Record<NumericDatatype, ElementRule> = {
   FP64: { accepts: (v) => typeof v === 'number', expected: 'a number' },
 };
 
-function decodeJsonData(name: string, data: unknown, datatype: NumericDatatype, shape: number[], count: number): TensorData {
+function decodeJsonData(
+  name: string,
+  data: unknown,
+  datatype: NumericDatatype,
+  shape: number[],
+  count: number,
+): TensorData {
   if (!Array.isArray(data)) throw invalidArgument(`input '${name}': 'data' must be an array`);
   const flat = Array.isArray(data[0]) ? flatten(name, data, shape.length) : data;
   if (flat.length !== count) {
@@ -113,7 +134,9 @@ function decodeJsonData(name: string, data: unknown, datatype: NumericDatatype, 
   const rule = ELEMENT_RULES[datatype];
   for (let i = 0; i < count; i++) {
     if (!rule.accepts(flat[i])) {
-      throw invalidArgument(`input '${name}': data[${i}] is ${JSON.stringify(flat[i])?.slice(0, 40)}, expected ${rule.expected} for ${datatype}`);
+      throw invalidArgument(
+        `input '${name}': data[${i}] is ${JSON.stringify(flat[i])?.slice(0, 40)}, expected ${rule.expected} for ${datatype}`,
+      );
     }
   }
   if (datatype === 'INT64' || datatype === 'UINT64') {
@@ -131,7 +154,8 @@ function flatten(name: string, data: unknown[], depth: number): unknown[] {
   const flat: unknown[] = [];
   const visit = (value: unknown, level: number): void => {
     if (!Array.isArray(value)) return void flat.push(value);
-    if (level >= depth) throw invalidArgument(`input '${name}': 'data' is nested deeper than its shape's ${depth} dimensions`);
+    if (level >= depth)
+      throw invalidArgument(`input '${name}': 'data' is nested deeper than its shape's ${depth} dimensions`);
     for (const item of value) visit(item, level + 1);
   };
   visit(data, 0);
@@ -150,11 +174,15 @@ class BinarySection {
     }
     const byteSize = NUMERIC_DATATYPES[datatype].byteSize;
     if (size !== count * byteSize) {
-      throw invalidArgument(`input '${name}': binary_data_size is ${size} bytes, shape [${shape}] of ${datatype} needs ${count * byteSize}`);
+      throw invalidArgument(
+        `input '${name}': binary_data_size is ${size} bytes, shape [${shape}] of ${datatype} needs ${count * byteSize}`,
+      );
     }
     const left = this.bytes.length - this.offset;
     if (count * byteSize > left) {
-      throw invalidArgument(`input '${name}': binary_data_size ${size} exceeds the ${left} bytes of binary data left in the body`);
+      throw invalidArgument(
+        `input '${name}': binary_data_size ${size} exceeds the ${left} bytes of binary data left in the body`,
+      );
     }
     // Copy into a fresh (aligned) typed array: the body's bytes may sit at any offset. Little-endian, like the clients.
     const tensor = NUMERIC_DATATYPES[datatype].create(count);
@@ -168,7 +196,8 @@ class BinarySection {
 
   checkFullyUsed(): void {
     const extra = this.bytes.length - this.offset;
-    if (extra > 0) throw invalidArgument(`the body has ${extra} bytes of binary data that no input's binary_data_size accounts for`);
+    if (extra > 0)
+      throw invalidArgument(`the body has ${extra} bytes of binary data that no input's binary_data_size accounts for`);
   }
 }
 
@@ -182,7 +211,8 @@ function decodeRequestedOutputs(outputs: unknown): { names: string[] | undefined
     }
     const parameters = optionalObject(output.parameters, `output '${output.name}': 'parameters'`);
     const binary = parameters?.binary_data;
-    if (binary !== undefined && typeof binary !== 'boolean') throw invalidArgument(`output '${output.name}': 'parameters.binary_data' must be a boolean`);
+    if (binary !== undefined && typeof binary !== 'boolean')
+      throw invalidArgument(`output '${output.name}': 'parameters.binary_data' must be a boolean`);
     if (binary !== undefined) byOutput.set(output.name, binary);
     return output.name;
   });
@@ -204,10 +234,14 @@ export function decodeLoadRequest(body: Buffer): { modelUri?: string; referenceU
   if (body.length === 0) return {};
   const parameters = optionalObject(parseJsonObject(body).parameters, "'parameters'") ?? {};
   const change: { modelUri?: string; referenceUri?: string } = {};
-  for (const [field, key] of [['uri', 'modelUri'], ['reference_uri', 'referenceUri']] as const) {
+  for (const [field, key] of [
+    ['uri', 'modelUri'],
+    ['reference_uri', 'referenceUri'],
+  ] as const) {
     const value = parameters[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value === '') throw invalidArgument(`'parameters.${field}' must be a non-empty string`);
+    if (typeof value !== 'string' || value === '')
+      throw invalidArgument(`'parameters.${field}' must be a non-empty string`);
     change[key] = value;
   }
   return change;

@@ -22,9 +22,17 @@ export interface HttpFront {
   drain(timeoutMillis: number): Promise<void>;
 }
 
-const SERVER_METADATA = JSON.stringify({ name: 'modelops-serving', version: '0.1.0', extensions: ['binary_tensor_data', 'model_repository'] });
+const SERVER_METADATA = JSON.stringify({
+  name: 'modelops-serving',
+  version: '0.1.0',
+  extensions: ['binary_tensor_data', 'model_repository'],
+});
 const JSON_TYPE = 'application/json';
-const STATUS_BY_KIND: Record<InferenceError['kind'], number> = { 'invalid-argument': 400, 'not-found': 404, unavailable: 503 };
+const STATUS_BY_KIND: Record<InferenceError['kind'], number> = {
+  'invalid-argument': 400,
+  'not-found': 404,
+  unavailable: 503,
+};
 
 class PayloadTooLarge extends Error {}
 /** The client went away before sending its whole body; counted as 499, as nginx does. */
@@ -34,8 +42,17 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   const { core, metrics, logger } = options;
   let draining = false;
 
-  const send = (res: ServerResponse, status: number, body: string | Buffer, contentType = JSON_TYPE, jsonLength?: number): void => {
-    const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(body) };
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string | Buffer,
+    contentType = JSON_TYPE,
+    jsonLength?: number,
+  ): void => {
+    const headers: Record<string, string | number> = {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+    };
     if (jsonLength !== undefined) headers['inference-header-content-length'] = jsonLength;
     if (draining) headers.connection = 'close';
     res.writeHead(status, headers).end(body);
@@ -65,7 +82,9 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   const readBody = (req: IncomingMessage): Promise<Buffer> => {
     const limit = options.maxBodyBytes;
     if (Number(req.headers['content-length']) > limit) {
-      return Promise.reject(new PayloadTooLarge(`request body of ${req.headers['content-length']} bytes exceeds the ${limit}-byte limit`));
+      return Promise.reject(
+        new PayloadTooLarge(`request body of ${req.headers['content-length']} bytes exceeds the ${limit}-byte limit`),
+      );
     }
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -93,13 +112,21 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     });
   };
 
-  const infer = async (req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> => {
+  const infer = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    version: string | undefined,
+  ): Promise<void> => {
     const started = performance.now();
     let status = 200;
     try {
       core.checkReady(name, version);
       const body = await readBody(req);
-      const { request, binaryOutputs } = decodeInferRequest(body, headerLength(req.headers['inference-header-content-length']));
+      const { request, binaryOutputs } = decodeInferRequest(
+        body,
+        headerLength(req.headers['inference-header-content-length']),
+      );
       const encoded = encodeInferResponse(await core.infer(name, version, request), binaryOutputs);
       const contentType = encoded.jsonLength === undefined ? JSON_TYPE : 'application/octet-stream';
       send(res, 200, encoded.body, contentType, encoded.jsonLength);
@@ -110,7 +137,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   };
 
   const load = async (req: IncomingMessage, res: ServerResponse, name: string): Promise<void> => {
-    if (name !== core.modelName) throw new InferenceError('not-found', `unknown model '${name}'; this server serves '${core.modelName}'`);
+    if (name !== core.modelName)
+      throw new InferenceError('not-found', `unknown model '${name}'; this server serves '${core.modelName}'`);
     const change = decodeLoadRequest(await readBody(req));
     try {
       await core.load(change);
@@ -125,7 +153,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       core.checkReady(name, version);
       send(res, 200, JSON.stringify({ name, ready: true }));
     } catch (error) {
-      if (error instanceof InferenceError && error.kind === 'unavailable') send(res, 503, JSON.stringify({ name, ready: false }));
+      if (error instanceof InferenceError && error.kind === 'unavailable')
+        send(res, 503, JSON.stringify({ name, ready: false }));
       else throw error;
     }
   };
@@ -147,7 +176,13 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       case 'load':
         return load(req, res, route.name);
       case 'repository-index':
-        return send(res, 200, JSON.stringify([{ name: core.modelName, version: core.modelVersion, state: core.isReady() ? 'READY' : 'UNAVAILABLE' }]));
+        return send(
+          res,
+          200,
+          JSON.stringify([
+            { name: core.modelName, version: core.modelVersion, state: core.isReady() ? 'READY' : 'UNAVAILABLE' },
+          ]),
+        );
       case 'metrics':
         return send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
     }

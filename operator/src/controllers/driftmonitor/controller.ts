@@ -4,4 +4,8 @@ import { resources } from '../../api/index.js';
 import { awaitingController } from '../awaiting.js';
 
 export const driftMonitorController = () =>
-  awaitingController('driftmonitor', resources.DriftMonitor, 'drift evaluation is not implemented by this operator version yet');
+  awaitingController(
+    'driftmonitor',
+    resources.DriftMonitor,
+    'drift evaluation is not implemented by this operator version yet',
+  );

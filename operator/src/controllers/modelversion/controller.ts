@@ -4,4 +4,8 @@ import { resources } from '../../api/index.js';
 import { awaitingController } from '../awaiting.js';
 
 export const modelVersionController = () =>
-  awaitingController('modelversion', resources.ModelVersion, 'serving and canary rollout are not implemented by this operator version yet');
+  awaitingController(
+    'modelversion',
+    resources.ModelVersion,
+    'serving and canary rollout are not implemented by this operator version yet',
+  );

@@ -1,7 +1,14 @@
 // The TrainingJob reconciler: read from the cache, create what is missing, decide the state with
 // the pure functions beside it, write the status once, then tell the user what changed in Events.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { isAlreadyExists, type ConditionInput, type ControllerOptions, type KubernetesObject, type ObjectKey, type ReconcileContext } from '../../runtime/index.js';
+import {
+  isAlreadyExists,
+  type ConditionInput,
+  type ControllerOptions,
+  type KubernetesObject,
+  type ObjectKey,
+  type ReconcileContext,
+} from '../../runtime/index.js';
 import { resources, type ModelVersion, type TrainingJob, type TrainingJobStatus } from '../../api/index.js';
 import { JOB, POD, RESOURCE_CLAIM_TEMPLATE, SERVICE } from '../resources.js';
 import { buildClaimTemplate, buildJob, buildWorkersService, LABEL_TRAININGJOB, totalGpus } from './job.js';
@@ -43,7 +50,29 @@ export async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey
 
   const job = await ensureChildren(ctx, tj);
   if (job === 'conflict') {
-    await writeStatus(ctx, tj, { phase: 'Pending', conditions: [{ type: 'Created', status: 'False', reason: 'NameConflict', message: `a Job named ${tj.metadata.name} exists and is not owned by this TrainingJob` }, { type: 'Ready', status: 'False', reason: 'NameConflict', message: 'the Job could not be created' }] }, [{ type: 'Warning', reason: 'NameConflict', message: `Job ${tj.metadata.name} exists and belongs to something else` }]);
+    await writeStatus(
+      ctx,
+      tj,
+      {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'Created',
+            status: 'False',
+            reason: 'NameConflict',
+            message: `a Job named ${tj.metadata.name} exists and is not owned by this TrainingJob`,
+          },
+          { type: 'Ready', status: 'False', reason: 'NameConflict', message: 'the Job could not be created' },
+        ],
+      },
+      [
+        {
+          type: 'Warning',
+          reason: 'NameConflict',
+          message: `Job ${tj.metadata.name} exists and belongs to something else`,
+        },
+      ],
+    );
     return;
   }
   const pods = ctx.cache.list<V1Pod & KubernetesObject>(POD, key.namespace, { [LABEL_TRAININGJOB]: tj.metadata.name });
@@ -59,20 +88,35 @@ export async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey
 
 const hasFinished = (tj: TrainingJob) => tj.status?.phase === 'Succeeded' || tj.status?.phase === 'Failed';
 
-interface PendingEvent { type: 'Normal' | 'Warning'; reason: string; message: string }
+interface PendingEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
 
 /** One status write per pass; Events only when it changed something, so resyncs stay silent. */
-async function writeStatus(ctx: ReconcileContext, tj: TrainingJob & KubernetesObject, status: Record<string, unknown>, events: PendingEvent[]): Promise<void> {
+async function writeStatus(
+  ctx: ReconcileContext,
+  tj: TrainingJob & KubernetesObject,
+  status: Record<string, unknown>,
+  events: PendingEvent[],
+): Promise<void> {
   const changed = await ctx.status.update(TJ, tj, { observedGeneration: tj.metadata.generation, ...status });
   if (!changed) return;
   for (const e of events) await ctx.recorder.event(tj, e.type, e.reason, e.message);
 }
 
 /** Creates the Job (and Service, claim template) when missing; returns the Job as cached. */
-async function ensureChildren(ctx: ReconcileContext, tj: TrainingJob & KubernetesObject): Promise<V1Job | undefined | 'conflict'> {
+async function ensureChildren(
+  ctx: ReconcileContext,
+  tj: TrainingJob & KubernetesObject,
+): Promise<V1Job | undefined | 'conflict'> {
   const key = { namespace: tj.metadata.namespace, name: tj.metadata.name };
   const claimTemplate = buildClaimTemplate(tj);
-  if (claimTemplate && !ctx.cache.get(RESOURCE_CLAIM_TEMPLATE, { namespace: key.namespace, name: claimTemplate.metadata.name })) {
+  if (
+    claimTemplate &&
+    !ctx.cache.get(RESOURCE_CLAIM_TEMPLATE, { namespace: key.namespace, name: claimTemplate.metadata.name })
+  ) {
     await createIfMissing(ctx, RESOURCE_CLAIM_TEMPLATE, claimTemplate as unknown as KubernetesObject);
   }
   const service = buildWorkersService(tj);
@@ -104,36 +148,64 @@ async function createIfMissing(ctx: ReconcileContext, ref: typeof JOB, obj: Kube
   }
 }
 
-interface Registration { status: Partial<TrainingJobStatus>; condition: ConditionInput; event?: PendingEvent }
+interface Registration {
+  status: Partial<TrainingJobStatus>;
+  condition: ConditionInput;
+  event?: PendingEvent;
+}
 
 /** Decides once: a run that was registered (or refused) keeps that outcome. */
 async function register(ctx: ReconcileContext, tj: TrainingJob, report: TrainingReport): Promise<Registration> {
   const decided = tj.status?.conditions?.find((c) => c.type === 'Registered');
   if (decided) {
-    return { status: { modelVersion: tj.status?.modelVersion, gateMessage: tj.status?.gateMessage }, condition: { type: 'Registered', status: decided.status, reason: decided.reason, message: decided.message } };
+    return {
+      status: { modelVersion: tj.status?.modelVersion, gateMessage: tj.status?.gateMessage },
+      condition: { type: 'Registered', status: decided.status, reason: decided.reason, message: decided.message },
+    };
   }
   const registerSpec = tj.spec.register!;
   if (!report.artifact) {
     const message = 'the run reported no artifact to register';
-    return { status: { gateMessage: message }, condition: { type: 'Registered', status: 'False', reason: 'NoArtifact', message }, event: { type: 'Warning', reason: 'NoArtifact', message } };
+    return {
+      status: { gateMessage: message },
+      condition: { type: 'Registered', status: 'False', reason: 'NoArtifact', message },
+      event: { type: 'Warning', reason: 'NoArtifact', message },
+    };
   }
   const stable = await stableVersion(ctx, tj.metadata.namespace, registerSpec.modelName);
   const gate = evaluateGate(registerSpec, report.metrics, stable?.spec.lineage?.metrics);
   if (!gate.passed) {
-    return { status: { gateMessage: gate.message }, condition: { type: 'Registered', status: 'False', reason: 'GateRefused', message: gate.message }, event: { type: 'Warning', reason: 'GateRefused', message: gate.message } };
+    return {
+      status: { gateMessage: gate.message },
+      condition: { type: 'Registered', status: 'False', reason: 'GateRefused', message: gate.message },
+      event: { type: 'Warning', reason: 'GateRefused', message: gate.message },
+    };
   }
   const mv = buildModelVersion(tj, report);
   await createIfMissing(ctx, MV, mv as unknown as KubernetesObject);
   const message = `registered ModelVersion ${mv.metadata.name}: ${gate.message}`;
-  return { status: { modelVersion: modelVersionName(tj), gateMessage: gate.message }, condition: { type: 'Registered', status: 'True', reason: 'GatePassed', message }, event: { type: 'Normal', reason: 'Registered', message } };
+  return {
+    status: { modelVersion: modelVersionName(tj), gateMessage: gate.message },
+    condition: { type: 'Registered', status: 'True', reason: 'GatePassed', message },
+    event: { type: 'Normal', reason: 'Registered', message },
+  };
 }
 
-async function stableVersion(ctx: ReconcileContext, namespace: string, model: string): Promise<ModelVersion | undefined> {
+async function stableVersion(
+  ctx: ReconcileContext,
+  namespace: string,
+  model: string,
+): Promise<ModelVersion | undefined> {
   const list = await ctx.client.list<ModelVersion & KubernetesObject>(MV, { namespace });
   return list.items.find((mv) => mv.spec.model === model && mv.status?.role === 'stable');
 }
 
-function desiredStatus(tj: TrainingJob, job: V1Job | undefined, run: RunState, registration: Registration | undefined): Record<string, unknown> {
+function desiredStatus(
+  tj: TrainingJob,
+  job: V1Job | undefined,
+  run: RunState,
+  registration: Registration | undefined,
+): Record<string, unknown> {
   const metrics = run.report?.metrics;
   return {
     phase: run.phase,
@@ -157,12 +229,18 @@ function headline(tj: TrainingJob, metrics: Record<string, number>): string | un
 }
 
 function phaseEvent(run: RunState): PendingEvent {
-  const message = run.conditions.find((c) => c.type === (run.phase === 'Failed' ? 'Failed' : 'Ready'))?.message ?? run.phase;
+  const message =
+    run.conditions.find((c) => c.type === (run.phase === 'Failed' ? 'Failed' : 'Ready'))?.message ?? run.phase;
   switch (run.phase) {
-    case 'Failed': return { type: 'Warning', reason: run.warning?.reason ?? 'Failed', message: run.warning?.message ?? message };
-    case 'Succeeded': return { type: 'Normal', reason: 'Succeeded', message: 'training completed' };
-    case 'Running': return { type: 'Normal', reason: 'Running', message: 'training pods are running' };
-    case 'Suspended': return { type: 'Normal', reason: 'Suspended', message: 'the run is suspended' };
-    default: return { type: 'Normal', reason: 'Created', message: 'creating the training Job' };
+    case 'Failed':
+      return { type: 'Warning', reason: run.warning?.reason ?? 'Failed', message: run.warning?.message ?? message };
+    case 'Succeeded':
+      return { type: 'Normal', reason: 'Succeeded', message: 'training completed' };
+    case 'Running':
+      return { type: 'Normal', reason: 'Running', message: 'training pods are running' };
+    case 'Suspended':
+      return { type: 'Normal', reason: 'Suspended', message: 'the run is suspended' };
+    default:
+      return { type: 'Normal', reason: 'Created', message: 'creating the training Job' };
   }
 }

@@ -4,11 +4,17 @@ const register = { modelName: 'fraud', gate: [{ metric: 'val_auc', operator: '>=
 
 describe('evaluateGate', () => {
   test('passes when every threshold holds', () => {
-    expect(evaluateGate(register, { val_auc: 0.95 }, undefined)).toEqual({ passed: true, message: 'gate passed: val_auc 0.95 >= 0.9' });
+    expect(evaluateGate(register, { val_auc: 0.95 }, undefined)).toEqual({
+      passed: true,
+      message: 'gate passed: val_auc 0.95 >= 0.9',
+    });
   });
 
   test('refuses with the failing metric named', () => {
-    expect(evaluateGate(register, { val_auc: 0.85 }, undefined)).toEqual({ passed: false, message: 'gate failed: val_auc 0.85 is not >= 0.9' });
+    expect(evaluateGate(register, { val_auc: 0.85 }, undefined)).toEqual({
+      passed: false,
+      message: 'gate failed: val_auc 0.85 is not >= 0.9',
+    });
   });
 
   test('refuses when the metric was not reported', () => {
@@ -17,10 +23,15 @@ describe('evaluateGate', () => {
 
   test('must beat the stable version when asked', () => {
     const beat = { ...register, mustBeatStable: { metric: 'val_auc', higherIsBetter: true } };
-    expect(evaluateGate(beat, { val_auc: 0.95 }, { val_auc: 0.96 })).toEqual({ passed: false, message: 'gate failed: val_auc 0.95 does not beat the stable version\'s 0.96' });
+    expect(evaluateGate(beat, { val_auc: 0.95 }, { val_auc: 0.96 })).toEqual({
+      passed: false,
+      message: "gate failed: val_auc 0.95 does not beat the stable version's 0.96",
+    });
     expect(evaluateGate(beat, { val_auc: 0.97 }, { val_auc: 0.96 }).passed).toBe(true);
     expect(evaluateGate(beat, { val_auc: 0.95 }, undefined).message).toMatch(/no stable version of fraud to beat/);
-    expect(evaluateGate(beat, { val_auc: 0.95 }, { val_loss: 0.1 }).message).toMatch(/the stable version recorded no val_auc to beat/);
+    expect(evaluateGate(beat, { val_auc: 0.95 }, { val_loss: 0.1 }).message).toMatch(
+      /the stable version recorded no val_auc to beat/,
+    );
   });
 
   test('lower-is-better metrics', () => {

@@ -1,11 +1,14 @@
 import { buildJob, buildWorkersService, buildClaimTemplate, containerOutputUri, GPU_TOLERATION } from './job.js';
 import { trainingJob } from './fixtures.test-helpers.js';
 
-const envOf = (job: ReturnType<typeof buildJob>) => Object.fromEntries((job.spec!.template.spec!.containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+const envOf = (job: ReturnType<typeof buildJob>) =>
+  Object.fromEntries((job.spec!.template.spec!.containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
 
 describe('buildJob', () => {
   test('requests GPUs through the device plugin with the NVIDIA toleration by default', () => {
-    const job = buildJob(trainingJob({ gpus: { count: 2, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' } }));
+    const job = buildJob(
+      trainingJob({ gpus: { count: 2, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' } }),
+    );
     const pod = job.spec!.template.spec!;
     expect(pod.containers[0]!.resources!.limits).toEqual({ 'nvidia.com/gpu': '2' });
     expect(pod.tolerations).toEqual([GPU_TOLERATION]);
@@ -14,21 +17,65 @@ describe('buildJob', () => {
   });
 
   test('selects the GPU model by the GPU feature discovery label', () => {
-    const pod = buildJob(trainingJob({ gpus: { count: 1, model: 'NVIDIA-H100-80GB-HBM3', allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' } })).spec!.template.spec!;
+    const pod = buildJob(
+      trainingJob({
+        gpus: {
+          count: 1,
+          model: 'NVIDIA-H100-80GB-HBM3',
+          allocation: 'DevicePlugin',
+          deviceClassName: 'gpu.nvidia.com',
+        },
+      }),
+    ).spec!.template.spec!;
     expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' });
   });
 
   test('a CPU-only run asks for no GPU and tolerates no GPU taint', () => {
-    const pod = buildJob(trainingJob({ gpus: { count: 0, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' }, resources: { cpu: 4, memory: '8Gi' } })).spec!.template.spec!;
+    const pod = buildJob(
+      trainingJob({
+        gpus: { count: 0, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' },
+        resources: { cpu: 4, memory: '8Gi' },
+      }),
+    ).spec!.template.spec!;
     expect(pod.tolerations).toBeUndefined();
-    expect(pod.containers[0]!.resources).toEqual({ limits: { cpu: '4', memory: '8Gi' }, requests: { cpu: '4', memory: '8Gi' } });
+    expect(pod.containers[0]!.resources).toEqual({
+      limits: { cpu: '4', memory: '8Gi' },
+      requests: { cpu: '4', memory: '8Gi' },
+    });
   });
 
   test('owns the Job, labels it, and passes the run policy through', () => {
-    const job = buildJob(trainingJob({ runPolicy: { backoffLimit: 2, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 600, suspend: true, queueName: 'gpu-queue' } }));
-    expect(job.metadata!.ownerReferences).toEqual([{ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', name: 'fraud-1', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
-    expect(job.metadata!.labels).toMatchObject({ 'modelops.dev/trainingjob': 'fraud-1', 'kueue.x-k8s.io/queue-name': 'gpu-queue' });
-    expect(job.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 600, suspend: true });
+    const job = buildJob(
+      trainingJob({
+        runPolicy: {
+          backoffLimit: 2,
+          activeDeadlineSeconds: 3600,
+          ttlSecondsAfterFinished: 600,
+          suspend: true,
+          queueName: 'gpu-queue',
+        },
+      }),
+    );
+    expect(job.metadata!.ownerReferences).toEqual([
+      {
+        apiVersion: 'modelops.dev/v1alpha1',
+        kind: 'TrainingJob',
+        name: 'fraud-1',
+        uid: 'uid-1',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    expect(job.metadata!.labels).toMatchObject({
+      'modelops.dev/trainingjob': 'fraud-1',
+      'kueue.x-k8s.io/queue-name': 'gpu-queue',
+    });
+    expect(job.spec).toMatchObject({
+      backoffLimit: 2,
+      activeDeadlineSeconds: 3600,
+      ttlSecondsAfterFinished: 600,
+      suspend: true,
+    });
     expect(job.spec!.completionMode).toBeUndefined();
   });
 
@@ -52,7 +99,8 @@ describe('buildJob', () => {
   test('mounts the output PVC, or passes S3 credentials from the Secret', () => {
     const pvc = buildJob(trainingJob()).spec!.template.spec!;
     expect(pvc.volumes).toEqual([{ name: 'output', persistentVolumeClaim: { claimName: 'models' } }]);
-    const s3 = buildJob(trainingJob({ output: { uri: 's3://bucket/models', credentialsSecret: { name: 's3-creds' } } })).spec!.template.spec!;
+    const s3 = buildJob(trainingJob({ output: { uri: 's3://bucket/models', credentialsSecret: { name: 's3-creds' } } }))
+      .spec!.template.spec!;
     expect(s3.volumes).toEqual([]);
     expect(s3.containers[0]!.envFrom).toEqual([{ secretRef: { name: 's3-creds' } }]);
     expect(containerOutputUri('s3://bucket/models')).toBe('s3://bucket/models');
@@ -61,32 +109,61 @@ describe('buildJob', () => {
   test('runs restricted: non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp', () => {
     const pod = buildJob(trainingJob()).spec!.template.spec!;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(pod.containers[0]!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.containers[0]!.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
   });
 
   test('multi-node runs as an Indexed Job with the environment torchrun expects', () => {
-    const tj = trainingJob({ nodes: 4, gpus: { count: 8, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' } });
+    const tj = trainingJob({
+      nodes: 4,
+      gpus: { count: 8, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' },
+    });
     const job = buildJob(tj);
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 4 });
     expect(job.spec!.template.spec!.subdomain).toBe('fraud-1-workers');
     const env = envOf(job);
-    expect(env).toMatchObject({ MASTER_ADDR: 'fraud-1-0.fraud-1-workers', MASTER_PORT: '29500', WORLD_SIZE: '4', PET_NNODES: '4', PET_NPROC_PER_NODE: '8' });
-    expect(env.NODE_RANK).toEqual({ fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } });
+    expect(env).toMatchObject({
+      MASTER_ADDR: 'fraud-1-0.fraud-1-workers',
+      MASTER_PORT: '29500',
+      WORLD_SIZE: '4',
+      PET_NNODES: '4',
+      PET_NPROC_PER_NODE: '8',
+    });
+    expect(env.NODE_RANK).toEqual({
+      fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+    });
     const service = buildWorkersService(tj)!;
-    expect(service.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, selector: { 'modelops.dev/trainingjob': 'fraud-1' } });
+    expect(service.spec).toMatchObject({
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: { 'modelops.dev/trainingjob': 'fraud-1' },
+    });
     expect(buildWorkersService(trainingJob())).toBeUndefined();
   });
 
   test('under DRA, claims GPUs from a ResourceClaimTemplate instead of the extended resource', () => {
-    const tj = trainingJob({ gpus: { count: 2, model: 'NVIDIA-H100-80GB-HBM3', allocation: 'DynamicResourceAllocation', deviceClassName: 'gpu.nvidia.com' } });
+    const tj = trainingJob({
+      gpus: {
+        count: 2,
+        model: 'NVIDIA-H100-80GB-HBM3',
+        allocation: 'DynamicResourceAllocation',
+        deviceClassName: 'gpu.nvidia.com',
+      },
+    });
     const pod = buildJob(tj).spec!.template.spec!;
     expect(pod.containers[0]!.resources).toEqual({ limits: {}, requests: {}, claims: [{ name: 'gpus' }] });
     expect(pod.resourceClaims).toEqual([{ name: 'gpus', resourceClaimTemplateName: 'fraud-1-gpus' }]);
     expect(pod.nodeSelector).toBeUndefined();
     const template = buildClaimTemplate(tj)!;
     expect(template.spec.spec.devices.requests[0]!.exactly).toEqual({
-      deviceClassName: 'gpu.nvidia.com', allocationMode: 'ExactCount', count: 2,
-      selectors: [{ cel: { expression: 'device.attributes["gpu.nvidia.com"].productName == "NVIDIA-H100-80GB-HBM3"' } }],
+      deviceClassName: 'gpu.nvidia.com',
+      allocationMode: 'ExactCount',
+      count: 2,
+      selectors: [
+        { cel: { expression: 'device.attributes["gpu.nvidia.com"].productName == "NVIDIA-H100-80GB-HBM3"' } },
+      ],
     });
     expect(buildClaimTemplate(trainingJob())).toBeUndefined();
   });

@@ -1,6 +1,15 @@
 // Pure builders of the objects a TrainingJob runs as: the batch/v1 Job, the headless Service of a
 // multi-node run and, under Dynamic Resource Allocation, the ResourceClaimTemplate for its GPUs.
-import type { V1Job, V1Service, V1PodSpec, V1Container, V1EnvVar, V1Volume, V1VolumeMount, V1OwnerReference } from '@kubernetes/client-node';
+import type {
+  V1Job,
+  V1Service,
+  V1PodSpec,
+  V1Container,
+  V1EnvVar,
+  V1Volume,
+  V1VolumeMount,
+  V1OwnerReference,
+} from '@kubernetes/client-node';
 import { resources, type TrainingJob } from '../../api/index.js';
 import { controllerReference, type KubernetesObject } from '../../runtime/index.js';
 
@@ -20,10 +29,25 @@ export interface ResourceClaimTemplate {
   apiVersion: 'resource.k8s.io/v1';
   kind: 'ResourceClaimTemplate';
   metadata: { name: string; namespace: string; labels: Record<string, string>; ownerReferences: V1OwnerReference[] };
-  spec: { spec: { devices: { requests: { name: string; exactly: { deviceClassName: string; allocationMode: 'ExactCount'; count: number; selectors?: { cel: { expression: string } }[] } }[] } } };
+  spec: {
+    spec: {
+      devices: {
+        requests: {
+          name: string;
+          exactly: {
+            deviceClassName: string;
+            allocationMode: 'ExactCount';
+            count: number;
+            selectors?: { cel: { expression: string } }[];
+          };
+        }[];
+      };
+    };
+  };
 }
 
-const ownerReference = (tj: TrainingJob): V1OwnerReference => controllerReference(resources.TrainingJob, tj as TrainingJob & KubernetesObject);
+const ownerReference = (tj: TrainingJob): V1OwnerReference =>
+  controllerReference(resources.TrainingJob, tj as TrainingJob & KubernetesObject);
 
 export const workersServiceName = (tj: TrainingJob) => `${tj.metadata.name}-workers`;
 export const claimTemplateName = (tj: TrainingJob) => `${tj.metadata.name}-gpus`;
@@ -69,7 +93,9 @@ function env(tj: TrainingJob): V1EnvVar[] {
   const nodes = nodeCount(tj);
   if (isMultiNode(tj)) {
     const master = `${tj.metadata.name}-0.${workersServiceName(tj)}`;
-    const rank: V1EnvVar['valueFrom'] = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+    const rank: V1EnvVar['valueFrom'] = {
+      fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+    };
     vars.push(
       { name: 'MASTER_ADDR', value: master },
       { name: 'MASTER_PORT', value: String(MASTER_PORT) },
@@ -101,12 +127,19 @@ function container(tj: TrainingJob, mounts: V1VolumeMount[]): V1Container {
     ...(spec.command ? { command: spec.command } : {}),
     ...(spec.args ? { args: spec.args } : {}),
     env: env(tj),
-    ...(spec.output.credentialsSecret ? { envFrom: [{ secretRef: { name: spec.output.credentialsSecret.name } }] } : {}),
+    ...(spec.output.credentialsSecret
+      ? { envFrom: [{ secretRef: { name: spec.output.credentialsSecret.name } }] }
+      : {}),
     resources: { limits, requests, ...(usesDra(tj) ? { claims: [{ name: GPU_CLAIM }] } : {}) },
     volumeMounts: mounts,
     // The program reports metrics here; logs are the fallback when it dies before writing them.
     terminationMessagePolicy: 'FallbackToLogsOnError',
-    securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
     ...(isMultiNode(tj) ? { ports: [{ name: 'rendezvous', containerPort: MASTER_PORT }] } : {}),
   };
 }
@@ -120,7 +153,12 @@ function podSpec(tj: TrainingJob): V1PodSpec {
     restartPolicy: 'Never',
     containers: [container(tj, mounts)],
     volumes,
-    securityContext: { runAsNonRoot: true, runAsUser: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      fsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
     ...(gpus ? { tolerations: [GPU_TOLERATION] } : {}),
     ...(gpus && model && !usesDra(tj) ? { nodeSelector: { [GPU_PRODUCT_LABEL]: model } } : {}),
     ...(usesDra(tj) ? { resourceClaims: [{ name: GPU_CLAIM, resourceClaimTemplateName: claimTemplateName(tj) }] } : {}),
@@ -135,7 +173,12 @@ export function buildJob(tj: TrainingJob): V1Job {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: tj.metadata.name, namespace: tj.metadata.namespace, labels: labels(tj), ownerReferences: [ownerReference(tj)] },
+    metadata: {
+      name: tj.metadata.name,
+      namespace: tj.metadata.namespace,
+      labels: labels(tj),
+      ownerReferences: [ownerReference(tj)],
+    },
     spec: {
       backoffLimit: run?.backoffLimit ?? 0,
       suspend: run?.suspend ?? false,
@@ -145,13 +188,19 @@ export function buildJob(tj: TrainingJob): V1Job {
       podFailurePolicy: {
         rules: [
           // Bad input fails the run at once instead of spending the retries on it.
-          { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [EXIT_INVALID_INPUT] } },
+          {
+            action: 'FailJob',
+            onExitCodes: { containerName: 'trainer', operator: 'In', values: [EXIT_INVALID_INPUT] },
+          },
           // A pod evicted or preempted (node drain, higher-priority job) is retried without counting as a failure.
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
       template: {
-        metadata: { labels: { ...labels(tj), ...spec.podMetadata?.labels }, annotations: { ...spec.podMetadata?.annotations } },
+        metadata: {
+          labels: { ...labels(tj), ...spec.podMetadata?.labels },
+          annotations: { ...spec.podMetadata?.annotations },
+        },
         spec: podSpec(tj),
       },
     },
@@ -164,7 +213,12 @@ export function buildWorkersService(tj: TrainingJob): V1Service | undefined {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: workersServiceName(tj), namespace: tj.metadata.namespace, labels: labels(tj), ownerReferences: [ownerReference(tj)] },
+    metadata: {
+      name: workersServiceName(tj),
+      namespace: tj.metadata.namespace,
+      labels: labels(tj),
+      ownerReferences: [ownerReference(tj)],
+    },
     spec: {
       clusterIP: 'None',
       // Workers must resolve each other before they are ready, or the rendezvous never starts.
@@ -181,19 +235,36 @@ export function buildClaimTemplate(tj: TrainingJob): ResourceClaimTemplate | und
   return {
     apiVersion: 'resource.k8s.io/v1',
     kind: 'ResourceClaimTemplate',
-    metadata: { name: claimTemplateName(tj), namespace: tj.metadata.namespace, labels: labels(tj), ownerReferences: [ownerReference(tj)] },
+    metadata: {
+      name: claimTemplateName(tj),
+      namespace: tj.metadata.namespace,
+      labels: labels(tj),
+      ownerReferences: [ownerReference(tj)],
+    },
     spec: {
       spec: {
         devices: {
-          requests: [{
-            name: 'gpu',
-            exactly: {
-              deviceClassName: tj.spec.gpus?.deviceClassName ?? 'gpu.nvidia.com',
-              allocationMode: 'ExactCount',
-              count: gpusPerNode(tj),
-              ...(model ? { selectors: [{ cel: { expression: `device.attributes["gpu.nvidia.com"].productName == ${JSON.stringify(model)}` } }] } : {}),
+          requests: [
+            {
+              name: 'gpu',
+              exactly: {
+                deviceClassName: tj.spec.gpus?.deviceClassName ?? 'gpu.nvidia.com',
+                allocationMode: 'ExactCount',
+                count: gpusPerNode(tj),
+                ...(model
+                  ? {
+                      selectors: [
+                        {
+                          cel: {
+                            expression: `device.attributes["gpu.nvidia.com"].productName == ${JSON.stringify(model)}`,
+                          },
+                        },
+                      ],
+                    }
+                  : {}),
+              },
             },
-          }],
+          ],
         },
       },
     },

@@ -11,7 +11,9 @@ export const modelVersionName = (tj: TrainingJob) => `${tj.spec.register!.modelN
 /** Turns the artifact path the container saw back into a URI the serving pods can mount. */
 export function artifactUri(tj: TrainingJob, containerPath: string): string {
   const pvc = /^pvc:\/\/([^/]+)/.exec(tj.spec.output.uri);
-  return pvc && containerPath.startsWith('/output') ? `pvc://${pvc[1]}${containerPath.slice('/output'.length)}` : containerPath;
+  return pvc && containerPath.startsWith('/output')
+    ? `pvc://${pvc[1]}${containerPath.slice('/output'.length)}`
+    : containerPath;
 }
 
 export function buildModelVersion(tj: TrainingJob, report: TrainingReport): ModelVersion {
@@ -24,7 +26,11 @@ export function buildModelVersion(tj: TrainingJob, report: TrainingReport): Mode
     metadata: {
       name: modelVersionName(tj),
       namespace: tj.metadata.namespace,
-      labels: { [LABEL_MODEL]: register.modelName, [LABEL_TRAININGJOB]: tj.metadata.name, 'app.kubernetes.io/managed-by': 'modelops' },
+      labels: {
+        [LABEL_MODEL]: register.modelName,
+        [LABEL_TRAININGJOB]: tj.metadata.name,
+        'app.kubernetes.io/managed-by': 'modelops',
+      },
     },
     spec: {
       model: register.modelName,

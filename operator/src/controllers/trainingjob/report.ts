@@ -20,7 +20,8 @@ export function parseReport(message: string | undefined): ParsedReport {
   if (!isObject(value)) return { ok: false, error: 'the termination message is not a JSON object' };
   if (!isObject(value.metrics)) return { ok: false, error: 'the termination message has no "metrics" object' };
   const metrics: Record<string, number> = {};
-  for (const [name, v] of Object.entries(value.metrics)) if (typeof v === 'number' && Number.isFinite(v)) metrics[name] = v;
+  for (const [name, v] of Object.entries(value.metrics))
+    if (typeof v === 'number' && Number.isFinite(v)) metrics[name] = v;
   return { ok: true, report: { metrics, artifact: location(value.artifact), reference: location(value.reference) } };
 }
 
@@ -30,7 +31,9 @@ export function failureMessage(message: string | undefined): string | undefined 
   try {
     const value: unknown = JSON.parse(message);
     if (isObject(value) && typeof value.error === 'string') return value.error;
-  } catch { /* not JSON: logs */ }
+  } catch {
+    /* not JSON: logs */
+  }
   return truncate(message.trim(), 512);
 }
 

@@ -18,7 +18,11 @@ export class Cache {
   }
 
   /** Cached objects, optionally in one namespace and matching a label selector. Read-only. */
-  list<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, namespace?: string, labelSelector?: LabelSelector): T[] {
+  list<T extends KubernetesObject = KubernetesObject>(
+    ref: ResourceRef,
+    namespace?: string,
+    labelSelector?: LabelSelector,
+  ): T[] {
     return this.informerFor(ref).store.list(namespace, labelSelector) as T[];
   }
 

@@ -10,7 +10,11 @@ export function compileSelector(selector: LabelSelector | undefined): Requiremen
   const requirements =
     typeof selector === 'string'
       ? splitTopLevel(selector).map(parseRequirement)
-      : Object.entries(selector).map(([k, v]): Requirement => (labels) => labels[k] === v);
+      : Object.entries(selector).map(
+          ([k, v]): Requirement =>
+            (labels) =>
+              labels[k] === v,
+        );
   return (labels) => requirements.every((r) => r(labels));
 }
 
@@ -36,7 +40,9 @@ function parseRequirement(text: string): Requirement {
   if (set) {
     const [, key = '', op, values = ''] = set;
     const allowed = new Set(values.split(',').map((v) => v.trim()));
-    return op === 'in' ? (l) => l[key] !== undefined && allowed.has(l[key]) : (l) => l[key] === undefined || !allowed.has(l[key]);
+    return op === 'in'
+      ? (l) => l[key] !== undefined && allowed.has(l[key])
+      : (l) => l[key] === undefined || !allowed.has(l[key]);
   }
   const cmp = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(text);
   if (cmp) {

@@ -15,7 +15,12 @@ describe('Store', () => {
     store.upsert(obj(undefined, 'cluster-wide'));
     expect(store.get({ namespace: 'a', name: 'x' })?.metadata?.namespace).toBe('a');
     expect(store.get({ name: 'cluster-wide' })).toBeDefined();
-    expect(store.list('a').map((o) => o.metadata?.name).sort()).toEqual(['x', 'y']);
+    expect(
+      store
+        .list('a')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(['x', 'y']);
     expect(store.list()).toHaveLength(4);
     expect(store.remove({ namespace: 'a', name: 'x' })?.metadata?.name).toBe('x');
     expect(store.list('a')).toHaveLength(1);

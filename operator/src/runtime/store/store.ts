@@ -14,7 +14,8 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
 
   list(namespace?: string, labelSelector?: LabelSelector): T[] {
     const matches = compileSelector(labelSelector);
-    const keys = namespace === undefined ? this.objects.keys() : (this.byNamespace.get(namespace) ?? new Set<string>()).values();
+    const keys =
+      namespace === undefined ? this.objects.keys() : (this.byNamespace.get(namespace) ?? new Set<string>()).values();
     const out: T[] = [];
     for (const key of keys) {
       const obj = this.objects.get(key);
