@@ -5,6 +5,9 @@ export const GROUP = 'modelops.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
+/** A DNS-1035 label (Service names): lower case alphanumerics and '-', starting with a letter. */
+export const DNS1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+
 export const Condition = object("A metav1.Condition: one aspect of the resource's state.", {
   type: string('Type of the condition, in CamelCase (Ready, Running, Succeeded, ...).', { maxLength: 316 }),
   status: enumOf(['True', 'False', 'Unknown'] as const, 'Status of the condition.'),

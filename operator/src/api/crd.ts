@@ -16,6 +16,8 @@ export interface CrdDefinition {
   shortNames: string[];
   description: string;
   spec: TSchema;
+  /** Rules on the whole object; they may read metadata.name (the one metadata field CEL sees besides generateName). */
+  rules?: CelRule[];
   /** Rules on the whole spec, such as immutable fields (transition rules compare with oldSelf). */
   specRules: CelRule[];
   status: TSchema;
@@ -53,6 +55,7 @@ export function buildCrd(def: CrdDefinition): Record<string, unknown> {
               description: def.description,
               type: 'object',
               required: ['spec'],
+              ...(def.rules?.length ? { 'x-kubernetes-validations': def.rules } : {}),
               properties: {
                 apiVersion: { type: 'string', description: 'APIVersion of this object: modelops.dev/v1alpha1.' },
                 kind: { type: 'string', description: `Kind of this object: ${def.kind}.` },

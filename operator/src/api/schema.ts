@@ -96,6 +96,11 @@ export function list<T extends TSchema>(items: T, description: string, options: 
 export const optional = Type.Optional;
 
 /** map[string]number, the shape of reported metrics. */
-export function numberMap(description: string) {
-  return Type.Unsafe<Record<string, number>>({ type: 'object', additionalProperties: { type: 'number' }, description });
+export function numberMap(description: string, options: SchemaOptions = {}) {
+  return Type.Unsafe<Record<string, number>>({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    description,
+    ...options,
+  });
 }

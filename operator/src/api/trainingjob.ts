@@ -16,7 +16,7 @@ import {
   immutableOptional,
   type Static,
 } from './schema.js';
-import { conditions, observedGeneration, envList, LocalObjectReference } from './common.js';
+import { conditions, observedGeneration, envList, LocalObjectReference, DNS1035_LABEL } from './common.js';
 import { ModelVersionServingSpec } from './modelversion.js';
 import type { CrdDefinition } from './crd.js';
 
@@ -35,14 +35,17 @@ export type MetricGate = Static<typeof MetricGate>;
 
 export const RegisterSpec = object('Register the trained model as a ModelVersion when its metrics pass the gate.', {
   modelName: string("Name of the model the new version belongs to (the ModelVersion's spec.model).", {
-    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-    maxLength: 40,
+    pattern: DNS1035_LABEL,
+    maxLength: 61,
   }),
   version: optional(
-    string("Version to register; defaults to the TrainingJob's name.", {
-      pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
-      maxLength: 40,
-    }),
+    string(
+      "Version to register; defaults to the TrainingJob's name. The ModelVersion is named <modelName>-<version>.",
+      {
+        pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+        maxLength: 61,
+      },
+    ),
   ),
   gate: optional(
     list(MetricGate, 'Every entry must hold for the model to be registered.', { maxItems: 16, default: [] }),
@@ -187,6 +190,14 @@ export const trainingJobDefinition: CrdDefinition = {
   plural: 'trainingjobs',
   shortNames: ['tj'],
   spec: TrainingJobSpec,
+  rules: [
+    {
+      // The registered ModelVersion is named <modelName>-<version> and names a Deployment and a Service.
+      rule: '!has(self.spec.register) || size(self.spec.register.modelName) + 1 + size(has(self.spec.register.version) ? self.spec.register.version : self.metadata.name) <= 63',
+      message:
+        'register: the ModelVersion name <modelName>-<version> (version defaults to the TrainingJob name) must be at most 63 characters',
+    },
+  ],
   specRules: [
     {
       rule: 'self.image == oldSelf.image',

@@ -6,7 +6,9 @@ import { LABEL_TRAININGJOB } from './job.js';
 export const LABEL_MODEL = 'modelops.dev/model';
 
 export const registeredVersion = (tj: TrainingJob) => tj.spec.register?.version ?? tj.metadata.name;
-export const modelVersionName = (tj: TrainingJob) => `${tj.spec.register!.modelName}-${registeredVersion(tj)}`;
+/** A DNS-1035 label (it names the version's Deployment and Service): dots of the version become dashes. */
+export const modelVersionName = (tj: TrainingJob) =>
+  `${tj.spec.register!.modelName}-${registeredVersion(tj).replaceAll('.', '-')}`;
 
 /** Turns the artifact path the container saw back into a URI the serving pods can mount. */
 export function artifactUri(tj: TrainingJob, containerPath: string): string {
