@@ -299,7 +299,7 @@ const invalid: [string, Manifest, RegExp][] = [
   [
     'ModelVersion experiment by header without Gateway API',
     withSpec(modelVersion, 'serving', { rollout: { experiment: { header: { name: 'x-v', value: '2' } } } }),
-    /spec\.serving\.rollout\.experiment\.header: .*an experiment by header needs traffic\.gatewayAPI/,
+    /spec\.serving\.rollout\.experiment\.header: .*an experiment by header needs traffic\.gatewayAPI\.parentRefs/,
   ],
   [
     'ModelVersion gatewayAPI with neither parentRefs nor httpRoute',

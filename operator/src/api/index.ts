@@ -7,7 +7,15 @@ import { modelVersionDefinition, type ModelVersionSpec, type ModelVersionStatus 
 import { driftMonitorDefinition, type DriftMonitorSpec, type DriftMonitorStatus } from './driftmonitor.js';
 
 export * from './common.js';
-export { DEFAULT_SERVING_IMAGE } from './modelversion.js';
+export { DEFAULT_SERVING_IMAGE, DEFAULT_STEPS } from './modelversion.js';
+export type {
+  AnalysisSpec,
+  CheckResult,
+  ModelVersionPhase,
+  ModelVersionServingSpec,
+  Role,
+  Verdict,
+} from './modelversion.js';
 export { DRIFT_METHODS } from './driftmonitor.js';
 export type { MetricGate, RegisterSpec } from './trainingjob.js';
 export type { Static };

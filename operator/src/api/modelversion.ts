@@ -176,10 +176,13 @@ export const ExperimentSpec = object(
   {
     weight: optional(integer('Percent of the traffic it keeps indefinitely.', { minimum: 1, maximum: 99 })),
     header: optional(
-      object('Only requests with this header reach it (an HTTPRoute header match; needs traffic.gatewayAPI).', {
-        name: string('Header name.', { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$" }),
-        value: string('Exact header value.', { minLength: 1, maxLength: 4096 }),
-      }),
+      object(
+        'Only requests with this header reach it (a header match in the operator-owned HTTPRoute; needs traffic.gatewayAPI.parentRefs).',
+        {
+          name: string('Header name.', { minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$" }),
+          value: string('Exact header value.', { minLength: 1, maxLength: 4096 }),
+        },
+      ),
     ),
   },
   cel({ rule: 'has(self.weight) != has(self.header)', message: 'an experiment has either weight or header' }),
@@ -306,8 +309,9 @@ export const ModelVersionServingSpec = object(
     rollout: optional(RolloutSpec),
   },
   cel({
-    rule: '!has(self.rollout) || !has(self.rollout.experiment) || !has(self.rollout.experiment.header) || (has(self.traffic) && has(self.traffic.gatewayAPI))',
-    message: 'an experiment by header needs traffic.gatewayAPI: replica ratio cannot match headers',
+    rule: '!has(self.rollout) || !has(self.rollout.experiment) || !has(self.rollout.experiment.header) || (has(self.traffic) && has(self.traffic.gatewayAPI) && has(self.traffic.gatewayAPI.parentRefs))',
+    message:
+      'an experiment by header needs traffic.gatewayAPI.parentRefs: the operator adds the header match to the route it owns (replica ratio cannot match headers)',
     fieldPath: '.rollout.experiment.header',
   }),
 );
