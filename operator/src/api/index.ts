@@ -7,7 +7,7 @@ import { modelVersionDefinition, type ModelVersionSpec, type ModelVersionStatus 
 import { driftMonitorDefinition, type DriftMonitorSpec, type DriftMonitorStatus } from './driftmonitor.js';
 
 export * from './common.js';
-export { DEFAULT_SERVING_IMAGE, DEFAULT_STEPS } from './modelversion.js';
+export { DEFAULT_SERVING_IMAGE, DEFAULT_STEPS, ROLLOUT_DEFAULTS } from './modelversion.js';
 export type {
   AnalysisSpec,
   CheckResult,

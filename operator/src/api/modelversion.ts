@@ -30,6 +30,23 @@ const URI_RULE = (field: string): CelRule => ({
 const uri = (description: string, field: string) =>
   string(description, { minLength: 1, maxLength: 2048, ...cel(URI_RULE(field)) });
 
+/** Defaults of the rollout, in one place: the schema's `default`s and the controller's fallbacks. */
+export const ROLLOUT_DEFAULTS = {
+  pauseSeconds: 60,
+  scaleDownDelaySeconds: 30,
+  analysis: {
+    intervalSeconds: 30,
+    windowSeconds: 60,
+    failureLimit: 2,
+    minSamples: 50,
+    metricsUnavailableRollbackSeconds: 300,
+    errorRate: { max: 0.01, maxRatioToStable: 2, noiseFloor: 0.005 },
+    latencyP99: { maxMs: 500, maxRatioToStable: 2, noiseFloorMs: 10 },
+    predictionShift: { method: 'PSI' as 'PSI' | 'JS', max: 0.25, minSamples: 200, enabled: true },
+  },
+} as const;
+const A = ROLLOUT_DEFAULTS.analysis;
+
 export const DEFAULT_STEPS = [
   { weight: 5, pauseSeconds: 60 },
   { weight: 25, pauseSeconds: 60 },
@@ -42,17 +59,17 @@ export const CanaryStep = object('One step of the canary: send this share of the
   pauseSeconds: optional(
     integer(
       'How long the step holds once its split is in place; it advances after that when the latest analysis passed.',
-      { minimum: 0, maximum: 86400, default: 60 },
+      { minimum: 0, maximum: 86400, default: ROLLOUT_DEFAULTS.pauseSeconds },
     ),
   ),
 });
 
-const relativeBound = (what: string) =>
+const relativeBound = (what: string, defaultRatio: number) =>
   optional(
     number(`Fail when the canary's ${what} exceeds this multiple of the stable's over the same window.`, {
       minimum: 1,
       maximum: 1000,
-      default: 2,
+      default: defaultRatio,
     }),
   );
 
@@ -69,41 +86,45 @@ export const AnalysisSpec = object(
       }),
     ),
     intervalSeconds: optional(
-      integer('How often the checks run during a step.', { minimum: 1, maximum: 3600, default: 30 }),
+      integer('How often the checks run during a step.', { minimum: 1, maximum: 3600, default: A.intervalSeconds }),
     ),
     windowSeconds: optional(
-      integer('How much recent traffic each analysis looks at.', { minimum: 5, maximum: 86400, default: 60 }),
+      integer('How much recent traffic each analysis looks at.', {
+        minimum: 5,
+        maximum: 86400,
+        default: A.windowSeconds,
+      }),
     ),
     failureLimit: optional(
       integer('Consecutive failed analyses that roll the canary back (1: the first failure does).', {
         minimum: 1,
         maximum: 100,
-        default: 2,
+        default: A.failureLimit,
       }),
     ),
     minSamples: optional(
       integer(
         'Requests the canary must have served in the window before any check can pass or fail; fewer is Inconclusive.',
-        { minimum: 1, maximum: 1000000, default: 50 },
+        { minimum: 1, maximum: 1000000, default: A.minSamples },
       ),
     ),
     metricsUnavailableRollbackSeconds: optional(
       integer(
         'While Prometheus is unreachable or a query errors the weights hold; past this long the canary is rolled back.',
-        { minimum: 10, maximum: 86400, default: 300 },
+        { minimum: 10, maximum: 86400, default: A.metricsUnavailableRollbackSeconds },
       ),
     ),
     errorRate: optional(
       object('Share of inference requests answered 5xx.', {
-        max: optional(number('Fail above this share.', { minimum: 0, maximum: 1, default: 0.01 })),
-        maxRatioToStable: relativeBound('error rate'),
+        max: optional(number('Fail above this share.', { minimum: 0, maximum: 1, default: A.errorRate.max })),
+        maxRatioToStable: relativeBound('error rate', A.errorRate.maxRatioToStable),
         noiseFloor: optional(
           number(
             'The stable’s rate is taken as at least this in the relative check, so one error is not "infinitely worse".',
             {
               minimum: 0,
               maximum: 1,
-              default: 0.005,
+              default: A.errorRate.noiseFloor,
             },
           ),
         ),
@@ -111,13 +132,15 @@ export const AnalysisSpec = object(
     ),
     latencyP99: optional(
       object('99th percentile of inference latency.', {
-        maxMs: optional(number('Fail above this many milliseconds.', { minimum: 0, maximum: 600000, default: 500 })),
-        maxRatioToStable: relativeBound('p99 latency'),
+        maxMs: optional(
+          number('Fail above this many milliseconds.', { minimum: 0, maximum: 600000, default: A.latencyP99.maxMs }),
+        ),
+        maxRatioToStable: relativeBound('p99 latency', A.latencyP99.maxRatioToStable),
         noiseFloorMs: optional(
           number('The stable’s p99 is taken as at least this in the relative check.', {
             minimum: 0,
             maximum: 600000,
-            default: 10,
+            default: A.latencyP99.noiseFloorMs,
           }),
         ),
       }),
@@ -127,17 +150,21 @@ export const AnalysisSpec = object(
         "Distance between the canary's and the stable's prediction-score distributions (modelops_prediction_score histograms). Skipped when the versions export none (no reference loaded).",
         {
           method: optional(
-            enumOf(['PSI', 'JS'] as const, 'PSI or Jensen-Shannon distance (base 2).', { default: 'PSI' }),
+            enumOf(['PSI', 'JS'] as const, 'PSI or Jensen-Shannon distance (base 2).', {
+              default: A.predictionShift.method,
+            }),
           ),
-          max: optional(number('Fail above this distance.', { minimum: 0, maximum: 100, default: 0.25 })),
+          max: optional(
+            number('Fail above this distance.', { minimum: 0, maximum: 100, default: A.predictionShift.max }),
+          ),
           minSamples: optional(
             integer('Scores each version must have in the window before the check can pass or fail.', {
               minimum: 1,
               maximum: 1000000,
-              default: 200,
+              default: A.predictionShift.minSamples,
             }),
           ),
-          enabled: optional(boolean('Whether the check runs.', { default: true })),
+          enabled: optional(boolean('Whether the check runs.', { default: A.predictionShift.enabled })),
         },
       ),
     ),
@@ -215,7 +242,7 @@ export const RolloutSpec = object('How this version replaces the stable one when
     integer('How long the replaced stable keeps its pods after a promotion.', {
       minimum: 0,
       maximum: 86400,
-      default: 30,
+      default: ROLLOUT_DEFAULTS.scaleDownDelaySeconds,
     }),
   ),
   analysis: optional(AnalysisSpec),
