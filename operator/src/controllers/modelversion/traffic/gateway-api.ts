@@ -2,6 +2,7 @@
 // to send only requests carrying a header to the canary. Either the operator owns the route (named after
 // the model, attached to the spec's parentRefs) or it takes over the weights of an existing route's rules
 // that point at the model's Services, leaving everything else of that route alone.
+import { isDeepStrictEqual } from 'node:util';
 import { modelLabels, routeName, SERVICE_PORT, versionSelector } from '../names.js';
 import { isServiceRef, type BackendRef, type HTTPRoute, type RouteRule } from './httproute.js';
 import {
@@ -75,14 +76,26 @@ function routeCanaryWeight(route: HTTPRoute, split: DesiredSplit): number | unde
   return total === 0 ? 0 : (100 * canary) / total;
 }
 
+/** Clients that call the model's Service directly, bypassing the gateway, stay on the stable. */
+const modelServiceSelector = ({ stable, canary }: DesiredSplit) => versionSelector(stable?.name ?? canary!.name);
+
+/** The header rule as the API server keeps it (it adds defaults: a path match, backend group and kind). */
+const hasHeaderRule = (route: HTTPRoute, split: DesiredSplit) => {
+  const header = split.canary!.header!;
+  return (route.spec.rules ?? []).some(
+    (r) =>
+      (r.matches ?? []).some((m) => m.headers?.some((h) => h.name === header.name && h.value === header.value)) &&
+      (r.backendRefs ?? []).some((b) => isServiceRef(b) && b.name === split.canary!.name),
+  );
+};
+
 export function gatewayApiRouter(spec: GatewayApiSpec): TrafficRouter {
   return {
     mechanism: 'GatewayAPI',
 
     desired(split, observed) {
-      const { stable, canary } = split;
-      // Clients that call the model's Service directly, bypassing the gateway, stay on the stable.
-      const modelService = buildModelService(split, versionSelector(stable?.name ?? canary!.name));
+      const { canary } = split;
+      const modelService = buildModelService(split, modelServiceSelector(split));
       const route = spec.parentRefs
         ? { owned: buildRoute(split, spec) }
         : observed.route
@@ -94,6 +107,18 @@ export function gatewayApiRouter(spec: GatewayApiSpec): TrafficRouter {
     actualCanaryWeight(split, observed: ObservedRouting) {
       if (!observed.route) return undefined;
       return split.canary ? routeCanaryWeight(observed.route, split) : 0;
+    },
+
+    inPlace(split, observed) {
+      const { stable, canary } = split;
+      const expected = canary ? (stable ? canary.weight : 100) : 0;
+      return (
+        observed.route !== undefined &&
+        routeCanaryWeight(observed.route, split) === expected &&
+        (!canary?.header || hasHeaderRule(observed.route, split)) &&
+        isDeepStrictEqual(observed.modelService?.spec?.selector, modelServiceSelector(split)) &&
+        (!canary || observed.canaryReadyReplicas >= canary.replicas)
+      );
     },
   };
 }

@@ -2,6 +2,7 @@
 // canary, and kube-proxy spreads requests evenly over ready pods, so the canary's share is its share of
 // the pods. The stable keeps its replicas (a rollback needs no pod to start); the canary is sized to
 // approximate the weight, and the actual split is reported as it is.
+import { isDeepStrictEqual } from 'node:util';
 import { LABEL_MODELVERSION, modelSelector, versionSelector } from '../names.js';
 import { buildModelService, type DesiredSplit, type ObservedRouting, type TrafficRouter } from './router.js';
 
@@ -22,15 +23,21 @@ function selector(split: DesiredSplit): Record<string, string> {
   return versionSelector(stable?.name ?? canary!.name);
 }
 
+const canaryReplicas = ({ stable, canary }: DesiredSplit) =>
+  canary ? canaryReplicasFor(canary.sizeFor, stable?.replicas ?? 0, canary.replicas) : 0;
+
 export const replicaRatioRouter: TrafficRouter = {
   mechanism: 'ReplicaRatio',
 
   desired(split) {
-    const { stable, canary } = split;
-    return {
-      modelService: buildModelService(split, selector(split)),
-      canaryReplicas: canary ? canaryReplicasFor(canary.sizeFor, stable?.replicas ?? 0, canary.replicas) : 0,
-    };
+    return { modelService: buildModelService(split, selector(split)), canaryReplicas: canaryReplicas(split) };
+  },
+
+  inPlace(split, observed) {
+    return (
+      isDeepStrictEqual(observed.modelService?.spec?.selector, selector(split)) &&
+      observed.canaryReadyReplicas >= canaryReplicas(split)
+    );
   },
 
   actualCanaryWeight(split, observed: ObservedRouting) {

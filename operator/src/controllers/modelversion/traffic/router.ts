@@ -61,6 +61,8 @@ export interface TrafficRouter {
   desired(split: DesiredSplit, observed: ObservedRouting): RoutingPlan;
   /** Percent of traffic the canary actually gets; undefined when the objects are not there yet. */
   actualCanaryWeight(split: DesiredSplit, observed: ObservedRouting): number | undefined;
+  /** Whether the cluster already makes `split` (the objects written, the canary's pods ready): a step is reached. */
+  inPlace(split: DesiredSplit, observed: ObservedRouting): boolean;
 }
 
 /** The model's Service: what clients call. Its selector is the one thing the providers decide about it. */

@@ -1,0 +1,696 @@
+// The state machine of a model's versions, pure: from what one pass sees (ModelView) and, when an
+// analysis ran, its outcome, to every version's phase, role, weight and replicas, the split the traffic
+// router makes, and the Events worth telling. The README of this folder draws it.
+import {
+  DEFAULT_STEPS,
+  ROLLOUT_DEFAULTS,
+  type ModelVersionPhase,
+  type ModelVersionStatus,
+  type Role,
+} from '../../api/index.js';
+import { toMetaTime, type ConditionInput } from '../../runtime/index.js';
+import { isPaused, pendingActions, type Handled, type Pending } from './actions.js';
+import {
+  resolveAnalysis,
+  worstCaseDetectionSeconds,
+  type AnalysisResult,
+  type ResolvedAnalysis,
+} from './analysis/checks.js';
+import type { Target } from './analysis/queries.js';
+import { gatewayApiRouter } from './traffic/gateway-api.js';
+import type { HTTPRoute } from './traffic/httproute.js';
+import { replicaRatioRouter } from './traffic/replica-ratio.js';
+import type { DesiredSplit, GatewayApiSpec, ObservedRouting, RoutingPlan, TrafficRouter } from './traffic/router.js';
+import { routeName } from './names.js';
+import { isDeleting, type ModelView, type VersionView } from './view.js';
+
+export interface PendingEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export type AnalysisOutcome =
+  | { kind: 'measured'; result: AnalysisResult }
+  /** Prometheus unreachable, a query erroring, or no Prometheus configured at all. */
+  | { kind: 'unavailable'; reason: 'MetricsUnavailable' | 'NoMetricsSource'; message: string };
+
+export type Rollout = NonNullable<ModelVersionStatus['rollout']>;
+export type LastAnalysis = NonNullable<ModelVersionStatus['analysis']>;
+
+/** What the pass decided for one live version; status.ts turns it into the status and conditions. */
+export interface Draft {
+  view: VersionView;
+  phase: ModelVersionPhase;
+  role: Role;
+  weight: number;
+  /** Pods for its Deployment ('autoscaled': its HPA decides). */
+  replicas: number | 'autoscaled';
+  autoscaler: boolean;
+  createdAsRole: Role;
+  rollout: Rollout;
+  analysis?: LastAnalysis;
+  worstCaseDetectionSeconds?: number;
+  handled: Handled;
+  pending: Pending;
+  /** Set by the machine for a canary; status.ts derives it for the other phases. */
+  progressing?: ConditionInput;
+  /** A new promotion or rollback this pass (reason, message); earlier ones keep their condition. */
+  promoted?: { reason: string; message: string };
+  rolledBack?: { reason: string; message: string };
+  retried?: boolean;
+  degraded?: { reason: string; message: string };
+  events: PendingEvent[];
+}
+
+export interface Routing {
+  router: TrafficRouter;
+  split: DesiredSplit;
+  observed: ObservedRouting;
+}
+
+export interface ModelPlan {
+  /** The live versions of the model, oldest first. */
+  drafts: Draft[];
+  /** Undefined when no live version is left: the model's Service and owned route go. */
+  routing?: Routing;
+  /** The operator-owned HTTPRoute exists but the model is no longer routed by it. */
+  deleteOwnedRoute: boolean;
+  /** Versions being deleted: their finalizer goes once the routing above is written. */
+  deleting: VersionView[];
+  requeueAfterMs?: number;
+}
+
+const RETRYABLE: ModelVersionPhase[] = ['RolledBack', 'Superseded', 'Retired'];
+const SETTLED: ModelVersionPhase[] = ['RolledBack', 'Superseded', 'Retired', 'Failed'];
+/** A safety net while waiting on pods or routes (their watch events normally come first). */
+const WAIT_REQUEUE_MS = 30_000;
+
+const stepsOf = (v: VersionView) => v.mv.spec.serving?.rollout?.steps ?? DEFAULT_STEPS;
+const specReplicas = (v: VersionView) => v.mv.spec.serving?.replicas ?? 1;
+const readyOf = (v: VersionView) => v.deployment?.readyReplicas ?? 0;
+const created = (v: VersionView) => Date.parse(v.mv.metadata.creationTimestamp ?? '') || 0;
+const since = (d: Draft) => Date.parse(d.rollout.candidateSince ?? '') || created(d.view);
+const byAge = (a: Draft, b: Draft) =>
+  since(a) - since(b) || a.view.mv.metadata.name.localeCompare(b.view.mv.metadata.name);
+const label = (d: Draft) => `${d.view.mv.spec.model} ${d.view.mv.spec.version}`;
+const gatewaySpec = (v: VersionView | undefined): GatewayApiSpec | undefined => v?.mv.spec.serving?.traffic?.gatewayAPI;
+
+function newDraft(view: VersionView): Draft {
+  const status = view.mv.status ?? {};
+  return {
+    view,
+    phase: status.phase ?? 'Pending',
+    role: status.role ?? 'none',
+    weight: 0,
+    replicas: 0,
+    autoscaler: false,
+    createdAsRole: view.deployment?.createdAsRole ?? 'canary',
+    rollout: { ...status.rollout },
+    ...(status.analysis ? { analysis: status.analysis } : {}),
+    handled: { ...status.handledActions },
+    pending: pendingActions(view.mv),
+    events: [],
+  };
+}
+
+/** The analysis due this pass, if any: the canary has traffic and its last analysis is an interval old. */
+export interface AnalysisRequest {
+  target: Target;
+  spec: ResolvedAnalysis;
+  prometheusUrl?: string;
+}
+
+export function analysisDue(view: ModelView): AnalysisRequest | undefined {
+  const { stable, canary } = assignRoles(view);
+  if (!stable || !canary || canary.pending.abort !== undefined) return undefined;
+  const status = canary.view.mv.status;
+  // Analysis runs every interval while the canary has traffic (its status says it was routed).
+  if (status?.role !== 'canary' || !isRouted(status)) return undefined;
+  const spec = resolveAnalysis(canary.view.mv.spec.serving?.rollout?.analysis);
+  const last = Date.parse(status.analysis?.time ?? '') || 0;
+  if (view.now.getTime() - last < spec.intervalSeconds * 1000) return undefined;
+  const prometheusUrl = spec.prometheusUrl ?? view.defaultPrometheusUrl;
+  return {
+    target: {
+      namespace: view.namespace,
+      model: view.model,
+      canary: canary.view.mv.spec.version,
+      stable: stable.view.mv.spec.version,
+      windowSeconds: spec.windowSeconds,
+    },
+    spec,
+    ...(prometheusUrl ? { prometheusUrl } : {}),
+  };
+}
+
+/** A canary whose split was in place once (weight 0 for an experiment by header) has traffic. */
+const isRouted = (status: ModelVersionStatus) =>
+  (status.weight ?? 0) > 0 || status.rollout?.stepReachedAt !== undefined;
+
+interface Roles {
+  drafts: Draft[];
+  stable?: Draft;
+  /** No stable yet: the newest candidate, stable once its pods are ready. */
+  initial?: Draft;
+  canary?: Draft;
+}
+
+/** Who is stable, who is the canary, who is superseded: the part of the machine analysisDue needs too. */
+function assignRoles(view: ModelView): Roles {
+  const drafts = view.versions
+    .filter((v) => !isDeleting(v))
+    .map(newDraft)
+    .sort(byAge);
+  const now = toMetaTime(view.now);
+
+  // Two ModelVersions of one version cannot be told apart in the metrics: the younger one fails.
+  const byVersion = new Map<string, Draft>();
+  for (const d of [...drafts].sort((a, b) => created(a.view) - created(b.view) || byAge(a, b))) {
+    const first = byVersion.get(d.view.mv.spec.version);
+    if (!first) byVersion.set(d.view.mv.spec.version, d);
+    else fail(d, first);
+  }
+
+  for (const d of drafts) {
+    if (d.pending.retry === undefined) continue;
+    d.handled.retry = d.pending.retry;
+    if (RETRYABLE.includes(d.phase)) {
+      d.phase = 'Pending';
+      d.role = 'none';
+      d.rollout = { candidateSince: now };
+      delete d.analysis;
+      d.retried = true;
+      d.events.push({
+        type: 'Normal',
+        reason: 'Retried',
+        message: `${label(d)} is a candidate again (modelops.dev/retry)`,
+      });
+    } else {
+      d.events.push(ignored(d, 'retry', `it is ${d.phase}, not rolled back, superseded or retired`));
+    }
+  }
+
+  const stables = drafts.filter((d) => d.role === 'stable' && d.phase !== 'Failed');
+  // Two stables only after a crash between the writes of a promotion: the one promoted last is.
+  const stable = stables.sort((a, b) => promotedAt(b) - promotedAt(a) || byAge(b, a))[0];
+  for (const other of stables.slice(1)) retire(other, stable!, view.now);
+
+  const candidates = drafts.filter((d) => d !== stable && !SETTLED.includes(d.phase)).sort(byAge);
+  const newest = candidates.at(-1);
+  for (const older of candidates.slice(0, -1)) supersede(older, newest!);
+  return stable
+    ? { drafts, stable, ...(newest ? { canary: newest } : {}) }
+    : { drafts, ...(newest ? { initial: newest } : {}) };
+}
+
+const promotedAt = (d: Draft) => Date.parse(d.rollout.promotedAt ?? '') || 0;
+
+function fail(d: Draft, first: Draft): void {
+  const message = `version ${d.view.mv.spec.version} of ${d.view.mv.spec.model} is already ModelVersion ${first.view.mv.metadata.name}; the serving metrics could not tell them apart`;
+  if (d.phase !== 'Failed') d.events.push({ type: 'Warning', reason: 'DuplicateVersion', message });
+  d.phase = 'Failed';
+  d.role = 'none';
+  d.degraded = { reason: 'DuplicateVersion', message };
+}
+
+function ignored(d: Draft, action: string, why: string): PendingEvent {
+  return {
+    type: 'Normal',
+    reason: 'ActionIgnored',
+    message: `modelops.dev/${action} on ${d.view.mv.metadata.name} ignored: ${why}`,
+  };
+}
+
+function supersede(d: Draft, by: Draft): void {
+  if (d.phase !== 'Superseded') {
+    const was = d.role === 'canary' ? ` at ${d.view.mv.status?.weight ?? 0} %` : '';
+    d.events.push({
+      type: 'Normal',
+      reason: 'Superseded',
+      message: `superseded by ${by.view.mv.metadata.name} (${by.view.mv.spec.version})${was}: its traffic went to 0`,
+    });
+  }
+  d.phase = 'Superseded';
+  d.role = 'none';
+  d.rollout = { ...d.rollout, replacedBy: by.view.mv.metadata.name };
+  clearPending(d);
+}
+
+function retire(d: Draft, by: Draft, now: Date): void {
+  if (d.phase !== 'Retired') {
+    d.events.push({ type: 'Normal', reason: 'Retired', message: `replaced as stable by ${by.view.mv.metadata.name}` });
+    d.rollout = { ...d.rollout, retiredAt: toMetaTime(now) };
+  }
+  d.phase = 'Retired';
+  d.role = 'none';
+  d.rollout = { ...d.rollout, replacedBy: by.view.mv.metadata.name };
+}
+
+/** Actions that no longer mean anything once a version has settled are recorded as handled. */
+function clearPending(d: Draft): void {
+  for (const [action, value] of Object.entries(d.pending)) d.handled[action as keyof Handled] = value;
+  d.pending = {};
+}
+
+function becomeStable(d: Draft, previous: Draft | undefined, reason: string, message: string, now: Date): void {
+  d.phase = 'Serving';
+  d.role = 'stable';
+  d.rollout = {
+    ...d.rollout,
+    promotedAt: toMetaTime(now),
+    ...(previous ? { previousStable: previous.view.mv.metadata.name } : {}),
+  };
+  delete d.rollout.stepReachedAt;
+  delete d.rollout.metricsUnavailableSince;
+  d.promoted = { reason, message };
+  d.events.push({ type: 'Normal', reason: previous ? 'Promoted' : 'Serving', message });
+  if (previous) retire(previous, d, now);
+}
+
+function rollBack(d: Draft, stable: Draft, reason: string, message: string, now: Date): void {
+  d.phase = 'RolledBack';
+  d.role = 'none';
+  d.rollout = { ...d.rollout, rolledBackAt: toMetaTime(now) };
+  delete d.rollout.stepReachedAt;
+  d.rolledBack = { reason, message };
+  d.events.push({
+    type: 'Warning',
+    reason: 'RolledBack',
+    message: `${message}; all traffic back on ${stable.view.mv.spec.version}`,
+  });
+  clearPending(d);
+}
+
+/** The traffic mechanism: the canary's spec chooses during a rollout, else the stable's. */
+function chooseRouter(
+  view: ModelView,
+  roles: Roles,
+): { router: TrafficRouter; problem?: { reason: string; message: string } } {
+  const leading = roles.canary ?? roles.stable ?? roles.initial;
+  const spec = gatewaySpec(roles.canary?.view) ?? gatewaySpec((roles.stable ?? roles.initial)?.view);
+  if (!spec) return { router: replicaRatioRouter };
+  if (!view.gatewayApiAvailable)
+    return {
+      router: replicaRatioRouter,
+      problem: {
+        reason: 'GatewayAPIUnavailable',
+        message: `${leading?.view.mv.metadata.name} asks for traffic.gatewayAPI but the cluster does not serve HTTPRoutes (gateway.networking.k8s.io/v1): install the Gateway API CRDs or remove gatewayAPI to split by replica ratio`,
+      },
+    };
+  if (spec.httpRoute && !view.routes[spec.httpRoute])
+    return {
+      router: gatewayApiRouter(spec),
+      problem: {
+        reason: 'HTTPRouteNotFound',
+        message: `HTTPRoute ${spec.httpRoute} named by traffic.gatewayAPI.httpRoute does not exist`,
+      },
+    };
+  return { router: gatewayApiRouter(spec) };
+}
+
+const observedRoute = (view: ModelView, roles: Roles): HTTPRoute | undefined => {
+  const spec = gatewaySpec(roles.canary?.view) ?? gatewaySpec((roles.stable ?? roles.initial)?.view);
+  if (!spec) return undefined;
+  return view.routes[spec.parentRefs ? routeName(view.model) : spec.httpRoute!];
+};
+
+export function decideModel(view: ModelView, outcome?: AnalysisOutcome): ModelPlan {
+  const now = view.now;
+  const roles = assignRoles(view);
+  const { drafts, stable, initial, canary } = roles;
+  const deleting = view.versions.filter(isDeleting);
+  const wakeups: number[] = [];
+
+  for (const d of drafts) {
+    if (d === canary) continue;
+    const why =
+      d === stable
+        ? { abort: 'it is the stable version: nothing to roll back to', promote: 'it is already the stable version' }
+        : d === initial
+          ? {
+              abort: 'the model has no stable version to roll back to',
+              promote: 'it becomes stable as soon as its pods are ready',
+            }
+          : { abort: `it is ${d.phase}, not the canary`, promote: `it is ${d.phase}, not the canary` };
+    for (const action of ['abort', 'promote'] as const) {
+      if (d.pending[action] === undefined) continue;
+      d.handled[action] = d.pending[action];
+      d.events.push(ignored(d, action, why[action]));
+    }
+  }
+
+  if (!stable && initial) {
+    if (readyOf(initial.view) > 0) {
+      const reason = initial.view.mv.status?.role === 'canary' ? 'StableRemoved' : 'FirstVersion';
+      becomeStable(initial, undefined, reason, `serving ${label(initial)} as the stable version`, now);
+    } else {
+      initial.phase = 'Deploying';
+      initial.role = 'none';
+    }
+  }
+
+  const { router, problem } = chooseRouter(view, roles);
+  const stableNow = stable ?? (initial?.role === 'stable' ? initial : undefined);
+  const serving = stableNow ?? initial;
+  const observed: ObservedRouting = {
+    ...(view.modelService ? { modelService: view.modelService } : {}),
+    ...(observedRoute(view, roles) ? { route: observedRoute(view, roles)! } : {}),
+    stableReadyReplicas: serving ? readyOf(serving.view) : 0,
+    canaryReadyReplicas: canary ? readyOf(canary.view) : 0,
+  };
+  const split: DesiredSplit = {
+    model: view.model,
+    namespace: view.namespace,
+    versionNames: view.versions.map((v) => v.mv.metadata.name),
+    ...(serving
+      ? {
+          stable: {
+            name: serving.view.mv.metadata.name,
+            version: serving.view.mv.spec.version,
+            replicas: serving.view.mv.spec.serving?.autoscaling
+              ? Math.max(1, readyOf(serving.view))
+              : specReplicas(serving.view),
+          },
+        }
+      : {}),
+  };
+
+  if (canary && stable) {
+    stepCanary({ view, canary, stable, router, problem, observed, split, outcome, wakeups });
+    // Promoted or rolled back this pass: the split is the stable's alone, written at once.
+    if (canary.role !== 'canary') delete split.canary;
+  }
+
+  // Whatever changed, the versions that own the spec asking for Gateway API say why it is not used.
+  if (problem)
+    for (const d of drafts)
+      if (gatewaySpec(d.view) && !SETTLED.includes(d.phase))
+        d.degraded = { reason: problem.reason, message: problem.message };
+
+  const finalStable = drafts.find((d) => d.role === 'stable');
+  if (finalStable && split.stable?.name !== finalStable.view.mv.metadata.name)
+    split.stable = {
+      name: finalStable.view.mv.metadata.name,
+      version: finalStable.view.mv.spec.version,
+      replicas: specReplicas(finalStable.view),
+    };
+  const canaryWeight = split.canary?.weight ?? 0;
+  const replicaRatioCanaryRouted = router.mechanism === 'ReplicaRatio' && canaryWeight > 0;
+  const plan: Pick<RoutingPlan, 'canaryReplicas' | 'route'> =
+    split.stable || split.canary ? router.desired(split, observed) : { canaryReplicas: 0 };
+
+  for (const d of drafts) {
+    d.createdAsRole = d.view.deployment?.createdAsRole ?? (d.role === 'stable' || !finalStable ? 'stable' : 'canary');
+    switch (d.phase) {
+      case 'Serving': {
+        d.weight = 100 - canaryWeight;
+        const autoscaled = Boolean(d.view.mv.spec.serving?.autoscaling);
+        d.replicas = autoscaled ? 'autoscaled' : specReplicas(d.view);
+        d.autoscaler = autoscaled;
+        break;
+      }
+      case 'Deploying':
+        d.replicas = d === canary ? plan.canaryReplicas : specReplicas(d.view);
+        d.weight = d === canary ? canaryWeight : 0;
+        break;
+      case 'Canary':
+      case 'Paused':
+      case 'Experiment':
+        d.replicas = plan.canaryReplicas;
+        d.weight = canaryWeight;
+        break;
+      case 'Retired': {
+        const delayMs =
+          1000 *
+          (finalStable?.view.mv.spec.serving?.rollout?.scaleDownDelaySeconds ?? ROLLOUT_DEFAULTS.scaleDownDelaySeconds);
+        const until = (Date.parse(d.rollout.retiredAt ?? '') || 0) + delayMs;
+        const keep = until > now.getTime() && !replicaRatioCanaryRouted;
+        d.replicas = keep ? specReplicas(d.view) : 0;
+        if (keep) wakeups.push(until);
+        d.weight = 0;
+        break;
+      }
+      default:
+        d.replicas = 0;
+        d.weight = 0;
+    }
+  }
+
+  const waiting =
+    drafts.some((d) => d.phase === 'Deploying') || (canary?.phase === 'Canary' && !canary.rollout.stepReachedAt);
+  if (waiting) wakeups.push(now.getTime() + WAIT_REQUEUE_MS);
+  const next = wakeups.filter((t) => t > now.getTime()).sort((a, b) => a - b)[0];
+  const ownedRoute = view.routes[routeName(view.model)];
+  const routedByOwnedRoute = router.mechanism === 'GatewayAPI' && plan.route !== undefined && 'owned' in plan.route;
+  return {
+    drafts,
+    ...(serving || split.canary ? { routing: { router, split, observed } } : {}),
+    deleteOwnedRoute: Boolean(ownedRoute && !routedByOwnedRoute && isOwnedRoute(ownedRoute)),
+    deleting,
+    ...(next !== undefined ? { requeueAfterMs: Math.max(1, next - now.getTime()) } : {}),
+  };
+}
+
+const isOwnedRoute = (route: HTTPRoute) => route.metadata.labels?.['app.kubernetes.io/managed-by'] === 'modelops';
+
+interface StepInput {
+  view: ModelView;
+  canary: Draft;
+  stable: Draft;
+  router: TrafficRouter;
+  problem?: { reason: string; message: string };
+  observed: ObservedRouting;
+  split: DesiredSplit;
+  outcome?: AnalysisOutcome;
+  wakeups: number[];
+}
+
+/** One pass of the canary's rollout: its step, its analysis, its promotion or rollback. */
+function stepCanary(input: StepInput): void {
+  const { view, canary: c, stable, router, problem, observed, split, outcome, wakeups } = input;
+  const now = view.now;
+  const mv = c.view.mv;
+  const rolloutSpec = mv.spec.serving?.rollout;
+  const steps = stepsOf(c.view);
+  const analysis = resolveAnalysis(rolloutSpec?.analysis);
+  const experiment = rolloutSpec?.experiment;
+
+  if (c.role !== 'canary') {
+    // A new canary: from step 0, with fresh counters.
+    c.rollout = {
+      candidateSince: c.rollout.candidateSince ?? mv.metadata.creationTimestamp ?? toMetaTime(now),
+      step: 0,
+      steps: steps.length,
+      consecutiveFailures: 0,
+    };
+    delete c.analysis;
+    const mechanism = router.mechanism === 'GatewayAPI' ? 'Gateway API route weights' : 'replica ratio';
+    const plan = experiment
+      ? experiment.header
+        ? `an experiment for requests with ${experiment.header.name}: ${experiment.header.value}`
+        : `an experiment at ${experiment.weight} %`
+      : `steps ${steps.map((s) => s.weight).join(' → ')} %`;
+    c.events.push({
+      type: 'Normal',
+      reason: 'CanaryStarted',
+      message: `rolling out ${mv.spec.version} against stable ${stable.view.mv.spec.version} by ${mechanism}: ${plan}`,
+    });
+  }
+  c.role = 'canary';
+  c.rollout.steps = steps.length;
+  const step = Math.min(c.rollout.step ?? 0, steps.length - 1);
+  c.rollout.step = step;
+  c.worstCaseDetectionSeconds = worstCaseDetectionSeconds(analysis);
+
+  if (c.pending.abort !== undefined) {
+    c.handled.abort = c.pending.abort;
+    rollBack(c, stable, 'Aborted', `aborted by modelops.dev/abort: ${c.pending.abort || '(no reason given)'}`, now);
+    return;
+  }
+  if (c.view.deployment?.failed) {
+    rollBack(c, stable, 'DeploymentFailed', `the canary's pods never became ready: ${c.view.deployment.failed}`, now);
+    return;
+  }
+
+  const targetWeight = experiment ? (experiment.weight ?? 0) : steps[step]!.weight;
+  const canarySplit = {
+    name: mv.metadata.name,
+    version: mv.spec.version,
+    weight: 0,
+    sizeFor: experiment?.header ? 100 : targetWeight,
+    replicas: specReplicas(c.view),
+  };
+  split.canary = canarySplit;
+  if (problem) {
+    c.phase = 'Canary';
+    c.progressing = {
+      type: 'Progressing',
+      status: 'False',
+      reason: problem.reason,
+      message: `held at 0 %: ${problem.message}`,
+    };
+    return;
+  }
+
+  const needed = router.desired(split, observed).canaryReplicas;
+  const podsReady = readyOf(c.view) >= Math.max(1, needed);
+  const wasRouted = mv.status?.role === 'canary' && isRouted(mv.status);
+
+  if (c.pending.promote !== undefined) {
+    if (podsReady) {
+      c.handled.promote = c.pending.promote;
+      becomeStable(
+        c,
+        stable,
+        'PromotedByAction',
+        `${label(c)} promoted by modelops.dev/promote (was at ${mv.status?.weight ?? 0} %); stable was ${stable.view.mv.spec.version}`,
+        now,
+      );
+      return;
+    }
+  }
+
+  if (!podsReady && !wasRouted) {
+    c.phase = 'Deploying';
+    c.progressing = {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'Deploying',
+      message: `waiting for the canary's pods: ${readyOf(c.view)}/${Math.max(1, needed)} ready`,
+    };
+    return;
+  }
+
+  canarySplit.weight = targetWeight;
+  if (experiment?.header) Object.assign(canarySplit, { header: experiment.header });
+  if (!c.rollout.stepReachedAt && router.inPlace(split, observed)) c.rollout.stepReachedAt = toMetaTime(now);
+
+  if (outcome?.kind === 'unavailable') {
+    // The attempt is recorded (verdict Error, so nothing advances on it); the weights hold.
+    const from = c.rollout.metricsUnavailableSince ?? toMetaTime(now);
+    c.rollout.metricsUnavailableSince = from;
+    c.analysis = {
+      time: toMetaTime(now),
+      verdict: 'Error',
+      windowSeconds: analysis.windowSeconds,
+      message: outcome.message,
+      checks: c.analysis?.checks ?? [],
+    };
+    c.degraded = { reason: outcome.reason, message: outcome.message };
+    const forMs = now.getTime() - Date.parse(from);
+    const limitMs = analysis.metricsUnavailableRollbackSeconds * 1000;
+    if (outcome.reason === 'MetricsUnavailable' && forMs >= limitMs) {
+      rollBack(
+        c,
+        stable,
+        'MetricsUnavailable',
+        `no metrics for ${Math.round(forMs / 1000)} s (limit ${analysis.metricsUnavailableRollbackSeconds} s): ${outcome.message}`,
+        now,
+      );
+      return;
+    }
+    if (outcome.reason === 'MetricsUnavailable') wakeups.push(Date.parse(from) + limitMs);
+  } else if (outcome?.kind === 'measured') {
+    const { result } = outcome;
+    delete c.rollout.metricsUnavailableSince;
+    c.analysis = {
+      time: toMetaTime(now),
+      verdict: result.verdict,
+      windowSeconds: analysis.windowSeconds,
+      message: result.message,
+      checks: result.checks,
+    };
+    const failures =
+      result.verdict === 'Fail'
+        ? (c.rollout.consecutiveFailures ?? 0) + 1
+        : result.verdict === 'Pass'
+          ? 0
+          : (c.rollout.consecutiveFailures ?? 0);
+    c.rollout.consecutiveFailures = failures;
+    if (failures >= analysis.failureLimit) {
+      rollBack(c, stable, 'AnalysisFailed', result.message, now);
+      return;
+    }
+  } else if (c.rollout.metricsUnavailableSince) {
+    const degraded = mv.status?.conditions?.find((x) => x.type === 'Degraded' && x.status === 'True');
+    c.degraded = {
+      reason: degraded?.reason ?? 'MetricsUnavailable',
+      message: c.analysis?.message ?? 'metrics unavailable',
+    };
+  }
+  const lastAnalysisAt = Date.parse(c.analysis?.time ?? '') || 0;
+  wakeups.push((lastAnalysisAt || now.getTime()) + analysis.intervalSeconds * 1000);
+
+  const reachedAt = Date.parse(c.rollout.stepReachedAt ?? '') || 0;
+  const pauseMs = 1000 * (steps[step]!.pauseSeconds ?? ROLLOUT_DEFAULTS.pauseSeconds);
+  const where = experiment ? 'experiment' : `step ${step + 1} of ${steps.length}: ${targetWeight} %`;
+  const verdict =
+    c.analysis && lastAnalysisAt >= reachedAt ? `analysis ${c.analysis.verdict}` : 'waiting for an analysis';
+
+  if (experiment) {
+    c.phase = 'Experiment';
+    c.progressing = {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'Experiment',
+      message: `held as an experiment (${experimentText(experiment)}); modelops.dev/promote ends it`,
+    };
+    return;
+  }
+  if (isPaused(mv)) {
+    if (c.phase !== 'Paused') c.events.push({ type: 'Normal', reason: 'Paused', message: `paused at ${where}` });
+    c.phase = 'Paused';
+    c.progressing = {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'Paused',
+      message: `paused at ${where} (spec.serving.rollout.paused)`,
+    };
+    return;
+  }
+  if (c.phase === 'Paused') c.events.push({ type: 'Normal', reason: 'Resumed', message: `resumed at ${where}` });
+  c.phase = 'Canary';
+
+  const canAdvance =
+    reachedAt > 0 &&
+    now.getTime() - reachedAt >= pauseMs &&
+    c.analysis?.verdict === 'Pass' &&
+    lastAnalysisAt >= reachedAt &&
+    !c.rollout.metricsUnavailableSince;
+  if (reachedAt > 0) wakeups.push(reachedAt + pauseMs);
+  if (canAdvance && step === steps.length - 1) {
+    becomeStable(
+      c,
+      stable,
+      'AnalysisPassed',
+      `${label(c)} passed every step and is the stable version (was ${stable.view.mv.spec.version})`,
+      now,
+    );
+    return;
+  }
+  if (canAdvance) {
+    c.rollout.step = step + 1;
+    delete c.rollout.stepReachedAt;
+    canarySplit.weight = canarySplit.sizeFor = steps[step + 1]!.weight;
+    const next = `step ${step + 2} of ${steps.length}: ${steps[step + 1]!.weight} %`;
+    c.events.push({ type: 'Normal', reason: 'StepAdvanced', message: next });
+    c.progressing = {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'ShiftingTraffic',
+      message: `${next}; shifting traffic`,
+    };
+    return;
+  }
+  c.progressing = {
+    type: 'Progressing',
+    status: 'True',
+    reason: reachedAt ? 'Analysing' : 'ShiftingTraffic',
+    message: `${where}; ${reachedAt ? verdict : 'shifting traffic'}`,
+  };
+  return;
+}
+
+const experimentText = (e: { weight?: number; header?: { name: string; value: string } }) =>
+  e.header ? `requests with ${e.header.name}: ${e.header.value}` : `${e.weight} % of requests`;
