@@ -3,7 +3,7 @@
 // in milliseconds, on a fake clock.
 import type { V1Service } from '@kubernetes/client-node';
 import type { ModelVersion, ModelVersionSpec, Role } from '../../api/index.js';
-import { computeStatus, toMetaTime, type KubernetesObject } from '../../runtime/index.js';
+import { setCondition, toMetaTime, type Condition, type DesiredStatus } from '../../runtime/index.js';
 import type { AnalysisResult } from './analysis/checks.js';
 import { modelVersion } from './fixtures.test-helpers.js';
 import { analysisDue, decideModel, type AnalysisOutcome, type ModelPlan, type PendingEvent } from './rollout.js';
@@ -45,6 +45,20 @@ const FAST: Partial<ModelVersionSpec> = {
     },
   },
 };
+
+/** What the runtime's status writer does: fields set (undefined removes), conditions merged. */
+function writeStatus(mv: ModelVersion, desired: DesiredStatus, now: Date): Record<string, unknown> {
+  const { conditions, ...fields } = desired;
+  const next: Record<string, unknown> = { ...mv.status };
+  for (const [k, v] of Object.entries(fields))
+    if (v === undefined) delete next[k];
+    else next[k] = v;
+  next.conditions = (conditions ?? []).reduce<Condition[]>(
+    (acc, c) => setCondition(acc, c, mv.metadata.generation, now),
+    (mv.status?.conditions as Condition[] | undefined) ?? [],
+  );
+  return JSON.parse(JSON.stringify(next)) as Record<string, unknown>;
+}
 
 class Cluster {
   now = T0;
@@ -102,7 +116,7 @@ class Cluster {
     const plan = decideModel(view, outcome);
     for (const d of plan.drafts) {
       const mv = d.view.mv;
-      const status = computeStatus(mv as unknown as KubernetesObject, versionStatus(d, plan, view), new Date(this.now));
+      const status = writeStatus(mv, versionStatus(d, plan, view), new Date(this.now));
       const changed = JSON.stringify(status) !== JSON.stringify(mv.status ?? {});
       this.versions.set(mv.metadata.name, { ...mv, status: status as ModelVersion['status'] });
       if (changed) for (const e of d.events) this.events.push({ ...e, object: mv.metadata.name });

@@ -316,12 +316,56 @@ const observedRoute = (view: ModelView, roles: Roles): HTTPRoute | undefined => 
 };
 
 export function decideModel(view: ModelView, outcome?: AnalysisOutcome): ModelPlan {
-  const now = view.now;
   const roles = assignRoles(view);
   const { drafts, stable, initial, canary } = roles;
-  const deleting = view.versions.filter(isDeleting);
   const wakeups: number[] = [];
 
+  ignoreMisplacedActions(roles);
+  if (!stable && initial) settleInitial(initial, view.now);
+
+  const { router, problem } = chooseRouter(view, roles);
+  const serving = stable ?? initial;
+  const observed = observedRouting(view, roles, serving);
+  const split = baseSplit(view, serving);
+  if (canary && stable) {
+    stepCanary({ view, canary, stable, router, problem, observed, split, outcome, wakeups });
+    // Promoted or rolled back this pass: the split is the stable's alone, written at once.
+    if (canary.role !== 'canary') {
+      delete split.canary;
+      Object.assign(
+        split,
+        baseSplit(
+          view,
+          drafts.find((d) => d.role === 'stable'),
+        ),
+      );
+    }
+  }
+  // The versions whose own spec asks for Gateway API say why it is not used.
+  if (problem)
+    for (const d of drafts) if (gatewaySpec(d.view) && !SETTLED.includes(d.phase)) d.degraded = { ...problem };
+
+  const plan: Pick<RoutingPlan, 'canaryReplicas' | 'route'> =
+    split.stable || split.canary ? router.desired(split, observed) : { canaryReplicas: 0 };
+  for (const d of drafts) size(d, { view, router, split, canary, canaryReplicas: plan.canaryReplicas, wakeups });
+
+  const waiting =
+    drafts.some((d) => d.phase === 'Deploying') || (canary?.phase === 'Canary' && !canary.rollout.stepReachedAt);
+  if (waiting) wakeups.push(view.now.getTime() + WAIT_REQUEUE_MS);
+  const next = wakeups.filter((t) => t > view.now.getTime()).sort((a, b) => a - b)[0];
+  const ownedRoute = view.routes[routeName(view.model)];
+  const routedByOwnedRoute = router.mechanism === 'GatewayAPI' && plan.route !== undefined && 'owned' in plan.route;
+  return {
+    drafts,
+    ...(split.stable || split.canary ? { routing: { router, split, observed } } : {}),
+    deleteOwnedRoute: Boolean(ownedRoute && !routedByOwnedRoute && isOwnedRoute(ownedRoute)),
+    deleting: view.versions.filter(isDeleting),
+    ...(next !== undefined ? { requeueAfterMs: Math.max(1, next - view.now.getTime()) } : {}),
+  };
+}
+
+/** Promote and abort mean something only for the canary: elsewhere they are handled with an Event saying why not. */
+function ignoreMisplacedActions({ drafts, stable, initial, canary }: Roles): void {
   for (const d of drafts) {
     if (d === canary) continue;
     const why =
@@ -339,117 +383,98 @@ export function decideModel(view: ModelView, outcome?: AnalysisOutcome): ModelPl
       d.events.push(ignored(d, action, why[action]));
     }
   }
+}
 
-  if (!stable && initial) {
-    if (readyOf(initial.view) > 0) {
-      const reason = initial.view.mv.status?.role === 'canary' ? 'StableRemoved' : 'FirstVersion';
-      becomeStable(initial, undefined, reason, `serving ${label(initial)} as the stable version`, now);
-    } else {
-      initial.phase = 'Deploying';
-      initial.role = 'none';
-    }
+/** A model with no stable: its newest candidate becomes stable as soon as one of its pods is ready. */
+function settleInitial(initial: Draft, now: Date): void {
+  if (readyOf(initial.view) > 0) {
+    const reason = initial.view.mv.status?.role === 'canary' ? 'StableRemoved' : 'FirstVersion';
+    becomeStable(initial, undefined, reason, `serving ${label(initial)} as the stable version`, now);
+  } else {
+    initial.phase = 'Deploying';
+    initial.role = 'none';
   }
+}
 
-  const { router, problem } = chooseRouter(view, roles);
-  const stableNow = stable ?? (initial?.role === 'stable' ? initial : undefined);
-  const serving = stableNow ?? initial;
-  const observed: ObservedRouting = {
+function observedRouting(view: ModelView, roles: Roles, serving: Draft | undefined): ObservedRouting {
+  const route = observedRoute(view, roles);
+  return {
     ...(view.modelService ? { modelService: view.modelService } : {}),
-    ...(observedRoute(view, roles) ? { route: observedRoute(view, roles)! } : {}),
+    ...(route ? { route } : {}),
     stableReadyReplicas: serving ? readyOf(serving.view) : 0,
-    canaryReadyReplicas: canary ? readyOf(canary.view) : 0,
+    canaryReadyReplicas: roles.canary ? readyOf(roles.canary.view) : 0,
   };
-  const split: DesiredSplit = {
+}
+
+/** The split with the serving version alone; stepCanary adds the canary. */
+function baseSplit(view: ModelView, serving: Draft | undefined): DesiredSplit {
+  const v = serving?.view;
+  return {
     model: view.model,
     namespace: view.namespace,
-    versionNames: view.versions.map((v) => v.mv.metadata.name),
-    ...(serving
+    versionNames: view.versions.map((x) => x.mv.metadata.name),
+    ...(v
       ? {
           stable: {
-            name: serving.view.mv.metadata.name,
-            version: serving.view.mv.spec.version,
-            replicas: serving.view.mv.spec.serving?.autoscaling
-              ? Math.max(1, readyOf(serving.view))
-              : specReplicas(serving.view),
+            name: v.mv.metadata.name,
+            version: v.mv.spec.version,
+            // An autoscaled stable is as large as the HPA made it: the canary is sized against that.
+            replicas: v.mv.spec.serving?.autoscaling ? Math.max(1, readyOf(v)) : specReplicas(v),
           },
         }
       : {}),
   };
+}
 
-  if (canary && stable) {
-    stepCanary({ view, canary, stable, router, problem, observed, split, outcome, wakeups });
-    // Promoted or rolled back this pass: the split is the stable's alone, written at once.
-    if (canary.role !== 'canary') delete split.canary;
-  }
+interface SizeInput {
+  view: ModelView;
+  router: TrafficRouter;
+  split: DesiredSplit;
+  canary?: Draft;
+  canaryReplicas: number;
+  wakeups: number[];
+}
 
-  // Whatever changed, the versions that own the spec asking for Gateway API say why it is not used.
-  if (problem)
-    for (const d of drafts)
-      if (gatewaySpec(d.view) && !SETTLED.includes(d.phase))
-        d.degraded = { reason: problem.reason, message: problem.message };
-
-  const finalStable = drafts.find((d) => d.role === 'stable');
-  if (finalStable && split.stable?.name !== finalStable.view.mv.metadata.name)
-    split.stable = {
-      name: finalStable.view.mv.metadata.name,
-      version: finalStable.view.mv.spec.version,
-      replicas: specReplicas(finalStable.view),
-    };
+/** Each version's share of the traffic and its pods, from its phase and the split. */
+function size(d: Draft, { view, router, split, canary, canaryReplicas, wakeups }: SizeInput): void {
   const canaryWeight = split.canary?.weight ?? 0;
-  const replicaRatioCanaryRouted = router.mechanism === 'ReplicaRatio' && canaryWeight > 0;
-  const plan: Pick<RoutingPlan, 'canaryReplicas' | 'route'> =
-    split.stable || split.canary ? router.desired(split, observed) : { canaryReplicas: 0 };
-
-  for (const d of drafts) {
-    d.createdAsRole = d.view.deployment?.createdAsRole ?? (d.role === 'stable' || !finalStable ? 'stable' : 'canary');
-    switch (d.phase) {
-      case 'Serving': {
-        d.weight = 100 - canaryWeight;
-        const autoscaled = Boolean(d.view.mv.spec.serving?.autoscaling);
-        d.replicas = autoscaled ? 'autoscaled' : specReplicas(d.view);
-        d.autoscaler = autoscaled;
-        break;
+  const stable = split.stable?.name;
+  const servesModel = !stable || stable === d.view.mv.metadata.name;
+  d.createdAsRole = d.view.deployment?.createdAsRole ?? (servesModel ? 'stable' : 'canary');
+  d.weight = 0;
+  d.replicas = 0;
+  switch (d.phase) {
+    case 'Serving': {
+      const autoscaled = Boolean(d.view.mv.spec.serving?.autoscaling);
+      d.weight = 100 - canaryWeight;
+      d.replicas = autoscaled ? 'autoscaled' : specReplicas(d.view);
+      d.autoscaler = autoscaled;
+      return;
+    }
+    case 'Deploying':
+      d.replicas = d === canary ? canaryReplicas : specReplicas(d.view);
+      return;
+    case 'Canary':
+    case 'Paused':
+    case 'Experiment':
+      d.replicas = canaryReplicas;
+      d.weight = canaryWeight;
+      return;
+    case 'Retired': {
+      // Its pods stay a while after a promotion, unless a replica-ratio canary needs the model's
+      // Service to select every version's pods (they would take traffic).
+      const successor = view.versions.find((v) => v.mv.metadata.name === stable)?.mv;
+      const delaySeconds =
+        successor?.spec.serving?.rollout?.scaleDownDelaySeconds ?? ROLLOUT_DEFAULTS.scaleDownDelaySeconds;
+      const until = (Date.parse(d.rollout.retiredAt ?? '') || 0) + delaySeconds * 1000;
+      const keep = until > view.now.getTime() && !(router.mechanism === 'ReplicaRatio' && canaryWeight > 0);
+      if (keep) {
+        d.replicas = specReplicas(d.view);
+        wakeups.push(until);
       }
-      case 'Deploying':
-        d.replicas = d === canary ? plan.canaryReplicas : specReplicas(d.view);
-        d.weight = d === canary ? canaryWeight : 0;
-        break;
-      case 'Canary':
-      case 'Paused':
-      case 'Experiment':
-        d.replicas = plan.canaryReplicas;
-        d.weight = canaryWeight;
-        break;
-      case 'Retired': {
-        const delayMs =
-          1000 *
-          (finalStable?.view.mv.spec.serving?.rollout?.scaleDownDelaySeconds ?? ROLLOUT_DEFAULTS.scaleDownDelaySeconds);
-        const until = (Date.parse(d.rollout.retiredAt ?? '') || 0) + delayMs;
-        const keep = until > now.getTime() && !replicaRatioCanaryRouted;
-        d.replicas = keep ? specReplicas(d.view) : 0;
-        if (keep) wakeups.push(until);
-        d.weight = 0;
-        break;
-      }
-      default:
-        d.replicas = 0;
-        d.weight = 0;
+      return;
     }
   }
-
-  const waiting =
-    drafts.some((d) => d.phase === 'Deploying') || (canary?.phase === 'Canary' && !canary.rollout.stepReachedAt);
-  if (waiting) wakeups.push(now.getTime() + WAIT_REQUEUE_MS);
-  const next = wakeups.filter((t) => t > now.getTime()).sort((a, b) => a - b)[0];
-  const ownedRoute = view.routes[routeName(view.model)];
-  const routedByOwnedRoute = router.mechanism === 'GatewayAPI' && plan.route !== undefined && 'owned' in plan.route;
-  return {
-    drafts,
-    ...(serving || split.canary ? { routing: { router, split, observed } } : {}),
-    deleteOwnedRoute: Boolean(ownedRoute && !routedByOwnedRoute && isOwnedRoute(ownedRoute)),
-    deleting,
-    ...(next !== undefined ? { requeueAfterMs: Math.max(1, next - now.getTime()) } : {}),
-  };
 }
 
 const isOwnedRoute = (route: HTTPRoute) => route.metadata.labels?.['app.kubernetes.io/managed-by'] === 'modelops';
