@@ -655,6 +655,29 @@ describe('versions coming and going', () => {
     expect(c.events.filter((e) => e.reason === 'DuplicateVersion')).toHaveLength(1);
   });
 
+  test('a name taken by an object it does not own: Failed with NameConflict; the model Service’s: Degraded', () => {
+    const c = serving();
+    c.apply('fraud-v2', FAST);
+    const view: ModelView = c.view();
+    view.versions.find((v) => v.mv.metadata.name === 'fraud-v2')!.conflict =
+      'Deployment fraud-v2 exists and is not owned by this ModelVersion';
+    view.modelServiceConflict = 'Service fraud exists and was not made by modelops';
+    const plan = decideModel(view);
+    const [v1, v2] = plan.drafts;
+    expect(v2).toMatchObject({ phase: 'Failed', degraded: { reason: 'NameConflict' } });
+    expect(v2!.events).toEqual([
+      {
+        type: 'Warning',
+        reason: 'NameConflict',
+        message: 'Deployment fraud-v2 exists and is not owned by this ModelVersion',
+      },
+    ]);
+    expect(v1).toMatchObject({
+      phase: 'Serving',
+      degraded: { reason: 'NameConflict', message: 'Service fraud exists and was not made by modelops' },
+    });
+  });
+
   test('two stables after a crash between the writes of a promotion: the one promoted last stays', () => {
     const c = serving();
     c.apply('fraud-v2', FAST);

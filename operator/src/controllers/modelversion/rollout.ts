@@ -168,8 +168,14 @@ function assignRoles(view: ModelView): Roles {
   const byVersion = new Map<string, Draft>();
   for (const d of [...drafts].sort((a, b) => created(a.view) - created(b.view) || byAge(a, b))) {
     const first = byVersion.get(d.view.mv.spec.version);
-    if (!first) byVersion.set(d.view.mv.spec.version, d);
-    else fail(d, first);
+    if (d.view.conflict) fail(d, 'NameConflict', d.view.conflict);
+    else if (!first) byVersion.set(d.view.mv.spec.version, d);
+    else
+      fail(
+        d,
+        'DuplicateVersion',
+        `version ${d.view.mv.spec.version} of ${d.view.mv.spec.model} is already ModelVersion ${first.view.mv.metadata.name}; the serving metrics could not tell them apart`,
+      );
   }
 
   for (const d of drafts) {
@@ -206,12 +212,11 @@ function assignRoles(view: ModelView): Roles {
 
 const promotedAt = (d: Draft) => Date.parse(d.rollout.promotedAt ?? '') || 0;
 
-function fail(d: Draft, first: Draft): void {
-  const message = `version ${d.view.mv.spec.version} of ${d.view.mv.spec.model} is already ModelVersion ${first.view.mv.metadata.name}; the serving metrics could not tell them apart`;
-  if (d.phase !== 'Failed') d.events.push({ type: 'Warning', reason: 'DuplicateVersion', message });
+function fail(d: Draft, reason: string, message: string): void {
+  if (d.phase !== 'Failed') d.events.push({ type: 'Warning', reason, message });
   d.phase = 'Failed';
   d.role = 'none';
-  d.degraded = { reason: 'DuplicateVersion', message };
+  d.degraded = { reason, message };
 }
 
 function ignored(d: Draft, action: string, why: string): PendingEvent {
@@ -341,6 +346,9 @@ export function decideModel(view: ModelView, outcome?: AnalysisOutcome): ModelPl
       );
     }
   }
+  if (view.modelServiceConflict)
+    for (const d of drafts)
+      if (!SETTLED.includes(d.phase)) d.degraded = { reason: 'NameConflict', message: view.modelServiceConflict };
   // The versions whose own spec asks for Gateway API say why it is not used.
   if (problem)
     for (const d of drafts) if (gatewaySpec(d.view) && !SETTLED.includes(d.phase)) d.degraded = { ...problem };

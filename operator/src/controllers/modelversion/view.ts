@@ -15,6 +15,8 @@ export interface DeploymentView {
 export interface VersionView {
   mv: ModelVersion;
   deployment?: DeploymentView;
+  /** Its Deployment's or Service's name is taken by an object it does not own. */
+  conflict?: string;
 }
 
 export interface ModelView {
@@ -24,6 +26,8 @@ export interface ModelView {
   /** Every ModelVersion of the model, those being deleted included. */
   versions: VersionView[];
   modelService?: V1Service;
+  /** The model's Service name is taken by a Service the operator did not make. */
+  modelServiceConflict?: string;
   /** HTTPRoutes of the namespace by name (the owned `<model>` and any a spec names). */
   routes: Record<string, HTTPRoute>;
   gatewayApiAvailable: boolean;
