@@ -448,6 +448,9 @@ export const ModelVersionStatus = object('Where the version stands.', {
       step: optional(integer('Index of the current step (0-based).', { minimum: 0 })),
       steps: optional(integer('Number of steps.', { minimum: 0 })),
       stepReachedAt: optional(string("When the current step's split was in place.", { format: 'date-time' })),
+      stepVerdict: optional(
+        enumOf(VERDICTS, 'The latest analysis that ran while the current step was in place; Pass lets it advance.'),
+      ),
       consecutiveFailures: optional(integer('Failed analyses in a row.', { minimum: 0 })),
       metricsUnavailableSince: optional(
         string('Since when Prometheus has been unreachable or erroring.', { format: 'date-time' }),

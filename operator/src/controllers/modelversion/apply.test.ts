@@ -12,6 +12,18 @@ test.each([
   ['nothing there', undefined, { a: 1 }, false],
   ['a string for a number', { a: '1' }, { a: 1 }, false],
   ['an undefined desired field is no constraint', { a: 1 }, { a: 1, b: undefined }, true],
+  [
+    'a selector with a key more selects less: not satisfied',
+    { spec: { selector: { model: 'm', version: 'v1' }, type: 'ClusterIP' } },
+    { spec: { selector: { model: 'm' } } },
+    false,
+  ],
+  [
+    'the same selector',
+    { spec: { selector: { model: 'm' }, type: 'ClusterIP' } },
+    { spec: { selector: { model: 'm' } } },
+    true,
+  ],
 ])('%s', (_case, observed, desired, expected) => {
   expect(satisfies(observed, desired)).toBe(expected);
 });

@@ -499,41 +499,31 @@ interface StepInput {
   wakeups: number[];
 }
 
+/** What one pass knows about the canary's rollout spec. */
+interface CanaryPlan {
+  steps: { weight: number; pauseSeconds?: number }[];
+  step: number;
+  analysis: ResolvedAnalysis;
+  experiment?: { weight?: number; header?: { name: string; value: string } };
+}
+
 /** One pass of the canary's rollout: its step, its analysis, its promotion or rollback. */
 function stepCanary(input: StepInput): void {
-  const { view, canary: c, stable, router, problem, observed, split, outcome, wakeups } = input;
+  const { view, canary: c, stable, router, problem, observed, split } = input;
   const now = view.now;
-  const mv = c.view.mv;
-  const rolloutSpec = mv.spec.serving?.rollout;
+  const rolloutSpec = c.view.mv.spec.serving?.rollout;
   const steps = stepsOf(c.view);
   const analysis = resolveAnalysis(rolloutSpec?.analysis);
-  const experiment = rolloutSpec?.experiment;
-
-  if (c.role !== 'canary') {
-    // A new canary: from step 0, with fresh counters.
-    c.rollout = {
-      candidateSince: c.rollout.candidateSince ?? mv.metadata.creationTimestamp ?? toMetaTime(now),
-      step: 0,
-      steps: steps.length,
-      consecutiveFailures: 0,
-    };
-    delete c.analysis;
-    const mechanism = router.mechanism === 'GatewayAPI' ? 'Gateway API route weights' : 'replica ratio';
-    const plan = experiment
-      ? experiment.header
-        ? `an experiment for requests with ${experiment.header.name}: ${experiment.header.value}`
-        : `an experiment at ${experiment.weight} %`
-      : `steps ${steps.map((s) => s.weight).join(' → ')} %`;
-    c.events.push({
-      type: 'Normal',
-      reason: 'CanaryStarted',
-      message: `rolling out ${mv.spec.version} against stable ${stable.view.mv.spec.version} by ${mechanism}: ${plan}`,
-    });
-  }
+  if (c.role !== 'canary') start(c, stable, router, steps, rolloutSpec?.experiment, now);
   c.role = 'canary';
+  const plan: CanaryPlan = {
+    steps,
+    step: Math.min(c.rollout.step ?? 0, steps.length - 1),
+    analysis,
+    ...(rolloutSpec?.experiment ? { experiment: rolloutSpec.experiment } : {}),
+  };
   c.rollout.steps = steps.length;
-  const step = Math.min(c.rollout.step ?? 0, steps.length - 1);
-  c.rollout.step = step;
+  c.rollout.step = plan.step;
   c.worstCaseDetectionSeconds = worstCaseDetectionSeconds(analysis);
 
   if (c.pending.abort !== undefined) {
@@ -546,61 +536,93 @@ function stepCanary(input: StepInput): void {
     return;
   }
 
-  const targetWeight = experiment ? (experiment.weight ?? 0) : steps[step]!.weight;
-  const canarySplit = {
-    name: mv.metadata.name,
-    version: mv.spec.version,
+  const targetWeight = plan.experiment ? (plan.experiment.weight ?? 0) : steps[plan.step]!.weight;
+  const canarySplit: NonNullable<DesiredSplit['canary']> = {
+    name: c.view.mv.metadata.name,
+    version: c.view.mv.spec.version,
     weight: 0,
-    sizeFor: experiment?.header ? 100 : targetWeight,
+    sizeFor: plan.experiment?.header ? 100 : targetWeight,
     replicas: specReplicas(c.view),
   };
   split.canary = canarySplit;
   if (problem) {
     c.phase = 'Canary';
-    c.progressing = {
-      type: 'Progressing',
-      status: 'False',
-      reason: problem.reason,
-      message: `held at 0 %: ${problem.message}`,
-    };
+    c.progressing = condition('False', problem.reason, `held at 0 %: ${problem.message}`);
     return;
   }
 
-  const needed = router.desired(split, observed).canaryReplicas;
-  const podsReady = readyOf(c.view) >= Math.max(1, needed);
-  const wasRouted = mv.status?.role === 'canary' && isRouted(mv.status);
-
-  if (c.pending.promote !== undefined) {
-    if (podsReady) {
-      c.handled.promote = c.pending.promote;
-      becomeStable(
-        c,
-        stable,
-        'PromotedByAction',
-        `${label(c)} promoted by modelops.dev/promote (was at ${mv.status?.weight ?? 0} %); stable was ${stable.view.mv.spec.version}`,
-        now,
-      );
-      return;
-    }
+  const needed = Math.max(1, router.desired(split, observed).canaryReplicas);
+  const podsReady = readyOf(c.view) >= needed;
+  if (c.pending.promote !== undefined && podsReady) {
+    c.handled.promote = c.pending.promote;
+    const was = `was at ${c.view.mv.status?.weight ?? 0} %; stable was ${stable.view.mv.spec.version}`;
+    becomeStable(c, stable, 'PromotedByAction', `${label(c)} promoted by modelops.dev/promote (${was})`, now);
+    return;
   }
-
+  const wasRouted = c.view.mv.status?.role === 'canary' && isRouted(c.view.mv.status);
   if (!podsReady && !wasRouted) {
     c.phase = 'Deploying';
-    c.progressing = {
-      type: 'Progressing',
-      status: 'True',
-      reason: 'Deploying',
-      message: `waiting for the canary's pods: ${readyOf(c.view)}/${Math.max(1, needed)} ready`,
-    };
+    c.progressing = condition('True', 'Deploying', `waiting for the canary's pods: ${readyOf(c.view)}/${needed} ready`);
     return;
   }
 
   canarySplit.weight = targetWeight;
-  if (experiment?.header) Object.assign(canarySplit, { header: experiment.header });
+  if (plan.experiment?.header) canarySplit.header = plan.experiment.header;
   if (!c.rollout.stepReachedAt && router.inPlace(split, observed)) c.rollout.stepReachedAt = toMetaTime(now);
+  if (recordOutcome(c, stable, input.outcome, analysis, now, input.wakeups)) return;
+  progress(c, stable, plan, canarySplit, now, input.wakeups);
+}
 
+const condition = (status: ConditionInput['status'], reason: string, message: string): ConditionInput => ({
+  type: 'Progressing',
+  status,
+  reason,
+  message,
+});
+
+/** A new canary: from step 0, with fresh counters, and an Event saying how it will go. */
+function start(
+  c: Draft,
+  stable: Draft,
+  router: TrafficRouter,
+  steps: CanaryPlan['steps'],
+  experiment: CanaryPlan['experiment'],
+  now: Date,
+): void {
+  const mv = c.view.mv;
+  c.rollout = {
+    candidateSince: c.rollout.candidateSince ?? mv.metadata.creationTimestamp ?? toMetaTime(now),
+    step: 0,
+    steps: steps.length,
+    consecutiveFailures: 0,
+  };
+  delete c.analysis;
+  const mechanism = router.mechanism === 'GatewayAPI' ? 'Gateway API route weights' : 'replica ratio';
+  const how = experiment
+    ? `an experiment (${experimentText(experiment)})`
+    : `steps ${steps.map((s) => s.weight).join(' → ')} %`;
+  c.events.push({
+    type: 'Normal',
+    reason: 'CanaryStarted',
+    message: `rolling out ${mv.spec.version} against stable ${stable.view.mv.spec.version} by ${mechanism}: ${how}`,
+  });
+}
+
+/**
+ * Records this pass's analysis: the last analysis, the failure count, and the verdict of the current
+ * step (only an analysis that ran while the step's split was in place counts for it). Metrics that
+ * cannot be read hold everything and, past the limit, roll back. Returns true when it rolled back.
+ */
+function recordOutcome(
+  c: Draft,
+  stable: Draft,
+  outcome: AnalysisOutcome | undefined,
+  analysis: ResolvedAnalysis,
+  now: Date,
+  wakeups: number[],
+): boolean {
+  const inPlace = c.rollout.stepReachedAt !== undefined;
   if (outcome?.kind === 'unavailable') {
-    // The attempt is recorded (verdict Error, so nothing advances on it); the weights hold.
     const from = c.rollout.metricsUnavailableSince ?? toMetaTime(now);
     c.rollout.metricsUnavailableSince = from;
     c.analysis = {
@@ -610,20 +632,23 @@ function stepCanary(input: StepInput): void {
       message: outcome.message,
       checks: c.analysis?.checks ?? [],
     };
+    if (inPlace) c.rollout.stepVerdict = 'Error';
     c.degraded = { reason: outcome.reason, message: outcome.message };
+    if (outcome.reason === 'NoMetricsSource') return false;
     const forMs = now.getTime() - Date.parse(from);
     const limitMs = analysis.metricsUnavailableRollbackSeconds * 1000;
-    if (outcome.reason === 'MetricsUnavailable' && forMs >= limitMs) {
+    if (forMs >= limitMs) {
+      const limit = `limit ${analysis.metricsUnavailableRollbackSeconds} s`;
       rollBack(
         c,
         stable,
         'MetricsUnavailable',
-        `no metrics for ${Math.round(forMs / 1000)} s (limit ${analysis.metricsUnavailableRollbackSeconds} s): ${outcome.message}`,
+        `no metrics for ${Math.round(forMs / 1000)} s (${limit}): ${outcome.message}`,
         now,
       );
-      return;
+      return true;
     }
-    if (outcome.reason === 'MetricsUnavailable') wakeups.push(Date.parse(from) + limitMs);
+    wakeups.push(Date.parse(from) + limitMs);
   } else if (outcome?.kind === 'measured') {
     const { result } = outcome;
     delete c.rollout.metricsUnavailableSince;
@@ -634,95 +659,74 @@ function stepCanary(input: StepInput): void {
       message: result.message,
       checks: result.checks,
     };
-    const failures =
-      result.verdict === 'Fail'
-        ? (c.rollout.consecutiveFailures ?? 0) + 1
-        : result.verdict === 'Pass'
-          ? 0
-          : (c.rollout.consecutiveFailures ?? 0);
-    c.rollout.consecutiveFailures = failures;
-    if (failures >= analysis.failureLimit) {
+    if (inPlace) c.rollout.stepVerdict = result.verdict;
+    const failures = c.rollout.consecutiveFailures ?? 0;
+    c.rollout.consecutiveFailures = result.verdict === 'Fail' ? failures + 1 : result.verdict === 'Pass' ? 0 : failures;
+    if (c.rollout.consecutiveFailures >= analysis.failureLimit) {
       rollBack(c, stable, 'AnalysisFailed', result.message, now);
-      return;
+      return true;
     }
   } else if (c.rollout.metricsUnavailableSince) {
-    const degraded = mv.status?.conditions?.find((x) => x.type === 'Degraded' && x.status === 'True');
+    const degraded = c.view.mv.status?.conditions?.find((x) => x.type === 'Degraded' && x.status === 'True');
     c.degraded = {
       reason: degraded?.reason ?? 'MetricsUnavailable',
       message: c.analysis?.message ?? 'metrics unavailable',
     };
   }
-  const lastAnalysisAt = Date.parse(c.analysis?.time ?? '') || 0;
-  wakeups.push((lastAnalysisAt || now.getTime()) + analysis.intervalSeconds * 1000);
+  const last = Date.parse(c.analysis?.time ?? '') || now.getTime();
+  wakeups.push(last + analysis.intervalSeconds * 1000);
+  return false;
+}
 
+/** Holds (experiment, pause), advances a step, or promotes after the last one. */
+function progress(
+  c: Draft,
+  stable: Draft,
+  plan: CanaryPlan,
+  canarySplit: NonNullable<DesiredSplit['canary']>,
+  now: Date,
+  wakeups: number[],
+): void {
+  const { steps, step, experiment } = plan;
   const reachedAt = Date.parse(c.rollout.stepReachedAt ?? '') || 0;
-  const pauseMs = 1000 * (steps[step]!.pauseSeconds ?? ROLLOUT_DEFAULTS.pauseSeconds);
-  const where = experiment ? 'experiment' : `step ${step + 1} of ${steps.length}: ${targetWeight} %`;
-  const verdict =
-    c.analysis && lastAnalysisAt >= reachedAt ? `analysis ${c.analysis.verdict}` : 'waiting for an analysis';
-
+  const where = experiment ? 'experiment' : `step ${step + 1} of ${steps.length}: ${steps[step]!.weight} %`;
   if (experiment) {
     c.phase = 'Experiment';
-    c.progressing = {
-      type: 'Progressing',
-      status: 'False',
-      reason: 'Experiment',
-      message: `held as an experiment (${experimentText(experiment)}); modelops.dev/promote ends it`,
-    };
+    const held = `held as an experiment (${experimentText(experiment)}); modelops.dev/promote ends it`;
+    c.progressing = condition('False', 'Experiment', held);
     return;
   }
-  if (isPaused(mv)) {
+  if (isPaused(c.view.mv)) {
     if (c.phase !== 'Paused') c.events.push({ type: 'Normal', reason: 'Paused', message: `paused at ${where}` });
     c.phase = 'Paused';
-    c.progressing = {
-      type: 'Progressing',
-      status: 'False',
-      reason: 'Paused',
-      message: `paused at ${where} (spec.serving.rollout.paused)`,
-    };
+    c.progressing = condition('False', 'Paused', `paused at ${where} (spec.serving.rollout.paused)`);
     return;
   }
   if (c.phase === 'Paused') c.events.push({ type: 'Normal', reason: 'Resumed', message: `resumed at ${where}` });
   c.phase = 'Canary';
 
-  const canAdvance =
-    reachedAt > 0 &&
-    now.getTime() - reachedAt >= pauseMs &&
-    c.analysis?.verdict === 'Pass' &&
-    lastAnalysisAt >= reachedAt &&
-    !c.rollout.metricsUnavailableSince;
+  const pauseMs = 1000 * (steps[step]!.pauseSeconds ?? ROLLOUT_DEFAULTS.pauseSeconds);
   if (reachedAt > 0) wakeups.push(reachedAt + pauseMs);
-  if (canAdvance && step === steps.length - 1) {
-    becomeStable(
-      c,
-      stable,
-      'AnalysisPassed',
-      `${label(c)} passed every step and is the stable version (was ${stable.view.mv.spec.version})`,
-      now,
-    );
-    return;
-  }
-  if (canAdvance) {
+  const passed = c.rollout.stepVerdict === 'Pass' && !c.rollout.metricsUnavailableSince;
+  if (reachedAt > 0 && now.getTime() - reachedAt >= pauseMs && passed) {
+    if (step === steps.length - 1) {
+      const message = `${label(c)} passed every step and is the stable version (was ${stable.view.mv.spec.version})`;
+      becomeStable(c, stable, 'AnalysisPassed', message, now);
+      return;
+    }
     c.rollout.step = step + 1;
     delete c.rollout.stepReachedAt;
+    delete c.rollout.stepVerdict;
     canarySplit.weight = canarySplit.sizeFor = steps[step + 1]!.weight;
     const next = `step ${step + 2} of ${steps.length}: ${steps[step + 1]!.weight} %`;
     c.events.push({ type: 'Normal', reason: 'StepAdvanced', message: next });
-    c.progressing = {
-      type: 'Progressing',
-      status: 'True',
-      reason: 'ShiftingTraffic',
-      message: `${next}; shifting traffic`,
-    };
+    c.progressing = condition('True', 'ShiftingTraffic', `${next}; shifting traffic`);
     return;
   }
-  c.progressing = {
-    type: 'Progressing',
-    status: 'True',
-    reason: reachedAt ? 'Analysing' : 'ShiftingTraffic',
-    message: `${where}; ${reachedAt ? verdict : 'shifting traffic'}`,
-  };
-  return;
+  const verdict = c.rollout.stepVerdict ? `analysis ${c.rollout.stepVerdict}` : 'waiting for an analysis';
+  c.progressing = reachedAt
+    ? condition('True', 'Analysing', `${where}; ${verdict}`)
+    : condition('True', 'ShiftingTraffic', `${where}; shifting traffic`);
 }
 
 const experimentText = (e: { weight?: number; header?: { name: string; value: string } }) =>

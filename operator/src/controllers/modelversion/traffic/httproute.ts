@@ -1,6 +1,6 @@
 // The parts of a Gateway API HTTPRoute (gateway.networking.k8s.io/v1) the operator reads and writes;
 // @kubernetes/client-node has no type for it. https://gateway-api.sigs.k8s.io/reference/spec/#httproute
-import type { ResourceRef } from '../../../runtime/index.js';
+import type { KubernetesObject, ResourceRef } from '../../../runtime/index.js';
 
 export const HTTP_ROUTE: ResourceRef = {
   group: 'gateway.networking.k8s.io',
@@ -45,7 +45,7 @@ export interface RouteRule {
   [field: string]: unknown;
 }
 
-export interface HTTPRoute {
+export interface HTTPRoute extends KubernetesObject {
   apiVersion: 'gateway.networking.k8s.io/v1';
   kind: 'HTTPRoute';
   metadata: {
