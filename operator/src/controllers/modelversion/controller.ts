@@ -5,6 +5,7 @@ import type { V1Deployment, V1Service, V2HorizontalPodAutoscaler } from '@kubern
 import { resources, type ModelVersion } from '../../api/index.js';
 import type { ControllerSettings } from '../../config.js';
 import { HttpPrometheusClient, PrometheusError, type PrometheusClient } from '../../prometheus/index.js';
+import { jensenShannon, psi } from '../../statistics/index.js';
 import {
   byField,
   hasFinalizer,
@@ -66,7 +67,7 @@ export function modelVersionController(settings: ControllerSettings, deps: Model
       if (!clients.has(url)) clients.set(url, new HttpPrometheusClient({ url }));
       return clients.get(url)!;
     });
-  const distances = deps.distances;
+  const distances = deps.distances ?? { psi, jensenShannon };
   return {
     name: 'modelversion',
     for: { resource: MV, map: modelKey },
@@ -94,7 +95,7 @@ export function modelVersionController(settings: ControllerSettings, deps: Model
 interface Env {
   settings: ControllerSettings;
   prometheus: (url: string) => PrometheusClient;
-  distances: Distances | undefined;
+  distances: Distances;
 }
 
 export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env: Env): Promise<ReconcileResult> {

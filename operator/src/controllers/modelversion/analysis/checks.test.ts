@@ -5,6 +5,7 @@ import {
   type Measurements,
   type VersionMeasurements,
 } from './checks.js';
+import { jensenShannon, psi } from '../../../statistics/index.js';
 import { errorsQuery, p99Query, requestsQuery, scoresQuery, userQuery, versionsSelector } from './queries.js';
 
 const bins = (counts: number[]) => ({
@@ -164,6 +165,25 @@ test('the ML check compares the canary (live) with the stable (reference), by PS
   expect(
     check(measurements({}), 'prediction-shift', resolveAnalysis({ predictionShift: { enabled: false } })),
   ).toBeUndefined();
+});
+
+test('with the real statistics (C5): the same score distribution passes, one shifted by a bin fails', () => {
+  const real = { psi, jensenShannon };
+  const same = analyse(measurements({ scores: bins([600, 400, 200]) }), spec, real);
+  expect(same.checks.find((c) => c.name === 'prediction-shift')).toMatchObject({ verdict: 'Pass', value: 0 });
+  const shifted = analyse(measurements({ scores: bins([0, 300, 300]) }), spec, real);
+  const check = shifted.checks.find((c) => c.name === 'prediction-shift')!;
+  expect(check.verdict).toBe('Fail');
+  expect(check.value).toBeCloseTo(psi([300, 200, 100], [0, 300, 300]), 10);
+  const js = analyse(
+    measurements({ scores: bins([0, 300, 300]) }),
+    resolveAnalysis({ predictionShift: { method: 'JS', max: 0.2 } }),
+    real,
+  );
+  expect(js.checks.find((c) => c.name === 'prediction-shift')!.value).toBeCloseTo(
+    jensenShannon([300, 200, 100], [0, 300, 300]),
+    10,
+  );
 });
 
 test.each([

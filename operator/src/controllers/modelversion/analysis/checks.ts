@@ -23,7 +23,7 @@ export interface Measurements {
   queries: Record<string, { value?: number; problem?: string }>;
 }
 
-/** The distances of contract C5 (operator/src/statistics): counts per bin in, a number out. */
+/** The distances of contract C5 (operator/src/statistics): counts per bin in, a number out; injectable for tests. */
 export interface Distances {
   psi(reference: number[], live: number[]): number;
   jensenShannon(reference: number[], live: number[]): number;
@@ -66,8 +66,7 @@ export const worstCaseDetectionSeconds = (a: ResolvedAnalysis) => a.intervalSeco
 interface CheckInput {
   m: Measurements;
   spec: ResolvedAnalysis;
-  /** Undefined in a build without operator/src/statistics: the ML check is skipped, saying so. */
-  distances: Distances | undefined;
+  distances: Distances;
   /** Whether the canary served minSamples requests in the window: no check passes or fails before. */
   enough: boolean;
 }
@@ -167,7 +166,6 @@ const predictionShift: Check = ({ m, spec, distances, enough }) => {
   const stable = m.stable?.scores;
   if (!canary || !stable)
     return result(name, 'Skipped', 'no prediction-score histogram (a version without a reference exports none)');
-  if (!distances) return result(name, 'Skipped', 'this operator build has no drift statistics (PSI, JS)');
   if (!sameBins(canary, stable))
     return result(name, 'Skipped', 'the versions score into different bins (references with different edges)');
   const threshold = shift.max;
@@ -220,7 +218,7 @@ export interface AnalysisResult {
   message: string;
 }
 
-export function analyse(m: Measurements, spec: ResolvedAnalysis, distances: Distances | undefined): AnalysisResult {
+export function analyse(m: Measurements, spec: ResolvedAnalysis, distances: Distances): AnalysisResult {
   const input: CheckInput = { m, spec, distances, enough: m.canary.requests >= spec.minSamples };
   const checks = [
     ...CHAIN.map((check) => check(input)).filter((c): c is CheckResult => c !== undefined),
