@@ -2,78 +2,20 @@
 // garbage collection, finalizers and printer columns really do with its objects. The metrics come from a
 // stand-in Prometheus HTTP API the test scripts (per version: requests, errors, p99); the real Prometheus,
 // serving processes and load are in modelversion-dataplane.test.ts.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import { Manager, createLogger } from '../../operator/src/runtime/index.js';
 import { modelVersionController } from '../../operator/src/controllers/modelversion/controller.js';
 import type { ModelVersion, ModelVersionSpec } from '../../operator/src/api/index.js';
 import { condition, kubeConfig, kubectl, objectApi, useNamespace, waitFor, waitForGone } from '../harness/cluster.js';
+import { StandInPrometheus, createModelsClaim, deleteModelsClaim } from './modelversion.helpers.js';
 
 const ns = useNamespace('mv');
-
-/** Answers the analysis's queries: every version healthy unless `errorRate` says otherwise. */
-class StandInPrometheus {
-  errorRate: Record<string, number> = {};
-  private server?: Server;
-  url = '';
-  async start() {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const query = new URLSearchParams(body).get('query') ?? '';
-        const versions = /version=~"([^"]*)"/.exec(query)?.[1]?.split('|') ?? [];
-        const value = (v: string) =>
-          query.includes('code=~"5.."')
-            ? 200 * (this.errorRate[v] ?? 0)
-            : query.startsWith('histogram_quantile')
-              ? 0.004
-              : 200;
-        const result = query.includes('modelops_prediction_score')
-          ? []
-          : versions.map((v) => ({ metric: { version: v }, value: [Date.now() / 1000, String(value(v))] }));
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-  }
-  async stop() {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
 
 const prometheus = new StandInPrometheus();
 let manager: Manager;
 beforeAll(async () => {
-  // The artifacts are on pvc://models: a statically bound volume, as a cluster admin would provide.
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: `models-${ns.name}` },
-    spec: {
-      capacity: { storage: '1Gi' },
-      accessModes: ['ReadOnlyMany'],
-      storageClassName: '',
-      hostPath: { path: '/srv/models' },
-      claimRef: { namespace: ns.name, name: 'models' },
-    },
-  } as never);
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'models', namespace: ns.name },
-    spec: {
-      accessModes: ['ReadOnlyMany'],
-      storageClassName: '',
-      volumeName: `models-${ns.name}`,
-      resources: { requests: { storage: '1Gi' } },
-    },
-  } as never);
+  await createModelsClaim(ns.name);
   await prometheus.start();
   manager = new Manager({
     kubeConfig: kubeConfig(),
@@ -90,9 +32,7 @@ afterAll(async () => {
   await kubectl(['delete', 'mv', '--all', '-n', ns.name, '--wait=true', '--timeout=60s']);
   await manager.stop();
   await prometheus.stop();
-  await objectApi()
-    .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` } } as never)
-    .catch(() => undefined);
+  await deleteModelsClaim(ns.name);
 });
 
 type MV = ModelVersion & { metadata: { name: string } };

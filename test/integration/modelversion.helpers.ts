@@ -1,0 +1,72 @@
+// What the ModelVersion integration tests share: a stand-in Prometheus HTTP API whose answers the test
+// scripts, and the claim the artifacts are on.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { objectApi } from '../harness/cluster.js';
+
+/** Answers the analysis's queries: every version healthy unless `errorRate` says otherwise. */
+export class StandInPrometheus {
+  errorRate: Record<string, number> = {};
+  private server?: Server;
+  url = '';
+  async start() {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const query = new URLSearchParams(body).get('query') ?? '';
+        const versions = /version=~"([^"]*)"/.exec(query)?.[1]?.split('|') ?? [];
+        const value = (v: string) =>
+          query.includes('code=~"5.."')
+            ? 200 * (this.errorRate[v] ?? 0)
+            : query.startsWith('histogram_quantile')
+              ? 0.004
+              : 200;
+        const result = query.includes('modelops_prediction_score')
+          ? []
+          : versions.map((v) => ({ metric: { version: v }, value: [Date.now() / 1000, String(value(v))] }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+  async stop() {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+/** pvc://models in `namespace`: a statically bound volume, as a cluster admin would provide. */
+export async function createModelsClaim(namespace: string): Promise<void> {
+  await objectApi().create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: `models-${namespace}` },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadOnlyMany'],
+      storageClassName: '',
+      hostPath: { path: '/srv/models' },
+      claimRef: { namespace: namespace, name: 'models' },
+    },
+  } as never);
+  await objectApi().create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'models', namespace: namespace },
+    spec: {
+      accessModes: ['ReadOnlyMany'],
+      storageClassName: '',
+      volumeName: `models-${namespace}`,
+      resources: { requests: { storage: '1Gi' } },
+    },
+  } as never);
+}
+
+export async function deleteModelsClaim(namespace: string): Promise<void> {
+  await objectApi()
+    .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${namespace}` } } as never)
+    .catch(() => undefined);
+}
