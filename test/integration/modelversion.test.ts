@@ -74,6 +74,11 @@ const deployment = (name: string, predicate: (d: V1Deployment) => boolean, what:
   waitFor<V1Deployment>(`/apis/apps/v1/namespaces/${ns.name}/deployments`, predicate, `Deployment ${name}: ${what}`, {
     fieldSelector: `metadata.name=${name}`,
   });
+/** The operator's requests to the API server so far, by method (its own metrics). */
+const requests = async (method: string) => {
+  const metric = await manager.registry.getSingleMetric('rest_client_requests_total')!.get();
+  return metric.values.filter((v) => v.labels.method === method).reduce((sum, v) => sum + v.value, 0);
+};
 const events = async (name: string) => {
   const list = await kubectl([
     'get',
@@ -90,7 +95,8 @@ const events = async (name: string) => {
 
 test('the first version serves once its pods are ready: owned Deployment and Service, the model Service, Ready', async () => {
   await apply(manifest('fraud-v1', 'v1'));
-  const ready = await waitForMv('fraud-v1', isTrue('Ready'), 'Ready');
+  await waitForMv('fraud-v1', isTrue('Ready'), 'Ready');
+  const ready = await waitForMv('fraud-v1', (mv) => mv.status?.readyReplicas === 2, 'both pods ready');
   expect(ready.metadata.finalizers).toEqual(['modelops.dev/traffic']);
   expect(ready.status).toMatchObject({
     phase: 'Serving',
@@ -119,6 +125,12 @@ test('the first version serves once its pods are ready: owned Deployment and Ser
   const wait = await kubectl(['wait', '-n', ns.name, '--for=condition=Ready', 'mv/fraud-v1', '--timeout=5s']);
   expect(wait.stdout).toMatch(/condition met/);
   expect((await events('fraud-v1')).map((e) => e.reason)).toContain('Serving');
+
+  // A pass over a settled model applies nothing: what the API server holds already is what it would apply.
+  const patches = await requests('PATCH');
+  await kubectl(['annotate', '-n', ns.name, 'mv/fraud-v1', 'modelops.dev/retry=poke', '--overwrite']);
+  await waitForMv('fraud-v1', (mv) => mv.status?.handledActions?.retry === 'poke', 'the poke handled');
+  expect(await requests('PATCH')).toBe(patches);
 });
 
 test('a good canary walks its steps and is promoted; the model Service selector follows (server-side apply drops keys)', async () => {

@@ -95,7 +95,11 @@ function container(mv: ModelVersion, params: DeploymentParams, mounted: ReturnTy
     ...(mv.spec.artifact.credentialsSecret
       ? { envFrom: [{ secretRef: { name: mv.spec.artifact.credentialsSecret.name } }] }
       : {}),
-    resources: { requests, limits },
+    // Empty maps are dropped by the API server: set only what is there, or every pass would differ.
+    resources: {
+      ...(Object.keys(requests).length ? { requests } : {}),
+      ...(Object.keys(limits).length ? { limits } : {}),
+    },
     // Live as soon as the process listens; ready only once the model is loaded and warmed up.
     livenessProbe: probe('/v2/health/live', 3),
     readinessProbe: probe('/v2/health/ready', 1),
