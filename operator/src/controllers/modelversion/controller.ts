@@ -123,7 +123,11 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
   for (const d of plan.drafts) await applyVersion(ctx, d, env.settings);
   for (const v of plan.deleting) await ctx.finalizers.remove(MV, v.mv, FINALIZER);
 
-  for (const d of changed) for (const e of d.events) await ctx.recorder.event(d.view.mv, e.type, e.reason, e.message);
+  for (const d of changed)
+    for (const e of d.events) {
+      ctx.log.info({ modelversion: d.view.mv.metadata.name, reason: e.reason }, e.message);
+      await ctx.recorder.event(d.view.mv, e.type, e.reason, e.message);
+    }
   if (outcome) ctx.log.debug({ canary: due!.target.canary, outcome }, 'analysed');
   return plan.requeueAfterMs ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
 }
