@@ -9,7 +9,7 @@ import { dump } from 'js-yaml';
 import type { ModelVersion } from '../../operator/src/api/index.js';
 import { condition, kubectl, useNamespace, waitFor } from '../harness/cluster.js';
 import { repoRoot } from '../harness/paths.js';
-import { StandInPrometheus, createModelsClaim, deleteModelsClaim } from './modelversion.helpers.js';
+import { StandInPrometheus, createModelsClaim, deleteModelsClaim, ensureGatewayApi } from './modelversion.helpers.js';
 
 const ns = useNamespace('mvcrash');
 const prometheus = new StandInPrometheus();
@@ -45,13 +45,7 @@ function kill(child: ChildProcess): Promise<void> {
 }
 
 beforeAll(async () => {
-  const crds = await kubectl(['get', 'crd', 'httproutes.gateway.networking.k8s.io']);
-  if (crds.code !== 0) {
-    const dir = `${process.env.MODELOPS_CACHE ?? `${repoRoot}/.cache/testbed`}/gateway-api-1.6.3/crd/standard`;
-    const installed = await kubectl(['apply', '--server-side', '-f', dir]);
-    if (installed.code !== 0) throw new Error(installed.stderr);
-    await kubectl(['wait', '--for=condition=Established', 'crd/httproutes.gateway.networking.k8s.io']);
-  }
+  await ensureGatewayApi();
   await createModelsClaim(ns.name);
   await prometheus.start();
   operator = startOperator();

@@ -2,7 +2,8 @@
 // scripts, and the claim the artifacts are on.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { objectApi } from '../harness/cluster.js';
+import { kubectl, objectApi } from '../harness/cluster.js';
+import { repoRoot } from '../harness/paths.js';
 
 /** Answers the analysis's queries: every version healthy unless `errorRate` says otherwise. */
 export class StandInPrometheus {
@@ -69,4 +70,13 @@ export async function deleteModelsClaim(namespace: string): Promise<void> {
   await objectApi()
     .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${namespace}` } } as never)
     .catch(() => undefined);
+}
+
+/** The Gateway API CRDs, installed from the bed's build cache when the bed has none (the data plane installs them). */
+export async function ensureGatewayApi(): Promise<void> {
+  if ((await kubectl(['get', 'crd', 'httproutes.gateway.networking.k8s.io'])).code === 0) return;
+  const dir = `${process.env.MODELOPS_CACHE ?? `${repoRoot}/.cache/testbed`}/gateway-api-1.6.3/crd/standard`;
+  const installed = await kubectl(['apply', '--server-side', '-f', dir]);
+  if (installed.code !== 0) throw new Error(installed.stderr);
+  await kubectl(['wait', '--for=condition=Established', 'crd/httproutes.gateway.networking.k8s.io']);
 }

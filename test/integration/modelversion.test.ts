@@ -8,7 +8,7 @@ import { Manager, createLogger } from '../../operator/src/runtime/index.js';
 import { modelVersionController } from '../../operator/src/controllers/modelversion/controller.js';
 import type { ModelVersion, ModelVersionSpec } from '../../operator/src/api/index.js';
 import { condition, kubeConfig, kubectl, objectApi, useNamespace, waitFor, waitForGone } from '../harness/cluster.js';
-import { StandInPrometheus, createModelsClaim, deleteModelsClaim } from './modelversion.helpers.js';
+import { StandInPrometheus, createModelsClaim, deleteModelsClaim, ensureGatewayApi } from './modelversion.helpers.js';
 
 const ns = useNamespace('mv');
 
@@ -16,6 +16,8 @@ const prometheus = new StandInPrometheus();
 let manager: Manager;
 beforeAll(async () => {
   await createModelsClaim(ns.name);
+  // Installed before the Manager starts, so the HTTPRoute watch starts with it.
+  await ensureGatewayApi();
   await prometheus.start();
   manager = new Manager({
     kubeConfig: kubeConfig(),
@@ -227,5 +229,41 @@ test('deleting a canary mid-rollout: traffic back on the stable, then it goes; t
   });
   await waitForGone(`/api/v1/namespaces/${ns.name}/services`, 'the model Service', {
     fieldSelector: 'metadata.name=other',
+  });
+});
+
+test('an existing HTTPRoute named by the spec: the rules pointing at the model get the weights, the rest is left alone', async () => {
+  const route = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'public', namespace: ns.name },
+    spec: {
+      parentRefs: [{ name: 'edge' }],
+      rules: [
+        { matches: [{ path: { type: 'PathPrefix', value: '/docs' } }], backendRefs: [{ name: 'docs', port: 80 }] },
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/v2/models/shared' } }],
+          backendRefs: [{ name: 'shared', port: 80 }],
+        },
+      ],
+    },
+  };
+  await apply(route);
+  const traffic = { gatewayAPI: { httpRoute: 'public' } };
+  await apply(manifest('shared-v1', 'v1', { serving: { ...FAST.serving, traffic } }, 'shared'));
+  await waitForMv('shared-v1', isTrue('Ready'), 'Ready');
+  const rewritten = await waitFor<{ spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] } }>(
+    `/apis/gateway.networking.k8s.io/v1/namespaces/${ns.name}/httproutes`,
+    (r) => r.spec.rules[1]?.backendRefs[0]?.name === 'shared-v1',
+    'the model rule rewritten',
+    { fieldSelector: 'metadata.name=public' },
+  );
+  expect(rewritten.spec.rules[0]!.backendRefs).toEqual([expect.objectContaining({ name: 'docs', port: 80 })]);
+  expect(rewritten.spec.rules[1]!.backendRefs).toEqual([
+    expect.objectContaining({ name: 'shared-v1', port: 80, weight: 100 }),
+  ]);
+  expect((await waitForMv('shared-v1', () => true, 'read')).status?.traffic).toMatchObject({
+    mechanism: 'GatewayAPI',
+    route: 'public',
   });
 });
