@@ -50,6 +50,11 @@ is_up() { [[ -f "$kubeconfig" ]] && kubectl get --raw /readyz >/dev/null 2>&1; }
 
 up() {
   local b; b="$(bin)"
+  # kwokctl picks its components' ports when it creates or starts a cluster: two beds doing that at once
+  # (two worktrees, say) can pick the same ones. One `up` at a time on this machine; the components
+  # kwokctl leaves running must not inherit the lock (9>&-).
+  exec 9>"${TMPDIR:-/tmp}/modelops-testbed-up.lock"
+  flock 9
   # The simulation (stages) and versions are fixed when a cluster is created: recreate on a change.
   local config_hash
   config_hash="$( (cat "$here"/versions.env "$here"/node-stages.yaml "$here"/stages.yaml; echo "dataplane=$dataplane") | sha256sum | cut -c1-16)"
@@ -65,7 +70,7 @@ up() {
   fi
   if [[ -d "$cluster_dir" ]]; then
     log "starting the existing cluster"
-    kwokctl start cluster --timeout 2m >&2 || { log "restart failed; recreating"; down; }
+    kwokctl start cluster --timeout 2m >&2 9>&- || { log "restart failed; recreating"; down; }
   fi
   if [[ ! -d "$cluster_dir" ]]; then
     local start=$SECONDS
@@ -87,7 +92,7 @@ up() {
       --extra-args kube-controller-manager=leader-elect=false \
       --extra-args kube-scheduler=leader-elect=false \
       --extra-args "kube-apiserver=service-cluster-ip-range=$service_cidr" \
-      --wait 2m >&2
+      --wait 2m >&2 9>&-
     echo "$config_hash" >"$cluster_dir/modelops-config"
     log "control plane up in $((SECONDS - start))s"
   fi
@@ -132,7 +137,8 @@ start_daemon() {
   local name=$1; shift
   running "$name" && return 0
   mkdir -p "$cluster_dir/pids" "$cluster_dir/logs"
-  (exec setsid "$@" >>"$cluster_dir/logs/$name.log" 2>&1 </dev/null) &
+  # (9>&-: the daemon must not hold `up`'s machine-wide lock.)
+  (exec setsid "$@" >>"$cluster_dir/logs/$name.log" 2>&1 </dev/null 9>&-) &
   echo $! >"$(pidfile "$name")"
 }
 
