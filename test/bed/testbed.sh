@@ -112,6 +112,10 @@ finish_up() {
 
 # The standard channel's CRDs, then the bed's GatewayClass and Gateway, marked as their controller would.
 install_gateway_api() {
+  local installed
+  installed="$(kubectl get crd httproutes.gateway.networking.k8s.io 2>/dev/null \
+    -o jsonpath='{.metadata.annotations.gateway\.networking\.k8s\.io/bundle-version}' || true)"
+  if [[ "$installed" == "v$GATEWAY_API_VERSION" ]] && kubectl get gateway testbed -n gateway >/dev/null 2>&1; then return 0; fi
   kubectl apply --server-side --force-conflicts -f "$gateway_crds" >/dev/null
   kubectl wait --for=condition=Established --timeout=60s \
     crd/{gatewayclasses,gateways,httproutes,referencegrants}.gateway.networking.k8s.io >/dev/null
