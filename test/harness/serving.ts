@@ -10,56 +10,62 @@ export const FIXTURE_MODEL = `${repoRoot}/serving-image/test/fixtures/model.onnx
 export const FIXTURE_REFERENCE = `${repoRoot}/serving-image/test/fixtures/reference.json`;
 
 /**
- * Call at a test file's top level, after useNamespace: before the tests, a bound PVC `claim` (a statically
- * provisioned PV, as an admin would make one) whose bed directory holds the fixture model and reference at
- * `<dir>/model.onnx` and `<dir>/reference.json` for each of `dirs` — a pod mounting the claim at /models finds
- * them at /models/<dir>/. The PV is deleted after the tests (the PVC goes with the namespace).
+ * Call at a test file's top level, after useNamespace: createModelClaim before the tests, the PV deleted after
+ * them (the PVC goes with the namespace).
  */
 export function useModelClaim(namespace: { readonly name: string }, claim: string, dirs: string[]): void {
-  const pv = () => `${namespace.name}-${claim}`;
-  beforeAll(async () => {
-    const root = await claimDirectory(namespace.name, claim);
-    for (const dir of dirs) {
-      await mkdir(`${root}/${dir}`, { recursive: true });
-      await copyFile(FIXTURE_MODEL, `${root}/${dir}/model.onnx`);
-      await copyFile(FIXTURE_REFERENCE, `${root}/${dir}/reference.json`);
-    }
-    await objectApi().create({
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: pv(), labels: { 'modelops.dev/test': namespace.name } },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadOnlyMany'],
-        storageClassName: '',
-        persistentVolumeReclaimPolicy: 'Retain',
-        hostPath: { path: root },
-        claimRef: { namespace: namespace.name, name: claim },
-      },
-    } as never);
-    await objectApi().create({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: claim, namespace: namespace.name },
-      spec: {
-        accessModes: ['ReadOnlyMany'],
-        storageClassName: '',
-        volumeName: pv(),
-        resources: { requests: { storage: '1Gi' } },
-      },
-    } as never);
-    await waitFor<{ status?: { phase?: string } }>(
-      `/api/v1/namespaces/${namespace.name}/persistentvolumeclaims`,
-      (pvc) => pvc.status?.phase === 'Bound',
-      `PVC ${claim} Bound`,
-      { fieldSelector: `metadata.name=${claim}` },
-    );
-  });
-  afterAll(async () => {
-    await objectApi()
-      .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: pv() } })
-      .catch(() => undefined);
-  });
+  beforeAll(() => createModelClaim(namespace.name, claim, dirs));
+  afterAll(() => deleteModelClaim(namespace.name, claim));
+}
+
+/**
+ * A bound PVC `claim` (on a statically provisioned PV, as an admin would make one) whose bed directory holds
+ * the fixture model and reference at `<dir>/model.onnx` and `<dir>/reference.json` for each of `dirs`: a pod
+ * mounting the claim at /models finds them at /models/<dir>/.
+ */
+export async function createModelClaim(namespace: string, claim: string, dirs: string[]): Promise<void> {
+  const root = await claimDirectory(namespace, claim);
+  for (const dir of dirs) {
+    await mkdir(`${root}/${dir}`, { recursive: true });
+    await copyFile(FIXTURE_MODEL, `${root}/${dir}/model.onnx`);
+    await copyFile(FIXTURE_REFERENCE, `${root}/${dir}/reference.json`);
+  }
+  await objectApi().create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: `${namespace}-${claim}`, labels: { 'modelops.dev/test': namespace } },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadOnlyMany'],
+      storageClassName: '',
+      persistentVolumeReclaimPolicy: 'Retain',
+      hostPath: { path: root },
+      claimRef: { namespace, name: claim },
+    },
+  } as never);
+  await objectApi().create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: claim, namespace },
+    spec: {
+      accessModes: ['ReadOnlyMany'],
+      storageClassName: '',
+      volumeName: `${namespace}-${claim}`,
+      resources: { requests: { storage: '1Gi' } },
+    },
+  } as never);
+  await waitFor<{ status?: { phase?: string } }>(
+    `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
+    (pvc) => pvc.status?.phase === 'Bound',
+    `PVC ${claim} Bound`,
+    { fieldSelector: `metadata.name=${claim}` },
+  );
+}
+
+export async function deleteModelClaim(namespace: string, claim: string): Promise<void> {
+  await objectApi()
+    .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${namespace}-${claim}` } })
+    .catch(() => undefined);
 }
 
 export interface ServingOptions {
