@@ -242,7 +242,7 @@ dataplane_down() {
   local name
   # The runner first: it stops the serving processes and removes their addresses.
   for name in serving-pods prometheus kube-proxy; do stop_daemon "$name"; done
-  pkill -f -- "--modelops-bed=$cluster_dir\$" 2>/dev/null || true
+  pkill -KILL -f -- "--modelops-bed=$cluster_dir\$" 2>/dev/null || true # a crashed runner's orphans
   local table
   for table in "ip kube-proxy" "ip6 kube-proxy"; do nft delete table $table 2>/dev/null || true; done
   local address

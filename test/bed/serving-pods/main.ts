@@ -57,8 +57,8 @@ process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 
 // Serving processes of a previous runner of this bed that died without stopping them would hold their pods'
-// addresses and ports: the pods are all started afresh.
-await run('pkill', ['-f', '--', `--modelops-bed=${marker}$`]).catch(() => undefined);
+// addresses and ports: they are killed (no drain: their output has nowhere to go) and the pods started afresh.
+await run('pkill', ['-KILL', '-f', '--', `--modelops-bed=${marker}$`]).catch(() => undefined);
 await servingEntryPoint();
 await runner.start();
 console.log(JSON.stringify({ time: new Date().toISOString(), message: 'watching serving pods' }));
