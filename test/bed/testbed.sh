@@ -12,7 +12,8 @@
 #   testbed.sh status             is it up? prints the kubeconfig path
 #   testbed.sh restart-apiserver  stop and start the kube-apiserver (tests of watch resumption)
 #   testbed.sh env                print `export` lines for KUBECONFIG, PATH and, with the data plane,
-#                                 MODELOPS_PROMETHEUS_URL and MODELOPS_TESTBED_VOLUMES (eval "$(testbed.sh env)")
+#                                 MODELOPS_PROMETHEUS_URL, MODELOPS_TESTBED_VOLUMES (the PVCs' directories)
+#                                 and MODELOPS_TESTBED_SERVING (the runner's state and logs): eval "$(testbed.sh env)"
 #   testbed.sh kubectl ARGS...    the matching kubectl against the bed
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -321,6 +322,6 @@ case "${1:-}" in
     fi
     ;;
   kubectl) shift; kubectl "$@" ;;
-  -h|--help|"") sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|"") sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
   *) log "unknown command: $1"; exit 2 ;;
 esac

@@ -163,6 +163,30 @@ test('modelops_inference_requests_total in Prometheus rises by what the driver s
   expect(after[0]!.value).toBe(served + 150);
 });
 
+test('inputs shifted by 3 standard deviations move the feature histogram that Prometheus holds', async () => {
+  // The share of v1's values at or below the reference's median edge (0.0149): about half as trained.
+  const below = `sum(modelops_feature_value_bucket{namespace="${ns.name}", feature="v1", le="0.0149"})`;
+  const all = `sum(modelops_feature_value_count{namespace="${ns.name}", feature="v1"})`;
+  const read = async () => {
+    const [[b], [a]] = await Promise.all([promQuery(below), promQuery(all)]);
+    return { below: b?.value ?? 0, all: a?.value ?? 0 };
+  };
+  const send = async (shift: Record<string, number>) => {
+    const before = await read();
+    await runLoad({
+      target: { service: 'fraud', namespace: ns.name },
+      model: 'fraud',
+      inputName: reference.input.name,
+      rows: referenceRows(reference, { shift, seed: 9 }),
+      requests: 200,
+    });
+    const after = await waitUntil(read, (now) => now.all === before.all + 200, '200 more v1 observations');
+    return (after.below - before.below) / 200;
+  };
+  expect(await send({})).toBeGreaterThan(0.4);
+  expect(await send({ v1: 3 })).toBeLessThan(0.1);
+});
+
 test('scaling the Deployment to 0 stops its processes and removes their addresses', async () => {
   const scaled = await kubectl(['scale', 'deployment/fraud-v1', '-n', ns.name, '--replicas=0']);
   expect(scaled.code).toBe(0);
