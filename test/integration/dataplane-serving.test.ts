@@ -27,14 +27,14 @@ useModelClaim(ns, 'models', ['fraud/v1']);
 const reference = loadReference(FIXTURE_REFERENCE);
 const ours = (processes: ServingProcess[]) => processes.filter((p) => p.namespace === ns.name);
 
-async function infer(ip: string, port: number): Promise<{ status: number; body: { model_version?: string } }> {
+async function infer(ip: string, port: number, model = 'fraud'): Promise<{ status: number; body: object }> {
   const rows = referenceRows(reference, { seed: 11 });
-  const res = await fetch(`http://${ip}:${port}/v2/models/fraud/infer`, {
+  const res = await fetch(`http://${ip}:${port}/v2/models/${model}/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: rows() }] }),
   });
-  return { status: res.status, body: (await res.json()) as { model_version?: string } };
+  return { status: res.status, body: (await res.json()) as object };
 }
 
 /** modelops_inference_requests_total summed over codes, read from one process's own /metrics. */
@@ -206,4 +206,43 @@ test('scaling the Deployment to 0 stops its processes and removes their addresse
     (found) => found.length === 0,
     'no serving targets left',
   );
+});
+
+test('a serving pod whose Secret is missing waits in CreateContainerConfigError, and serves once it exists', async () => {
+  const deployment = servingDeployment({
+    namespace: ns.name,
+    model: 'secretive',
+    version: 'v1',
+    replicas: 1,
+    claim: 'models',
+    modelPath: 'fraud/v1/model.onnx',
+  });
+  // As C1 passes s3 credentials: envFrom a Secret.
+  deployment.spec!.template.spec!.containers[0]!.envFrom = [{ secretRef: { name: 's3-credentials' } }];
+  await objectApi().create(deployment);
+  const waiting = await waitFor<V1Pod>(
+    `/api/v1/namespaces/${ns.name}/pods`,
+    (p) => !!p.status?.containerStatuses?.[0]?.state?.waiting,
+    'the secretive pod waiting',
+    { labelSelector: 'modelops.dev/model=secretive' },
+  );
+  expect(waiting.status!.containerStatuses![0]!.state!.waiting).toEqual({
+    reason: 'CreateContainerConfigError',
+    message: 'Secret "s3-credentials" not found',
+  });
+  expect(ours(await servingProcesses()).filter((p) => p.name === waiting.metadata!.name)).toEqual([]);
+
+  await objectApi().create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's3-credentials', namespace: ns.name },
+    stringData: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' },
+  } as never);
+  await deploymentReady(ns.name, 'secretive-v1', 1);
+  const [process] = ours(await servingProcesses()).filter((p) => p.name === waiting.metadata!.name);
+  expect(process).toMatchObject({ ready: true, restarts: 0 });
+  expect(await infer(process!.ip, process!.port, 'secretive')).toMatchObject({
+    status: 200,
+    body: { model_name: 'secretive', model_version: 'v1' },
+  });
 });

@@ -2,7 +2,7 @@
 // interface), its readiness is probed as a kubelet would and written to the pod's status, a crash is restarted
 // with back-off (restartPolicy Always), and it is stopped with SIGTERM when the pod goes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import http from 'node:http';
 import type { Launch } from './launch.js';
 
@@ -97,16 +97,15 @@ export class PodProcess {
   private async spawn(): Promise<void> {
     if (this.stopping) return;
     const { file, args } = await this.host.command();
-    const out = createWriteStream(this.host.logFile(this.launch), { flags: 'a' });
+    // The process writes its log file itself: it never depends on the runner being alive to take its output.
+    const log = openSync(this.host.logFile(this.launch), 'a');
     this.spawnedAt = performance.now();
     this.startedAt = new Date();
-    const child = spawn(file, args, { env: this.launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(out, { end: false });
-    child.stderr.pipe(out, { end: false });
+    const child = spawn(file, args, { env: this.launch.env, stdio: ['ignore', log, log] });
+    closeSync(log);
     this.child = child;
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        out.end();
         this.onExit(code, signal);
         resolve();
       }),

@@ -9,11 +9,14 @@ import {
   makeInformer,
   setHeaderOptions,
   type Informer,
+  type ObjectCache,
   type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { LaunchError, SERVING_POD_SELECTOR, planLaunch, type Launch, type RefLookup } from './launch.js';
 import { PodProcess, type ContainerReport, type PodProcessHost } from './pod-process.js';
+
+const RETRY_LAUNCH_MS = 2000;
 
 export interface RunnerOptions {
   kubeConfig: KubeConfig;
@@ -28,7 +31,7 @@ export interface RunnerOptions {
 
 export class ServingPodRunner {
   private readonly core: CoreV1Api;
-  private readonly informer: Informer<V1Pod>;
+  private readonly informer: Informer<V1Pod> & ObjectCache<V1Pod>;
   private readonly processes = new Map<string, PodProcess>();
   /** Per pod uid, one operation at a time: a start finishes before the stop that follows it. */
   private readonly queues = new Map<string, Promise<void>>();
@@ -74,6 +77,14 @@ export class ServingPodRunner {
     if (!wanted && this.processes.has(uid)) this.enqueue(uid, () => this.stopPod(uid));
   }
 
+  /** Tries a refused launch again with the pod as it is now, if it is still there. */
+  private retry(uid: string): void {
+    if (this.stopped || !this.refused.has(uid)) return;
+    const pod = this.informer.list().find((p) => p.metadata?.uid === uid);
+    if (!pod) return void this.refused.delete(uid);
+    this.enqueue(uid, () => this.startPod(pod));
+  }
+
   private enqueue(uid: string, operation: () => Promise<void>): void {
     const next = (this.queues.get(uid) ?? Promise.resolve()).then(operation).catch((err: unknown) => {
       log('pod operation failed', { uid, err: String(err) });
@@ -92,11 +103,17 @@ export class ServingPodRunner {
       launch = await planLaunch(pod, this.options.volumesRoot, this.refLookup(), this.options.path);
     } catch (err) {
       if (!(err instanceof LaunchError)) throw err;
-      // What a kubelet would report as CreateContainerConfigError: the pod stays unready.
+      // A kubelet's CreateContainerConfigError: reported in the pod's status, the pod stays unready, and
+      // the launch is tried again a little later (the missing Secret may have been created since).
+      if (this.refused.get(uid) !== err.message) {
+        log('cannot run serving pod', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: err.message });
+        await this.reportWaiting(pod, err.message);
+      }
       this.refused.set(uid, err.message);
-      log('cannot run serving pod', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: err.message });
+      setTimeout(() => this.retry(uid), RETRY_LAUNCH_MS);
       return;
     }
+    this.refused.delete(uid);
     const process = new PodProcess(launch, this.host());
     this.processes.set(uid, process);
     await process.start();
@@ -139,7 +156,7 @@ export class ServingPodRunner {
             ready: report.ready,
             started: true,
             restartCount: report.restartCount,
-            state: { running: { startedAt: report.startedAt } },
+            state: { waiting: null, running: { startedAt: report.startedAt } },
           },
         ],
       },
@@ -153,6 +170,26 @@ export class ServingPodRunner {
       if ((err as { code?: number }).code !== 404)
         log('pod status write failed', { pod: launch.name, err: String(err) });
     }
+  }
+
+  private async reportWaiting(pod: V1Pod, message: string): Promise<void> {
+    const containers = pod.spec?.containers ?? [];
+    const body = {
+      status: {
+        containerStatuses: containers.map((c) => ({
+          name: c.name,
+          ready: false,
+          started: false,
+          state: { running: null, waiting: { reason: 'CreateContainerConfigError', message } },
+        })),
+      },
+    };
+    await this.core
+      .patchNamespacedPodStatus(
+        { name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      )
+      .catch((err: unknown) => log('pod status write failed', { pod: pod.metadata?.name, err: String(err) }));
   }
 
   private refLookup(): RefLookup {
