@@ -226,12 +226,12 @@ start_prometheus() {
 
 start_serving_pods() {
   mkdir -p "$serving_dir/volumes"
-  if ! running serving-pods; then
-    rm -f "$serving_dir/pods.json" # written by the runner once it watches the pods
-    start_daemon serving-pods node --import tsx "$root/test/bed/serving-pods/main.ts" --kubeconfig "$kubeconfig" \
+  if ! running dataplane; then
+    rm -f "$serving_dir/pods.json" # written by the agent once it watches the pods
+    start_daemon dataplane node --import tsx "$root/test/bed/dataplane/main.ts" --kubeconfig "$kubeconfig" \
       --state-dir "$serving_dir" --volumes "$serving_dir/volumes" --marker "$cluster_dir"
   fi
-  wait_until serving-pods 120 "watching serving pods" test -f "$serving_dir/pods.json"
+  wait_until dataplane 120 "watching serving pods" test -f "$serving_dir/pods.json"
   log "serving pods run for real (logs: $serving_dir/logs, volumes: $serving_dir/volumes/NAMESPACE/CLAIM)"
 }
 
@@ -241,9 +241,9 @@ dataplane_down() {
   [[ "$owner" == "$cluster_dir" || -f "$cluster_dir/modelops-dataplane" ]] || return 0
   [[ -z "$owner" || "$owner" == "$cluster_dir" ]] || { log "the data plane belongs to $owner: left alone"; return 0; }
   local name
-  # The runner first: it stops the serving processes and removes their addresses.
-  for name in serving-pods prometheus kube-proxy; do stop_daemon "$name"; done
-  pkill -KILL -f -- "--modelops-bed=$cluster_dir\$" 2>/dev/null || true # a crashed runner's orphans
+  # The agent first: it stops the serving processes and removes their addresses.
+  for name in dataplane prometheus kube-proxy; do stop_daemon "$name"; done
+  pkill -KILL -f -- "--modelops-bed=$cluster_dir\$" 2>/dev/null || true # a crashed agent's orphans
   local table
   for table in "ip kube-proxy" "ip6 kube-proxy"; do nft delete table $table 2>/dev/null || true; done
   local address

@@ -4,7 +4,8 @@
 // parameters) with the spec's precedence, then a weighted choice among the rule's backendRefs — and sends it
 // to the chosen Service's ClusterIP, where kube-proxy picks the pod. A real gateway usually sends to the
 // endpoints directly; the split between Services, which is what a canary's weights set, is the same.
-// Filters, cross-namespace backends and route status are not imitated.
+// Filters and cross-namespace backends are not imitated; the route's status is written by the bed's agent
+// (test/bed/dataplane/route-status.ts).
 
 export interface HttpRoute {
   metadata?: { namespace?: string; name?: string; generation?: number };

@@ -1,7 +1,7 @@
 // The bed's data plane, part 2: traffic splits as users would get them — by replica ratio through
 // kube-proxy, and by an HTTPRoute's weights through the load driver's imitation of a gateway.
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { objectApi, useNamespace } from '../harness/cluster.js';
+import { objectApi, useNamespace, waitFor, type Condition } from '../harness/cluster.js';
 import { waitForKubeProxyEndpoints } from '../harness/dataplane.js';
 import { loadReference, referenceRows } from '../harness/inputs.js';
 import { percentages, runLoad, startLoad, type LoadOptions } from '../harness/load.js';
@@ -112,3 +112,24 @@ test('the driver follows the route as it changes: new weights, then a header mat
   });
   expect(canaryOnly.byVersion).toEqual({ v2: 50 });
 }, 300_000);
+
+test("the bed's gateway writes an attached HTTPRoute's status: Accepted, and ResolvedRefs once its Services exist", async () => {
+  type Route = { status?: { parents?: { controllerName: string; conditions: Condition[] }[] } };
+  const routes = `/apis/gateway.networking.k8s.io/v1/namespaces/${ns.name}/httproutes`;
+  const ours = (r: Route) => r.status?.parents?.find((p) => p.controllerName === 'modelops.dev/testbed-gateway');
+  const conditionOf = (r: Route, type: string) => ours(r)?.conditions.find((c) => c.type === type);
+  await objectApi().create(httpRoute(ns.name, 'pending', [{ backends: { 'fraud-stable': 90, 'fraud-next': 10 } }]));
+  const pending = await waitFor<Route>(routes, (r) => !!conditionOf(r, 'ResolvedRefs'), 'route status', {
+    fieldSelector: 'metadata.name=pending',
+  });
+  expect(conditionOf(pending, 'Accepted')).toMatchObject({ status: 'True', observedGeneration: 1 });
+  expect(conditionOf(pending, 'ResolvedRefs')).toMatchObject({
+    status: 'False',
+    reason: 'BackendNotFound',
+    message: 'Service "fraud-next" not found',
+  });
+  await objectApi().create(servingService(ns.name, 'fraud-next', { 'modelops.dev/version': 'v2' }));
+  await waitFor<Route>(routes, (r) => conditionOf(r, 'ResolvedRefs')?.status === 'True', 'ResolvedRefs True', {
+    fieldSelector: 'metadata.name=pending',
+  });
+});

@@ -1,7 +1,7 @@
 // What the bed's serving-pod runner derives from a pod (contract C1): env, PVC mounts mapped to local
 // directories, listen address and readiness probe.
 import type { V1Pod } from '@kubernetes/client-node';
-import { LaunchError, expand, planLaunch, type RefLookup } from '../bed/serving-pods/launch.js';
+import { LaunchError, expand, planLaunch, type RefLookup } from '../bed/dataplane/launch.js';
 
 const noRefs: RefLookup = { configMap: async () => undefined, secret: async () => undefined };
 

@@ -1,11 +1,13 @@
-// The bed's serving-pod runner, started by `testbed.sh up` when the data plane is on:
-//   node --import tsx test/bed/serving-pods/main.ts --kubeconfig FILE --state-dir DIR --volumes DIR --marker DIR
-// Runs the serving image's compiled entry point (it starts about a second sooner than through tsx), rebuilt
-// when serving-image/src changes. SIGTERM stops every serving process and removes their addresses.
+// The bed's data-plane agent, started by `testbed.sh up` when the data plane is on:
+//   node --import tsx test/bed/dataplane/main.ts --kubeconfig FILE --state-dir DIR --volumes DIR --marker DIR
+// It stands in for the kubelet of serving pods (serving-pods.ts: the serving image's compiled entry point, which
+// starts about a second sooner than through tsx, rebuilt when serving-image/src changes) and for the imitation
+// gateway's controller (route-status.ts). SIGTERM stops every serving process and removes their addresses.
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ServingPodRunner } from './runner.js';
+import { routeStatusController } from './route-status.js';
+import { ServingPodRunner, log } from './serving-pods.js';
 import { servingEntryPoint } from './serving-build.js';
 
 const run = promisify(execFile);
@@ -44,8 +46,13 @@ const runner = new ServingPodRunner({
   },
 });
 
+// Serving processes of a previous agent of this bed that died without stopping them would hold their pods'
+// addresses and ports: they are killed (nobody waits for their drain) and the pods started afresh.
+await run('pkill', ['-KILL', '-f', '--', `--modelops-bed=${marker}$`]).catch(() => undefined);
+await servingEntryPoint();
+const routes = routeStatusController(kubeConfig, log);
 const stop = () => {
-  runner.stop().then(
+  Promise.all([runner.stop(), routes.then((r) => r.stop())]).then(
     () => process.exit(0),
     (err: unknown) => {
       console.error(err);
@@ -55,10 +62,6 @@ const stop = () => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
-
-// Serving processes of a previous runner of this bed that died without stopping them would hold their pods'
-// addresses and ports: they are killed (no drain: their output has nowhere to go) and the pods started afresh.
-await run('pkill', ['-KILL', '-f', '--', `--modelops-bed=${marker}$`]).catch(() => undefined);
-await servingEntryPoint();
 await runner.start();
-console.log(JSON.stringify({ time: new Date().toISOString(), message: 'watching serving pods' }));
+await routes;
+log('watching serving pods and HTTPRoutes');

@@ -220,6 +220,6 @@ export class ServingPodRunner {
   }
 }
 
-function log(message: string, fields: Record<string, unknown> = {}): void {
+export function log(message: string, fields: object = {}): void {
   console.log(JSON.stringify({ time: new Date().toISOString(), message, ...fields }));
 }
