@@ -46,7 +46,10 @@ function kill(child: ChildProcess): Promise<void> {
 
 beforeAll(async () => {
   await ensureGatewayApi();
-  await createModelsClaim(ns.name);
+  await createModelsClaim(
+    ns.name,
+    Array.from({ length: ROUNDS + 1 }, (_v, i) => `fraud/v${i + 1}`),
+  );
   await prometheus.start();
   operator = startOperator();
 });

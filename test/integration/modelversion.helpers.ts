@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { kubectl, objectApi } from '../harness/cluster.js';
 import { repoRoot } from '../harness/paths.js';
+import { createModelClaim, deleteModelClaim } from '../harness/serving.js';
 
 /** Answers the analysis's queries: every version healthy unless `errorRate` says otherwise. */
 export class StandInPrometheus {
@@ -39,38 +40,39 @@ export class StandInPrometheus {
   }
 }
 
-/** pvc://models in `namespace`: a statically bound volume, as a cluster admin would provide. */
-export async function createModelsClaim(namespace: string): Promise<void> {
+/**
+ * pvc://models in `namespace`, bound. With the bed's data plane the serving pods run for real, so the claim's
+ * directory gets the fixture model and reference under each of `dirs`; without it the pods are simulated and
+ * a statically bound volume, as a cluster admin would provide one, is enough.
+ */
+export async function createModelsClaim(namespace: string, dirs: string[]): Promise<void> {
+  if (process.env.MODELOPS_TESTBED_VOLUMES) return createModelClaim(namespace, 'models', dirs);
   await objectApi().create({
     apiVersion: 'v1',
     kind: 'PersistentVolume',
-    metadata: { name: `models-${namespace}` },
+    metadata: { name: `${namespace}-models` },
     spec: {
       capacity: { storage: '1Gi' },
       accessModes: ['ReadOnlyMany'],
       storageClassName: '',
       hostPath: { path: '/srv/models' },
-      claimRef: { namespace: namespace, name: 'models' },
+      claimRef: { namespace, name: 'models' },
     },
   } as never);
   await objectApi().create({
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: { name: 'models', namespace: namespace },
+    metadata: { name: 'models', namespace },
     spec: {
       accessModes: ['ReadOnlyMany'],
       storageClassName: '',
-      volumeName: `models-${namespace}`,
+      volumeName: `${namespace}-models`,
       resources: { requests: { storage: '1Gi' } },
     },
   } as never);
 }
 
-export async function deleteModelsClaim(namespace: string): Promise<void> {
-  await objectApi()
-    .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${namespace}` } } as never)
-    .catch(() => undefined);
-}
+export const deleteModelsClaim = (namespace: string) => deleteModelClaim(namespace, 'models');
 
 /** The Gateway API CRDs, installed from the bed's build cache when the bed has none (the data plane installs them). */
 export async function ensureGatewayApi(): Promise<void> {

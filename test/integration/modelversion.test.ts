@@ -15,7 +15,7 @@ const ns = useNamespace('mv');
 const prometheus = new StandInPrometheus();
 let manager: Manager;
 beforeAll(async () => {
-  await createModelsClaim(ns.name);
+  await createModelsClaim(ns.name, ['fraud/v1', 'fraud/v2', 'fraud/v3', 'other/v1', 'other/v2', 'shared/v1']);
   // Installed before the Manager starts, so the HTTPRoute watch starts with it.
   await ensureGatewayApi();
   await prometheus.start();
