@@ -356,7 +356,10 @@ export const ModelVersionSpec = object('The model, the version and the artifact 
   artifact: object('The ONNX model.', {
     uri: uri('Where model.onnx is: pvc://CLAIM/PATH, s3://BUCKET/KEY or http(s)://.', 'artifact.uri'),
     digest: optional(
-      string('sha256:HEX of the file; the serving pod refuses another.', { pattern: '^sha256:[a-f0-9]{64}$' }),
+      string(
+        'sha256:HEX of the file, as the training run reported it (lineage; the serving image does not verify it).',
+        { pattern: '^sha256:[a-f0-9]{64}$' },
+      ),
     ),
     credentialsSecret: optional(
       object(
