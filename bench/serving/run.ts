@@ -1,11 +1,14 @@
 // Serving benchmark (not a test): the same request body and load generator against
 //   (a) onnxruntime-node session.run in-process  (b) a bare node:http server that only parses the JSON
 //   (c) this serving image                         (d) FastAPI + uvicorn + onnxruntime (Python)
+//   (e) KServe's ModelServer, custom ONNX Model    (f) Seldon MLServer, custom ONNX runtime
 // at concurrency 1 and 32. Servers run pinned to CPU 0, the load generator to CPU 1 (taskset).
-// Run: node --import tsx bench/serving/run.ts   (DURATION_MS=5000, ROUNDS=2; (d) needs bench/serving/.venv)
+// Run: node --import tsx bench/serving/run.ts   (DURATION_MS=5000, ROUNDS=2; the Python rows need
+// `bash bench/serving/setup-python.sh` first, which installs them under .cache/bench-serving)
 // Everything measured runs as tsc output from dist/, as in the image: tsx's transform adds a helper call
 // to every closure created, which is a cost the image does not have.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +19,8 @@ const DURATION_MS = process.env.DURATION_MS ?? '5000';
 // The machine is shared: each cell is measured ROUNDS times, rounds interleaved, and the best round is kept.
 const ROUNDS = Number(process.env.ROUNDS ?? '2');
 const CONCURRENCIES = [1, 32];
-const PYTHON = 'bench/serving/.venv/bin/python';
+const VENVS = '.cache/bench-serving';
+const python = (venv: string): string => `${VENVS}/${venv}/bin/python`;
 
 interface Result {
   rps: number;
@@ -26,8 +30,10 @@ interface Result {
 }
 
 interface Subject {
-  key: 'a' | 'b' | 'c' | 'd' | 'd0';
+  key: string;
   label: string;
+  /** The Python environment it needs (bench/serving/setup-python.sh). */
+  venv?: string;
   /** Starts the server and resolves with its port once it answers; absent for the in-process baseline. */
   start?: () => Promise<{ port: number; process: ChildProcess }>;
 }
@@ -93,13 +99,38 @@ const subjects: Subject[] = [
   {
     key: 'd',
     label: 'FastAPI + uvicorn[standard] + onnxruntime',
-    start: server(18083, PYTHON, ['bench/serving/fastapi_server.py', '18083'], '/v2/health/ready'),
+    venv: 'fastapi',
+    start: server(18083, python('fastapi'), ['bench/serving/fastapi_server.py', '18083'], '/v2/health/ready'),
   },
   // The same app on a plain `pip install uvicorn` (asyncio loop, h11 parser), as many deployments run it.
   {
     key: 'd0',
     label: 'the same, plain uvicorn (asyncio + h11)',
-    start: server(18084, PYTHON, ['bench/serving/fastapi_server.py', '18084', 'asyncio', 'h11'], '/v2/health/ready'),
+    venv: 'fastapi',
+    start: server(
+      18084,
+      python('fastapi'),
+      ['bench/serving/fastapi_server.py', '18084', 'asyncio', 'h11'],
+      '/v2/health/ready',
+    ),
+  },
+  {
+    key: 'e',
+    label: 'KServe 0.21 ModelServer, custom ONNX Model',
+    venv: 'kserve',
+    start: server(18085, python('kserve'), ['bench/serving/kserve_server.py', '18085'], '/v2/health/ready'),
+  },
+  {
+    key: 'f',
+    label: 'MLServer 1.7 with a custom ONNX runtime',
+    venv: 'mlserver',
+    start: server(
+      18086,
+      `${VENVS}/mlserver/bin/mlserver`,
+      ['start', 'bench/serving/mlserver'],
+      '/v2/models/fraud/ready',
+      { MLSERVER_HTTP_PORT: '18086', MLSERVER_GRPC_PORT: '18087', MLSERVER_METRICS_PORT: '18088' },
+    ),
   },
 ];
 
@@ -114,11 +145,14 @@ function measure(subject: Subject, port: number | undefined, concurrency: number
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
 }
 
+// ONLY=c,e measures just those rows.
+const only = process.env.ONLY?.split(',');
 const results = new Map<string, Result>();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const subject of subjects) {
-    if (subject.key.startsWith('d') && !existsSync(PYTHON)) {
-      if (round === 1) console.log(`(${subject.key}) skipped: no ${PYTHON}; see bench/serving/README.md`);
+    if (only && !only.includes(subject.key)) continue;
+    if (subject.venv && !existsSync(python(subject.venv))) {
+      if (round === 1) console.log(`(${subject.key}) skipped: run bash bench/serving/setup-python.sh first`);
       continue;
     }
     const started = await subject.start?.();
@@ -130,7 +164,10 @@ for (let round = 1; round <= ROUNDS; round++) {
         console.log(`round ${round} ${subject.key} c=${concurrency}: ${JSON.stringify(result)}`);
       }
     } finally {
-      started?.process.kill('SIGTERM');
+      if (started) {
+        started.process.kill('SIGTERM');
+        await once(started.process, 'exit');
+      }
     }
   }
 }
@@ -159,6 +196,8 @@ const diff = (x: string, y: string, field: 'p50' | 'p99'): string => {
 };
 console.log(`
 throughput (c) / (d) at 32: ${ratio('c32', 'd32', 'rps')}x   (target >= 10; against (d0): ${ratio('c32', 'd032', 'rps')}x)
-throughput (c) / (b) at 32: ${ratio('c32', 'b32', 'rps')}     (target >= 0.75)
+throughput (c) / (e) at 32: ${ratio('c32', 'e32', 'rps')}x   (target >= 10)
+throughput (c) / (f) at 32: ${ratio('c32', 'f32', 'rps')}x   (target >= 10)
+throughput (c) / (b) at 32: ${ratio('c32', 'b32', 'rps')}     (target >= 0.85)
 p99 of (c) at 32: ${results.get('c32')?.p99.toFixed(3) ?? 'n/a'} ms          (target <= 2)
 (c) - (a) at concurrency 1: p50 ${diff('c1', 'a1', 'p50')}, p99 ${diff('c1', 'a1', 'p99')}   (target within 1 ms)`);
