@@ -10,7 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const SERVER_CPU = '0';
@@ -148,6 +148,8 @@ function measure(subject: Subject, port: number | undefined, concurrency: number
 // ONLY=c,e measures just those rows.
 const only = process.env.ONLY?.split(',');
 const results = new Map<string, Result>();
+// The 1-minute load average after each cell: how busy the (shared) machine was while this ran.
+const loads: number[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   for (const subject of subjects) {
     if (only && !only.includes(subject.key)) continue;
@@ -161,7 +163,8 @@ for (let round = 1; round <= ROUNDS; round++) {
         const result = measure(subject, started?.port, concurrency);
         const key = `${subject.key}${concurrency}`;
         if (result.rps > (results.get(key)?.rps ?? 0)) results.set(key, result);
-        console.log(`round ${round} ${subject.key} c=${concurrency}: ${JSON.stringify(result)}`);
+        loads.push(loadavg()[0]!);
+        console.log(`round ${round} ${subject.key} c=${concurrency}: ${JSON.stringify(result)} load ${loads.at(-1)}`);
       }
     } finally {
       if (started) {
@@ -178,6 +181,9 @@ const cell = (key: string): string => {
     ? `${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(3).padStart(7)} ${r.p99.toFixed(3).padStart(7)}`
     : '      -       -       -';
 };
+console.log(
+  `\nload average (1 min) during the run: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${availableParallelism()} cores`,
+);
 console.log(`\n${''.padEnd(47)}| concurrency 1: req/s  p50 ms  p99 ms | concurrency 32: req/s  p50 ms  p99 ms`);
 for (const subject of subjects) {
   console.log(
