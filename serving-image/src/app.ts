@@ -9,6 +9,7 @@ import { InferenceCore } from './model/core.js';
 import { FaultInjector } from './model/faults.js';
 import { createFetcher, siblingUri } from './model/fetch.js';
 import { createLoader } from './model/loader.js';
+import { AccessPolicy } from './protocol/access.js';
 import { createHttpFront, type HttpFront } from './protocol/http.js';
 
 export interface ServingApp {
@@ -52,7 +53,8 @@ export function createApp(config: ServingConfig, logger: Logger): ServingApp {
     faults: config.faults && new FaultInjector(config.faults),
   });
   if (config.faults) logger.warn({ faults: config.faults }, 'fault injection is on (MODELOPS_FAULT_*): test beds only');
-  const front = createHttpFront({ core, metrics, maxBodyBytes: config.maxBodyBytes, logger });
+  const access = new AccessPolicy({ apiKey: config.apiKey, modelControlKey: config.modelControlKey });
+  const front = createHttpFront({ core, metrics, maxBodyBytes: config.maxBodyBytes, access, logger });
   return {
     core,
     metrics,

@@ -3,14 +3,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Reference } from '../reference.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import {
-  datatypeFromOrt,
-  elementCount,
-  isNumericDatatype,
-  NUMERIC_DATATYPES,
-  type Tensor,
-  type TensorSpec,
-} from './tensor.js';
+import { createData, datatypeFromOrt, elementCount, ortTypeOf, type Tensor, type TensorSpec } from './tensor.js';
 
 export interface ModelSignature {
   inputs: TensorSpec[];
@@ -61,8 +54,12 @@ export class LoadedModel {
     await this.execute(
       this.signature.inputs.map((spec) => {
         const shape = spec.shape.map((dim) => (dim === -1 ? 1 : dim));
-        const datatype = spec.datatype as keyof typeof NUMERIC_DATATYPES; // checked by signatureOf
-        return { name: spec.name, datatype, shape, data: NUMERIC_DATATYPES[datatype].create(elementCount(shape)) };
+        return {
+          name: spec.name,
+          datatype: spec.datatype,
+          shape,
+          data: createData(spec.datatype, elementCount(shape)),
+        };
       }),
     );
   }
@@ -81,7 +78,7 @@ export class LoadedModel {
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) {
       feeds[input.name] = new ort.Tensor(
-        NUMERIC_DATATYPES[input.datatype].ortType as 'float32',
+        ortTypeOf(input.datatype) as 'float32',
         input.data as Float32Array,
         input.shape,
       );
@@ -105,8 +102,10 @@ export function signatureOf(session: ort.InferenceSession): ModelSignature {
     metadata.map((value) => {
       if (!value.isTensor) throw new Error(`${kind} '${value.name}' is not a tensor; only tensor ${kind}s are served`);
       const datatype = datatypeFromOrt(value.type);
-      if (!datatype || !isNumericDatatype(datatype)) {
-        throw new Error(`${kind} '${value.name}' has type ${value.type}; only numeric and bool tensors are served`);
+      if (!datatype) {
+        throw new Error(
+          `${kind} '${value.name}' has type ${value.type}, which the Open Inference Protocol cannot carry`,
+        );
       }
       const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));
       return { name: value.name, datatype, shape };

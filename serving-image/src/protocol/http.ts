@@ -1,10 +1,13 @@
 // The Open Inference Protocol over node:http: thin, it reads bodies, decodes, calls the inference core, encodes,
 // and maps the core's error kinds to status codes. No framework: routing is a switch, bodies are read once.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gunzip, inflate, inflateRaw, type ZlibOptions } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { InferenceCore } from '../model/core.js';
 import { InferenceError, invalidArgument } from '../model/errors.js';
 import type { ServingMetrics } from '../metrics.js';
+import type { AccessPolicy, Denial } from './access.js';
 import { decodeInferRequest, decodeLoadRequest } from './decode.js';
 import { encodeInferResponse } from './encode.js';
 import { matchRoute, type Route } from './routes.js';
@@ -13,6 +16,7 @@ export interface HttpFrontOptions {
   core: InferenceCore;
   metrics: ServingMetrics;
   maxBodyBytes: number;
+  access: AccessPolicy;
   logger: Logger;
 }
 
@@ -36,6 +40,36 @@ const STATUS_BY_KIND: Record<InferenceError['kind'], number> = {
 };
 
 class PayloadTooLarge extends Error {}
+class UnsupportedEncoding extends Error {}
+
+const DECOMPRESS: Record<string, (body: Buffer, options: ZlibOptions) => Promise<Buffer>> = {
+  gzip: promisify(gunzip),
+  'x-gzip': promisify(gunzip),
+  // HTTP's "deflate" is zlib-wrapped; some clients send it raw.
+  deflate: (body, options) =>
+    promisify(inflate)(body, options).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'Z_DATA_ERROR' ? promisify(inflateRaw)(body, options) : Promise.reject(error),
+    ),
+};
+
+/**
+ * A compressed body (Triton's clients offer gzip and deflate), decoded with the same bound on its decoded size
+ * as on the bytes received, so a small bomb cannot make us allocate more than an uncompressed body could.
+ */
+async function decodeContent(body: Buffer, encoding: string, limit: number): Promise<Buffer> {
+  const name = encoding.trim().toLowerCase();
+  if (name === 'identity') return body;
+  const decompress = DECOMPRESS[name];
+  if (!decompress)
+    throw new UnsupportedEncoding(`Content-Encoding '${encoding}' is not supported; use gzip, deflate or identity`);
+  try {
+    return await decompress(body, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new PayloadTooLarge(`decoded request body exceeds the ${limit}-byte limit`);
+    throw invalidArgument(`request body is not valid ${name} data: ${(error as Error).message}`);
+  }
+}
 /** The client went away before sending its whole body; counted as 499, as nginx does. */
 class ClientClosed extends Error {}
 
@@ -68,6 +102,9 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
       message = error.message;
     } else if (error instanceof ClientClosed) {
       return 499;
+    } else if (error instanceof UnsupportedEncoding) {
+      status = 415;
+      message = error.message;
     } else if (error instanceof PayloadTooLarge) {
       status = 413;
       message = error.message;
@@ -80,7 +117,14 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     return status;
   };
 
+  /** The request body, decoded if it came compressed. */
   const readBody = (req: IncomingMessage): Promise<Buffer> => {
+    const encoding = req.headers['content-encoding'];
+    const raw = readRawBody(req);
+    return encoding === undefined ? raw : raw.then((body) => decodeContent(body, encoding, options.maxBodyBytes));
+  };
+
+  const readRawBody = (req: IncomingMessage): Promise<Buffer> => {
     const limit = options.maxBodyBytes;
     if (Number(req.headers['content-length']) > limit) {
       return Promise.reject(
@@ -138,15 +182,36 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   };
 
   const load = async (req: IncomingMessage, res: ServerResponse, name: string): Promise<void> => {
-    if (name !== core.modelName)
-      throw new InferenceError('not-found', `unknown model '${name}'; this server serves '${core.modelName}'`);
+    checkModelName(name);
     const change = decodeLoadRequest(await readBody(req));
+    core.checkLoadRequest(change);
     try {
       await core.load(change);
     } catch (error) {
       throw invalidArgument(`loading model '${name}' failed: ${(error as Error).message}`);
     }
     send(res, 200, '{}');
+  };
+
+  const unload = async (res: ServerResponse, name: string): Promise<void> => {
+    checkModelName(name);
+    await core.unload();
+    send(res, 200, '{}');
+  };
+
+  const checkModelName = (name: string): void => {
+    if (name !== core.modelName)
+      throw new InferenceError('not-found', `unknown model '${name}'; this server serves '${core.modelName}'`);
+  };
+
+  /** 401 or 403; counted as an auth failure, and as an inference request when it was one. */
+  const deny = (res: ServerResponse, route: Route, denial: Denial, started: number): void => {
+    if (denial.status === 401) {
+      metrics.authFailed(denial.scope, denial.reason);
+      res.setHeader('www-authenticate', 'Bearer realm="modelops-serving"');
+    }
+    send(res, denial.status, JSON.stringify({ error: denial.error }));
+    if (route.kind === 'infer') metrics.requestFinished(denial.status, (performance.now() - started) / 1000);
   };
 
   const modelReady = (res: ServerResponse, name: string, version: string | undefined): void => {
@@ -176,6 +241,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
         return modelReady(res, route.name, route.version);
       case 'load':
         return load(req, res, route.name);
+      case 'unload':
+        return unload(res, route.name);
       case 'repository-index':
         return send(
           res,
@@ -190,8 +257,11 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   };
 
   const server = createServer((req, res) => {
+    const started = performance.now();
     const match = matchRoute(req.method ?? '', req.url ?? '/');
     if ('status' in match) return void send(res, match.status, JSON.stringify({ error: match.error }));
+    const denial = options.access.check(match.route.kind, req.headers.authorization);
+    if (denial) return deny(res, match.route, denial, started);
     dispatch(req, res, match.route).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, error);
     });

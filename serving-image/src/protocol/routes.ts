@@ -4,7 +4,7 @@
 export type Route =
   | { kind: 'live' | 'ready' | 'server' | 'metrics' | 'repository-index' }
   | { kind: 'model' | 'model-ready' | 'infer'; name: string; version: string | undefined }
-  | { kind: 'load'; name: string };
+  | { kind: 'load' | 'unload'; name: string };
 
 export type RouteMatch = { route: Route } | { status: 404 | 405; error: string };
 
@@ -17,6 +17,7 @@ const METHODS: Record<Route['kind'], 'GET' | 'POST'> = {
   'model-ready': 'GET',
   infer: 'POST',
   load: 'POST',
+  unload: 'POST',
   'repository-index': 'POST',
 };
 
@@ -53,7 +54,7 @@ function routeOf(path: string): Route | undefined {
       return undefined;
     case 4:
       if (a === 'models' && b && c === 'versions' && d) return { kind: 'model', name: b, version: d };
-      if (a === 'repository' && b === 'models' && c && d === 'load') return { kind: 'load', name: c };
+      if (a === 'repository' && b === 'models' && c && (d === 'load' || d === 'unload')) return { kind: d, name: c };
       return undefined;
     case 5:
       if (a === 'models' && b && c === 'versions' && d && (e === 'ready' || e === 'infer')) return modelRoute(e, b, d);
