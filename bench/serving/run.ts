@@ -18,7 +18,10 @@ const LOAD_CPU = '1';
 const DURATION_MS = process.env.DURATION_MS ?? '5000';
 // The machine is shared: each cell is measured ROUNDS times, rounds interleaved, and the best round is kept.
 const ROUNDS = Number(process.env.ROUNDS ?? '2');
-const CONCURRENCIES = [1, 32];
+const CONCURRENCIES = (process.env.CONCURRENCIES ?? '1,32').split(',').map(Number);
+// BASELINE=<another checkout of this repository> adds a row (c0) for its serving image, measured in the same
+// rounds as this one's: a before/after comparison that the machine's load affects alike.
+const BASELINE = process.env.BASELINE;
 const VENVS = '.cache/bench-serving';
 const python = (venv: string): string => `${VENVS}/${venv}/bin/python`;
 
@@ -27,6 +30,10 @@ interface Result {
   p50: number;
   p99: number;
   errors: number;
+  /** Responses including the warm-up's. */
+  answered?: number;
+  /** The server process's CPU time (user + system) per response: what a busy shared machine distorts least. */
+  cpuMicros?: number;
 }
 
 interface Subject {
@@ -38,8 +45,10 @@ interface Subject {
   start?: () => Promise<{ port: number; process: ChildProcess }>;
 }
 
-const build = spawnSync('npx', ['tsc', '-p', 'bench/serving/tsconfig.build.json'], { stdio: 'inherit' });
-if (build.status !== 0) throw new Error('tsc failed');
+for (const tree of ['.', ...(BASELINE ? [BASELINE] : [])]) {
+  const build = spawnSync('npx', ['tsc', '-p', join(tree, 'bench/serving/tsconfig.build.json')], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`tsc failed in ${tree}`);
+}
 const compiled = (path: string): string => join('dist', path.replace(/\.ts$/, '.js'));
 
 const samples = JSON.parse(readFileSync('serving-image/test/fixtures/samples.json', 'utf8')) as {
@@ -78,6 +87,17 @@ const server =
     return { port, process: child };
   };
 
+// The serving image in its default configuration, with the fixture's reference: the drift histograms are on.
+const servingImage = (port: number, main: string, env: Record<string, string> = {}) =>
+  server(port, process.execPath, [main], '/v2/health/ready', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MODEL_NAME: 'fraud',
+    MODEL_URI: 'serving-image/test/fixtures/model.onnx',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+
 const subjects: Subject[] = [
   { key: 'a', label: 'onnxruntime-node session.run, in-process' },
   {
@@ -85,17 +105,16 @@ const subjects: Subject[] = [
     label: 'bare node:http, JSON.parse, fixed answer',
     start: server(18081, process.execPath, [compiled('bench/serving/bare-server.ts')], '/', { PORT: '18081' }),
   },
-  {
-    key: 'c',
-    label: 'modelops serving image',
-    start: server(18082, process.execPath, [compiled('serving-image/src/main.ts')], '/v2/health/ready', {
-      PORT: '18082',
-      HOST: '127.0.0.1',
-      MODEL_NAME: 'fraud',
-      MODEL_URI: 'serving-image/test/fixtures/model.onnx',
-      LOG_LEVEL: 'warn',
-    }),
-  },
+  { key: 'c', label: 'modelops serving image', start: servingImage(18082, compiled('serving-image/src/main.ts')) },
+  ...(BASELINE
+    ? [
+        {
+          key: 'c0',
+          label: 'the serving image at BASELINE',
+          start: servingImage(18089, join(BASELINE, compiled('serving-image/src/main.ts'))),
+        },
+      ]
+    : []),
   {
     key: 'd',
     label: 'FastAPI + uvicorn[standard] + onnxruntime',
@@ -134,15 +153,29 @@ const subjects: Subject[] = [
   },
 ];
 
-function measure(subject: Subject, port: number | undefined, concurrency: number): Result {
+/** User + system CPU seconds of a process so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function measure(
+  subject: Subject,
+  server: ChildProcess | undefined,
+  port: number | undefined,
+  concurrency: number,
+): Result {
   const common = ['--body', bodyFile, '--concurrency', String(concurrency), '--duration', DURATION_MS];
   const args =
     port === undefined
       ? ['-c', SERVER_CPU, process.execPath, compiled('bench/serving/session-run.ts'), ...common]
       : ['-c', LOAD_CPU, process.execPath, compiled('bench/serving/load.ts'), '--port', String(port), ...common];
+  const cpuBefore = server ? cpuSeconds(server.pid!) : 0;
   const run = spawnSync('taskset', args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${subject.key} at ${concurrency}: ${run.stderr}`);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
+  const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
+  if (server && result.answered) result.cpuMicros = ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / result.answered;
+  return result;
 }
 
 // ONLY=c,e measures just those rows.
@@ -160,7 +193,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     const started = await subject.start?.();
     try {
       for (const concurrency of CONCURRENCIES) {
-        const result = measure(subject, started?.port, concurrency);
+        const result = measure(subject, started?.process, started?.port, concurrency);
         const key = `${subject.key}${concurrency}`;
         if (result.rps > (results.get(key)?.rps ?? 0)) results.set(key, result);
         loads.push(loadavg()[0]!);
@@ -190,6 +223,13 @@ for (const subject of subjects) {
     `${`(${subject.key})`.padEnd(4)} ${subject.label.padEnd(42)}| ${cell(`${subject.key}1`).padStart(36)} | ${cell(`${subject.key}32`).padStart(37)}`,
   );
 }
+const cpu = (key: string): string => results.get(key)?.cpuMicros?.toFixed(1) ?? 'n/a';
+console.log(`\nserver CPU per response (µs, user + system, of the best round's cell):`);
+for (const subject of subjects.filter((s) => s.start)) {
+  console.log(
+    `${`(${subject.key})`.padEnd(4)} c=1 ${cpu(`${subject.key}1`).padStart(7)}   c=32 ${cpu(`${subject.key}32`).padStart(7)}`,
+  );
+}
 const ratio = (x: string, y: string, field: keyof Result): string => {
   const a = results.get(x)?.[field];
   const b = results.get(y)?.[field];
@@ -204,6 +244,6 @@ console.log(`
 throughput (c) / (d) at 32: ${ratio('c32', 'd32', 'rps')}x   (target >= 10; against (d0): ${ratio('c32', 'd032', 'rps')}x)
 throughput (c) / (e) at 32: ${ratio('c32', 'e32', 'rps')}x   (target >= 10)
 throughput (c) / (f) at 32: ${ratio('c32', 'f32', 'rps')}x   (target >= 10)
-throughput (c) / (b) at 32: ${ratio('c32', 'b32', 'rps')}     (target >= 0.85)
+throughput (c) / (b) at 32: ${ratio('c32', 'b32', 'rps')}     (target >= 0.85; by CPU per response (b)/(c): ${ratio('b32', 'c32', 'cpuMicros')})
 p99 of (c) at 32: ${results.get('c32')?.p99.toFixed(3) ?? 'n/a'} ms          (target <= 2)
 (c) - (a) at concurrency 1: p50 ${diff('c1', 'a1', 'p50')}, p99 ${diff('c1', 'a1', 'p99')}   (target within 1 ms)`);

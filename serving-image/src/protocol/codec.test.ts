@@ -172,11 +172,11 @@ describe('encodeInferResponse', () => {
       { ...response, outputs: [{ ...probabilities, data: view }] },
       { all: true, byOutput: new Map() },
     );
-    const header = JSON.parse(body.subarray(0, jsonLength).toString()) as { outputs: unknown[] };
+    const header = JSON.parse((body as Buffer).subarray(0, jsonLength).toString()) as { outputs: unknown[] };
     expect(header.outputs).toEqual([
       { name: 'p', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } },
     ]);
-    expect(body.subarray(jsonLength)).toEqual(Buffer.from(Float32Array.from([0.25, 0.75]).buffer));
+    expect((body as Buffer).subarray(jsonLength)).toEqual(Buffer.from(Float32Array.from([0.25, 0.75]).buffer));
   });
 
   test('binary BYTES and FP16 outputs', () => {
@@ -190,11 +190,13 @@ describe('encodeInferResponse', () => {
       },
       { all: true, byOutput: new Map() },
     );
-    const header = JSON.parse(body.subarray(0, jsonLength).toString()) as {
+    const header = JSON.parse((body as Buffer).subarray(0, jsonLength).toString()) as {
       outputs: { parameters: { binary_data_size: number } }[];
     };
     expect(header.outputs.map((o) => o.parameters.binary_data_size)).toEqual([4 + 5 + 4, 2]);
-    expect(body.subarray(jsonLength)).toEqual(Buffer.concat([bytesElements(['café', '']), Buffer.from([0x00, 0x3c])]));
+    expect((body as Buffer).subarray(jsonLength)).toEqual(
+      Buffer.concat([bytesElements(['café', '']), Buffer.from([0x00, 0x3c])]),
+    );
   });
 
   test.each([

@@ -5,6 +5,7 @@ import { invalidArgument } from '../model/errors.js';
 import type { InferenceRequest, SourceChange } from '../model/core.js';
 import { FLOAT16_MAX, toFloat16Bits } from '../model/float16.js';
 import {
+  createTypedData,
   elementCount,
   FIXED_SIZE_DATATYPES,
   isDatatype,
@@ -133,24 +134,38 @@ function decodeJsonData(name: string, data: unknown, datatype: Datatype, shape: 
   if (flat.length !== count) {
     throw invalidArgument(`input '${name}': 'data' has ${flat.length} values, shape [${shape}] needs ${count}`);
   }
+  if (datatype === 'FP32') return decodeFloat32(name, flat, count);
   const rule = ELEMENT_RULES[datatype];
-  for (let i = 0; i < count; i++) {
-    if (!rule.accepts(flat[i])) {
-      throw invalidArgument(
-        `input '${name}': data[${i}] is ${JSON.stringify(flat[i])?.slice(0, 40)}, expected ${rule.expected} for ${datatype}`,
-      );
-    }
-  }
+  for (let i = 0; i < count; i++) if (!rule.accepts(flat[i])) throw elementError(name, flat, i, datatype);
   if (datatype === 'BYTES') return flat.slice(0, count) as string[];
   if (datatype === 'INT64' || datatype === 'UINT64') {
-    const tensor = FIXED_SIZE_DATATYPES[datatype].create(count) as BigInt64Array;
+    const tensor = createTypedData(datatype, count) as BigInt64Array;
     for (let i = 0; i < count; i++) tensor[i] = BigInt(flat[i] as number);
     return tensor;
   }
   if (datatype === 'FP16') return Uint16Array.from(flat as number[], toFloat16Bits);
-  const tensor = FIXED_SIZE_DATATYPES[datatype].create(count) as Float64Array;
+  const tensor = createTypedData(datatype, count) as Float64Array;
   for (let i = 0; i < count; i++) tensor[i] = Number(flat[i]); // true/false become 1/0 for BOOL
   return tensor;
+}
+
+/** The common case in one pass: check and store each element (a float out of range is infinity once stored). */
+function decodeFloat32(name: string, flat: unknown[], count: number): Float32Array {
+  const tensor = createTypedData('FP32', count) as Float32Array;
+  for (let i = 0; i < count; i++) {
+    const value = flat[i];
+    if (typeof value !== 'number') throw elementError(name, flat, i, 'FP32');
+    tensor[i] = value;
+    if (tensor[i] === Infinity || tensor[i] === -Infinity) throw elementError(name, flat, i, 'FP32');
+  }
+  return tensor;
+}
+
+function elementError(name: string, flat: unknown[], i: number, datatype: Datatype): Error {
+  const value = JSON.stringify(flat[i])?.slice(0, 40);
+  return invalidArgument(
+    `input '${name}': data[${i}] is ${value}, expected ${ELEMENT_RULES[datatype].expected} for ${datatype}`,
+  );
 }
 
 /** Row-major flattening of nested `data` arrays, which some clients send; nesting deeper than the shape is an error. */
@@ -169,8 +184,8 @@ function flatten(name: string, data: unknown[], depth: number): unknown[] {
 /** `bytes` has the size the shape needs (checked). */
 function takeFixedSize(name: string, bytes: Buffer, datatype: FixedSizeDatatype, count: number): TensorData {
   // Copy into a fresh (aligned) typed array: the body's bytes may sit at any offset. Little-endian, like the clients.
-  const tensor = FIXED_SIZE_DATATYPES[datatype].create(count);
-  new Uint8Array(tensor.buffer).set(bytes);
+  const tensor = createTypedData(datatype, count);
+  new Uint8Array(tensor.buffer, tensor.byteOffset, tensor.byteLength).set(bytes);
   if (datatype === 'BOOL' && (tensor as Uint8Array).some((b) => b > 1)) {
     throw invalidArgument(`input '${name}': BOOL binary data must be bytes 0 or 1`);
   }

@@ -6,25 +6,31 @@ import type { Tensor, TypedTensorData } from '../model/tensor.js';
 import type { BinaryOutputs } from './decode.js';
 
 export interface EncodedResponse {
-  body: Buffer;
+  /** A string when it is all JSON: the socket encodes it on the way out, with no Buffer in between. */
+  body: string | Buffer;
   /** Set when binary tensor data follows the JSON: the value of the Inference-Header-Content-Length header. */
   jsonLength: number | undefined;
 }
 
 export function encodeInferResponse(response: InferenceResponse, binaryOutputs: BinaryOutputs): EncodedResponse {
   const binaryParts: Buffer[] = [];
-  const outputs = response.outputs.map((output) => {
+  let outputs = '';
+  for (const output of response.outputs) {
     const head = `{"name":${JSON.stringify(output.name)},"datatype":"${output.datatype}","shape":[${output.shape.join(',')}]`;
-    if (!(binaryOutputs.byOutput.get(output.name) ?? binaryOutputs.all)) return `${head},"data":${dataAsJson(output)}}`;
+    if (outputs !== '') outputs += ',';
+    if (!(binaryOutputs.byOutput.get(output.name) ?? binaryOutputs.all)) {
+      outputs += `${head},"data":${dataAsJson(output)}}`;
+      continue;
+    }
     const bytes = binaryData(output);
     binaryParts.push(bytes);
-    return `${head},"parameters":{"binary_data_size":${bytes.length}}}`;
-  });
+    outputs += `${head},"parameters":{"binary_data_size":${bytes.length}}}`;
+  }
   const id = response.id === undefined ? '' : `"id":${JSON.stringify(response.id)},`;
   const json =
     `{"model_name":${JSON.stringify(response.modelName)},"model_version":${JSON.stringify(response.modelVersion)},` +
-    `${id}"outputs":[${outputs.join(',')}]}`;
-  if (binaryParts.length === 0) return { body: Buffer.from(json), jsonLength: undefined };
+    `${id}"outputs":[${outputs}]}`;
+  if (binaryParts.length === 0) return { body: json, jsonLength: undefined };
   const header = Buffer.from(json);
   return { body: Buffer.concat([header, ...binaryParts]), jsonLength: header.length };
 }

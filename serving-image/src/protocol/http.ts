@@ -141,19 +141,10 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
         reject(new PayloadTooLarge(`request body exceeds the ${limit}-byte limit`));
       };
       req.on('data', onData);
-      let ended = false;
-      req.on('end', () => {
-        ended = true;
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-      });
-      // An IncomingMessage only fails when its connection does (ECONNRESET 'aborted'): the client left, which
-      // is no server error. 'close' also comes after every complete request: no Error is built then (that
-      // costs more than the rest of the request's handling).
-      const gone = (): void => {
-        if (!ended) reject(new ClientClosed('client closed the connection mid-body'));
-      };
-      req.on('error', gone);
-      req.on('close', gone);
+      req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+      // An IncomingMessage only fails when its connection closes mid-body (ECONNRESET 'aborted'): the client
+      // left, which is no server error.
+      req.on('error', () => reject(new ClientClosed('client closed the connection mid-body')));
     });
   };
 
@@ -205,13 +196,14 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
   };
 
   /** 401 or 403; counted as an auth failure, and as an inference request when it was one. */
-  const deny = (res: ServerResponse, route: Route, denial: Denial, started: number): void => {
+  const deny = (res: ServerResponse, route: Route, denial: Denial): void => {
     if (denial.status === 401) {
       metrics.authFailed(denial.scope, denial.reason);
       res.setHeader('www-authenticate', 'Bearer realm="modelops-serving"');
     }
     send(res, denial.status, JSON.stringify({ error: denial.error }));
-    if (route.kind === 'infer') metrics.requestFinished(denial.status, (performance.now() - started) / 1000);
+    // Answered before any work was done: no duration worth a bucket above the first.
+    if (route.kind === 'infer') metrics.requestFinished(denial.status, 0);
   };
 
   const modelReady = (res: ServerResponse, name: string, version: string | undefined): void => {
@@ -225,7 +217,8 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     }
   };
 
-  const dispatch = async (req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> => {
+  /** Synchronous for the routes that answer at once; a promise for those that wait. */
+  const dispatch = (req: IncomingMessage, res: ServerResponse, route: Route): void | Promise<void> => {
     switch (route.kind) {
       case 'infer':
         return infer(req, res, route.name, route.version);
@@ -252,19 +245,23 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
           ]),
         );
       case 'metrics':
-        return send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
+        return metrics.registry.metrics().then((text) => send(res, 200, text, metrics.registry.contentType));
     }
   };
 
   const server = createServer((req, res) => {
-    const started = performance.now();
     const match = matchRoute(req.method ?? '', req.url ?? '/');
     if ('status' in match) return void send(res, match.status, JSON.stringify({ error: match.error }));
     const denial = options.access.check(match.route.kind, req.headers.authorization);
-    if (denial) return deny(res, match.route, denial, started);
-    dispatch(req, res, match.route).catch((error: unknown) => {
+    if (denial) return deny(res, match.route, denial);
+    const fail = (error: unknown): void => {
       if (!res.headersSent) sendError(res, error);
-    });
+    };
+    try {
+      dispatch(req, res, match.route)?.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
   });
   // Longer than the usual 60 s idle timeout of load balancers and clients' pools, so they close first.
   server.keepAliveTimeout = 65_000;

@@ -21,7 +21,17 @@ const METHODS: Record<Route['kind'], 'GET' | 'POST'> = {
   'repository-index': 'POST',
 };
 
+// The handful of URLs a server sees (its model's infer path, the probes, /metrics) are matched once each.
+const ROUTE_CACHE_SIZE = 64;
+const routeCache = new Map<string, { route: Route }>();
+
 export function matchRoute(method: string, url: string): RouteMatch {
+  const cached = routeCache.get(url);
+  if (cached !== undefined && METHODS[cached.route.kind] === method) return cached;
+  return matchUncached(method, url);
+}
+
+function matchUncached(method: string, url: string): RouteMatch {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   const route = routeOf(path);
@@ -31,7 +41,10 @@ export function matchRoute(method: string, url: string): RouteMatch {
   if (method !== expected && !(method === 'HEAD' && expected === 'GET')) {
     return { status: 405, error: `${method} is not allowed on ${path}; use ${expected}` };
   }
-  return { route };
+  if (routeCache.size >= ROUTE_CACHE_SIZE) routeCache.clear(); // a scanner's stream of URLs only costs misses
+  const match = { route };
+  routeCache.set(url, match);
+  return match;
 }
 
 function routeOf(path: string): Route | undefined {
