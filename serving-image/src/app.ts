@@ -11,6 +11,7 @@ import { createFetcher, siblingUri } from './model/fetch.js';
 import { createLoader } from './model/loader.js';
 import { AccessPolicy } from './protocol/access.js';
 import { createHttpFront, type HttpFront } from './protocol/http.js';
+import { processScope, workerScope } from './workers.js';
 
 export interface ServingApp {
   core: InferenceCore;
@@ -22,7 +23,8 @@ export interface ServingApp {
   shutdown(): Promise<void>;
 }
 
-export function createApp(config: ServingConfig, logger: Logger): ServingApp {
+/** `clustered`: this process is one of several workers (workers.ts), which share metrics and model control. */
+export function createApp(config: ServingConfig, logger: Logger, clustered = false): ServingApp {
   const metrics = new ServingMetrics({
     model: config.modelName,
     version: config.modelVersion,
@@ -54,7 +56,8 @@ export function createApp(config: ServingConfig, logger: Logger): ServingApp {
   });
   if (config.faults) logger.warn({ faults: config.faults }, 'fault injection is on (MODELOPS_FAULT_*): test beds only');
   const access = new AccessPolicy({ apiKey: config.apiKey, modelControlKey: config.modelControlKey });
-  const front = createHttpFront({ core, metrics, maxBodyBytes: config.maxBodyBytes, access, logger });
+  const scope = (clustered ? workerScope : processScope)(core, metrics.registry);
+  const front = createHttpFront({ core, metrics, scope, maxBodyBytes: config.maxBodyBytes, access, logger });
   return {
     core,
     metrics,

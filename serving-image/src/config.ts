@@ -44,6 +44,8 @@ export interface ServingConfig {
    * (MODEL_CONTROL_KEY_FILE or MODEL_CONTROL_KEY).
    */
   modelControlKey: string | undefined;
+  /** Worker processes: a number, or `auto` (from the cgroup CPU limit; see workers.ts). */
+  workers: number | 'auto';
   /** Injected faults for test beds and chaos drills (MODELOPS_FAULT_*); undefined when none is set. */
   faults: FaultSettings | undefined;
 }
@@ -87,6 +89,7 @@ export function loadConfig(env: Env): ServingConfig {
     s3: readS3Credentials(env),
     apiKey: read.secret('API_KEY'),
     modelControlKey: readModelControl(read),
+    workers: env.WORKERS === 'auto' || !env.WORKERS ? 'auto' : read.integer('WORKERS', 1, 1, 1024),
     faults: readFaults(read),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { InferenceCore } from '../model/core.js';
 import { InferenceError, invalidArgument } from '../model/errors.js';
 import type { ServingMetrics } from '../metrics.js';
+import type { ServerScope } from '../workers.js';
 import type { AccessPolicy, Denial } from './access.js';
 import { decodeInferRequest, decodeLoadRequest } from './decode.js';
 import { encodeInferResponse } from './encode.js';
@@ -15,6 +16,8 @@ import { matchRoute, type Route } from './routes.js';
 export interface HttpFrontOptions {
   core: InferenceCore;
   metrics: ServingMetrics;
+  /** The metrics exposition and model control, for this process or for every worker. */
+  scope: ServerScope;
   maxBodyBytes: number;
   access: AccessPolicy;
   logger: Logger;
@@ -177,7 +180,7 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
     const change = decodeLoadRequest(await readBody(req));
     core.checkLoadRequest(change);
     try {
-      await core.load(change);
+      await options.scope.load(change);
     } catch (error) {
       throw invalidArgument(`loading model '${name}' failed: ${(error as Error).message}`);
     }
@@ -186,7 +189,7 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
 
   const unload = async (res: ServerResponse, name: string): Promise<void> => {
     checkModelName(name);
-    await core.unload();
+    await options.scope.unload();
     send(res, 200, '{}');
   };
 
@@ -245,7 +248,7 @@ export function createHttpFront(options: HttpFrontOptions): HttpFront {
           ]),
         );
       case 'metrics':
-        return metrics.registry.metrics().then((text) => send(res, 200, text, metrics.registry.contentType));
+        return options.scope.exposition().then((text) => send(res, 200, text, metrics.registry.contentType));
     }
   };
 
