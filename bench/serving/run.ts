@@ -7,11 +7,20 @@
 // `bash bench/serving/setup-python.sh` first, which installs them under .cache/bench-serving)
 // Everything measured runs as tsc output from dist/, as in the image: tsx's transform adds a helper call
 // to every closure created, which is a cost the image does not have.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import {
+  compiled,
+  cpuSeconds,
+  pinned,
+  runLoad,
+  waitUntilServing,
+  writeBodyFile,
+  type LoadResult,
+} from './processes.js';
 
 const SERVER_CPU = '0';
 const LOAD_CPU = '1';
@@ -25,16 +34,7 @@ const BASELINE = process.env.BASELINE;
 const VENVS = '.cache/bench-serving';
 const python = (venv: string): string => `${VENVS}/${venv}/bin/python`;
 
-interface Result {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  /** Responses including the warm-up's. */
-  answered?: number;
-  /** The server process's CPU time (user + system) per response: what a busy shared machine distorts least. */
-  cpuMicros?: number;
-}
+type Result = LoadResult;
 
 interface Subject {
   key: string;
@@ -49,35 +49,8 @@ for (const tree of ['.', ...(BASELINE ? [BASELINE] : [])]) {
   const build = spawnSync('npx', ['tsc', '-p', join(tree, 'bench/serving/tsconfig.build.json')], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`tsc failed in ${tree}`);
 }
-const compiled = (path: string): string => join('dist', path.replace(/\.ts$/, '.js'));
 
-const samples = JSON.parse(readFileSync('serving-image/test/fixtures/samples.json', 'utf8')) as {
-  features: number[][];
-};
-const bodyFile = join(mkdtempSync(join(tmpdir(), 'bench-serving-')), 'body.json');
-writeFileSync(
-  bodyFile,
-  JSON.stringify({ inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: samples.features[0] }] }),
-);
-
-const pinned = (cpu: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess =>
-  spawn('taskset', ['-c', cpu, command, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-
-async function waitUntilServing(port: number, path: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing serving on port ${port}${path}`);
-}
+const bodyFile = writeBodyFile();
 
 const server =
   (port: number, command: string, args: string[], readyPath: string, env: Record<string, string> = {}) =>
@@ -153,28 +126,27 @@ const subjects: Subject[] = [
   },
 ];
 
-/** User + system CPU seconds of a process so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function measure(
   subject: Subject,
   server: ChildProcess | undefined,
   port: number | undefined,
   concurrency: number,
 ): Result {
-  const common = ['--body', bodyFile, '--concurrency', String(concurrency), '--duration', DURATION_MS];
-  const args =
-    port === undefined
-      ? ['-c', SERVER_CPU, process.execPath, compiled('bench/serving/session-run.ts'), ...common]
-      : ['-c', LOAD_CPU, process.execPath, compiled('bench/serving/load.ts'), '--port', String(port), ...common];
-  const cpuBefore = server ? cpuSeconds(server.pid!) : 0;
-  const run = spawnSync('taskset', args, { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`${subject.key} at ${concurrency}: ${run.stderr}`);
-  const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
-  if (server && result.answered) result.cpuMicros = ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / result.answered;
+  if (port === undefined) {
+    const args = ['--body', bodyFile, '--concurrency', String(concurrency), '--duration', DURATION_MS];
+    const run = spawnSync(
+      'taskset',
+      ['-c', SERVER_CPU, process.execPath, compiled('bench/serving/session-run.ts'), ...args],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (run.status !== 0) throw new Error(`${subject.key} at ${concurrency}: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
+  }
+  const cpuBefore = cpuSeconds(server!.pid!);
+  const result = runLoad({ cpus: LOAD_CPU, port, body: bodyFile, concurrency, durationMs: DURATION_MS });
+  if (result.answered) result.cpuMicros = ((cpuSeconds(server!.pid!) - cpuBefore) * 1e6) / result.answered;
   return result;
 }
 
