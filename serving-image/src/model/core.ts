@@ -209,6 +209,7 @@ export class InferenceCore {
         batching: model.signature.batchable,
         reference: !!model.reference,
         millis: Math.round(performance.now() - started),
+        phases: model.loadMillis,
       },
       'model loaded, warmed and serving',
     );

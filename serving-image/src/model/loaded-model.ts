@@ -3,6 +3,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Reference } from '../reference.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
+import type { LoadTimings } from './loader.js';
 import { createData, datatypeFromOrt, elementCount, ortTypeOf, type Tensor, type TensorSpec } from './tensor.js';
 
 export interface ModelSignature {
@@ -30,6 +31,8 @@ export class LoadedModel {
     readonly source: ModelSource,
     readonly reference: Reference | undefined,
     batching: BatcherOptions,
+    /** How long each phase of its load took, in ms (filled in as the load goes on). */
+    readonly loadMillis: LoadTimings,
   ) {
     this.batcher = signature.batchable ? new Batcher((inputs) => this.execute(inputs), batching) : undefined;
     const index = reference
