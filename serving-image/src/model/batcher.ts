@@ -14,13 +14,13 @@ export interface BatcherOptions {
   maxQueueDelayMicros: number;
   /** Called with the rows of every run, for the batch-size histogram. */
   onRun: (rows: number) => void;
+  /** Called when the last queued request has been answered. */
+  onIdle?: () => void;
 }
 
 interface Job {
   inputs: Tensor[];
   rows: number;
-  /** Jobs batch together only when their inputs agree on every dimension but the first. */
-  shapeKey: string;
   queuedAt: number;
   resolve: (outputs: Tensor[]) => void;
   reject: (error: unknown) => void;
@@ -41,16 +41,20 @@ export class Batcher {
   /** Inputs in the model's order, all with `rows` rows; resolves to the outputs in the model's order. */
   submit(inputs: Tensor[], rows: number): Promise<Tensor[]> {
     return new Promise((resolve, reject) => {
-      const shapeKey =
-        inputs.length === 1 ? inputs[0]!.shape.slice(1).join() : inputs.map((t) => t.shape.slice(1).join()).join(';');
-      this.queue.push({ inputs, rows, shapeKey, queuedAt: performance.now(), resolve, reject });
+      this.queue.push({ inputs, rows, queuedAt: performance.now(), resolve, reject });
       this.queuedRows += rows;
       this.schedule();
     });
   }
 
+  /** No request queued or running. */
+  get idle(): boolean {
+    return !this.running && this.queue.length === 0 && !this.immediate;
+  }
+
   private schedule(): void {
-    if (this.running || this.queue.length === 0 || this.immediate) return;
+    if (this.running || this.immediate) return;
+    if (this.queue.length === 0) return this.options.onIdle?.();
     const waitedMicros = (performance.now() - this.queue[0]!.queuedAt) * 1000;
     const remainingMicros = this.options.maxQueueDelayMicros - waitedMicros;
     if (this.queuedRows >= this.options.maxBatchSize || remainingMicros <= 0) this.runSoon();
@@ -91,7 +95,7 @@ export class Batcher {
     const rest: Job[] = [];
     for (let i = 1; i < this.queue.length; i++) {
       const job = this.queue[i]!;
-      if (job.shapeKey === first.shapeKey && rows + job.rows <= this.options.maxBatchSize) {
+      if (rows + job.rows <= this.options.maxBatchSize && sameTrailingDimensions(job.inputs, first.inputs)) {
         batch.push(job);
         rows += job.rows;
       } else {
@@ -128,6 +132,16 @@ export class Batcher {
       offset += job.rows;
     }
   }
+}
+
+/** Requests batch together only when their inputs agree on every dimension but the first. */
+function sameTrailingDimensions(a: Tensor[], b: Tensor[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!.shape;
+    const y = b[i]!.shape;
+    for (let d = 1; d < x.length; d++) if (x[d] !== y[d]) return false;
+  }
+  return true;
 }
 
 function concatenate(batch: Job[], rows: number): Tensor[] {

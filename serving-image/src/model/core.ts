@@ -136,10 +136,10 @@ export class InferenceCore {
   }
 
   async infer(name: string, version: string | undefined, request: InferenceRequest): Promise<InferenceResponse> {
+    const faults = this.options.faults;
+    if (faults) await faults.beforeInference(); // before the model is chosen: it may be swapped meanwhile
     const model = this.resolve(name, version);
     const servingVersion = this.version; // the model's, even if another is swapped in while this one runs
-    const faults = this.options.faults;
-    if (faults) await faults.beforeInference();
     const { ordered, rows } = validateInputs(model.signature.inputs, request.inputs);
     validateRequestedOutputs(model.signature.outputs, request.outputs);
     let all: Tensor[];

@@ -22,8 +22,10 @@ export class LoadedModel {
   /** Index of the output holding class probabilities: the reference's, else the first FP32 [batch, classes]. */
   readonly predictionOutput: number | undefined;
   private readonly batcher: Batcher | undefined;
+  /** Requests running outside a batcher (models that cannot batch). */
   private inFlight = 0;
   private retired = false;
+  private released = false;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -34,7 +36,9 @@ export class LoadedModel {
     /** How long each phase of its load took, in ms (filled in as the load goes on). */
     readonly loadMillis: LoadTimings,
   ) {
-    this.batcher = signature.batchable ? new Batcher((inputs) => this.execute(inputs), batching) : undefined;
+    this.batcher = signature.batchable
+      ? new Batcher((inputs) => this.execute(inputs), { ...batching, onIdle: () => this.releaseIfDone() })
+      : undefined;
     const index = reference
       ? signature.outputs.findIndex((spec) => spec.name === reference.prediction.output)
       : signature.outputs.findIndex((spec) => spec.datatype === 'FP32' && spec.shape.length === 2);
@@ -42,14 +46,9 @@ export class LoadedModel {
   }
 
   /** Inputs validated and in the model's order; returns every output in the model's order. */
-  async infer(inputs: Tensor[], rows: number): Promise<Tensor[]> {
-    this.inFlight++;
-    try {
-      return await (this.batcher ? this.batcher.submit(inputs, rows) : this.execute(inputs));
-    } finally {
-      this.inFlight--;
-      if (this.retired && this.inFlight === 0) this.release();
-    }
+  infer(inputs: Tensor[], rows: number): Promise<Tensor[]> {
+    // The batcher says when it has nothing left (onIdle): no per-request bookkeeping on the usual path.
+    return this.batcher ? this.batcher.submit(inputs, rows) : this.executeCounted(inputs);
   }
 
   /** One inference on zeros, so the first real request does not pay for onnxruntime's lazy initialisation. */
@@ -70,10 +69,22 @@ export class LoadedModel {
   /** Stops using the session; it is released when the requests still running on it have finished. */
   retire(): void {
     this.retired = true;
-    if (this.inFlight === 0) this.release();
+    this.releaseIfDone();
   }
 
-  private release(): void {
+  private async executeCounted(inputs: Tensor[]): Promise<Tensor[]> {
+    this.inFlight++;
+    try {
+      return await this.execute(inputs);
+    } finally {
+      this.inFlight--;
+      this.releaseIfDone();
+    }
+  }
+
+  private releaseIfDone(): void {
+    if (!this.retired || this.released || this.inFlight > 0 || (this.batcher && !this.batcher.idle)) return;
+    this.released = true;
     void this.session.release().catch(() => undefined);
   }
 

@@ -27,12 +27,23 @@ export function encodeInferResponse(response: InferenceResponse, binaryOutputs: 
     outputs += `${head},"parameters":{"binary_data_size":${bytes.length}}}`;
   }
   const id = response.id === undefined ? '' : `"id":${JSON.stringify(response.id)},`;
-  const json =
-    `{"model_name":${JSON.stringify(response.modelName)},"model_version":${JSON.stringify(response.modelVersion)},` +
-    `${id}"outputs":[${outputs}]}`;
+  const json = `${responsePrefix(response.modelName, response.modelVersion)}${id}"outputs":[${outputs}]}`;
   if (binaryParts.length === 0) return { body: json, jsonLength: undefined };
   const header = Buffer.from(json);
   return { body: Buffer.concat([header, ...binaryParts]), jsonLength: header.length };
+}
+
+// A server answers for one model and version at a time: their JSON is escaped once per change, not per response.
+let prefix = { name: '', version: '', json: '' };
+function responsePrefix(name: string, version: string): string {
+  if (name !== prefix.name || version !== prefix.version) {
+    prefix = {
+      name,
+      version,
+      json: `{"model_name":${JSON.stringify(name)},"model_version":${JSON.stringify(version)},`,
+    };
+  }
+  return prefix.json;
 }
 
 /**
