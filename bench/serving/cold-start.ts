@@ -53,11 +53,12 @@ async function coldStart(uri: string): Promise<Start> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let listeningMillis = NaN;
-  let phases: Record<string, number> = {};
+  let loaded: (phases: Record<string, number>) => void;
+  const phases = new Promise<Record<string, number>>((resolve) => (loaded = resolve));
   createInterface({ input: child.stdout! }).on('line', (text) => {
     const line = JSON.parse(text) as { msg: string; phases?: Record<string, number> };
     if (line.msg.startsWith('listening')) listeningMillis = performance.now() - started;
-    if (line.phases) phases = line.phases;
+    if (line.phases) loaded(line.phases);
   });
   try {
     for (;;) {
@@ -65,7 +66,8 @@ async function coldStart(uri: string): Promise<Start> {
         (r) => r.ok,
         () => false,
       );
-      if (ready) return { readyMillis: performance.now() - started, listeningMillis, phases };
+      // The load's log line may reach us just after the first 200.
+      if (ready) return { readyMillis: performance.now() - started, listeningMillis, phases: await phases };
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } finally {

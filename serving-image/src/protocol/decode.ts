@@ -103,9 +103,9 @@ const integerIn = (min: number, max: number, expected: string): ElementRule => (
   expected,
 });
 
-// Math.fround gives the nearest float: infinity for a number beyond the FP32 range, which has no float form.
-const FP32_MAX = 3.4028234663852886e38;
-const ELEMENT_RULES: Record<Datatype, ElementRule> = {
+const FP32_EXPECTED = `a number within the FP32 range (±${(3.4028234663852886e38).toPrecision(8)})`;
+// FP32, the common case, has its own one-pass decoder (decodeFloat32).
+const ELEMENT_RULES: Record<Exclude<Datatype, 'FP32'>, ElementRule> = {
   BOOL: { accepts: (v) => typeof v === 'boolean', expected: 'true or false' },
   UINT8: integerIn(0, 255, 'an integer from 0 to 255'),
   INT8: integerIn(-128, 127, 'an integer from -128 to 127'),
@@ -119,10 +119,6 @@ const ELEMENT_RULES: Record<Datatype, ElementRule> = {
   FP16: {
     accepts: (v) => typeof v === 'number' && Math.abs(v) < 65520,
     expected: `a number within the FP16 range (±${FLOAT16_MAX})`,
-  },
-  FP32: {
-    accepts: (v) => typeof v === 'number' && Math.abs(Math.fround(v)) !== Infinity,
-    expected: `a number within the FP32 range (±${FP32_MAX.toPrecision(8)})`,
   },
   FP64: { accepts: (v) => typeof v === 'number', expected: 'a number' },
   BYTES: { accepts: (v) => typeof v === 'string', expected: 'a string' },
@@ -149,7 +145,7 @@ function decodeJsonData(name: string, data: unknown, datatype: Datatype, shape: 
   return tensor;
 }
 
-/** The common case in one pass: check and store each element (a float out of range is infinity once stored). */
+/** The common case in one pass: check and store each element (a number beyond the FP32 range is stored as infinity). */
 function decodeFloat32(name: string, flat: unknown[], count: number): Float32Array {
   const tensor = createTypedData('FP32', count) as Float32Array;
   for (let i = 0; i < count; i++) {
@@ -163,9 +159,8 @@ function decodeFloat32(name: string, flat: unknown[], count: number): Float32Arr
 
 function elementError(name: string, flat: unknown[], i: number, datatype: Datatype): Error {
   const value = JSON.stringify(flat[i])?.slice(0, 40);
-  return invalidArgument(
-    `input '${name}': data[${i}] is ${value}, expected ${ELEMENT_RULES[datatype].expected} for ${datatype}`,
-  );
+  const expected = datatype === 'FP32' ? FP32_EXPECTED : ELEMENT_RULES[datatype].expected;
+  return invalidArgument(`input '${name}': data[${i}] is ${value}, expected ${expected} for ${datatype}`);
 }
 
 /** Row-major flattening of nested `data` arrays, which some clients send; nesting deeper than the shape is an error. */
