@@ -2,8 +2,10 @@
 // apply time and marked as waiting.
 import { resources } from '../../api/index.js';
 import { awaitingController } from '../awaiting.js';
+import type { ControllerSettings } from '../../config.js';
 
-export const driftMonitorController = () =>
+// `settings` (--prometheus-url, --serving-image) are for the implementation that replaces this one.
+export const driftMonitorController = (_settings: ControllerSettings) =>
   awaitingController(
     'driftmonitor',
     resources.DriftMonitor,
