@@ -41,7 +41,9 @@ export class Batcher {
   /** Inputs in the model's order, all with `rows` rows; resolves to the outputs in the model's order. */
   submit(inputs: Tensor[], rows: number): Promise<Tensor[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ inputs, rows, queuedAt: performance.now(), resolve, reject });
+      // Without a queue delay (the default) nobody asks how long a request has waited.
+      const queuedAt = this.options.maxQueueDelayMicros > 0 ? performance.now() : 0;
+      this.queue.push({ inputs, rows, queuedAt, resolve, reject });
       this.queuedRows += rows;
       this.schedule();
     });
@@ -55,8 +57,8 @@ export class Batcher {
   private schedule(): void {
     if (this.running || this.immediate) return;
     if (this.queue.length === 0) return this.options.onIdle?.();
-    const waitedMicros = (performance.now() - this.queue[0]!.queuedAt) * 1000;
-    const remainingMicros = this.options.maxQueueDelayMicros - waitedMicros;
+    const delay = this.options.maxQueueDelayMicros;
+    const remainingMicros = delay > 0 ? delay - (performance.now() - this.queue[0]!.queuedAt) * 1000 : 0;
     if (this.queuedRows >= this.options.maxBatchSize || remainingMicros <= 0) this.runSoon();
     else if (!this.timer) {
       // The oldest request's delay is up when this fires (a run in flight then starts the next when it ends).
