@@ -332,6 +332,21 @@ export const ModelVersionServingSpec = object(
       }),
     ),
     env: optional(envList()),
+    workers: optional(
+      integer(
+        "Serving processes per pod sharing its port (the serving image's WORKERS); by default one per whole core of the CPU limit.",
+        { minimum: 1, maximum: 64 },
+      ),
+    ),
+    apiKeySecret: optional(
+      object(
+        "A Secret key holding the bearer token inference and metadata requests must carry (the serving image's API_KEY); probes and /metrics stay open.",
+        {
+          name: string('Name of the Secret.', { minLength: 1, maxLength: 253 }),
+          key: optional(string('Key in the Secret.', { minLength: 1, maxLength: 253, default: 'token' })),
+        },
+      ),
+    ),
     traffic: optional(TrafficSpec),
     rollout: optional(RolloutSpec),
   },

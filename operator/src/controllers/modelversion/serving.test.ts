@@ -116,6 +116,18 @@ describe('Deployment', () => {
     expect(c.envFrom).toEqual(envFrom);
   });
 
+  test('workers and the API key Secret reach the serving image’s WORKERS and API_KEY, before the spec’s own env', () => {
+    const mv = modelVersion('fraud-v1', {
+      serving: { workers: 4, apiKeySecret: { name: 'fraud-clients' }, env: [{ name: 'LOG_LEVEL', value: 'debug' }] },
+    });
+    const env = buildDeployment(mv, params).spec!.template.spec!.containers[0]!.env!;
+    expect(env.slice(-3)).toEqual([
+      { name: 'WORKERS', value: '4' },
+      { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'fraud-clients', key: 'token' } } },
+      { name: 'LOG_LEVEL', value: 'debug' },
+    ]);
+  });
+
   test('resources: requests, memory limit, optional CPU limit; image from the spec wins over the flag', () => {
     const mv = modelVersion('fraud-v1', {
       serving: { image: 'registry.local/serving:dev', resources: { cpu: '500m', cpuLimit: 2, memory: '1Gi' } },

@@ -73,6 +73,15 @@ function container(mv: ModelVersion, params: DeploymentParams, mounted: ReturnTy
     { name: 'MODEL_VERSION', value: mv.spec.version },
     { name: 'MODEL_ROLE', value: params.createdAsRole === 'stable' ? 'stable' : 'canary' },
     ...(mounted.reference ? [{ name: 'REFERENCE_URI', value: mounted.reference.uri }] : []),
+    ...(serving.workers ? [{ name: 'WORKERS', value: String(serving.workers) }] : []),
+    ...(serving.apiKeySecret
+      ? [
+          {
+            name: 'API_KEY',
+            valueFrom: { secretKeyRef: { name: serving.apiKeySecret.name, key: serving.apiKeySecret.key ?? 'token' } },
+          },
+        ]
+      : []),
     ...((serving.env ?? []) as V1EnvVar[]),
   ];
   const requests: Record<string, string> = {};
