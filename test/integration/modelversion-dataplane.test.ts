@@ -4,6 +4,7 @@
 // whose predictions shift are rolled back; the split the driver measures matches the status at every step
 // for both mechanisms; a rolled-back version stays quarantined until retried; Prometheus going away holds
 // the weights. Timings are printed (bench/operator/rollback.ts gives the statistics), never asserted.
+import { jest } from '@jest/globals';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Watch, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
@@ -19,6 +20,8 @@ import { loadReference, referenceRows } from '../harness/inputs.js';
 import { percentages, startLoad, type LoadRun, type LoadTarget } from '../harness/load.js';
 
 const ns = useNamespace('mvdp');
+// Whole rollouts with real processes on 2 shared cores: every wait below carries its own, telling timeout.
+jest.setTimeout(600_000);
 const MODELS = ['good', 'routed', 'errors', 'slow', 'shift', 'quarantine', 'blind', 'gone'];
 useModelClaim(
   ns,
@@ -113,9 +116,16 @@ const apply = async (mv: MV) => {
   return result.stdout;
 };
 
+/** Loads still running when a test ends (it failed half-way) are stopped, so the next test starts quiet. */
+const running = new Set<LoadRun>();
+afterEach(async () => {
+  await Promise.all([...running].map((run) => run.stop()));
+  running.clear();
+});
+
 /** Requests to the model the whole time, as its clients would send them. */
 function load(target: LoadTarget, model: string, headers?: Record<string, string>): LoadRun {
-  return startLoad({
+  const run = startLoad({
     target,
     model,
     rows: referenceRows(reference, { seed: 11 }),
@@ -124,6 +134,8 @@ function load(target: LoadTarget, model: string, headers?: Record<string, string
     concurrency: 8,
     ...(headers ? { headers } : {}),
   });
+  running.add(run);
+  return run;
 }
 
 /** What the next `n` requests of a running load were answered by, in percent per version. */
@@ -132,7 +144,9 @@ async function nextSplit(run: LoadRun, n: number): Promise<Record<string, number
   await run.completed(before.requests + n);
   const after = run.report();
   const counts = Object.fromEntries(
-    Object.entries(after.byVersion).map(([v, c]) => [v, c - (before.byVersion[v] ?? 0)]),
+    Object.entries(after.byVersion)
+      .map(([v, c]) => [v, c - (before.byVersion[v] ?? 0)] as const)
+      .filter(([, c]) => c > 0),
   );
   return percentages(counts);
 }
@@ -323,6 +337,10 @@ describe('a bad canary is rolled back', () => {
         'canary at 0 replicas',
         { fieldSelector: `metadata.name=${model}-v2` },
       );
+      // Once the canary's serving processes are gone, nothing can answer but the stable.
+      await waitForGone(`/api/v1/namespaces/${ns.name}/pods`, `${model}-v2's pods`, {
+        labelSelector: `modelops.dev/modelversion=${model}-v2`,
+      });
       expect(await nextSplit(run, 60)).toEqual({ v1: 100 });
       await run.stop();
       selectors.stop();

@@ -41,7 +41,7 @@ export const ROLLOUT_DEFAULTS = {
     minSamples: 50,
     metricsUnavailableRollbackSeconds: 300,
     errorRate: { max: 0.01, maxRatioToStable: 2, noiseFloor: 0.005 },
-    latencyP99: { maxMs: 500, maxRatioToStable: 2, noiseFloorMs: 10 },
+    latencyP99: { maxMs: 500, maxRatioToStable: 2, noiseFloorMs: 50 },
     predictionShift: { method: 'PSI' as 'PSI' | 'JS', max: 0.25, minSamples: 200, enabled: true },
   },
 } as const;

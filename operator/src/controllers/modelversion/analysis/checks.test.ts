@@ -94,11 +94,11 @@ test.each([
   ['slow canary', { p99Seconds: 0.75 }, {}, 'latency-p99', 'Fail', /^750 ms > 500 ms$/],
   [
     'slower than 2 × the stable',
-    { p99Seconds: 0.05 },
-    { p99Seconds: 0.02 },
+    { p99Seconds: 0.18 },
+    { p99Seconds: 0.08 },
     'latency-p99-vs-stable',
     'Fail',
-    /50 ms vs stable 20 ms \(threshold 2 × 20 ms = 40 ms\)/,
+    /180 ms vs stable 80 ms \(threshold 2 × 80 ms = 160 ms\)/,
   ],
   [
     'slower than a fast stable, within the noise floor',
@@ -106,7 +106,7 @@ test.each([
     { p99Seconds: 0.002 },
     'latency-p99-vs-stable',
     'Pass',
-    /threshold 2 × 10 ms = 20 ms/,
+    /15 ms vs stable 2 ms \(threshold 2 × 50 ms = 100 ms\)/,
   ],
   ['no latency data', { p99Seconds: undefined }, {}, 'latency-p99', 'Inconclusive', /no data/],
   [
@@ -144,7 +144,7 @@ test('the verdict: any Fail fails (naming every failed check), else any Inconclu
   const failing = verdictOf(measurements({ errors: 60, p99Seconds: 0.9 }));
   expect(failing.verdict).toBe('Fail');
   expect(failing.message).toBe(
-    'error-rate: 10 % > 1 %; error-rate-vs-stable: 10 % vs stable 0 % (threshold 2 × 0.5 % = 1 %); latency-p99: 900 ms > 500 ms; latency-p99-vs-stable: 900 ms vs stable 4 ms (threshold 2 × 10 ms = 20 ms)',
+    'error-rate: 10 % > 1 %; error-rate-vs-stable: 10 % vs stable 0 % (threshold 2 × 0.5 % = 1 %); latency-p99: 900 ms > 500 ms; latency-p99-vs-stable: 900 ms vs stable 4 ms (threshold 2 × 50 ms = 100 ms)',
   );
   expect(verdictOf(measurements({ requests: 10 })).verdict).toBe('Inconclusive');
   expect(verdictOf(measurements({ scores: undefined }, { requests: 0 })).verdict).toBe('Pass');
