@@ -476,6 +476,12 @@ export const ModelVersionStatus = object('Where the version stands.', {
       promotedAt: optional(string('When it became stable.', { format: 'date-time' })),
       rolledBackAt: optional(string('When it was rolled back.', { format: 'date-time' })),
       retiredAt: optional(string('When a promotion replaced it as stable.', { format: 'date-time' })),
+      drainUntil: optional(
+        string(
+          'Until when its pods outlive its traffic (rolled back, superseded or deleted): routing changes take a moment to reach every proxy.',
+          { format: 'date-time' },
+        ),
+      ),
       previousStable: optional(string('The stable version it replaced (lineage).', { maxLength: 63 })),
       replacedBy: optional(string('The version that superseded or replaced it.', { maxLength: 63 })),
     }),

@@ -214,7 +214,13 @@ test('a failing canary: the rollback is written to status first, then the Servic
   expect(order.indexOf('updateStatus fraud-v2')).toBeGreaterThanOrEqual(0);
   expect(order.indexOf('updateStatus fraud-v2')).toBeLessThan(order.indexOf('apply fraud'));
   expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
-  expect(t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v2' })!.spec!.replicas).toBe(0);
+  // The canary's pods drain for a moment, then go.
+  const replicas = () =>
+    t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v2' })!.spec!.replicas;
+  expect(replicas()).toBeGreaterThan(0);
+  t.advance(5);
+  await t.reconcile();
+  expect(replicas()).toBe(0);
   expect(t.cluster.events.at(-1)).toMatchObject({
     type: 'Warning',
     reason: 'RolledBack',
@@ -296,10 +302,16 @@ test('deleting the canary: traffic back on the stable, then the finalizer goes; 
   await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v2' });
   expect(t.mv('fraud-v2').metadata.deletionTimestamp).toBeDefined();
   await t.reconcile();
+  // Traffic first; the finalizer stays while its pods drain (the time recorded in its status), then goes.
+  expect(t.mv('fraud-v2').status?.rollout?.drainUntil).toBeDefined();
+  t.advance(5);
+  await t.reconcile();
   expect(t.mv('fraud-v2')).toBeUndefined();
   expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
 
   await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
+  await t.reconcile();
+  t.advance(5);
   await t.reconcile();
   expect(t.mv('fraud-v1')).toBeUndefined();
   expect(t.cluster.get(SERVICE, KEY)).toBeUndefined();

@@ -121,7 +121,14 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
 
   await applyRouting(ctx, view, plan);
   for (const d of plan.drafts) await applyVersion(ctx, d, env.settings);
-  for (const v of plan.deleting) await ctx.finalizers.remove(MV, v.mv, FINALIZER);
+  for (const { view: v, until } of plan.deleting) {
+    // Its traffic went elsewhere above; its pods drain until `until` (recorded so a restart keeps it).
+    if (Date.parse(until) > ctx.now().getTime()) {
+      await ctx.status.update(MV, v.mv, { rollout: { ...v.mv.status?.rollout, drainUntil: until } });
+      continue;
+    }
+    await ctx.finalizers.remove(MV, v.mv, FINALIZER);
+  }
 
   for (const d of changed)
     for (const e of d.events) {

@@ -138,7 +138,13 @@ class Cluster {
       delete this.modelService;
     }
     if (plan.deleteOwnedRoute) delete this.routes.fraud;
-    for (const v of plan.deleting) this.versions.delete(v.mv.metadata.name);
+    for (const { view: v, until } of plan.deleting) {
+      const mv = this.versions.get(v.mv.metadata.name)!;
+      const rollout = { ...mv.status?.rollout, drainUntil: until };
+      if (Date.parse(until) > this.now)
+        this.versions.set(mv.metadata.name, { ...mv, status: { ...mv.status, rollout } });
+      else this.versions.delete(mv.metadata.name);
+    }
     for (const [name, d] of this.deployments)
       if (!this.holdPods.has(name)) d.ready = d.replicas === 'autoscaled' ? Math.max(d.ready, 1) : d.replicas;
     return plan;
@@ -317,6 +323,10 @@ describe('a canary', () => {
     c.advance(5);
     c.run(fail);
     expect(c.summary()).toEqual({ 'fraud-v1': 'Serving/stable/100', 'fraud-v2': 'RolledBack/none/0' });
+    // Its pods drain for a moment (routing changes take a moment to reach the proxies), then go.
+    expect(c.deployments.get('fraud-v2')!.replicas).toBeGreaterThan(0);
+    c.advance(5);
+    c.run();
     expect(c.deployments.get('fraud-v2')!.replicas).toBe(0);
     expect(c.modelService!.spec!.selector).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
     expect(c.condition('fraud-v2', 'RolledBack')).toMatchObject({
@@ -378,8 +388,12 @@ describe('a canary', () => {
       'fraud-v2': 'Superseded/none/0',
       'fraud-v3': 'Deploying/canary/0',
     });
-    expect(c.deployments.get('fraud-v2')!.replicas).toBe(0);
     expect(c.modelService!.spec!.selector).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
+    // Its pods drain for a moment, and go at the latest when the new canary takes its share of the pods.
+    expect(c.deployments.get('fraud-v2')!.replicas).toBeGreaterThan(0);
+    c.advance(5);
+    c.run();
+    expect(c.deployments.get('fraud-v2')!.replicas).toBe(0);
     expect(c.events.find((e) => e.reason === 'Superseded')).toMatchObject({
       object: 'fraud-v2',
       message: 'superseded by fraud-v3 (v3) at 50 %: its traffic went to 0',
@@ -620,9 +634,13 @@ describe('versions coming and going', () => {
     until(c, () => c.status('fraud-v2').weight === 50);
     c.delete('fraud-v2');
     const plan = c.run();
-    expect(plan.deleting.map((v) => v.mv.metadata.name)).toEqual(['fraud-v2']);
+    expect(plan.deleting.map((d) => d.view.mv.metadata.name)).toEqual(['fraud-v2']);
     expect(plan.routing!.split.canary).toBeUndefined();
     expect(c.modelService!.spec!.selector).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
+    // It keeps its finalizer while its pods drain what the proxies still send, then goes.
+    expect(c.status('fraud-v2').rollout?.drainUntil).toBeDefined();
+    c.advance(5);
+    c.run();
     expect(c.summary()).toEqual({ 'fraud-v1': 'Serving/stable/100' });
   });
 
@@ -639,6 +657,8 @@ describe('versions coming and going', () => {
     c.apply('fraud-v2', FAST);
     until(c, () => c.status('fraud-v2').weight === 5);
     c.delete('fraud-v1');
+    c.run();
+    c.advance(5);
     c.run();
     expect(c.summary()).toEqual({ 'fraud-v2': 'Serving/stable/100' });
     expect(c.condition('fraud-v2', 'Promoted')).toMatchObject({ reason: 'StableRemoved' });

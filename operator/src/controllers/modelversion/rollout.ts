@@ -76,8 +76,11 @@ export interface ModelPlan {
   routing?: Routing;
   /** The operator-owned HTTPRoute exists but the model is no longer routed by it. */
   deleteOwnedRoute: boolean;
-  /** Versions being deleted: their finalizer goes once the routing above is written. */
-  deleting: VersionView[];
+  /**
+   * Versions being deleted: their traffic is gone with the routing above; the finalizer goes once
+   * `until` has passed (pods drain), which the controller records in their status first.
+   */
+  deleting: { view: VersionView; until: string }[];
   requeueAfterMs?: number;
 }
 
@@ -85,6 +88,15 @@ const RETRYABLE: ModelVersionPhase[] = ['RolledBack', 'Superseded', 'Retired'];
 const SETTLED: ModelVersionPhase[] = ['RolledBack', 'Superseded', 'Retired', 'Failed'];
 /** A safety net while waiting on pods or routes (their watch events normally come first). */
 const WAIT_REQUEUE_MS = 30_000;
+/**
+ * How long a version's pods outlive its traffic: a routing change takes a moment to reach every proxy
+ * (kube-proxy's rules, a gateway's configuration); a pod stopped before then refuses what still arrives.
+ */
+export const DRAIN_MS = 5_000;
+const drainUntil = (now: Date) => toMetaTime(new Date(now.getTime() + DRAIN_MS));
+/** A version that had traffic: its status says so. */
+const hadTraffic = (v: VersionView) =>
+  (v.mv.status?.weight ?? 0) > 0 || v.mv.status?.role === 'stable' || v.mv.status?.rollout?.stepReachedAt !== undefined;
 
 const stepsOf = (v: VersionView) => v.mv.spec.serving?.rollout?.steps ?? DEFAULT_STEPS;
 const specReplicas = (v: VersionView) => v.mv.spec.serving?.replicas ?? 1;
@@ -204,7 +216,7 @@ function assignRoles(view: ModelView): Roles {
 
   const candidates = drafts.filter((d) => d !== stable && !SETTLED.includes(d.phase)).sort(byAge);
   const newest = candidates.at(-1);
-  for (const older of candidates.slice(0, -1)) supersede(older, newest!);
+  for (const older of candidates.slice(0, -1)) supersede(older, newest!, view.now);
   return stable
     ? { drafts, stable, ...(newest ? { canary: newest } : {}) }
     : { drafts, ...(newest ? { initial: newest } : {}) };
@@ -227,7 +239,8 @@ function ignored(d: Draft, action: string, why: string): PendingEvent {
   };
 }
 
-function supersede(d: Draft, by: Draft): void {
+function supersede(d: Draft, by: Draft, now: Date): void {
+  if (d.phase !== 'Superseded' && hadTraffic(d.view)) d.rollout = { ...d.rollout, drainUntil: drainUntil(now) };
   if (d.phase !== 'Superseded') {
     const was = d.role === 'canary' ? ` at ${d.view.mv.status?.weight ?? 0} %` : '';
     d.events.push({
@@ -276,7 +289,7 @@ function becomeStable(d: Draft, previous: Draft | undefined, reason: string, mes
 function rollBack(d: Draft, stable: Draft, reason: string, message: string, now: Date): void {
   d.phase = 'RolledBack';
   d.role = 'none';
-  d.rollout = { ...d.rollout, rolledBackAt: toMetaTime(now) };
+  d.rollout = { ...d.rollout, rolledBackAt: toMetaTime(now), drainUntil: drainUntil(now) };
   delete d.rollout.stepReachedAt;
   d.rolledBack = { reason, message };
   d.events.push({
@@ -367,7 +380,7 @@ export function decideModel(view: ModelView, outcome?: AnalysisOutcome): ModelPl
     drafts,
     ...(split.stable || split.canary ? { routing: { router, split, observed } } : {}),
     deleteOwnedRoute: Boolean(ownedRoute && !routedByOwnedRoute && isOwnedRoute(ownedRoute)),
-    deleting: view.versions.filter(isDeleting),
+    deleting: draining(view, wakeups),
     ...(next !== undefined ? { requeueAfterMs: Math.max(1, next - view.now.getTime()) } : {}),
   };
 }
@@ -468,6 +481,17 @@ function size(d: Draft, { view, router, split, canary, canaryReplicas, wakeups }
       d.replicas = canaryReplicas;
       d.weight = canaryWeight;
       return;
+    case 'RolledBack':
+    case 'Superseded': {
+      // Its pods drain what the proxies still send for a moment; under a replica ratio that selects every
+      // version's pods they would take traffic, so they go at once.
+      const until = Date.parse(d.rollout.drainUntil ?? '') || 0;
+      if (until > view.now.getTime() && !(router.mechanism === 'ReplicaRatio' && canaryWeight > 0)) {
+        d.replicas = d.view.mv.status?.replicas ?? 0;
+        wakeups.push(until);
+      }
+      return;
+    }
     case 'Retired': {
       // Its pods stay a while after a promotion, unless a replica-ratio canary needs the model's
       // Service to select every version's pods (they would take traffic).
@@ -483,6 +507,15 @@ function size(d: Draft, { view, router, split, canary, canaryReplicas, wakeups }
       return;
     }
   }
+}
+
+/** Versions being deleted, each with the time its finalizer may go: at once if it had no traffic. */
+function draining(view: ModelView, wakeups: number[]): ModelPlan['deleting'] {
+  return view.versions.filter(isDeleting).map((v) => {
+    const until = v.mv.status?.rollout?.drainUntil ?? (hadTraffic(v) ? drainUntil(view.now) : toMetaTime(view.now));
+    wakeups.push(Date.parse(until));
+    return { view: v, until };
+  });
 }
 
 const isOwnedRoute = (route: HTTPRoute) => route.metadata.labels?.['app.kubernetes.io/managed-by'] === 'modelops';

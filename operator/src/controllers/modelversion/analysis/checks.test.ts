@@ -126,6 +126,14 @@ test.each([
     /30 canary and 600 stable scores .* \(minimum 200 each\)/,
   ],
   [
+    'the stable served too few scores (at 100 % it serves none)',
+    {},
+    { scores: bins([10, 5, 0]) },
+    'prediction-shift',
+    'Skipped',
+    /600 canary and 15 stable scores/,
+  ],
+  [
     'no reference, no scores',
     { scores: undefined },
     {},

@@ -169,14 +169,11 @@ const predictionShift: Check = ({ m, spec, distances, enough }) => {
   if (!sameBins(canary, stable))
     return result(name, 'Skipped', 'the versions score into different bins (references with different edges)');
   const threshold = shift.max;
-  const fewest = Math.min(canary.total, stable.total);
-  if (fewest < shift.minSamples || fewest === 0)
-    return result(
-      name,
-      'Inconclusive',
-      `${fmt(canary.total)} canary and ${fmt(stable.total)} stable scores in the window (minimum ${shift.minSamples} each)`,
-      { threshold },
-    );
+  const counted = `${fmt(canary.total)} canary and ${fmt(stable.total)} stable scores in the window (minimum ${shift.minSamples} each)`;
+  // Like the other comparisons with the stable: nothing to compare with (at 100 % it serves nothing) is not a verdict.
+  if (stable.total < shift.minSamples || stable.total === 0) return result(name, 'Skipped', counted, { threshold });
+  if (canary.total < shift.minSamples || canary.total === 0)
+    return result(name, 'Inconclusive', counted, { threshold });
   const value =
     shift.method === 'PSI'
       ? distances.psi(stable.counts, canary.counts)
