@@ -91,8 +91,19 @@ const isTrue = (type: string, reason?: string) => (mv: MV) => {
   return c?.status === 'True' && (reason === undefined || c.reason === reason);
 };
 
-/** The analysis of these tests: every 5 s over 10 s, one failure rolls back, 30 requests make a verdict. */
-const ANALYSIS = { intervalSeconds: 5, windowSeconds: 10, failureLimit: 1, minSamples: 30 };
+/**
+ * The analysis of these tests: every 5 s over 10 s, one failure rolls back, 30 requests make a verdict, 60
+ * scores a distribution. On 2 cores shared with other beds one process's p99 is often several times
+ * another's, so the p99 may be 4 × the stable's (as a user tunes it to their cluster's noise).
+ */
+const ANALYSIS = {
+  intervalSeconds: 5,
+  windowSeconds: 10,
+  failureLimit: 1,
+  minSamples: 30,
+  latencyP99: { maxRatioToStable: 4 },
+  predictionShift: { minSamples: 60 },
+};
 
 function manifest(model: string, version: string, spec: Partial<ModelVersionSpec> = {}): MV {
   return {
@@ -118,9 +129,12 @@ const apply = async (mv: MV) => {
 
 /** Loads still running when a test ends (it failed half-way) are stopped, so the next test starts quiet. */
 const running = new Set<LoadRun>();
+const watches = new Set<{ abort(): void }>();
 afterEach(async () => {
   await Promise.all([...running].map((run) => run.stop()));
   running.clear();
+  for (const w of watches) w.abort();
+  watches.clear();
 });
 
 /** Requests to the model the whole time, as its clients would send them. */
@@ -262,6 +276,7 @@ async function recordSelectors(model: string) {
     },
     () => undefined,
   );
+  watches.add(request);
   return { changes, stop: () => request.abort() };
 }
 
@@ -296,7 +311,7 @@ describe('a bad canary is rolled back', () => {
   const cases = [
     ['errors', { MODELOPS_FAULT_ERROR_RATE: '0.5' }, 'error-rate', {}],
     ['slow', { MODELOPS_FAULT_LATENCY: '250ms' }, 'latency-p99', { latencyP99: { maxMs: 100 } }],
-    ['shift', { MODELOPS_FAULT_SCORE_SHIFT: '0.4' }, 'prediction-shift', { predictionShift: { minSamples: 60 } }],
+    ['shift', { MODELOPS_FAULT_SCORE_SHIFT: '0.4' }, 'prediction-shift', {}],
   ] as const;
   test.each(cases)(
     '%s: all traffic back on the stable, RolledBack, a Warning naming %s',
@@ -319,7 +334,8 @@ describe('a bad canary is rolled back', () => {
         }),
       );
       const rolled = await waitForMv(`${model}-v2`, isTrue('RolledBack', 'AnalysisFailed'), 'RolledBack');
-      expect(condition(rolled as never, 'RolledBack')!.message).toMatch(new RegExp(`^${check}: `));
+      // The breached check is named (another may have failed in the same analysis).
+      expect(condition(rolled as never, 'RolledBack')!.message).toMatch(new RegExp(`(^|; )${check}: `));
       expect(rolled.status).toMatchObject({ phase: 'RolledBack', role: 'none', weight: 0 });
       const failed = rolled.status!.analysis!.checks.find((c) => c.name === check)!;
       expect(failed).toMatchObject({ verdict: 'Fail' });
@@ -330,7 +346,7 @@ describe('a bad canary is rolled back', () => {
         'the RolledBack event',
       );
       expect(event.type).toBe('Warning');
-      expect(event.note).toMatch(new RegExp(`${check}: .*; all traffic back on v1$`));
+      expect(event.note).toMatch(new RegExp(`(^|; )${check}: .*; all traffic back on v1$`));
       await waitFor<V1Deployment>(
         `/apis/apps/v1/namespaces/${ns.name}/deployments`,
         (d) => d.spec?.replicas === 0,
