@@ -5,7 +5,10 @@
 #   testbed.sh up                 build (or reuse) the binaries, start the cluster, register the nodes
 #   testbed.sh down               stop everything and delete the cluster's state
 #   testbed.sh status             is it up? prints the kubeconfig path
-#   testbed.sh restart-apiserver  stop and start the kube-apiserver (tests of watch resumption)
+#   testbed.sh restart-apiserver [FLAG...]
+#                                 stop and start the kube-apiserver (tests of watch resumption); FLAGs are
+#                                 added for this start only (--runtime-config=resource.k8s.io/v1=false: a
+#                                 cluster without DRA); without FLAGs it runs as the cluster was created
 #   testbed.sh env                print `export` lines for KUBECONFIG and PATH (eval "$(testbed.sh env)")
 #   testbed.sh kubectl ARGS...    the matching kubectl against the bed
 set -euo pipefail
@@ -87,12 +90,15 @@ down() {
 }
 
 # kwokctl restarts only whole clusters, so the kube-apiserver is restarted by hand: the same
-# command line, working directory, log file and pid file that kwokctl gave it.
+# command line (as kwokctl first gave it, kept aside on the first restart), working directory, log file
+# and pid file, plus the extra flags given.
 restart_apiserver() {
-  local pidfile="$cluster_dir/pids/kube-apiserver.pid" pid cmd=()
+  local pidfile="$cluster_dir/pids/kube-apiserver.pid" cmdfile="$cluster_dir/kube-apiserver.cmdline" pid cmd=()
   pid="$(cat "$pidfile")"
-  mapfile -d '' cmd <"/proc/$pid/cmdline"
-  log "restarting kube-apiserver (pid $pid)"
+  [[ -f "$cmdfile" ]] || cp "/proc/$pid/cmdline" "$cmdfile"
+  mapfile -d '' cmd <"$cmdfile"
+  cmd+=("$@")
+  log "restarting kube-apiserver (pid $pid)${*:+ with $*}"
   # Its graceful shutdown waits up to a minute for open watches; give it two seconds, then kill it.
   kill "$pid"
   local grace=$((SECONDS + 2))
@@ -103,8 +109,12 @@ restart_apiserver() {
   # exec: the pid recorded is the kube-apiserver itself, and no shell holds our output open.
   (cd "$cluster_dir" && exec setsid "${cmd[@]}" >>"$cluster_dir/logs/kube-apiserver.log" 2>&1 </dev/null) &
   echo $! >"$pidfile"
+  # With extra flags, readiness leaves out informer-sync: a 1.36 kube-apiserver keeps an informer on
+  # DRA's ResourceSlices of its own, which never syncs while resource.k8s.io/v1 is turned off (it serves
+  # everything else, and the scheduler and controller-manager carry on).
+  local readyz=/readyz; (($#)) && readyz='/readyz?exclude=informer-sync'
   local deadline=$((SECONDS + 60))
-  until kubectl get --raw /readyz >/dev/null 2>&1; do
+  until kubectl get --raw "$readyz" >/dev/null 2>&1; do
     ((SECONDS < deadline)) || { log "kube-apiserver did not come back"; exit 1; }
     sleep 0.2
   done
@@ -118,9 +128,9 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) if is_up; then echo "up: $kubeconfig"; else echo "down"; exit 1; fi ;;
-  restart-apiserver) restart_apiserver ;;
+  restart-apiserver) shift; restart_apiserver "$@" ;;
   env) printf 'export KUBECONFIG=%q\nexport PATH=%q:"$PATH"\n' "$kubeconfig" "$(bin)" ;;
   kubectl) shift; kubectl "$@" ;;
-  -h|--help|"") sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|"") sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
   *) log "unknown command: $1"; exit 2 ;;
 esac

@@ -205,10 +205,13 @@ export async function getJson<T>(
   });
 }
 
-/** Restarts the kube-apiserver process of the bed; resolves when it serves again. */
-export async function restartApiServer(): Promise<void> {
+/**
+ * Restarts the kube-apiserver process of the bed, with `extraFlags` for this start only (a later call
+ * without them restores the flags the bed was created with); resolves when it serves again.
+ */
+export async function restartApiServer(...extraFlags: string[]): Promise<void> {
   const result = await new Promise<KubectlResult>((resolve) => {
-    execFile('bash', [bedScript, 'restart-apiserver'], { encoding: 'utf8' }, (err, stdout, stderr) =>
+    execFile('bash', [bedScript, 'restart-apiserver', ...extraFlags], { encoding: 'utf8' }, (err, stdout, stderr) =>
       resolve({ code: err ? 1 : 0, stdout, stderr }),
     );
   });
