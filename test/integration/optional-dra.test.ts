@@ -14,6 +14,7 @@ import {
   kubectl,
   objectApi,
   restartApiServer,
+  restartControllers,
   useNamespace,
   waitFor,
 } from '../harness/cluster.js';
@@ -52,14 +53,24 @@ const published = () =>
   });
 
 beforeAll(async () => {
+  // A control plane without DRA: the scheduler starts while the API is served (a 1.36 scheduler started
+  // without it never schedules), then the API server goes without resource.k8s.io/v1.
+  await restartControllers();
   await restartApiServer('--runtime-config=resource.k8s.io/v1=false');
-}, 90_000);
+  await restartControllers({ scheduler: false });
+}, 120_000);
+
+/** The cluster "upgraded": the API server with its own flags again, its controllers afresh. */
+async function upgrade(): Promise<void> {
+  await restartApiServer();
+  await restartControllers();
+}
 
 afterAll(async () => {
   await manager?.stop();
-  await restartApiServer(); // the bed's own flags again, whatever happened
+  await upgrade(); // the bed as it was, whatever happened
   await kubectl(['delete', '--ignore-not-found', '-f', '-'], published());
-}, 90_000);
+}, 120_000);
 
 function trainingJob(name: string, gpus: TrainingJob['spec']['gpus']): TrainingJob {
   return {
@@ -77,7 +88,7 @@ function trainingJob(name: string, gpus: TrainingJob['spec']['gpus']): TrainingJ
 }
 
 const tjPath = () => `/apis/modelops.dev/v1alpha1/namespaces/${ns.name}/trainingjobs`;
-const waitForTj = (name: string, predicate: (tj: TrainingJob) => boolean, what: string, timeoutMs = 30_000) =>
+const waitForTj = (name: string, predicate: (tj: TrainingJob) => boolean, what: string, timeoutMs = 60_000) =>
   waitFor<TrainingJob>(tjPath(), (tj) => tj.metadata.name === name && predicate(tj), `${name}: ${what}`, { timeoutMs });
 
 test('without resource.k8s.io/v1 the operator is ready at once, plain runs run, DRA runs wait and say why; turned on, DRA runs run', async () => {
@@ -121,7 +132,7 @@ test('without resource.k8s.io/v1 the operator is ready at once, plain runs run, 
   expect(event.type).toBe('Warning');
 
   // The cluster is upgraded (the API turned on); the operator is left running.
-  await restartApiServer();
+  await upgrade();
   const applied = await kubectl(['apply', '-f', '-'], published());
   if (applied.code !== 0) throw new Error(applied.stderr);
   const done = await waitForTj(
