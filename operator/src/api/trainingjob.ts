@@ -158,7 +158,10 @@ export const TrainingJobSpec = object(
         backoffLimit: optional(integer('Retries before the run is failed.', { minimum: 0, maximum: 100, default: 0 })),
         activeDeadlineSeconds: optional(integer('Wall-clock limit of the run.', { minimum: 1 })),
         ttlSecondsAfterFinished: optional(
-          integer('Delete the Job this long after it finishes (the TrainingJob and its status stay).', { minimum: 0 }),
+          integer(
+            "Delete the Job and its pods this long after the run's outcome was recorded (the TrainingJob and its status stay).",
+            { minimum: 0 },
+          ),
         ),
         suspend: optional(boolean('Suspend the run (no pods); resume by setting false.', { default: false })),
         queueName: optional(labelValue('Kueue LocalQueue; passed as the kueue.x-k8s.io/queue-name label.')),

@@ -1,7 +1,7 @@
 // The TrainingJob reconciler's decisions, table by table, against the in-memory cluster: what it
 // creates, what it writes to status, which Events it sends — including what the API server refuses.
 import { ApiError, findCondition, type KubernetesObject } from '../../runtime/index.js';
-import { InMemoryCluster } from '../../runtime/testing/index.js';
+import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
 import { resources, type ModelVersion, type TrainingJob, type TrainingJobSpec } from '../../api/index.js';
 import { JOB, POD, RESOURCE_CLAIM_TEMPLATE, SERVICE, type Job } from '../resources.js';
 import { trainingJobController } from './controller.js';
@@ -96,13 +96,17 @@ describe('the run', () => {
     expect(events()).toEqual(['Normal Created', 'Warning ReportUnreadable']);
   });
 
-  test('a finished run whose Job is then deleted (TTL) is not run again, and its record stays', async () => {
-    const { cluster, tj, reconcile, jobStatus } = setup({ runPolicy: { ttlSecondsAfterFinished: 5 } });
+  test('ttlSecondsAfterFinished: the Job is deleted that long after the outcome is recorded, and the run is not repeated', async () => {
+    const { cluster, tj, reconcile, jobStatus } = setup({ runPolicy: { ttlSecondsAfterFinished: 60 } });
     await reconcile();
+    expect(cluster.get<Job>(JOB, key)!.spec?.ttlSecondsAfterFinished).toBeUndefined();
     await jobStatus(complete, succeededPod());
-    await reconcile();
+    await reconcile(); // records the outcome; its own status write brings the next pass
+    expect(await reconcile()).toEqual({ requeueAfterMs: 60_000 }); // due a minute after it was recorded
     const recorded = tj().status;
-    await cluster.client.delete(JOB, key);
+    (cluster.clock as FakeClock).advance(60_000);
+    await reconcile();
+    expect(cluster.list(JOB)).toEqual([]);
     await reconcile();
     expect(cluster.list(JOB)).toEqual([]);
     expect(tj().status).toEqual(recorded);

@@ -2,14 +2,17 @@
 // registration with the pure functions beside it, write the status once, then tell the user what
 // changed in Events. A run's outcome is recorded before anything can make it happen twice.
 import {
+  findCondition,
   isAlreadyExists,
   isBeingDeleted,
   isConditionTrue,
+  isNotFound,
   isInvalid,
   type ControllerOptions,
   type KubernetesObject,
   type ObjectKey,
   type ReconcileContext,
+  type ReconcileResult,
   type ResourceRef,
 } from '../../runtime/index.js';
 import { MODEL_INDEX, modelVersionsByModel, resources, type ModelVersion, type TrainingJob } from '../../api/index.js';
@@ -61,17 +64,17 @@ function trainingJobNamed(obj: KubernetesObject, name: string | undefined): Obje
   return name && namespace ? [{ namespace, name }] : [];
 }
 
-async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey): Promise<void> {
+async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
   const tj = ctx.cache.get<TrainingJob>(TJ, key);
   // Gone or going: the Job, Service and claim template follow through their owner references.
   if (!tj || isBeingDeleted(tj)) return;
   const previous = tj.status;
   const recorded = recordedRegistration(tj);
   if (isFinished(previous?.phase) && (previous.phase === 'Failed' || !tj.spec.register || recorded)) {
-    // Settled. Its pods, even its Job (ttlSecondsAfterFinished), may go away now; that must neither
-    // rerun the training nor rewrite what it reported.
+    // Settled. Its pods, even its Job, may go away now; that must neither rerun the training nor
+    // rewrite what it reported.
     await writeStatus(ctx, tj, { tj, run: { phase: previous.phase, conditions: [] } }, []);
-    return;
+    return cleanUp(ctx, tj);
   }
 
   let pass: Pass;
@@ -100,6 +103,27 @@ async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey): Prom
   if (retry !== undefined) throw retry;
 }
 
+/**
+ * ttlSecondsAfterFinished, applied here rather than by the Job's own TTL: the Job (and its pods, with
+ * the report) is deleted only after the run's outcome is recorded, counted from then.
+ */
+async function cleanUp(ctx: ReconcileContext, tj: TrainingJob): Promise<ReconcileResult> {
+  const ttlSeconds = tj.spec.runPolicy?.ttlSecondsAfterFinished;
+  const key = { namespace: tj.metadata.namespace, name: tj.metadata.name };
+  const job = ctx.cache.get<Job>(JOB, key);
+  if (ttlSeconds === undefined || !job || !isOwnedBy(job, tj) || isBeingDeleted(job)) return;
+  const finished = findCondition(tj.status?.conditions, 'Finished')?.lastTransitionTime ?? tj.status?.completionTime;
+  const dueInMs = (finished ? Date.parse(finished) : 0) + ttlSeconds * 1000 - ctx.now().getTime();
+  if (dueInMs > 0) return { requeueAfterMs: dueInMs };
+  await ctx.client.delete(JOB, key).catch((err: unknown) => {
+    if (!isNotFound(err)) throw err;
+  });
+  ctx.log.info({ job: key.name, ttlSeconds }, 'deleted the finished Job (ttlSecondsAfterFinished)');
+}
+
+const isOwnedBy = (obj: KubernetesObject, tj: TrainingJob) =>
+  obj.metadata?.ownerReferences?.some((o) => o.uid === tj.metadata.uid) ?? false;
+
 /** One status write per pass; Events only when it changed something, so resyncs stay silent. */
 async function writeStatus(ctx: ReconcileContext, tj: TrainingJob, pass: Pass, events: PendingEvent[]): Promise<void> {
   const status = pass.run.conditions.length || pass.registration ? desiredStatus(pass) : {};
@@ -120,7 +144,7 @@ async function ensureChildren(ctx: ReconcileContext, tj: TrainingJob): Promise<C
   const key = { namespace: tj.metadata.namespace, name: tj.metadata.name };
   const job = ctx.cache.get<Job>(JOB, key);
   if (job) {
-    if (!job.metadata?.ownerReferences?.some((o) => o.uid === tj.metadata.uid)) {
+    if (!isOwnedBy(job, tj)) {
       return {
         blocked: {
           final: false,

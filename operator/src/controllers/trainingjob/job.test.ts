@@ -77,12 +77,9 @@ describe('buildJob', () => {
       'modelops.dev/trainingjob': 'fraud-1',
       'kueue.x-k8s.io/queue-name': 'gpu-queue',
     });
-    expect(job.spec).toMatchObject({
-      backoffLimit: 2,
-      activeDeadlineSeconds: 3600,
-      ttlSecondsAfterFinished: 600,
-      suspend: true,
-    });
+    expect(job.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 3600, suspend: true });
+    // the controller deletes the Job itself, once the run's outcome is recorded
+    expect(job.spec!.ttlSecondsAfterFinished).toBeUndefined();
     expect(job.spec!.completionMode).toBeUndefined();
   });
 

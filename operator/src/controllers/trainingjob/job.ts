@@ -189,7 +189,8 @@ export function buildJob(tj: TrainingJob): Job {
       backoffLimit: run?.backoffLimit ?? 0,
       suspend: run?.suspend ?? false,
       ...(run?.activeDeadlineSeconds ? { activeDeadlineSeconds: run.activeDeadlineSeconds } : {}),
-      ...(run?.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: run.ttlSecondsAfterFinished } : {}),
+      // No ttlSecondsAfterFinished here: the Job's TTL could delete it (and its pods, with the report)
+      // before the outcome is recorded. The controller deletes it after recording (see controller.ts).
       ...(isMultiNode(tj) ? { completionMode: 'Indexed', completions: nodes, parallelism: nodes } : {}),
       podFailurePolicy: {
         rules: [

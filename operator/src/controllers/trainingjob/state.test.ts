@@ -174,7 +174,7 @@ describe('decideRunState', () => {
     const waiting = decide({ blocked: { final: false, reason: 'DRAUnavailable', message: 'no DRA' } });
     expect(waiting.phase).toBe('Pending');
     expect(conditionsOf(waiting)).toMatchObject({ Created: 'False/DRAUnavailable', Failed: 'False/Pending' });
-    expect(waiting.warning).toEqual({ reason: 'DRAUnavailable', message: 'no DRA', final: false });
+    expect(waiting.warning).toEqual({ reason: 'DRAUnavailable', message: 'no DRA' });
   });
 
   test('a Job that vanished after it was created: Failed JobDeleted, never created again', () => {

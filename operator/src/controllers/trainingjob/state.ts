@@ -149,7 +149,7 @@ function blockedState(blocked: Blocked): RunState {
   const phase: Phase = blocked.final ? 'Failed' : 'Pending';
   return {
     phase,
-    warning: blocked,
+    warning: { reason: blocked.reason, message: blocked.message },
     conditions: [
       cond('Created', 'False', blocked.reason, blocked.message),
       cond('Running', 'False', blocked.reason, 'no Job'),
