@@ -126,6 +126,7 @@ const isOwnedBy = (obj: KubernetesObject, tj: TrainingJob) =>
 
 /** One status write per pass; Events only when it changed something, so resyncs stay silent. */
 async function writeStatus(ctx: ReconcileContext, tj: TrainingJob, pass: Pass, events: PendingEvent[]): Promise<void> {
+  // A recorded run asserts nothing about itself again (what it wrote stays); only a registration may add.
   const status = pass.run.conditions.length || pass.registration ? desiredStatus(pass) : {};
   const changed = await ctx.status.update(TJ, tj, { observedGeneration: tj.metadata.generation, ...status });
   if (!changed) return;
