@@ -16,8 +16,8 @@ export interface CrdDefinition {
   shortNames: string[];
   description: string;
   spec: TSchema;
-  /** Rules on the whole object; they may read metadata.name (the one metadata field CEL sees besides generateName). */
-  rules?: CelRule[];
+  /** Rules on the whole object, for what needs metadata.name (the only metadata CEL sees, with generateName). */
+  rootRules?: CelRule[];
   /** Rules on the whole spec, such as immutable fields (transition rules compare with oldSelf). */
   specRules: CelRule[];
   status: TSchema;
@@ -54,8 +54,8 @@ export function buildCrd(def: CrdDefinition): Record<string, unknown> {
             openAPIV3Schema: {
               description: def.description,
               type: 'object',
+              ...(def.rootRules?.length ? { 'x-kubernetes-validations': def.rootRules } : {}),
               required: ['spec'],
-              ...(def.rules?.length ? { 'x-kubernetes-validations': def.rules } : {}),
               properties: {
                 apiVersion: { type: 'string', description: 'APIVersion of this object: modelops.dev/v1alpha1.' },
                 kind: { type: 'string', description: `Kind of this object: ${def.kind}.` },

@@ -16,7 +16,15 @@ import {
   type CelRule,
   type Static,
 } from './schema.js';
-import { conditions, observedGeneration, envList, LocalObjectReference, DNS1035_LABEL } from './common.js';
+import {
+  conditions,
+  observedGeneration,
+  envList,
+  LocalObjectReference,
+  DNS1035_LABEL,
+  modelName,
+  modelVersion,
+} from './common.js';
 import type { CrdDefinition } from './crd.js';
 
 export const DEFAULT_SERVING_IMAGE = 'ghcr.io/modelops/serving:0.1.0';
@@ -360,14 +368,10 @@ export const ModelVersionServingSpec = object(
 export type ModelVersionServingSpec = Static<typeof ModelVersionServingSpec>;
 
 export const ModelVersionSpec = object('The model, the version and the artifact to serve.', {
-  model: string(
+  model: modelName(
     "Name of the model; its versions share the model's Service (named after it, so a DNS-1035 label) and traffic.",
-    { pattern: DNS1035_LABEL, maxLength: 63 },
   ),
-  version: string('Version of the model (the serving metrics’ version label).', {
-    pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
-    maxLength: 63,
-  }),
+  version: modelVersion('Version of the model (the serving metrics’ version label).'),
   artifact: object('The ONNX model.', {
     uri: uri('Where model.onnx is: pvc://CLAIM/PATH, s3://BUCKET/KEY or http(s)://.', 'artifact.uri'),
     digest: optional(
@@ -514,7 +518,7 @@ export const modelVersionDefinition: CrdDefinition = {
   plural: 'modelversions',
   shortNames: ['mv'],
   spec: ModelVersionSpec,
-  rules: [
+  rootRules: [
     {
       rule: `self.metadata.name.size() <= 63 && self.metadata.name.matches('${DNS1035_LABEL}')`,
       message:

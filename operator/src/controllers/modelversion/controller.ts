@@ -2,12 +2,11 @@
 // from the cache, run the analysis that is due, let rollout.ts decide, write each version's status
 // once, then the objects that enact the decision, then Events. See README.md in this folder.
 import type { V1Deployment, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { resources, type ModelVersion } from '../../api/index.js';
+import { MODEL_INDEX, modelVersionsByModel, resources, type ModelVersion } from '../../api/index.js';
 import type { ControllerSettings } from '../../config.js';
 import { HttpPrometheusClient, PrometheusError, type PrometheusClient } from '../../prometheus/index.js';
 import { jensenShannon, psi } from '../../statistics/index.js';
 import {
-  byField,
   hasFinalizer,
   isNotFound,
   type ControllerOptions,
@@ -36,7 +35,6 @@ import { HTTP_ROUTE, type HTTPRoute } from './traffic/httproute.js';
 import { deploymentView, isDeleting, type ModelView, type VersionView } from './view.js';
 
 const MV = resources.ModelVersion;
-const BY_MODEL = { resource: MV, name: 'spec.model', keys: byField('spec.model') };
 
 export interface ModelVersionDeps {
   /** A Prometheus client per URL; the HTTP client by default. */
@@ -87,7 +85,7 @@ export function modelVersionController(settings: ControllerSettings, deps: Model
         ],
       },
     ],
-    indexes: [BY_MODEL],
+    indexes: [modelVersionsByModel],
     reconcile: (ctx, key) => reconcileModel(ctx, key, { settings, prometheus, distances }),
   };
 }
@@ -102,7 +100,7 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
   const namespace = key.namespace!;
   const versions = ctx.cache.list<ModelVersion>(MV, {
     namespace,
-    index: { name: BY_MODEL.name, value: key.name },
+    index: { name: MODEL_INDEX, value: key.name },
   });
   // Every version holds the finalizer until its traffic has moved; the write re-enqueues the model.
   const missing = versions.filter((mv) => !isDeleting({ mv }) && !hasFinalizer(mv, FINALIZER));
