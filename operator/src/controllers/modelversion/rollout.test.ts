@@ -6,7 +6,14 @@ import type { ModelVersion, ModelVersionSpec, Role } from '../../api/index.js';
 import { setCondition, toMetaTime, type Condition, type DesiredStatus } from '../../runtime/index.js';
 import type { AnalysisResult } from './analysis/checks.js';
 import { modelVersion } from './fixtures.test-helpers.js';
-import { analysisDue, decideModel, type AnalysisOutcome, type ModelPlan, type PendingEvent } from './rollout.js';
+import {
+  analysisDue,
+  decideModel,
+  DRAIN_MS,
+  type AnalysisOutcome,
+  type ModelPlan,
+  type PendingEvent,
+} from './rollout.js';
 import { versionStatus } from './status.js';
 import type { HTTPRoute } from './traffic/httproute.js';
 import type { ModelView } from './view.js';
@@ -639,6 +646,8 @@ describe('versions coming and going', () => {
     expect(c.modelService!.spec!.selector).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
     // It keeps its finalizer while its pods drain what the proxies still send, then goes.
     expect(c.status('fraud-v2').rollout?.drainUntil).toBeDefined();
+    // ... and the pass wakes when the drain ends, not at the next unrelated event.
+    expect(plan.requeueAfterMs).toBeLessThanOrEqual(DRAIN_MS);
     c.advance(5);
     c.run();
     expect(c.summary()).toEqual({ 'fraud-v1': 'Serving/stable/100' });

@@ -373,6 +373,8 @@ export function decideModel(view: ModelView, outcome?: AnalysisOutcome): ModelPl
   const waiting =
     drafts.some((d) => d.phase === 'Deploying') || (canary?.phase === 'Canary' && !canary.rollout.stepReachedAt);
   if (waiting) wakeups.push(view.now.getTime() + WAIT_REQUEUE_MS);
+  // Before `next`: a deleted version's drain end is a wakeup too.
+  const deleting = draining(view, wakeups);
   const next = wakeups.filter((t) => t > view.now.getTime()).sort((a, b) => a - b)[0];
   const ownedRoute = view.routes[routeName(view.model)];
   const routedByOwnedRoute = router.mechanism === 'GatewayAPI' && plan.route !== undefined && 'owned' in plan.route;
@@ -380,7 +382,7 @@ export function decideModel(view: ModelView, outcome?: AnalysisOutcome): ModelPl
     drafts,
     ...(split.stable || split.canary ? { routing: { router, split, observed } } : {}),
     deleteOwnedRoute: Boolean(ownedRoute && !routedByOwnedRoute && isOwnedRoute(ownedRoute)),
-    deleting: draining(view, wakeups),
+    deleting,
     ...(next !== undefined ? { requeueAfterMs: Math.max(1, next - view.now.getTime()) } : {}),
   };
 }
