@@ -139,10 +139,20 @@ console.log(
 console.log(
   `  modelops     p50 ${p50.toFixed(2)} s   max ${max.toFixed(2)} s   (worst case by its formula: interval × failureLimit + window = ${INTERVAL + WINDOW} s)`,
 );
-console.log('worst-case detection of the documented default examples (interval × failures needed + query window):');
-console.log(
-  '  Argo Rollouts  background analysis: interval 5m, failureLimit 3 (aborts on the 4th failure), [5m] window → 4 × 300 + 300 = 1500 s',
-);
-console.log('  Flagger        analysis interval 1m, threshold 5, metric interval 1m → 5 × 60 + 60 = 360 s');
-console.log(`  modelops       defaults: interval 30 s, failureLimit 2, window 60 s → 120 s`);
+// The documented examples, read from the projects' own docs (the formula is the one modelops puts in
+// status.worstCaseDetectionSeconds: measurements needed to fail × interval + the query's window):
+// - Argo Rollouts, docs/features/analysis.md "Background Analysis" (argoproj/argo-rollouts): AnalysisTemplate
+//   success-rate, interval 5m, failureLimit 3, irate(...[5m]). The run fails when failed > failureLimit
+//   (analysis/analysis.go, assessMetricFailureInconclusiveOrError): the 4th failed measurement.
+// - Flagger, docs/gitbook/usage/how-it-works.md "Canary resource" (fluxcd/flagger): analysis interval 1m,
+//   threshold 10, request-success-rate interval 1m; deployment-strategies.md gives the rollback time as
+//   interval × threshold.
+const compared = [
+  ['Argo Rollouts', 'interval 5m, failureLimit 3 → fails on the 4th measurement, query window [5m]', 4 * 300 + 300],
+  ['Flagger', 'interval 1m, threshold 10 (docs: rollback after interval × threshold), metric window 1m', 10 * 60 + 60],
+  ['modelops', 'defaults: interval 30 s, failureLimit 2, window 60 s', 2 * 30 + 60],
+] as const;
+console.log('worst-case detection of the documented default examples (measurements to fail × interval + window):');
+for (const [who, how, seconds] of compared)
+  console.log(`  ${who.padEnd(14)} ${String(seconds).padStart(5)} s   ${how}`);
 process.exit(0);
