@@ -181,7 +181,8 @@ demo_modelversion() {
   follow fraud-v3
   k wait -n demo --for=condition=RolledBack mv/fraud-v3 --timeout=10s >/dev/null
   show get events -n demo --field-selector involvedObject.name=fraud-v3,reason=RolledBack -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
-  show get mv fraud-v3 -n demo -o jsonpath='{.status.worstCaseDetectionSeconds}{" s worst-case detection\n"}'
+  show get mv fraud-v3 -n demo -o jsonpath='{range .status.conditions[?(@.type=="RolledBack")]}{.message}{"\n"}{end}'
+  say "worst case for this analysis: a breach unseen for at most 5 s × 1 failure + 10 s window = 15 s (status.worstCaseDetectionSeconds while it is a canary)"
 }
 
 if [[ -z "${MODELOPS_PROMETHEUS_URL:-}" ]]; then

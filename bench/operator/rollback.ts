@@ -109,18 +109,24 @@ for (const version of versions.slice(1)) {
     `${version} rolled back`,
     { fieldSelector: `metadata.name=${model}-${version}`, timeoutMs: 180_000 },
   );
-  const routed = selectors.findIndex((s) => s.time >= start && s.version === undefined);
-  const back = selectors.find((s, i) => i > routed && s.version === `${model}-v1`);
+  // The status is written before the Service (decisions first): the selector's change may come a moment later.
+  const backOnStable = () => {
+    const routed = selectors.findIndex((s) => s.time >= start && s.version === undefined);
+    return routed < 0 ? undefined : selectors.find((s, i) => i > routed && s.version === `${model}-v1`);
+  };
+  for (let waited = 0; !backOnStable() && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  const back = backOnStable();
+  if (!back) throw new Error(`${version}: the model Service never went back to the stable`);
   const sel = `namespace="${ns}",model="${model}",version="${version}"`;
   const w = `[${WINDOW}s]`;
   const breach = `(sum(increase(modelops_inference_requests_total{${sel},code=~"5.."}${w})) / sum(increase(modelops_inference_requests_total{${sel}}${w})) > bool 0.01) * (sum(increase(modelops_inference_requests_total{${sel}}${w})) >= bool ${MIN_SAMPLES})`;
   const series = await prometheus.queryRange(breach, {
     start: new Date(start),
-    end: new Date(back!.time),
+    end: new Date(back.time),
     stepSeconds: 0.1,
   });
   const visible = series[0]?.points.find((p) => p.value === 1)?.time.getTime();
-  if (visible === undefined || !back) throw new Error(`${version}: no breach or no rollback seen`);
+  if (visible === undefined) throw new Error(`${version}: no breach seen in Prometheus`);
   times.push((back.time - visible) / 1000);
   console.log(`  ${version}: breach visible → traffic on stable ${((back.time - visible) / 1000).toFixed(2)} s`);
 }
