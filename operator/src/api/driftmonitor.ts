@@ -71,6 +71,12 @@ export const RetrainAction = object(
       fieldPath: '.template.register',
     },
     {
+      rule: '!has(self.template.register) || has(self.template.register.mustBeatStable) || (has(self.template.register.gate) && size(self.template.register.gate) > 0)',
+      message:
+        'the retraining template must gate registration (register.mustBeatStable, or a gate whose first metric the run must then beat the stable version on)',
+      fieldPath: '.template.register',
+    },
+    {
       rule: '!has(self.template.register) || !has(self.template.register.version)',
       message:
         "template.register.version must be unset: every retraining run registers its own version (the run's name)",
@@ -225,6 +231,7 @@ export const DriftAction = object('A breach action the monitor took.', {
   modelVersion: optional(
     string('The ModelVersion rolled back, or the one the retraining run registered.', { maxLength: 253 }),
   ),
+  outcome: optional(string('What came of it so far (the run, its gate, the rollout).', { maxLength: 1024 })),
 });
 export type DriftAction = Static<typeof DriftAction>;
 
@@ -241,6 +248,7 @@ export const DriftMonitorStatus = object('The latest evaluation and the actions 
   versions: optional(list(VersionVerdict, 'One entry per watched version.', { maxItems: 2 })),
   actions: optional(list(DriftAction, 'The latest breach actions, newest last.', { maxItems: 20 })),
   activeTrainingJob: optional(string('The retraining run in progress.', { maxLength: 253 })),
+  retrainingRuns: optional(integer('Retraining runs started so far; numbers their names.', { minimum: 0 })),
   conditions: optional(conditions()),
 });
 export type DriftMonitorStatus = Static<typeof DriftMonitorStatus>;

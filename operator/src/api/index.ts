@@ -9,6 +9,7 @@ import { driftMonitorDefinition, type DriftMonitorSpec, type DriftMonitorStatus 
 export * from './common.js';
 export { DEFAULT_SERVING_IMAGE } from './modelversion.js';
 export { DRIFT_METHODS } from './driftmonitor.js';
+export type { DriftAction, DriftMethod, SeriesVerdict, Severity, VersionVerdict } from './driftmonitor.js';
 export type { MetricGate, RegisterSpec } from './trainingjob.js';
 export type { Static };
 

@@ -1,0 +1,84 @@
+import { binsFromCumulative, binsFromEdges, distributionsFromReferenceFile, sameBins } from './histograms.js';
+
+describe('binsFromCumulative', () => {
+  test.each([
+    [
+      'cumulative buckets in any order, +Inf last',
+      [
+        { le: '+Inf', value: 100 },
+        { le: '0.5', value: 30 },
+        { le: '-0.5', value: 10 },
+      ],
+      { upperEdges: [-0.5, 0.5, Infinity], counts: [10, 20, 70] },
+    ],
+    [
+      'increase() extrapolation leaves a bucket a hair above the next: an empty bin, not a negative one',
+      [
+        { le: '1', value: 10.2 },
+        { le: '2', value: 10.1 },
+        { le: '+Inf', value: 15 },
+      ],
+      { upperEdges: [1, 2, Infinity], counts: [10.2, 0, 4.800000000000001] },
+    ],
+    [
+      'exponent notation in le',
+      [
+        { le: '1e-05', value: 1 },
+        { le: '+Inf', value: 1 },
+      ],
+      { upperEdges: [1e-5, Infinity], counts: [1, 0] },
+    ],
+  ])('%s', (_name, buckets, expected) => {
+    expect(binsFromCumulative(buckets)).toEqual(expected);
+  });
+
+  test('a histogram without +Inf is refused', () => {
+    expect(() => binsFromCumulative([{ le: '1', value: 3 }])).toThrow(/no \+Inf bucket/);
+  });
+});
+
+describe('the reference file', () => {
+  test('k + 1 edges become the k - 1 interior upper edges and +Inf; counts stay', () => {
+    expect(binsFromEdges([-3, -1, 0, 1, 3], [1, 2, 3, 4])).toEqual({
+      upperEdges: [-1, 0, 1, Infinity],
+      counts: [1, 2, 3, 4],
+    });
+    expect(() => binsFromEdges([0, 1], [1, 2])).toThrow(/2 bin edges for 2 counts/);
+  });
+
+  test('reads features and the prediction score, names what is wrong', () => {
+    const file = {
+      sampleCount: 10,
+      features: [{ name: 'amount', binEdges: [0, 5, 10], counts: [4, 6] }],
+      prediction: { score: { binEdges: [0, 0.5, 1], counts: [9, 1] } },
+    };
+    const d = distributionsFromReferenceFile(file);
+    expect(d.sampleCount).toBe(10);
+    expect(d.features.get('amount')).toEqual({ upperEdges: [5, Infinity], counts: [4, 6] });
+    expect(d.prediction).toEqual({ upperEdges: [0.5, Infinity], counts: [9, 1] });
+    expect(() => distributionsFromReferenceFile({ features: [] })).toThrow(/want features\[\] and prediction.score/);
+    expect(() =>
+      distributionsFromReferenceFile({ ...file, features: [{ name: 'amount', binEdges: [0, 1], counts: [1, 1] }] }),
+    ).toThrow(/amount: 2 bin edges for 2 counts/);
+  });
+
+  test('the reference file and the live buckets line up through their edges', () => {
+    const reference = binsFromEdges([-2.5, -0.1, 0.30000000000000004, 2.5], [1, 1, 1]);
+    const live = binsFromCumulative([
+      { le: '-0.1', value: 1 },
+      { le: '0.3', value: 2 },
+      { le: '+Inf', value: 3 },
+    ]);
+    expect(sameBins(reference, live)).toBe(true);
+    expect(
+      sameBins(
+        reference,
+        binsFromCumulative([
+          { le: '0.3', value: 2 },
+          { le: '+Inf', value: 3 },
+        ]),
+      ),
+    ).toBe(false);
+    expect(sameBins(reference, { ...live, upperEdges: [-0.1, 0.31, Infinity] })).toBe(false);
+  });
+});

@@ -1,0 +1,100 @@
+// From what Prometheus and the reference file hold to counts per bin over the same bins.
+//
+// The reference's bin i is binEdges[i] < v <= binEdges[i+1] with open outer bins, so its interior
+// edges are exactly the `le` bounds of the serving pods' histograms (serving-image/README.md) and of
+// the modelops_reference_* gauges (contract C6), plus +Inf. Both sides are therefore cumulative
+// counts by `le`, and a bin's count is the difference of two consecutive ones.
+
+/** One distribution over bins given by their upper edges (the last is +Inf). */
+export interface Histogram {
+  upperEdges: number[];
+  counts: number[];
+}
+
+/** The distributions of one version: per feature, and the predicted positive-class score. */
+export interface Distributions {
+  features: Map<string, Histogram>;
+  prediction?: Histogram;
+}
+
+export interface CumulativeBucket {
+  le: string;
+  value: number;
+}
+
+/**
+ * Per-bin counts from cumulative bucket values (a histogram's `_bucket` series, or their increase over
+ * a window). `increase()` extrapolates each bucket separately, so neighbouring cumulative values can
+ * come out a hair out of order; a negative difference is taken as an empty bin, not an error.
+ */
+export function binsFromCumulative(buckets: readonly CumulativeBucket[]): Histogram {
+  const parsed = buckets
+    .map((b) => ({ le: parseLe(b.le), value: b.value }))
+    .filter((b) => !Number.isNaN(b.le))
+    .sort((a, b) => a.le - b.le);
+  if (parsed.at(-1)?.le !== Infinity) throw new Error('the histogram has no +Inf bucket');
+  const counts: number[] = [];
+  let previous = 0;
+  for (const bucket of parsed) {
+    counts.push(Math.max(0, bucket.value - previous));
+    previous = Math.max(previous, bucket.value);
+  }
+  return { upperEdges: parsed.map((b) => b.le), counts };
+}
+
+function parseLe(le: string): number {
+  return le === '+Inf' ? Infinity : Number(le);
+}
+
+/** The reference file's histogram (k+1 edges, k counts) as upper edges and counts. */
+export function binsFromEdges(binEdges: readonly number[], counts: readonly number[]): Histogram {
+  if (binEdges.length !== counts.length + 1)
+    throw new Error(`${binEdges.length} bin edges for ${counts.length} counts (want one more edge than counts)`);
+  return { upperEdges: [...binEdges.slice(1, -1), Infinity], counts: [...counts] };
+}
+
+/** Whether two histograms have the same bins; `le` labels and JSON numbers may print a value differently. */
+export function sameBins(a: Histogram, b: Histogram): boolean {
+  return (
+    a.upperEdges.length === b.upperEdges.length &&
+    a.upperEdges.every((edge, i) => {
+      const other = b.upperEdges[i]!;
+      return edge === other || Math.abs(edge - other) <= 1e-9 * Math.max(Math.abs(edge), Math.abs(other));
+    })
+  );
+}
+
+export const total = (h: Histogram) => h.counts.reduce((sum, c) => sum + c, 0);
+
+interface ReferenceFile {
+  sampleCount: number;
+  features: { name: string; binEdges: number[]; counts: number[] }[];
+  prediction: { score: { binEdges: number[]; counts: number[] } };
+}
+
+/** A reference.json (training-image/reference.schema.json) as distributions; throws with what is wrong. */
+export function distributionsFromReferenceFile(json: unknown): Distributions & { sampleCount: number } {
+  const file = json as Partial<ReferenceFile>;
+  if (file === null || typeof file !== 'object' || !Array.isArray(file.features) || !file.prediction?.score)
+    throw new Error('not a reference distribution: want features[] and prediction.score');
+  const features = new Map<string, Histogram>();
+  for (const feature of file.features) {
+    if (typeof feature?.name !== 'string' || !Array.isArray(feature.binEdges) || !Array.isArray(feature.counts))
+      throw new Error('a feature needs name, binEdges and counts');
+    features.set(feature.name, checked(feature.name, feature.binEdges, feature.counts));
+  }
+  const score = file.prediction.score;
+  return {
+    sampleCount: Number(file.sampleCount ?? 0),
+    features,
+    prediction: checked('prediction.score', score.binEdges, score.counts),
+  };
+}
+
+function checked(name: string, binEdges: number[], counts: number[]): Histogram {
+  try {
+    return binsFromEdges(binEdges, counts);
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
+  }
+}
