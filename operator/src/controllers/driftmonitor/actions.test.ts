@@ -3,6 +3,8 @@ import {
   ANNOTATION_ABORT,
   decideRetrain,
   decideRollback,
+  adoptUnrecorded,
+  nextRunNumber,
   recordAction,
   retrainingCondition,
   retrainOutcome,
@@ -238,5 +240,33 @@ describe('what is recorded', () => {
       status: 'False',
       reason: 'Idle',
     });
+  });
+});
+
+describe('runs created by a pass whose status write failed', () => {
+  const run = (name: string, created: string) => {
+    const tj = trainingJob(name, 'Running');
+    tj.metadata.creationTimestamp = created;
+    tj.metadata.annotations = { 'modelops.dev/drift-reason': 'v1 (stable): 3 of 30 features critical' };
+    return tj;
+  };
+
+  test('are recorded from what they carry, in order', () => {
+    const actions = adoptUnrecorded(
+      [retrained(hoursAgo(30), 'fraud-drift-retrain-1')],
+      [run('fraud-drift-retrain-3', hoursAgo(1)), run('fraud-drift-retrain-2', hoursAgo(2))],
+    );
+    expect(actions!.map((a) => [a.trainingJob, a.time, a.reason])).toEqual([
+      ['fraud-drift-retrain-1', hoursAgo(30), 'drift'],
+      ['fraud-drift-retrain-2', hoursAgo(2), 'v1 (stable): 3 of 30 features critical'],
+      ['fraud-drift-retrain-3', hoursAgo(1), 'v1 (stable): 3 of 30 features critical'],
+    ]);
+  });
+
+  test('the next run is numbered past every run counted, recorded or present', () => {
+    expect(nextRunNumber(driftMonitor(), [])).toBe(1);
+    expect(nextRunNumber(driftMonitor({}, { retrainingRuns: 4 }), [])).toBe(5);
+    expect(nextRunNumber(driftMonitor({}, { retrainingRuns: 1 }), [run('fraud-drift-retrain-2', hoursAgo(1))])).toBe(3);
+    expect(nextRunNumber(driftMonitor({}, { actions: [retrained(hoursAgo(1), 'fraud-drift-retrain-7')] }), [])).toBe(8);
   });
 });

@@ -4,6 +4,7 @@
 import type { DriftAction, DriftMonitor, ModelVersion, TrainingJob } from '../../api/index.js';
 import type { ConditionInput } from '../../runtime/index.js';
 import type { Evaluation } from './verdict.js';
+import { ANNOTATION_DRIFT_REASON } from './retrain.js';
 
 export const ANNOTATION_ABORT = 'modelops.dev/abort';
 const DAY_MS = 86_400_000;
@@ -154,4 +155,41 @@ export function retrainingCondition(runs: TrainingJob[], decision: Decision | un
   if (decision && !decision.act)
     return { type: 'Retraining', status: 'False', reason: decision.reason, message: decision.message };
   return { type: 'Retraining', status: 'False', reason: 'Idle', message: 'no retraining run in progress' };
+}
+
+const RUN_NUMBER = /-retrain-(\d+)$/;
+const runNumber = (name: string | undefined) => Number(RUN_NUMBER.exec(name ?? '')?.[1] ?? 0);
+
+/**
+ * The number of the next run: past every run counted, recorded or still present. A run created by a
+ * pass whose status write then failed is found here rather than created twice under one name.
+ */
+export function nextRunNumber(dm: DriftMonitor, runs: TrainingJob[]): number {
+  const seen = [
+    dm.status?.retrainingRuns ?? 0,
+    ...runs.map((r) => runNumber(r.metadata.name)),
+    ...retrainActions(dm).map((a) => runNumber(a.trainingJob)),
+  ];
+  return Math.max(...seen) + 1;
+}
+
+/** Records runs this monitor owns that its history lacks (their start was written by a failed pass). */
+export function adoptUnrecorded(actions: DriftAction[] | undefined, runs: TrainingJob[]): DriftAction[] | undefined {
+  const recorded = new Set((actions ?? []).map((a) => a.trainingJob));
+  const missing = runs
+    .filter((r) => !recorded.has(r.metadata.name))
+    .sort((a, b) => runNumber(a.metadata.name) - runNumber(b.metadata.name));
+  if (!missing.length) return actions;
+  return missing.reduce<DriftAction[]>(
+    (acc, run) =>
+      recordAction(acc, {
+        type: 'Retrain',
+        time: run.metadata.creationTimestamp
+          ? new Date(run.metadata.creationTimestamp).toISOString()
+          : new Date(0).toISOString(),
+        reason: run.metadata.annotations?.[ANNOTATION_DRIFT_REASON] ?? 'recorded after the fact',
+        trainingJob: run.metadata.name,
+      }),
+    actions ?? [],
+  );
 }

@@ -10,7 +10,7 @@ export const SHIFTED = [10, 50, 200, 400, 340];
 /** A small move: PSI ≈ 0.03, below the 0.1 warning. */
 export const NUDGED = [90, 190, 400, 210, 110];
 
-export const histogram = (counts: number[]): Histogram => ({ upperEdges: EDGES, counts });
+export const histogram = (counts: number[]): Histogram => ({ upperBounds: EDGES, counts });
 
 /** Features f0..f{n-1}, all centred, with `overrides` by name. */
 export function distributions(

@@ -9,7 +9,7 @@ describe('binsFromCumulative', () => {
         { le: '0.5', value: 30 },
         { le: '-0.5', value: 10 },
       ],
-      { upperEdges: [-0.5, 0.5, Infinity], counts: [10, 20, 70] },
+      { upperBounds: [-0.5, 0.5, Infinity], counts: [10, 20, 70] },
     ],
     [
       'increase() extrapolation leaves a bucket a hair above the next: an empty bin, not a negative one',
@@ -18,7 +18,7 @@ describe('binsFromCumulative', () => {
         { le: '2', value: 10.1 },
         { le: '+Inf', value: 15 },
       ],
-      { upperEdges: [1, 2, Infinity], counts: [10.2, 0, 4.800000000000001] },
+      { upperBounds: [1, 2, Infinity], counts: [10.2, 0, 4.800000000000001] },
     ],
     [
       'exponent notation in le',
@@ -26,7 +26,7 @@ describe('binsFromCumulative', () => {
         { le: '1e-05', value: 1 },
         { le: '+Inf', value: 1 },
       ],
-      { upperEdges: [1e-5, Infinity], counts: [1, 0] },
+      { upperBounds: [1e-5, Infinity], counts: [1, 0] },
     ],
   ])('%s', (_name, buckets, expected) => {
     expect(binsFromCumulative(buckets)).toEqual(expected);
@@ -40,7 +40,7 @@ describe('binsFromCumulative', () => {
 describe('the reference file', () => {
   test('k + 1 edges become the k - 1 interior upper edges and +Inf; counts stay', () => {
     expect(binsFromEdges([-3, -1, 0, 1, 3], [1, 2, 3, 4])).toEqual({
-      upperEdges: [-1, 0, 1, Infinity],
+      upperBounds: [-1, 0, 1, Infinity],
       counts: [1, 2, 3, 4],
     });
     expect(() => binsFromEdges([0, 1], [1, 2])).toThrow(/2 bin edges for 2 counts/);
@@ -54,8 +54,8 @@ describe('the reference file', () => {
     };
     const d = distributionsFromReferenceFile(file);
     expect(d.sampleCount).toBe(10);
-    expect(d.features.get('amount')).toEqual({ upperEdges: [5, Infinity], counts: [4, 6] });
-    expect(d.prediction).toEqual({ upperEdges: [0.5, Infinity], counts: [9, 1] });
+    expect(d.features.get('amount')).toEqual({ upperBounds: [5, Infinity], counts: [4, 6] });
+    expect(d.prediction).toEqual({ upperBounds: [0.5, Infinity], counts: [9, 1] });
     expect(() => distributionsFromReferenceFile({ features: [] })).toThrow(/want features\[\] and prediction.score/);
     expect(() =>
       distributionsFromReferenceFile({ ...file, features: [{ name: 'amount', binEdges: [0, 1], counts: [1, 1] }] }),
@@ -79,6 +79,6 @@ describe('the reference file', () => {
         ]),
       ),
     ).toBe(false);
-    expect(sameBins(reference, { ...live, upperEdges: [-0.1, 0.31, Infinity] })).toBe(false);
+    expect(sameBins(reference, { ...live, upperBounds: [-0.1, 0.31, Infinity] })).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
 
 /** One distribution over bins given by their upper edges (the last is +Inf). */
 export interface Histogram {
-  upperEdges: number[];
+  upperBounds: number[];
   counts: number[];
 }
 
@@ -39,7 +39,7 @@ export function binsFromCumulative(buckets: readonly CumulativeBucket[]): Histog
     counts.push(Math.max(0, bucket.value - previous));
     previous = Math.max(previous, bucket.value);
   }
-  return { upperEdges: parsed.map((b) => b.le), counts };
+  return { upperBounds: parsed.map((b) => b.le), counts };
 }
 
 function parseLe(le: string): number {
@@ -50,15 +50,15 @@ function parseLe(le: string): number {
 export function binsFromEdges(binEdges: readonly number[], counts: readonly number[]): Histogram {
   if (binEdges.length !== counts.length + 1)
     throw new Error(`${binEdges.length} bin edges for ${counts.length} counts (want one more edge than counts)`);
-  return { upperEdges: [...binEdges.slice(1, -1), Infinity], counts: [...counts] };
+  return { upperBounds: [...binEdges.slice(1, -1), Infinity], counts: [...counts] };
 }
 
 /** Whether two histograms have the same bins; `le` labels and JSON numbers may print a value differently. */
 export function sameBins(a: Histogram, b: Histogram): boolean {
   return (
-    a.upperEdges.length === b.upperEdges.length &&
-    a.upperEdges.every((edge, i) => {
-      const other = b.upperEdges[i]!;
+    a.upperBounds.length === b.upperBounds.length &&
+    a.upperBounds.every((edge, i) => {
+      const other = b.upperBounds[i]!;
       return edge === other || Math.abs(edge - other) <= 1e-9 * Math.max(Math.abs(edge), Math.abs(other));
     })
   );

@@ -76,7 +76,7 @@ describe('the chain stops before any score when a version cannot be judged', () 
           features: new Map(
             [...distributions(10).features].map(([k, v]) => [
               k,
-              k === 'f3' ? { ...v, upperEdges: [0, Infinity], counts: [1, 1] } : v,
+              k === 'f3' ? { ...v, upperBounds: [0, Infinity], counts: [1, 1] } : v,
             ]),
           ),
         },

@@ -116,7 +116,7 @@ const liveBinsMatchReference: Check = (input) => {
       return {
         verdict: 'Unavailable',
         reason: 'BinsMismatch',
-        message: `the live buckets of ${name} (${live.upperEdges.length} bins) are not the reference's bins (${reference.upperEdges.length}): the serving pods loaded another reference`,
+        message: `the live buckets of ${name} (${live.upperBounds.length} bins) are not the reference's bins (${reference.upperBounds.length}): the serving pods loaded another reference`,
       };
   }
   return undefined;
