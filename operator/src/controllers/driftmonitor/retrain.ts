@@ -5,9 +5,10 @@
 import { createHash } from 'node:crypto';
 import { resources, type DriftMonitor, type MetricGate, type RegisterSpec, type TrainingJob } from '../../api/index.js';
 import { controllerReference, type KubernetesObject } from '../../runtime/index.js';
+import { LABEL_DRIFTMONITOR, LABEL_MODEL } from '../trainingjob/register.js';
 
-export const LABEL_DRIFTMONITOR = 'modelops.dev/driftmonitor';
-export const LABEL_MODEL = 'modelops.dev/model';
+export { LABEL_DRIFTMONITOR };
+
 export const ANNOTATION_DRIFT_REASON = 'modelops.dev/drift-reason';
 
 /** A ModelVersion's spec.version is at most 40 characters and defaults to the TrainingJob's name. */

@@ -4,6 +4,8 @@ import type { TrainingReport } from './report.js';
 import { LABEL_TRAININGJOB } from './job.js';
 
 export const LABEL_MODEL = 'modelops.dev/model';
+/** Set on a retraining run by the DriftMonitor that started it; the registered version carries it on. */
+export const LABEL_DRIFTMONITOR = 'modelops.dev/driftmonitor';
 
 export const registeredVersion = (tj: TrainingJob) => tj.spec.register?.version ?? tj.metadata.name;
 export const modelVersionName = (tj: TrainingJob) => `${tj.spec.register!.modelName}-${registeredVersion(tj)}`;
@@ -29,6 +31,9 @@ export function buildModelVersion(tj: TrainingJob, report: TrainingReport): Mode
       labels: {
         [LABEL_MODEL]: register.modelName,
         [LABEL_TRAININGJOB]: tj.metadata.name,
+        ...(tj.metadata.labels?.[LABEL_DRIFTMONITOR]
+          ? { [LABEL_DRIFTMONITOR]: tj.metadata.labels[LABEL_DRIFTMONITOR] }
+          : {}),
         'app.kubernetes.io/managed-by': 'modelops',
       },
     },
