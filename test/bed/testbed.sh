@@ -27,6 +27,11 @@ is_up() { [[ -f "$kubeconfig" ]] && kubectl get --raw /readyz >/dev/null 2>&1; }
 
 up() {
   local b; b="$(bin)"
+  # kwokctl picks its components' ports when it creates or starts a cluster: two beds doing that at once
+  # (two worktrees, say) can pick the same ones. One `up` at a time on this machine; the components
+  # kwokctl leaves running must not inherit the lock (9>&-).
+  exec 9>"${TMPDIR:-/tmp}/modelops-testbed-up.lock"
+  flock 9
   # The simulation (stages) and versions are fixed when a cluster is created: recreate on a change.
   local config_hash; config_hash="$(cat "$here"/versions.env "$here"/node-stages.yaml "$here"/stages.yaml | sha256sum | cut -c1-16)"
   local created_with; created_with="$(cat "$cluster_dir/modelops-config" 2>/dev/null || true)"
@@ -37,7 +42,7 @@ up() {
   fi
   if [[ -d "$cluster_dir" ]]; then
     log "starting the existing cluster"
-    kwokctl start cluster --timeout 2m >&2 || { log "restart failed; recreating"; down; }
+    kwokctl start cluster --timeout 2m >&2 9>&- || { log "restart failed; recreating"; down; }
   fi
   if [[ ! -d "$cluster_dir" ]]; then
     local start=$SECONDS
@@ -54,7 +59,7 @@ up() {
       `# ride out a kube-apiserver restart instead of exiting when their lease lapses.` \
       --extra-args kube-controller-manager=leader-elect=false \
       --extra-args kube-scheduler=leader-elect=false \
-      --wait 2m >&2
+      --wait 2m >&2 9>&-
     echo "$config_hash" >"$cluster_dir/modelops-config"
     log "control plane up in $((SECONDS - start))s"
   fi
