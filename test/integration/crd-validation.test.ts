@@ -293,7 +293,7 @@ const invalid: [string, Manifest, RegExp][] = [
   [
     'DriftMonitor with a drifted share of 0',
     withSpec(driftMonitor, 'driftedShare', 0),
-    /spec\.driftedShare: Invalid value: 0/,
+    /spec\.driftedShare: Invalid value: 0: driftedShare must be above 0/,
   ],
   [
     'DriftMonitor with a feature name that no reference can hold',

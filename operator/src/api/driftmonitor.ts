@@ -155,7 +155,13 @@ export const DriftMonitorSpec = object(
     driftedShare: optional(
       number(
         'Share of monitored features that must be critical for the model to be in breach (a critical prediction score is a breach by itself).',
-        { minimum: 0.01, maximum: 1, default: 0.5 },
+        {
+          minimum: 0.01,
+          maximum: 1,
+          default: 0.5,
+          // The apiserver lets an integer 0 through `minimum` on a number field; CEL does not.
+          ...cel({ rule: 'self > 0.0', message: 'driftedShare must be above 0' }),
+        },
       ),
     ),
     actions: optional(
