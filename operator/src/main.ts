@@ -4,7 +4,8 @@ import { parseConfig, USAGE } from './config.js';
 import { createLogger, Manager } from './runtime/index.js';
 import { trainingJobController } from './controllers/trainingjob/controller.js';
 import { modelVersionController } from './controllers/modelversion/controller.js';
-import { driftMonitorController } from './controllers/driftmonitor/controller.js';
+import { awaitingController } from './controllers/awaiting.js';
+import { resources } from './api/index.js';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -31,7 +32,14 @@ async function main(): Promise<void> {
         }
       : {}),
   });
-  for (const controller of [trainingJobController(), modelVersionController(), driftMonitorController()]) {
+  // The DriftMonitor controller (controllers/driftmonitor) reads Prometheus through the client that lands
+  // with the ModelVersion work (operator/src/prometheus); it is wired here when that is on main.
+  const driftMonitor = awaitingController(
+    'driftmonitor',
+    resources.DriftMonitor,
+    'drift evaluation needs the Prometheus client, which this operator build does not have yet',
+  );
+  for (const controller of [trainingJobController(), modelVersionController(), driftMonitor]) {
     manager.addController({ workers: config.workers, ...controller });
   }
 
