@@ -5,6 +5,8 @@ describe('parseConfig', () => {
     expect(parseConfig([], {})).toMatchObject({
       leaderElect: false,
       leaderElectionNamespace: 'modelops-system',
+      namespaces: undefined,
+      prometheusUrl: undefined,
       metricsPort: 8080,
       healthPort: 8081,
       workers: 4,
@@ -20,6 +22,7 @@ describe('parseConfig', () => {
         '--metrics-port=9090',
         '--workers=8',
         '--prometheus-url=http://prom:9090',
+        '--namespaces=ml, ml-staging,ml',
       ],
       { POD_NAME: 'op-1', LOG_LEVEL: 'debug' },
     );
@@ -29,6 +32,7 @@ describe('parseConfig', () => {
       metricsPort: 9090,
       workers: 8,
       prometheusUrl: 'http://prom:9090',
+      namespaces: ['ml', 'ml-staging'],
       identity: 'op-1',
       logLevel: 'debug',
     });
@@ -39,6 +43,9 @@ describe('parseConfig', () => {
     [['--metrics-port=http'], '--metrics-port must be a port number (0-65535), got "http"'],
     [['--health-port=70000'], '--health-port must be a port number (0-65535), got "70000"'],
     [['--frobnicate'], "Unknown option '--frobnicate'"],
+    [['--namespaces=ml,Not_A_Namespace'], '--namespaces: "Not_A_Namespace" is not a namespace name'],
+    [['--namespaces=,'], '--namespaces needs at least one namespace (omit it to watch all)'],
+    [['--prometheus-url=prometheus:9090'], '--prometheus-url must be an http(s) URL, got "prometheus:9090"'],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseConfig(args, {})).toThrow(message);
   });

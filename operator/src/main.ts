@@ -1,11 +1,8 @@
 // The modelops operator: one process, three controllers, one leader at a time.
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseConfig, USAGE } from './config.js';
+import { CONTROLLERS, controllers, managerOptions } from './operator.js';
 import { createLogger, Manager } from './runtime/index.js';
-import { trainingJobController } from './controllers/trainingjob/controller.js';
-import { modelVersionController } from './controllers/modelversion/controller.js';
-import { awaitingController } from './controllers/awaiting.js';
-import { resources } from './api/index.js';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -17,31 +14,8 @@ async function main(): Promise<void> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault(); // in cluster: the ServiceAccount; outside: KUBECONFIG
 
-  const manager = new Manager({
-    kubeConfig,
-    logger,
-    metricsPort: config.metricsPort,
-    healthPort: config.healthPort,
-    ...(config.leaderElect
-      ? {
-          leaderElection: {
-            leaseName: 'modelops-operator',
-            namespace: config.leaderElectionNamespace,
-            identity: config.identity,
-          },
-        }
-      : {}),
-  });
-  // The DriftMonitor controller (controllers/driftmonitor) reads Prometheus through the client that lands
-  // with the ModelVersion work (operator/src/prometheus); it is wired here when that is on main.
-  const driftMonitor = awaitingController(
-    'driftmonitor',
-    resources.DriftMonitor,
-    'drift evaluation needs the Prometheus client, which this operator build does not have yet',
-  );
-  for (const controller of [trainingJobController(), modelVersionController(), driftMonitor]) {
-    manager.addController({ workers: config.workers, ...controller });
-  }
+  const manager = new Manager(managerOptions(config, kubeConfig, logger));
+  for (const controller of controllers(config, CONTROLLERS, manager.registry)) manager.addController(controller);
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -55,7 +29,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  await manager.start();
+  await manager.start(); // rejects, naming the resources, when the caches cannot sync
   logger.info({ config }, 'modelops operator started');
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ServingConfig } from './config.js';
 import { ServingMetrics } from './metrics.js';
 import { InferenceCore } from './model/core.js';
+import { FaultInjector } from './model/faults.js';
 import { createFetcher, siblingUri } from './model/fetch.js';
 import { createLoader } from './model/loader.js';
 import { createHttpFront, type HttpFront } from './protocol/http.js';
@@ -48,7 +49,9 @@ export function createApp(config: ServingConfig, logger: Logger): ServingApp {
     observer: metrics,
     logger,
     loadRetryMillis: config.loadRetryMillis,
+    faults: config.faults && new FaultInjector(config.faults),
   });
+  if (config.faults) logger.warn({ faults: config.faults }, 'fault injection is on (MODELOPS_FAULT_*): test beds only');
   const front = createHttpFront({ core, metrics, maxBodyBytes: config.maxBodyBytes, logger });
   return {
     core,

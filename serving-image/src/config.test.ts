@@ -70,3 +70,20 @@ test.each([
 ])('duration %p is %p µs', (text, micros) => {
   expect(parseDurationMicros(text)).toBe(micros);
 });
+
+test('fault injection (contract C2) is off unless a MODELOPS_FAULT_* variable is set', () => {
+  expect(loadConfig({ MODEL_URI: 'm' }).faults).toBeUndefined();
+  expect(loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_LATENCY: '50ms' }).faults).toEqual({
+    errorRate: 0,
+    latencyMillis: 50,
+    scoreShift: 0,
+  });
+  expect(
+    loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_ERROR_RATE: '0.25', MODELOPS_FAULT_SCORE_SHIFT: '-0.5' }).faults,
+  ).toEqual({ errorRate: 0.25, latencyMillis: 0, scoreShift: -0.5 });
+  expect(() =>
+    loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_ERROR_RATE: '1.5', MODELOPS_FAULT_SCORE_SHIFT: 'up' }),
+  ).toThrow(
+    'MODELOPS_FAULT_ERROR_RATE must be a number from 0 to 1, got "1.5"; MODELOPS_FAULT_SCORE_SHIFT must be a number from -1 to 1, got "up"',
+  );
+});

@@ -1,3 +1,5 @@
+import type { FaultSettings } from './model/faults.js';
+
 // Everything the serving process is told, read once from the environment. Every problem is reported at once,
 // so a misconfigured pod says all that is wrong in one log line instead of one per restart.
 
@@ -34,6 +36,8 @@ export interface ServingConfig {
   shutdownTimeoutMillis: number;
   logLevel: string;
   s3: S3Credentials | undefined;
+  /** Injected faults for test beds and chaos drills (MODELOPS_FAULT_*); undefined when none is set. */
+  faults: FaultSettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -73,9 +77,19 @@ export function loadConfig(env: Env): ServingConfig {
     shutdownTimeoutMillis: read.duration('SHUTDOWN_TIMEOUT', 25_000_000) / 1000,
     logLevel,
     s3: readS3Credentials(env),
+    faults: readFaults(read),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readFaults(read: EnvReader): FaultSettings | undefined {
+  const faults = {
+    errorRate: read.number('MODELOPS_FAULT_ERROR_RATE', 0, 0, 1),
+    latencyMillis: read.duration('MODELOPS_FAULT_LATENCY', 0) / 1000,
+    scoreShift: read.number('MODELOPS_FAULT_SCORE_SHIFT', 0, -1, 1),
+  };
+  return faults.errorRate === 0 && faults.latencyMillis === 0 && faults.scoreShift === 0 ? undefined : faults;
 }
 
 function readS3Credentials(env: Env): S3Credentials | undefined {
@@ -118,6 +132,17 @@ class EnvReader {
     const value = Number(text);
     if (!Number.isInteger(value) || value < min || value > max) {
       this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const text = this.env[name];
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max}, got "${text}"`);
       return fallback;
     }
     return value;

@@ -94,6 +94,25 @@ describe('readiness', () => {
     expect(samples.find((s) => s.name === 'modelops_inference_requests_total')?.value).toBe(1);
   });
 
+  test('a reload with another reference replaces the exported reference gauges', async () => {
+    server = await startServer();
+    const sampleCount = async () =>
+      parseExposition((await server.request('GET', '/metrics')).body.toString()).find(
+        (s) => s.name === 'modelops_reference_sample_count',
+      )?.value;
+    expect(await sampleCount()).toBe(2000);
+    const doubled = join(dir, 'doubled-reference.json');
+    writeFileSync(doubled, JSON.stringify({ ...REFERENCE, sampleCount: 4000 }));
+    expect(
+      (await server.request('POST', '/v2/repository/models/fraud/load', loadBody(MODEL_PATH, doubled))).status,
+    ).toBe(200);
+    expect(await sampleCount()).toBe(4000);
+    expect(
+      (await server.request('POST', '/v2/repository/models/fraud/load', loadBody(join(dir, 'model.onnx')))).status,
+    ).toBe(200);
+    expect(await sampleCount()).toBeUndefined();
+  });
+
   test('unknown model or bad body on the load route', async () => {
     server = await startServer();
     expect((await server.request('POST', '/v2/repository/models/other/load', '')).status).toBe(404);

@@ -10,7 +10,7 @@ import type { Role } from './config.js';
 import type { CoreObserver } from './model/core.js';
 import type { LoadedModel } from './model/loaded-model.js';
 import type { Tensor } from './model/tensor.js';
-import { interiorEdges } from './reference.js';
+import { interiorEdges, type Reference } from './reference.js';
 
 export const METRIC_NAMES = {
   requests: 'modelops_inference_requests_total',
@@ -19,6 +19,9 @@ export const METRIC_NAMES = {
   predictions: 'modelops_predictions_total',
   featureValue: 'modelops_feature_value',
   score: 'modelops_prediction_score',
+  referenceFeature: 'modelops_reference_feature_cumulative_count',
+  referenceScore: 'modelops_reference_prediction_score_cumulative_count',
+  referenceSamples: 'modelops_reference_sample_count',
 } as const;
 
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -26,12 +29,15 @@ const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.
 type Labels = Record<string, string>;
 /** The shapes prom-client's registry reads from a metric's get(). */
 type Values = { metricName?: string; labels: Record<string, string | number>; value: number }[];
+type MetricType = 'histogram' | 'counter' | 'gauge';
+/** How prom-client's AggregatorRegistry combines one metric across worker processes. */
+type Aggregator = 'sum' | 'first';
 interface Exposition {
   name: string;
   help: string;
-  type: 'histogram' | 'counter';
+  type: MetricType;
   values: Values;
-  aggregator: 'sum';
+  aggregator: Aggregator;
 }
 
 /** One histogram series: cumulative counts are computed only at scrape time. */
@@ -73,19 +79,24 @@ export class HistogramSeries {
   }
 }
 
-export class CounterSeries {
-  value = 0;
-  constructor(readonly labels: Labels) {}
+/** A counter's or a gauge's one value. */
+export class ValueSeries {
+  constructor(
+    readonly labels: Labels,
+    public value = 0,
+  ) {}
 }
 
 /** A metric family registered with prom-client's registry through its get() contract. */
-class Family<S extends HistogramSeries | CounterSeries> {
+class Family<S extends HistogramSeries | ValueSeries> {
   series: S[] = [];
 
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly type: 'histogram' | 'counter',
+    readonly type: MetricType,
+    /** Counts add up across workers; a gauge that every worker holds alike (the reference) is taken once. */
+    readonly aggregator: Aggregator = 'sum',
   ) {}
 
   async get(): Promise<Exposition> {
@@ -94,7 +105,7 @@ class Family<S extends HistogramSeries | CounterSeries> {
       if (series instanceof HistogramSeries) series.exposition(this.name, values);
       else values.push({ labels: series.labels, value: series.value });
     }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
   reset(): void {
@@ -109,7 +120,7 @@ interface DriftBinding {
   /** Where each model with these buckets has the reference's input and output (requests may finish on a replaced one). */
   models: WeakMap<LoadedModel, { inputIndex: number; outputIndex: number }>;
   features: HistogramSeries[];
-  classes: CounterSeries[];
+  classes: ValueSeries[];
   score: HistogramSeries;
 }
 
@@ -122,12 +133,12 @@ export interface MetricsOptions {
 
 export class ServingMetrics implements CoreObserver {
   readonly registry = new Registry();
-  private readonly requests = new Family<CounterSeries>(
+  private readonly requests = new Family<ValueSeries>(
     METRIC_NAMES.requests,
     'Inference requests by response status code.',
     'counter',
   );
-  private readonly requestsByCode = new Map<number, CounterSeries>();
+  private readonly requestsByCode = new Map<number, ValueSeries>();
   private readonly duration = new Family<HistogramSeries>(
     METRIC_NAMES.duration,
     'Inference request latency, from request to response.',
@@ -140,7 +151,7 @@ export class ServingMetrics implements CoreObserver {
     'histogram',
   );
   private readonly batchSeries: HistogramSeries;
-  private readonly predictions = new Family<CounterSeries>(
+  private readonly predictions = new Family<ValueSeries>(
     METRIC_NAMES.predictions,
     'Predicted classes (argmax), by class name from the reference.',
     'counter',
@@ -154,6 +165,24 @@ export class ServingMetrics implements CoreObserver {
     METRIC_NAMES.score,
     "Positive-class probability; buckets are the reference's score bin edges.",
     'histogram',
+  );
+  private readonly referenceFeature = new Family<ValueSeries>(
+    METRIC_NAMES.referenceFeature,
+    "The loaded reference's count of each feature's values <= le (the buckets of modelops_feature_value).",
+    'gauge',
+    'first',
+  );
+  private readonly referenceScore = new Family<ValueSeries>(
+    METRIC_NAMES.referenceScore,
+    "The loaded reference's count of positive-class scores <= le (the buckets of modelops_prediction_score).",
+    'gauge',
+    'first',
+  );
+  private readonly referenceSamples = new Family<ValueSeries>(
+    METRIC_NAMES.referenceSamples,
+    'How many samples the loaded reference was computed from.',
+    'gauge',
+    'first',
   );
   private drift: DriftBinding | undefined;
 
@@ -170,6 +199,9 @@ export class ServingMetrics implements CoreObserver {
       this.predictions,
       this.featureValue,
       this.score,
+      this.referenceFeature,
+      this.referenceScore,
+      this.referenceSamples,
     ]) {
       // Our families satisfy the part of prom-client's Metric that the registry uses: name, help, type, get, reset.
       this.registry.registerMetric(family as unknown as Metric);
@@ -179,7 +211,7 @@ export class ServingMetrics implements CoreObserver {
   requestFinished(code: number, seconds: number): void {
     let series = this.requestsByCode.get(code);
     if (!series) {
-      series = new CounterSeries({ code: String(code) });
+      series = new ValueSeries({ code: String(code) });
       this.requestsByCode.set(code, series);
       this.requests.series.push(series);
     }
@@ -196,6 +228,7 @@ export class ServingMetrics implements CoreObserver {
    * same buckets and classes keeps the series counting, as Prometheus expects of counters and histograms.
    */
   modelLoaded(model: LoadedModel): void {
+    this.exportReference(model.reference);
     const reference = model.reference;
     const inputIndex = model.signature.inputs.findIndex((spec) => spec.name === reference?.input.name);
     const outputIndex = model.signature.outputs.findIndex((spec) => spec.name === reference?.prediction.output);
@@ -214,13 +247,25 @@ export class ServingMetrics implements CoreObserver {
     for (const family of [this.predictions, this.featureValue, this.score]) family.reset();
     if (!reference || !key) return;
     const features = reference.features.map((f) => new HistogramSeries({ feature: f.name }, interiorEdges(f.binEdges)));
-    const classes = reference.prediction.classes.map((name) => new CounterSeries({ class: name }));
+    const classes = reference.prediction.classes.map((name) => new ValueSeries({ class: name }));
     const score = new HistogramSeries({}, interiorEdges(reference.prediction.score.binEdges));
     this.featureValue.series = features;
     this.predictions.series = classes;
     this.score.series = [score];
     const models = new WeakMap([[model, { inputIndex, outputIndex }]]);
     this.drift = { key, models, features, classes, score };
+  }
+
+  /**
+   * The reference as gauges beside the live histograms (contract C6), so the operator can read the training
+   * distribution from Prometheus: cumulative counts at the same `le` values. Replaced on every load.
+   */
+  private exportReference(reference: Reference | undefined): void {
+    this.referenceFeature.series = (reference?.features ?? []).flatMap((feature) =>
+      cumulativeSeries(feature, { feature: feature.name }),
+    );
+    this.referenceScore.series = reference ? cumulativeSeries(reference.prediction.score, {}) : [];
+    this.referenceSamples.series = reference ? [new ValueSeries({}, reference.sampleCount)] : [];
   }
 
   inferred(model: LoadedModel, inputs: Tensor[], outputs: Tensor[]): void {
@@ -242,6 +287,16 @@ export class ServingMetrics implements CoreObserver {
       drift.score.observe(probabilities[row + classCount - 1]!);
     }
   }
+}
+
+/** A histogram's counts per bin as cumulative counts at its interior edges and +Inf, as Prometheus buckets are. */
+function cumulativeSeries(histogram: { binEdges: number[]; counts: number[] }, labels: Labels): ValueSeries[] {
+  const bounds = [...interiorEdges(histogram.binEdges), '+Inf'];
+  let cumulative = 0;
+  return histogram.counts.map((count, i) => {
+    cumulative += count;
+    return new ValueSeries({ ...labels, le: String(bounds[i]) }, cumulative);
+  });
 }
 
 function powersOfTwoUpTo(max: number): number[] {

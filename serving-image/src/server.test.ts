@@ -1,7 +1,7 @@
 /** @jest-environment ./serving-image/test/ort-environment.mjs */
 // The Open Inference Protocol routes through real HTTP on the real ONNX fixture.
 import { readFileSync } from 'node:fs';
-import { FIXTURES, inferBody, SAMPLES, startServer, type TestServer } from '../test/harness.js';
+import { FIXTURES, inferBody, parseExposition, SAMPLES, startServer, type TestServer } from '../test/harness.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -305,10 +305,30 @@ test('an oversized chunked body (no Content-Length) is a 413 too', async () => {
   expect(response.status).toBe(413);
 });
 
-test('the fixture reference matches what the server loaded', () => {
-  const reference = JSON.parse(readFileSync(`${FIXTURES}/reference.json`, 'utf8')) as { features: unknown[] };
-  expect(server.app.core.isReady()).toBe(true);
+test('the server exports the fixture reference it loaded: cumulative counts at the live buckets (contract C6)', async () => {
+  const reference = JSON.parse(readFileSync(`${FIXTURES}/reference.json`, 'utf8')) as {
+    sampleCount: number;
+    features: { name: string; binEdges: number[]; counts: number[] }[];
+    prediction: { score: { binEdges: number[]; counts: number[] } };
+  };
+  const samples = parseExposition((await server.request('GET', '/metrics')).body.toString());
+  const series = (name: string, feature?: string) =>
+    samples.filter((s) => s.name === name && s.labels.feature === feature).map((s) => [s.labels.le, s.value]);
+  const cumulative = ({ binEdges, counts }: { binEdges: number[]; counts: number[] }) => {
+    let sum = 0;
+    return counts.map((count, i) => [i < counts.length - 1 ? String(binEdges[i + 1]) : '+Inf', (sum += count)]);
+  };
   expect(reference.features).toHaveLength(30);
+  for (const feature of reference.features) {
+    const gauges = series('modelops_reference_feature_cumulative_count', feature.name);
+    expect(gauges).toEqual(cumulative(feature));
+    const live = series('modelops_feature_value_bucket', feature.name).map(([le]) => le);
+    expect(gauges.map(([le]) => le)).toEqual(live);
+  }
+  expect(series('modelops_reference_prediction_score_cumulative_count')).toEqual(
+    cumulative(reference.prediction.score),
+  );
+  expect(series('modelops_reference_sample_count')).toEqual([[undefined, reference.sampleCount]]);
 });
 
 test('a client that hangs up mid-body is counted as 499 and leaves the server serving', async () => {

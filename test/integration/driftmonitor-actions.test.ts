@@ -71,10 +71,7 @@ beforeAll(async () => {
   manager = new Manager({ kubeConfig: kubeConfig(), logger: createLogger({ level: 'warn' }), metricsPort: 0 });
   manager.addController(trainingJobController());
   manager.addController(
-    driftMonitorController({
-      registry: manager.registry,
-      cache: manager.cache,
-      prometheusUrl: 'http://prometheus.test:9090',
+    driftMonitorController({ prometheusUrl: 'http://prometheus.test:9090', servingImage: 'unused' }, manager.registry, {
       prometheus: () => prometheus,
     }),
   );

@@ -1,6 +1,6 @@
 // The modelops.dev/v1alpha1 API: schemas, TypeScript types and resource references.
 import type { Static } from './schema.js';
-import type { ObjectMeta } from '../runtime/types.js';
+import type { KubernetesObject, ObjectMeta, ResourceRef } from '../runtime/index.js';
 import { GROUP, VERSION } from './common.js';
 import { trainingJobDefinition, type TrainingJobSpec, type TrainingJobStatus } from './trainingjob.js';
 import { modelVersionDefinition, type ModelVersionSpec, type ModelVersionStatus } from './modelversion.js';
@@ -18,7 +18,8 @@ export const definitions = [trainingJobDefinition, modelVersionDefinition, drift
 /** Objects of these kinds always have a name and a namespace. */
 type Metadata = ObjectMeta & { name: string; namespace: string };
 
-interface Resource<Kind extends string, Spec, Status> {
+/** One shape with the runtime's KubernetesObject: the cache and client take these types as they are. */
+interface Resource<Kind extends string, Spec, Status> extends KubernetesObject {
   apiVersion: `${typeof GROUP}/${typeof VERSION}`;
   kind: Kind;
   metadata: Metadata;
@@ -39,8 +40,8 @@ export type {
 };
 
 /** References the runtime's informers and client take, one per kind. */
-export const resources = {
+export const resources: Record<'TrainingJob' | 'ModelVersion' | 'DriftMonitor', ResourceRef> = {
   TrainingJob: { group: GROUP, version: VERSION, plural: 'trainingjobs', kind: 'TrainingJob', namespaced: true },
   ModelVersion: { group: GROUP, version: VERSION, plural: 'modelversions', kind: 'ModelVersion', namespaced: true },
   DriftMonitor: { group: GROUP, version: VERSION, plural: 'driftmonitors', kind: 'DriftMonitor', namespaced: true },
-} as const;
+};

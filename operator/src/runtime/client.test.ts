@@ -2,8 +2,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
-import { Client, type WatchEvent } from './client.js';
-import { AlreadyExistsError, ConflictError, GoneError, NotFoundError } from './errors.js';
+import { RestClient, type WatchEvent } from './client.js';
+import { AlreadyExistsError, ConflictError, GoneError, NotFoundError, ReconcileAbortedError } from './errors.js';
 import { RestTransport } from './rest.js';
 import type { ResourceRef } from './types.js';
 
@@ -13,7 +13,7 @@ type Handler = (req: http.IncomingMessage, body: string, res: http.ServerRespons
 let server: http.Server;
 let handler: Handler;
 let connections = 0;
-let client: Client;
+let client: RestClient;
 let transport: RestTransport;
 
 beforeAll(async () => {
@@ -25,7 +25,7 @@ beforeAll(async () => {
   server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   transport = new RestTransport(localKubeConfig((server.address() as AddressInfo).port, 'secret-token'));
-  client = new Client(transport);
+  client = new RestClient(transport);
 });
 
 afterAll(async () => {
@@ -87,16 +87,58 @@ test('list follows continue tokens and keeps the first page resourceVersion', as
   expect(list.metadata?.resourceVersion).toBe('7');
 });
 
-test('server-side apply uses field manager modelops, forces, and sends an apply patch', async () => {
-  let seen: { url?: string; type?: string; body?: string } = {};
+test('server-side apply: the field manager, no force unless asked, an apply patch; /status too', async () => {
+  const seen: { url?: string; type?: string; body?: string }[] = [];
   handler = (req, body, res) => {
-    seen = { url: req.url, type: req.headers['content-type'], body };
+    seen.push({ url: req.url, type: req.headers['content-type'], body });
     json(res, 200, JSON.parse(body));
   };
-  await client.apply(JOBS, { apiVersion: 'batch/v1', kind: 'Job', metadata: { namespace: 'ml', name: 'j' } });
-  expect(seen.url).toBe('/apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops&force=true');
-  expect(seen.type).toBe('application/apply-patch+yaml');
-  expect(JSON.parse(seen.body!)).toMatchObject({ kind: 'Job', metadata: { name: 'j' } });
+  const job = { metadata: { namespace: 'ml', name: 'j' }, spec: { suspend: true } };
+  await client.apply(JOBS, job);
+  await client.scoped({ fieldManager: 'modelops-trainingjob' }).apply(JOBS, job, { force: true });
+  await client.applyStatus(JOBS, { metadata: job.metadata, status: { active: 1 } });
+  expect(seen.map((s) => s.url)).toEqual([
+    '/apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops',
+    '/apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops-trainingjob&force=true',
+    '/apis/batch/v1/namespaces/ml/jobs/j/status?fieldManager=modelops',
+  ]);
+  expect(seen.every((s) => s.type === 'application/apply-patch+yaml')).toBe(true);
+  // apiVersion and kind come from the ResourceRef when the object lacks them
+  expect(JSON.parse(seen[0]!.body!)).toEqual({ apiVersion: 'batch/v1', kind: 'Job', ...job });
+});
+
+test("every write names the client's field manager, so managedFields say which controller wrote what", async () => {
+  const urls: string[] = [];
+  handler = (req, body, res) => {
+    urls.push(`${req.method} ${req.url}`);
+    json(res, 200, body ? JSON.parse(body) : {});
+  };
+  const scoped = client.scoped({ fieldManager: 'modelops-trainingjob' });
+  const job = { metadata: { namespace: 'ml', name: 'j', resourceVersion: '3' } };
+  await scoped.create(JOBS, job);
+  await scoped.update(JOBS, job);
+  await scoped.patch(JOBS, { namespace: 'ml', name: 'j' }, { spec: { suspend: false } });
+  await scoped.updateStatus(JOBS, job);
+  expect(urls).toEqual([
+    'POST /apis/batch/v1/namespaces/ml/jobs?fieldManager=modelops-trainingjob',
+    'PUT /apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops-trainingjob',
+    'PATCH /apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops-trainingjob',
+    'PUT /apis/batch/v1/namespaces/ml/jobs/j/status?fieldManager=modelops-trainingjob',
+  ]);
+});
+
+test("a scoped client's signal aborts a request the server never answers, with the signal's reason", async () => {
+  let arrived!: () => void;
+  const requestArrived = new Promise<void>((r) => (arrived = r));
+  handler = () => arrived(); // never answers
+  const abort = new AbortController();
+  const pending = client.scoped({ signal: abort.signal }).get(JOBS, { namespace: 'ml', name: 'slow' });
+  await requestArrived;
+  const reason = new ReconcileAbortedError('deadline', 'reconcile did not finish within 10 ms');
+  abort.abort(reason);
+  await expect(pending).rejects.toBe(reason);
+  // an aborted signal sends nothing at all
+  await expect(client.scoped({ signal: abort.signal }).get(JOBS, { namespace: 'ml', name: 'x' })).rejects.toBe(reason);
 });
 
 test('updateStatus PUTs the /status subresource', async () => {
@@ -106,7 +148,7 @@ test('updateStatus PUTs the /status subresource', async () => {
     json(res, 200, JSON.parse(body));
   };
   await client.updateStatus(JOBS, { metadata: { namespace: 'ml', name: 'j', resourceVersion: '3' }, status: {} });
-  expect(url).toBe('PUT /apis/batch/v1/namespaces/ml/jobs/j/status');
+  expect(url).toBe('PUT /apis/batch/v1/namespaces/ml/jobs/j/status?fieldManager=modelops');
 });
 
 describe('watch', () => {

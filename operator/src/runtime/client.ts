@@ -1,11 +1,24 @@
-// Typed CRUD for any resource given its ResourceRef, over the keep-alive RestTransport.
-// Controllers read through the Cache; they write (and occasionally read fresh) through this Client.
+// Typed CRUD for any resource given its ResourceRef. `Client` is the interface controllers use (and
+// the in-memory test cluster implements); `RestClient` sends it over the keep-alive RestTransport.
+// Controllers read through the Cache; they write (and occasionally read fresh) through a Client.
+// Each controller gets a client scoped to its own field manager (`modelops-<controller>`, so
+// managedFields say which controller owns what) and to the reconcile's AbortSignal.
 import { apiErrorFrom, type ApiError } from './errors.js';
 import type { HttpMethod, Query, RestTransport } from './rest.js';
-import { objectKeyOf, type KubernetesObject, type ObjectKey, type ObjectList, type ResourceRef } from './types.js';
+import {
+  apiVersionOf,
+  objectKeyOf,
+  type KubernetesObject,
+  type ObjectKey,
+  type ObjectList,
+  type ResourceRef,
+} from './types.js';
 
-/** The field manager of every server-side apply the operator makes. */
+/** The field manager of writes made outside a controller (the Manager's own client). */
 export const FIELD_MANAGER = 'modelops';
+
+/** A controller's field manager: its writes show under this name in managedFields. */
+export const fieldManagerFor = (controller: string): string => `${FIELD_MANAGER}-${controller}`;
 
 export interface ListOptions {
   namespace?: string;
@@ -31,6 +44,44 @@ export interface WatchEvent {
 }
 
 export type PatchType = 'merge' | 'json' | 'strategic';
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
+export interface ApplyOptions {
+  /** Take over fields another manager owns instead of failing with a 409 conflict. Default false. */
+  force?: boolean;
+}
+
+/** What a controller may do to the API server. Reads in a reconcile loop belong to the Cache. */
+export interface Client {
+  get<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, key: ObjectKey): Promise<T>;
+  /** Every page; the result's resourceVersion is the consistent snapshot. */
+  list<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, opts?: ListOptions): Promise<ObjectList<T>>;
+  create<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T>;
+  /** PUT; carries obj.metadata.resourceVersion, so a concurrent change fails with ConflictError. */
+  update<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T>;
+  /** A merge patch by default; put metadata.resourceVersion in it to make it conditional. */
+  patch<T extends KubernetesObject = KubernetesObject>(
+    ref: ResourceRef,
+    key: ObjectKey,
+    patch: unknown,
+    type?: PatchType,
+  ): Promise<T>;
+  /** Server-side apply as this client's field manager; no force unless asked. */
+  apply<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T, opts?: ApplyOptions): Promise<T>;
+  delete(ref: ResourceRef, key: ObjectKey, opts?: { propagationPolicy?: PropagationPolicy }): Promise<void>;
+  /** PUT to /status with the object's resourceVersion (optimistic concurrency). */
+  updateStatus<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T>;
+  /** Server-side apply of /status: `obj` carries apiVersion, kind, metadata.name/namespace and the status fields this manager owns. */
+  applyStatus<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T, opts?: ApplyOptions): Promise<T>;
+}
+
+/** What a scoped client adds to every request. */
+export interface ClientScope {
+  /** Default FIELD_MANAGER. */
+  fieldManager?: string;
+  /** Aborts every request the client sends (a reconcile's deadline or shutdown). */
+  signal?: AbortSignal;
+}
 const PATCH_CONTENT_TYPES: Record<PatchType | 'apply', string> = {
   merge: 'application/merge-patch+json',
   json: 'application/json-patch+json',
@@ -52,14 +103,25 @@ function objectPath(ref: ResourceRef, key: ObjectKey, subresource?: 'status'): s
   return `${collectionPath(ref, key.namespace)}/${encodeURIComponent(key.name)}${subresource ? `/${subresource}` : ''}`;
 }
 
-export class Client {
-  constructor(private readonly rest: RestTransport) {}
+export class RestClient implements Client {
+  private readonly fieldManager: string;
+
+  constructor(
+    private readonly rest: RestTransport,
+    private readonly scope: ClientScope = {},
+  ) {
+    this.fieldManager = scope.fieldManager ?? FIELD_MANAGER;
+  }
+
+  /** The same transport with another field manager and/or AbortSignal. */
+  scoped(scope: ClientScope): RestClient {
+    return new RestClient(this.rest, { ...this.scope, ...scope });
+  }
 
   get<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, key: ObjectKey): Promise<T> {
     return this.call('GET', objectPath(ref, key));
   }
 
-  /** Lists every page; the result's resourceVersion is the consistent snapshot to watch from. */
   async list<T extends KubernetesObject = KubernetesObject>(
     ref: ResourceRef,
     opts: ListOptions = {},
@@ -83,12 +145,11 @@ export class Client {
   }
 
   create<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.call('POST', collectionPath(ref, obj.metadata?.namespace), { body: obj });
+    return this.write('POST', collectionPath(ref, obj.metadata?.namespace), obj);
   }
 
-  /** PUT; carries obj.metadata.resourceVersion, so a concurrent change fails with ConflictError. */
   update<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.call('PUT', objectPath(ref, objectKeyOf(obj)), { body: obj });
+    return this.write('PUT', objectPath(ref, objectKeyOf(obj)), obj);
   }
 
   patch<T extends KubernetesObject = KubernetesObject>(
@@ -97,45 +158,29 @@ export class Client {
     patch: unknown,
     type: PatchType = 'merge',
   ): Promise<T> {
-    return this.call('PATCH', objectPath(ref, key), { body: patch, contentType: PATCH_CONTENT_TYPES[type] });
+    return this.write('PATCH', objectPath(ref, key), patch, PATCH_CONTENT_TYPES[type]);
   }
 
-  /** Server-side apply as field manager 'modelops'. `force` takes over fields other managers own. */
-  apply<T extends KubernetesObject = KubernetesObject>(
+  apply<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T, opts: ApplyOptions = {}): Promise<T> {
+    return this.serverSideApply(objectPath(ref, objectKeyOf(obj)), ref, obj, opts);
+  }
+
+  applyStatus<T extends KubernetesObject = KubernetesObject>(
     ref: ResourceRef,
     obj: T,
-    opts: { force?: boolean } = {},
+    opts: ApplyOptions = {},
   ): Promise<T> {
-    const body = { apiVersion: obj.apiVersion, kind: obj.kind, ...obj };
-    return this.call('PATCH', objectPath(ref, objectKeyOf(obj)), {
-      body,
-      contentType: PATCH_CONTENT_TYPES.apply,
-      query: { fieldManager: FIELD_MANAGER, force: opts.force ?? true },
-    });
+    return this.serverSideApply(objectPath(ref, objectKeyOf(obj), 'status'), ref, obj, opts);
   }
 
-  async delete(
-    ref: ResourceRef,
-    key: ObjectKey,
-    opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {},
-  ): Promise<void> {
+  async delete(ref: ResourceRef, key: ObjectKey, opts: { propagationPolicy?: PropagationPolicy } = {}): Promise<void> {
     await this.call('DELETE', objectPath(ref, key), {
       body: { propagationPolicy: opts.propagationPolicy ?? 'Background' },
     });
   }
 
-  /** PUT to /status with the object's resourceVersion (optimistic concurrency). */
   updateStatus<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.call('PUT', objectPath(ref, objectKeyOf(obj), 'status'), { body: obj });
-  }
-
-  /** Merge patch to /status. Put metadata.resourceVersion in the patch to make it conditional. */
-  patchStatus<T extends KubernetesObject = KubernetesObject>(
-    ref: ResourceRef,
-    key: ObjectKey,
-    patch: unknown,
-  ): Promise<T> {
-    return this.call('PATCH', objectPath(ref, key, 'status'), { body: patch, contentType: PATCH_CONTENT_TYPES.merge });
+    return this.write('PUT', objectPath(ref, objectKeyOf(obj), 'status'), obj);
   }
 
   /**
@@ -181,11 +226,25 @@ export class Client {
     if (failure) throw failure;
   }
 
+  private serverSideApply<T>(path: string, ref: ResourceRef, obj: KubernetesObject, opts: ApplyOptions): Promise<T> {
+    const body = { apiVersion: obj.apiVersion ?? apiVersionOf(ref), kind: obj.kind ?? ref.kind, ...obj };
+    return this.call('PATCH', path, {
+      body,
+      contentType: PATCH_CONTENT_TYPES.apply,
+      query: { fieldManager: this.fieldManager, ...(opts.force ? { force: true } : {}) },
+    });
+  }
+
+  /** Every write names this client's field manager, so managedFields say who wrote what. */
+  private write<T>(method: HttpMethod, path: string, body: unknown, contentType?: string): Promise<T> {
+    return this.call(method, path, { body, contentType, query: { fieldManager: this.fieldManager } });
+  }
+
   private call<T>(
     method: HttpMethod,
     path: string,
     opts: { query?: Query; body?: unknown; contentType?: string } = {},
   ): Promise<T> {
-    return this.rest.request<T>(method, path, opts);
+    return this.rest.request<T>(method, path, { ...opts, signal: this.scope.signal });
   }
 }

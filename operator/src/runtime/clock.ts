@@ -52,6 +52,7 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 export class FakeClock implements Clock {
   private current = 0;
   private readonly timers = new Set<{ at: number; seq: number; fn: () => void }>();
+  private readonly timerWaiters: (() => void)[] = [];
   private seq = 0;
 
   constructor(private readonly epochMs = Date.UTC(2026, 0, 1)) {}
@@ -67,6 +68,7 @@ export class FakeClock implements Clock {
   setTimer(fn: () => void, delayMs: number): TimerHandle {
     const timer = { at: this.current + Math.max(0, delayMs), seq: this.seq++, fn };
     this.timers.add(timer);
+    for (const resolve of this.timerWaiters.splice(0)) resolve();
     return { cancel: () => this.timers.delete(timer) };
   }
 
@@ -85,5 +87,10 @@ export class FakeClock implements Clock {
 
   pendingTimers(): number {
     return this.timers.size;
+  }
+
+  /** Resolves when the next timer is set: code under test has reached its next wait. */
+  nextTimer(): Promise<void> {
+    return new Promise((resolve) => this.timerWaiters.push(resolve));
   }
 }

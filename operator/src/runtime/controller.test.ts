@@ -1,14 +1,11 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { Client } from './client.js';
 import { FakeClock } from './clock.js';
-import { Controller, type ReconcileResult } from './controller.js';
+import { Controller, type ReconcileContext, type ReconcileResult } from './controller.js';
 import { mapToSelf } from './enqueue.js';
-import { ApiError, ConflictError, TerminalError } from './errors.js';
-import type { EventRecorder } from './events.js';
+import { ApiError, ConflictError, ReconcileAbortedError, TerminalError } from './errors.js';
 import { RuntimeMetrics } from './metrics.js';
-import { Cache } from './store/cache.js';
-import type { StatusWriter } from './status.js';
+import { InMemoryCluster } from './testing/index.js';
 import type { ObjectKey, ResourceRef } from './types.js';
 
 const ref: ResourceRef = {
@@ -22,16 +19,20 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function setup(reconcile: (key: ObjectKey) => Promise<ReconcileResult>, workers = 1) {
+function setup(
+  reconcile: (key: ObjectKey, ctx: ReconcileContext) => Promise<ReconcileResult>,
+  workers = 1,
+  reconcileTimeoutMs?: number,
+) {
   const clock = new FakeClock();
+  const cluster = new InMemoryCluster({ clock });
   const metrics = new RuntimeMetrics(new Registry());
   const controller = new Controller(
-    { name: 'tj', for: ref, workers, reconcile: (_ctx, key) => reconcile(key) },
+    { name: 'tj', for: ref, workers, reconcileTimeoutMs, reconcile: (ctx, key) => reconcile(key, ctx) },
     {
-      client: {} as Client,
-      cache: new Cache(),
-      recorder: {} as EventRecorder,
-      status: {} as StatusWriter,
+      client: (scope) => cluster.clientFor(scope),
+      cache: cluster.cache,
+      recorder: cluster.recorder,
       logger: pino({ level: 'silent' }),
       metrics,
       clock,
@@ -42,11 +43,15 @@ function setup(reconcile: (key: ObjectKey) => Promise<ReconcileResult>, workers 
       ?.value ?? 0;
   const counter = async (c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> =>
     (await c.get()).values[0]?.value ?? 0;
-  return { clock, metrics, controller, total, counter };
+  return { clock, cluster, metrics, controller, total, counter };
 }
 
 const enqueue = (controller: Controller, name: string): void =>
-  controller.handlers(mapToSelf()).onAdd!({ metadata: { namespace: 'ns', name } });
+  controller.handlers(mapToSelf).onAdd!({ metadata: { namespace: 'ns', name } });
+
+/** A reconcile that waits on its signal, as a client call to a hung server would. */
+const hang = (_key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult> =>
+  new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('socket destroyed'))));
 
 describe('Controller', () => {
   test('success forgets the key; requeueAfter re-adds it after the delay', async () => {
@@ -170,5 +175,100 @@ describe('Controller', () => {
     releases.splice(0).forEach((r) => r());
     await stopped;
     expect(running.get('a')).toBe(0);
+  });
+
+  test('a failing reconcile tells the user: a Warning Event on the object the key names', async () => {
+    const { cluster, controller } = setup(async () => {
+      throw new ApiError(
+        422,
+        'Invalid',
+        'Job.batch "x" is invalid: spec.template.spec.containers[0].env[0].name: Invalid value',
+      );
+    });
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    controller.start();
+    enqueue(controller, 'a');
+    enqueue(controller, 'no-such-object'); // a key without an object: logged only
+    await flush();
+    expect(cluster.events).toEqual([
+      {
+        regarding: { kind: 'TrainingJob', namespace: 'ns', name: 'a' },
+        type: 'Warning',
+        reason: 'ReconcileError',
+        message: 'tj controller: Job.batch "x" is invalid: spec.template.spec.containers[0].env[0].name: Invalid value',
+      },
+    ]);
+    await controller.stop();
+  });
+
+  test('each reconcile gets a signal that fires at its deadline: the hung call fails, the key is retried, the user is told', async () => {
+    let calls = 0;
+    let deadline: Date | undefined;
+    const { clock, cluster, controller, total } = setup(
+      (key, ctx) => {
+        calls++;
+        deadline = ctx.deadline;
+        return hang(key, ctx);
+      },
+      1,
+      30_000,
+    );
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    controller.start();
+    enqueue(controller, 'a');
+    await flush();
+    expect(deadline).toEqual(new Date(clock.now().getTime() + 30_000));
+    clock.advance(29_999);
+    await flush();
+    expect(await total('error')).toBe(0);
+    clock.advance(1);
+    await flush();
+    expect(await total('error')).toBe(1);
+    expect(cluster.events.map((e) => e.message)).toEqual(['tj controller: reconcile did not finish within 30000 ms']);
+    clock.advance(5); // the rate-limited retry
+    await flush();
+    expect(calls).toBe(2);
+    const stopped = controller.stop(0);
+    await flush();
+    await stopped;
+  });
+
+  test("the signal aborts the reconcile's client calls", async () => {
+    const seen: unknown[] = [];
+    const abort = new AbortController();
+    const cluster = new InMemoryCluster();
+    abort.abort(new ReconcileAbortedError('deadline', 'too slow'));
+    const client = cluster.clientFor({ signal: abort.signal });
+    await client.get(ref, { namespace: 'ns', name: 'x' }).catch((e: unknown) => seen.push(e));
+    expect(seen).toEqual([abort.signal.reason]);
+  });
+
+  test('stop gives in-flight reconciles a grace period, then aborts their signals; aborted work is not an error', async () => {
+    const { clock, cluster, controller, total } = setup(hang);
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    controller.start();
+    enqueue(controller, 'a');
+    await flush();
+    let stopped = false;
+    void controller.stop(5_000).then(() => (stopped = true));
+    clock.advance(4_999);
+    await flush();
+    expect(stopped).toBe(false);
+    clock.advance(1);
+    await flush();
+    expect(stopped).toBe(true);
+    expect(await total('error')).toBe(0);
+    expect(cluster.events).toEqual([]);
+  });
+
+  test('requeueAll enqueues the keys of every object of the reconciled kind', async () => {
+    const seen: string[] = [];
+    const { cluster, controller } = setup(async (key) => void seen.push(key.name));
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } }, { metadata: { namespace: 'other', name: 'b' } });
+    controller.start();
+    controller.requeueAll();
+    await flush();
+    expect(seen.sort()).toEqual(['a', 'b']);
+    await controller.stop();
   });
 });

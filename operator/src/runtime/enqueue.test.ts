@@ -1,5 +1,8 @@
 import { controllerReference, mapToControllerOwner, mapToSelf } from './enqueue.js';
+import { InMemoryCluster } from './testing/index.js';
 import type { KubernetesObject, ResourceRef } from './types.js';
+
+const cache = new InMemoryCluster().cache;
 
 const trainingJob: ResourceRef = {
   group: 'modelops.dev',
@@ -21,34 +24,37 @@ describe('owner mapping', () => {
     const obj = job([
       { apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', name: 'tj-1', uid: 'u', controller: true },
     ]);
-    expect(mapToControllerOwner(trainingJob)(obj)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
+    expect(mapToControllerOwner(trainingJob)(obj, cache)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
   });
 
   test('matches the owner by group and kind, whatever its version', () => {
     const obj = job([
       { apiVersion: 'modelops.dev/v1beta1', kind: 'TrainingJob', name: 'tj-1', uid: 'u', controller: true },
     ]);
-    expect(mapToControllerOwner(trainingJob)(obj)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
+    expect(mapToControllerOwner(trainingJob)(obj, cache)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
   });
 
   test('ignores non-controller owners and owners of other kinds or groups', () => {
     expect(
       mapToControllerOwner(trainingJob)(
         job([{ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', name: 'a', uid: 'u' }]),
+        cache,
       ),
     ).toEqual([]);
     expect(
       mapToControllerOwner(trainingJob)(
         job([{ apiVersion: 'modelops.dev/v1alpha1', kind: 'ModelVersion', name: 'a', uid: 'u', controller: true }]),
+        cache,
       ),
     ).toEqual([]);
     expect(
       mapToControllerOwner(trainingJob)(
         job([{ apiVersion: 'other.dev/v1alpha1', kind: 'TrainingJob', name: 'a', uid: 'u', controller: true }]),
+        cache,
       ),
     ).toEqual([]);
-    expect(mapToControllerOwner(trainingJob)(job([]))).toEqual([]);
-    expect(mapToControllerOwner(trainingJob)({ metadata: { name: 'bare' } })).toEqual([]);
+    expect(mapToControllerOwner(trainingJob)(job([]), cache)).toEqual([]);
+    expect(mapToControllerOwner(trainingJob)({ metadata: { name: 'bare' } }, cache)).toEqual([]);
   });
 
   test('a cluster-scoped owner maps to a key without namespace; core group is ""', () => {
@@ -59,13 +65,35 @@ describe('owner mapping', () => {
         ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u', controller: true }],
       },
     };
-    expect(mapToControllerOwner(node)(pod)).toEqual([{ name: 'n1' }]);
+    expect(mapToControllerOwner(node)(pod, cache)).toEqual([{ name: 'n1' }]);
   });
 
   test('self mapping and controllerReference round-trip', () => {
     const owner = { metadata: { namespace: 'ml', name: 'tj-1', uid: 'abc' } };
-    expect(mapToSelf()(owner)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
+    expect(mapToSelf(owner, cache)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
     const dependent = job([controllerReference(trainingJob, owner)]);
-    expect(mapToControllerOwner(trainingJob)(dependent)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
+    expect(mapToControllerOwner(trainingJob)(dependent, cache)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
+  });
+
+  test("through the for map: a dependent enqueues its owner's keys (a Deployment → its ModelVersion → the model)", () => {
+    const modelVersion: ResourceRef = { ...trainingJob, plural: 'modelversions', kind: 'ModelVersion' };
+    const cluster = new InMemoryCluster();
+    cluster.seed(modelVersion, {
+      metadata: { namespace: 'ml', name: 'fraud-v2', uid: 'mv-uid' },
+      spec: { model: 'fraud' },
+    });
+    const byModel = (mv: KubernetesObject) => [{ namespace: 'ml', name: (mv.spec as { model: string }).model }];
+    const map = mapToControllerOwner(modelVersion, byModel);
+    const deployment = (uid: string) =>
+      job([{ apiVersion: 'modelops.dev/v1alpha1', kind: 'ModelVersion', name: 'fraud-v2', uid, controller: true }]);
+    expect(map(deployment('mv-uid'), cluster.cache)).toEqual([{ namespace: 'ml', name: 'fraud' }]);
+    // An owner that is gone, or a namesake that is not the owner (another uid), maps to nothing.
+    expect(map(deployment('other-uid'), cluster.cache)).toEqual([]);
+    expect(
+      map(
+        job([{ apiVersion: 'modelops.dev/v1alpha1', kind: 'ModelVersion', name: 'gone', uid: 'u', controller: true }]),
+        cluster.cache,
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,27 +1,33 @@
-// Which reconcile keys a watched object's change should enqueue — pure mapping, no I/O.
-//   for:     the object itself
-//   owns:    the object's controller owner, if it is of the reconciled kind (a TrainingJob owns Jobs)
+// Which reconcile keys a watched object's change should enqueue — no I/O; a map may read the cache.
+//   for:     the object itself, or the keys the controller's `for` map returns (one key per model)
+//   owns:    the object's controller owner, if it is of the reconciled kind (a TrainingJob owns Jobs),
+//            and through the `for` map when there is one (a Deployment → its ModelVersion → the model)
 //   watches: whatever an arbitrary map function returns
+import type { Cache } from './store/cache.js';
 import { apiVersionOf, objectKeyOf, type KubernetesObject, type ObjectKey, type ResourceRef } from './types.js';
 
-export type KeyMapper = (obj: KubernetesObject) => ObjectKey[];
+/** From a changed object to the reconcile keys it concerns. May read the cache; must not do I/O. */
+export type MapFunc = (obj: KubernetesObject, cache: Cache) => ObjectKey[];
 
-export function mapToSelf(): KeyMapper {
-  return (obj) => [objectKeyOf(obj)];
-}
+export const mapToSelf: MapFunc = (obj) => [objectKeyOf(obj)];
 
 /**
  * Maps an object to its controller owner (ownerReferences[].controller === true) when that owner
  * is an `owner`-kind object. Owners of other kinds, and non-controller owners, are ignored.
  * A namespaced owner lives in its dependent's namespace (cross-namespace owners are not allowed).
+ * With `ownerKeys`, the owner is read from the cache and mapped on (an owner already gone maps to
+ * nothing: its own delete event has enqueued its keys).
  */
-export function mapToControllerOwner(owner: ResourceRef): KeyMapper {
+export function mapToControllerOwner(owner: ResourceRef, ownerKeys?: MapFunc): MapFunc {
   const group = owner.group;
-  return (obj) => {
+  return (obj, cache) => {
     const ref = obj.metadata?.ownerReferences?.find((r) => r.controller === true);
     if (!ref || ref.kind !== owner.kind || groupOf(ref.apiVersion) !== group) return [];
     const namespace = obj.metadata?.namespace;
-    return [owner.namespaced && namespace ? { namespace, name: ref.name } : { name: ref.name }];
+    const key = owner.namespaced && namespace ? { namespace, name: ref.name } : { name: ref.name };
+    if (!ownerKeys) return [key];
+    const ownerObj = cache.get(owner, key);
+    return ownerObj && ownerObj.metadata?.uid === ref.uid ? ownerKeys(ownerObj, cache) : [];
   };
 }
 

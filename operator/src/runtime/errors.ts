@@ -56,6 +56,26 @@ export function apiErrorFrom(status: number, body: StatusBody | undefined, fallb
   return new ApiError(status, reason, message, body);
 }
 
+/**
+ * Read from the cache while the resource is not available: the API server does not serve it (an
+ * optional resource such as DRA's or Gateway API's), or its informer has not synced yet. Check
+ * `cache.isAvailable(ref)` first; this error is the bug report when that was forgotten.
+ */
+export class ResourceUnavailableError extends Error {
+  override name = 'ResourceUnavailableError';
+}
+
+/** Why a reconcile's AbortSignal fired. */
+export class ReconcileAbortedError extends Error {
+  override name = 'ReconcileAbortedError';
+  constructor(
+    readonly reason: 'deadline' | 'shutdown',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function isNotFound(err: unknown): err is NotFoundError {
   return err instanceof NotFoundError;
 }
@@ -64,6 +84,14 @@ export function isConflict(err: unknown): err is ConflictError {
 }
 export function isAlreadyExists(err: unknown): err is AlreadyExistsError {
   return err instanceof AlreadyExistsError;
+}
+
+/**
+ * The API server refused the object itself (422 Invalid, 400 BadRequest): sending it again cannot
+ * succeed, only a different object can. The message names the fields.
+ */
+export function isInvalid(err: unknown): err is ApiError {
+  return err instanceof ApiError && (err.status === 422 || err.status === 400);
 }
 
 /** A create refused because its namespace is being deleted (StatusCause NamespaceTerminating). */

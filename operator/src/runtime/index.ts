@@ -1,10 +1,31 @@
-// The controller runtime's public API. Controllers import from here only.
+// The controller runtime's public API. Controllers import from here only (reconcile unit tests also
+// from ./testing/index.js).
 export { Manager, type ManagerOptions } from './manager.js';
-export type { ControllerOptions, ReconcileContext, ReconcileResult, WatchSpec } from './controller.js';
-export { Client, FIELD_MANAGER, type ListOptions, type PatchType } from './client.js';
-export { Cache } from './store/cache.js';
+export type {
+  ControllerOptions,
+  ForSpec,
+  IndexSpec,
+  OwnsSpec,
+  ReconcileContext,
+  ReconcileResult,
+  WatchSpec,
+} from './controller.js';
+export type { MapFunc } from './enqueue.js';
+export {
+  FIELD_MANAGER,
+  fieldManagerFor,
+  type ApplyOptions,
+  type Client,
+  type ListOptions,
+  type PatchType,
+  type PropagationPolicy,
+} from './client.js';
+export type { Cache, ListQuery } from './store/cache.js';
 export type { LabelSelector } from './store/label-selector.js';
-export { StatusWriter, computeStatus, statusChanged, type DesiredStatus } from './status.js';
+export type { IndexFunc } from './store/store.js';
+export { byField, byLabel } from './store/indexes.js';
+export { StatusWriter, type DesiredStatus } from './status.js';
+export { Finalizers, hasFinalizer, isBeingDeleted } from './finalizers.js';
 export {
   setCondition,
   findCondition,
@@ -22,9 +43,12 @@ export {
   AlreadyExistsError,
   GoneError,
   TerminalError,
+  ResourceUnavailableError,
+  ReconcileAbortedError,
   isNotFound,
   isConflict,
   isAlreadyExists,
+  isInvalid,
 } from './errors.js';
 export { createLogger, type Logger } from './logging.js';
 export { realClock, FakeClock, toMetaTime, toMicroTime, type Clock } from './clock.js';
@@ -32,9 +56,11 @@ export {
   apiVersionOf,
   keyToString,
   objectKeyOf,
+  resourceName,
   type KubernetesObject,
   type ObjectKey,
   type ObjectMeta,
   type OwnerReference,
   type ResourceRef,
+  type Wire,
 } from './types.js';

@@ -4,9 +4,9 @@
 // refused connection, a reset, a watch that went silent — and never give up while running.
 import type { Logger } from 'pino';
 import { exponentialDelayMs, withJitter, type BackoffPolicy } from './backoff.js';
-import type { Client, WatchEvent } from './client.js';
+import type { RestClient, WatchEvent } from './client.js';
 import { realClock, sleep, type Clock } from './clock.js';
-import { GoneError } from './errors.js';
+import { GoneError, isNotFound } from './errors.js';
 import { Store } from './store/store.js';
 import {
   apiVersionOf,
@@ -37,17 +37,20 @@ export interface InformerOptions {
   backoff?: BackoffPolicy;
   /** Re-deliver every cached object as an update this often (0: never), like client-go's resync. */
   resyncPeriodMs?: number;
-  /** The selector the source lists and watches with (recorded so one informer is not asked for two). */
-  labelSelector?: string;
+  /**
+   * Called when a list or watch answers 404: the API server does not serve the resource (an API
+   * group turned off, a CRD not installed or removed). The informer keeps retrying; the owner decides.
+   */
+  onNotServed?(): void;
 }
 
 /** A watch that ends this soon without delivering anything counts as a failure (no hot loop). */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
 export function listerWatcher(
-  client: Client,
+  client: RestClient,
   ref: ResourceRef,
-  opts: { watchTimeoutSeconds: number; idleTimeoutMs: number; labelSelector?: string },
+  opts: { watchTimeoutSeconds: number; idleTimeoutMs: number; labelSelector?: string; namespace?: string },
 ): ListerWatcher {
   // List items come without apiVersion/kind; fill them in so every object in the store is self-describing.
   const typed = (obj: KubernetesObject): KubernetesObject => ({
@@ -57,7 +60,7 @@ export function listerWatcher(
   });
   return {
     list: async () => {
-      const list = await client.list(ref, { labelSelector: opts.labelSelector });
+      const list = await client.list(ref, { labelSelector: opts.labelSelector, namespace: opts.namespace });
       return { ...list, items: list.items.map(typed) };
     },
     watch: (resourceVersion, onEvent, signal) =>
@@ -65,6 +68,7 @@ export function listerWatcher(
         ref,
         {
           resourceVersion,
+          namespace: opts.namespace,
           labelSelector: opts.labelSelector,
           timeoutSeconds: opts.watchTimeoutSeconds,
           idleTimeoutMs: opts.idleTimeoutMs,
@@ -84,6 +88,7 @@ export class Informer {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private synced = false;
+  private failure: unknown;
   private markSynced!: (synced: boolean) => void;
   private readonly syncedPromise = new Promise<boolean>((resolve) => (this.markSynced = resolve));
 
@@ -97,8 +102,9 @@ export class Informer {
     this.backoff = opts.backoff ?? { baseMs: 200, maxMs: 10_000 };
   }
 
-  get labelSelector(): string | undefined {
-    return this.opts.labelSelector;
+  /** The latest list/watch failure since the last successful list, for the "did not sync" report. */
+  get lastError(): unknown {
+    return this.failure;
   }
 
   addHandlers(handlers: InformerHandlers): void {
@@ -154,6 +160,9 @@ export class Informer {
           resourceVersion = undefined;
           continue;
         }
+        if (isNotFound(err)) this.opts.onNotServed?.();
+        if (signal.aborted) break;
+        this.failure = err;
         const delay = withJitter(exponentialDelayMs(this.backoff, failures++));
         this.log.warn({ err: String(err), retryInMs: Math.round(delay), failures }, 'list/watch failed; retrying');
         await sleep(this.clock, delay, signal);
@@ -179,6 +188,7 @@ export class Informer {
       this.store.remove(key);
       this.emit((h) => h.onDelete?.(obj));
     }
+    this.failure = undefined;
     if (!this.synced) {
       this.synced = true;
       this.markSynced(true);

@@ -3,7 +3,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import pino from 'pino';
+import { FakeClock } from './clock.js';
+import { ResourceUnavailableError } from './errors.js';
 import { Manager } from './manager.js';
+import { byField, byLabel } from './store/indexes.js';
+import { StandInApiServer } from './test-apiserver.test-helpers.js';
 import type { ResourceRef } from './types.js';
 
 const WIDGETS: ResourceRef = {
@@ -91,4 +95,180 @@ test('a watched resource is cached with one label selector: controllers asking f
       reconcile: async () => {},
     }),
   ).toThrow('/v1/pods is already cached with labelSelector "app=a"; every controller must ask for the same one');
+});
+
+describe('optional resources, namespaces and sync failures (stand-in API server, fake clock)', () => {
+  const GADGETS: ResourceRef = {
+    group: 'gadget.dev',
+    version: 'v1',
+    plural: 'gadgets',
+    kind: 'Gadget',
+    namespaced: true,
+  };
+  const obj = (namespace: string, name: string, extra: Record<string, unknown> = {}) => ({
+    metadata: { namespace, name, resourceVersion: '1', uid: `${namespace}-${name}` },
+    ...extra,
+  });
+  let api: StandInApiServer;
+  let manager: Manager | undefined;
+  beforeEach(() => (api = new StandInApiServer()));
+  afterEach(async () => {
+    await manager?.stop();
+    manager = undefined;
+    await api.close();
+  });
+
+  /** Reconciles recorded as "name available?", with a way to await the next one. */
+  function recorder() {
+    const seen: string[] = [];
+    let waiting: (() => void) | undefined;
+    return {
+      seen,
+      record(entry: string) {
+        seen.push(entry);
+        waiting?.();
+      },
+      /** Resolves once `done(seen)` holds, checked after each reconcile. */
+      async until(done: (seen: string[]) => boolean) {
+        while (!done(seen)) await new Promise<void>((r) => (waiting = r));
+      },
+    };
+  }
+
+  test('a resource the API server does not serve holds up nothing; when it appears it is watched and dependents reconcile again; when it goes they do too', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    const clock = new FakeClock();
+    manager = new Manager({ kubeConfig: await api.start(), logger: pino({ level: 'silent' }), healthPort: 0, clock });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [
+        {
+          resource: GADGETS,
+          map: (g) => [{ namespace: 'ns', name: String(g.metadata?.labels?.widget) }],
+          optional: true,
+        },
+      ],
+      reconcile: async (ctx, key) => reconciles.record(`${key.name} ${ctx.cache.isAvailable(GADGETS)}`),
+    });
+    await manager.start();
+    expect(manager.isReady()).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${manager.ports.health}/readyz`)).status).toBe(200);
+    await reconciles.until((seen) => seen.length === 1);
+    expect(reconciles.seen).toEqual(['w1 false']);
+    expect(() => manager!.cache.list(GADGETS)).toThrow(ResourceUnavailableError);
+    expect(api.requests.filter((r) => r.includes('/gadgets'))).toEqual([]); // discovery only, no list
+
+    // A CRD installed later: the next discovery round finds it.
+    api.serve(GADGETS, [
+      obj('ns', 'g1', { metadata: { namespace: 'ns', name: 'g1', resourceVersion: '1', labels: { widget: 'w1' } } }),
+    ]);
+    clock.advance(30_000);
+    await reconciles.until((seen) => seen.length === 2);
+    expect(reconciles.seen[1]).toBe('w1 true');
+    expect(manager.cache.list(GADGETS).map((g) => g.metadata?.name)).toEqual(['g1']);
+
+    // Turned off again: the watch answers 404, the resource is dropped and the dependents hear of it.
+    const before = reconciles.seen.length;
+    api.unserve(GADGETS);
+    await reconciles.until((seen) => seen.slice(before).includes('w1 false'));
+    expect(manager.cache.isAvailable(GADGETS)).toBe(false);
+    expect(manager.isReady()).toBe(true);
+  });
+
+  test('a required resource that never syncs fails start() after the timeout, naming it and why', async () => {
+    const clock = new FakeClock();
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: pino({ level: 'silent' }),
+      clock,
+      cacheSyncTimeoutMs: 120_000,
+      resyncPeriodMs: 0, // no resync timers: the next timers are the sync timeout and the informer's backoff
+    });
+    manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} });
+    const retrying = clock.nextTimer().then(() => clock.nextTimer()); // the sync timeout, then the informer's backoff
+    const started = manager.start();
+    await retrying;
+    clock.advance(120_000);
+    await expect(started).rejects.toThrow(
+      'caches did not sync within 120 s: widgets.example.dev/v1 (NotFoundError: the server could not find the requested resource — is its CRD installed, its API group enabled?)',
+    );
+    expect(manager.isReady()).toBe(false);
+  });
+
+  test('an optional resource that is served but cannot be listed (RBAC) fails loudly too', async () => {
+    api.serve(WIDGETS, []);
+    api.serve(GADGETS, [], 403);
+    const clock = new FakeClock();
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: pino({ level: 'silent' }),
+      clock,
+      resyncPeriodMs: 0,
+    });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      owns: [{ resource: GADGETS, optional: true }],
+      reconcile: async () => {},
+    });
+    const retrying = clock.nextTimer().then(() => clock.nextTimer());
+    const started = manager.start();
+    await retrying;
+    clock.advance(120_000);
+    await expect(started).rejects.toThrow(/gadgets\.gadget\.dev\/v1 \(ApiError: forbidden\)/);
+  });
+
+  test('with namespaces, each namespace is listed on its own and nothing else is seen', async () => {
+    api.serve(WIDGETS, [obj('a', 'x'), obj('b', 'y'), obj('c', 'z')]);
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: pino({ level: 'silent' }),
+      namespaces: ['a', 'b'],
+      clock: new FakeClock(),
+    });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      reconcile: async (_ctx, key) => reconciles.record(`${key.namespace}/${key.name}`),
+    });
+    await manager.start();
+    await reconciles.until((seen) => seen.length === 2);
+    expect(reconciles.seen.sort()).toEqual(['a/x', 'b/y']);
+    const lists = api.requests.filter((r) => r.includes('/widgets') && !r.includes('watch=true'));
+    expect(lists.map((r) => r.split('?')[0]).sort()).toEqual([
+      'GET /apis/example.dev/v1/namespaces/a/widgets',
+      'GET /apis/example.dev/v1/namespaces/b/widgets',
+    ]);
+    expect(
+      manager.cache
+        .list(WIDGETS)
+        .map((w) => w.metadata?.name)
+        .sort(),
+    ).toEqual(['x', 'y']);
+    expect(manager.cache.get(WIDGETS, { namespace: 'b', name: 'y' })?.metadata?.name).toBe('y');
+    expect(manager.cache.get(WIDGETS, { namespace: 'c', name: 'z' })).toBeUndefined();
+  });
+
+  test('controllers share an index by name only with the same function', () => {
+    manager = new Manager({ kubeConfig: localKubeConfig(1), logger: pino({ level: 'silent' }) });
+    const index = { resource: WIDGETS, name: 'spec.model', keys: byField('spec.model') };
+    manager.addController({ name: 'a', for: WIDGETS, indexes: [index], reconcile: async () => {} });
+    manager.addController({
+      name: 'b',
+      for: GADGETS,
+      indexes: [{ ...index, keys: byField('spec.model') }],
+      reconcile: async () => {},
+    });
+    expect(() =>
+      manager!.addController({
+        name: 'c',
+        for: GADGETS,
+        indexes: [{ ...index, keys: byLabel('model') }],
+        reconcile: async () => {},
+      }),
+    ).toThrow('widgets.example.dev/v1 already has an index named spec.model with another function');
+  });
 });

@@ -1,25 +1,31 @@
-// The Manager wires the runtime together: one Client, one informer per resource type (shared through
-// the Cache), the controllers, leader election, HTTP endpoints and shutdown. Like controller-runtime,
+// The Manager wires the runtime together: one Client, one shared informer per resource type (the
+// Cache), the controllers, leader election, HTTP endpoints and shutdown. Like controller-runtime,
 // every replica starts its informers (a standby's cache is warm when it takes over, and it reports
-// ready), but only the leader runs controllers.
+// ready), but only the leader runs controllers. Resources a controller marks optional are watched
+// only while the API server serves them (found by discovery), so a cluster without DRA or Gateway
+// API still syncs, gets ready and elects a leader; a required resource that never syncs fails start()
+// with the reason instead of hanging.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Client } from './client.js';
-import { realClock, type Clock } from './clock.js';
-import { Controller, type ControllerOptions } from './controller.js';
-import { mapToControllerOwner, mapToSelf, type KeyMapper } from './enqueue.js';
+import { withJitter } from './backoff.js';
+import { RestClient } from './client.js';
+import { realClock, sleep, type Clock } from './clock.js';
+import { isNotFound } from './errors.js';
+import { Controller, forSpecOf, type ControllerOptions } from './controller.js';
+import { RestDiscovery, type Discovery } from './discovery.js';
+import { mapToControllerOwner, mapToSelf, type MapFunc } from './enqueue.js';
 import { Recorder, type EventRecorder } from './events.js';
 import { healthRoutes, HttpServer, metricsRoutes, type Route } from './http-server.js';
 import { Informer, listerWatcher } from './informer.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import { RuntimeMetrics } from './metrics.js';
+import { ResourceInformer } from './resource-informer.js';
 import { RestTransport } from './rest.js';
-import { StatusWriter } from './status.js';
-import { Cache } from './store/cache.js';
-import { resourceId, type ResourceRef } from './types.js';
+import { InformerCache } from './store/cache.js';
+import { resourceId, resourceName, type ResourceRef } from './types.js';
 
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
@@ -29,30 +35,48 @@ export interface ManagerOptions {
   /** Serve /healthz and /readyz on this port (may equal metricsPort; 0: any; omitted: not served). */
   healthPort?: number;
   leaderElection?: Omit<LeaderElectionConfig, 'identity'> & { identity?: string };
+  /**
+   * Watch namespaced resources in these namespaces only (one list/watch each), so Roles there are
+   * all the operator needs. Omitted: the whole cluster. Cluster-scoped resources are always cluster-wide.
+   */
+  namespaces?: string[];
   /** Re-reconcile every cached object this often, catching anything a missed event left behind. Default 10 h (controller-runtime's SyncPeriod). */
   resyncPeriodMs?: number;
   /** Server-side watch timeout; watches are re-opened from the last resourceVersion after it. Default 5–10 min, random. */
   watchTimeoutSeconds?: number;
+  /** start() fails, naming the resources and their last error, when caches have not synced by then. Default 2 min. */
+  cacheSyncTimeoutMs?: number;
+  /** How often discovery looks for optional resources the API server does not serve yet. Default 30 s (jittered). */
+  discoveryPeriodMs?: number;
+  /** On stop(), in-flight reconciles get this long before their signals are aborted. Default 10 s. */
+  gracefulShutdownTimeoutMs?: number;
   /**
    * Called after leadership is lost and the controllers have stopped. Default: exit the process
    * with status 1 (as controller-runtime does) so the Deployment restarts it as a fresh candidate.
    */
   onLeadershipLost?: () => void;
   clock?: Clock;
+  /** @internal tests replace the API server's discovery */
+  discovery?: Discovery;
 }
 
 export class Manager {
-  readonly client: Client;
-  readonly cache = new Cache();
+  readonly client: RestClient;
+  readonly cache = new InformerCache();
   readonly recorder: EventRecorder;
   private readonly metrics = new RuntimeMetrics();
   private readonly rest: RestTransport;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly informers = new Map<string, Informer>();
+  private readonly discovery: Discovery;
+  private readonly resources = new Map<string, ResourceInformer>();
+  /** resource id → the controllers that watch it (requeued when it appears or goes) */
+  private readonly dependents = new Map<string, Set<Controller>>();
   private readonly controllers: Controller[] = [];
   private readonly servers: HttpServer[] = [];
   private readonly elector: LeaderElector | undefined;
+  private readonly background = new AbortController();
+  private discoveryLoop: Promise<void> | undefined;
   private controllersRunning = false;
   private started = false;
   private stopping: Promise<void> | undefined;
@@ -65,7 +89,8 @@ export class Manager {
     this.rest = new RestTransport(opts.kubeConfig, (method, code) =>
       this.metrics.restRequests.labels(method, String(code)).inc(),
     );
-    this.client = new Client(this.rest);
+    this.client = new RestClient(this.rest);
+    this.discovery = opts.discovery ?? new RestDiscovery(this.rest);
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     this.recorder = new Recorder(this.client, { clock: this.clock, logger: this.log, reportingInstance: identity });
     if (opts.leaderElection) {
@@ -88,104 +113,250 @@ export class Manager {
     return this.elector ? this.elector.isLeader() : this.controllersRunning;
   }
 
-  /** Informers synced: what /readyz reports. A standby (not leader) is ready too. */
+  /** Every required resource synced: what /readyz reports. Optional resources never count; a standby is ready too. */
   isReady(): boolean {
-    return this.started && this.cache.hasSynced();
+    return this.started && !this.stopping && [...this.resources.values()].every((r) => r.optional || r.hasSynced());
   }
 
   addController(opts: ControllerOptions): void {
     if (this.started) throw new Error('addController must be called before start()');
     if (this.controllers.some((c) => c.name === opts.name)) throw new Error(`duplicate controller name ${opts.name}`);
-    const status = new StatusWriter(this.client, this.clock);
     const controller = new Controller(opts, {
-      client: this.client,
+      client: (scope) => this.client.scoped(scope),
       cache: this.cache,
       recorder: this.recorder,
-      status,
       logger: this.log,
       metrics: this.metrics,
       clock: this.clock,
     });
-    const sources: [ResourceRef, KeyMapper, string | undefined][] = [
-      [opts.for, mapToSelf(), undefined],
-      ...(opts.owns ?? []).map((r): [ResourceRef, KeyMapper, undefined] => [
-        r,
-        mapToControllerOwner(opts.for),
-        undefined,
-      ]),
-      ...(opts.watches ?? []).map((w): [ResourceRef, KeyMapper, string | undefined] => [
-        w.resource,
-        (obj) => w.map(obj),
-        w.labelSelector,
-      ]),
+    const forSpec = forSpecOf(opts);
+    const sources: { ref: ResourceRef; map: MapFunc; labelSelector?: string; optional?: boolean }[] = [
+      { ref: forSpec.resource, map: forSpec.map ?? mapToSelf },
+      ...(opts.owns ?? []).map((o) => {
+        const owned = 'resource' in o ? o : { resource: o };
+        return {
+          ref: owned.resource,
+          map: mapToControllerOwner(forSpec.resource, forSpec.map),
+          optional: owned.optional,
+        };
+      }),
+      ...(opts.watches ?? []).map((w) => ({
+        ref: w.resource,
+        map: w.map,
+        labelSelector: w.labelSelector,
+        optional: w.optional,
+      })),
     ];
-    for (const [ref, map, labelSelector] of sources)
-      this.informerFor(ref, labelSelector).addHandlers(controller.handlers(map));
+    for (const { ref, map, labelSelector, optional } of sources) {
+      const resource = this.resourceFor(ref, labelSelector);
+      if (!optional) resource.optional = false;
+      resource.addHandlers(controller.handlers(map));
+      const id = resourceId(ref);
+      this.dependents.set(id, (this.dependents.get(id) ?? new Set()).add(controller));
+    }
+    for (const index of opts.indexes ?? []) {
+      const existing = this.resources.get(resourceId(index.resource));
+      const resource = existing ?? this.resourceFor(index.resource, undefined);
+      if (!existing) resource.optional = false;
+      resource.addIndex(index.name, index.keys);
+    }
     this.controllers.push(controller);
   }
 
   /**
    * Starts informers and HTTP endpoints and resolves once every informer has synced; controllers
-   * start then (without leader election) or when this replica becomes leader.
+   * start then (without leader election) or when this replica becomes leader. Optional resources the
+   * API server does not serve are left out and looked for again every discoveryPeriodMs. Rejects —
+   * after stopping everything — when caches have not synced within cacheSyncTimeoutMs.
    */
   async start(): Promise<void> {
     if (this.started) throw new Error('manager already started');
     this.started = true;
-    for (const informer of this.informers.values()) informer.start();
     await this.serveHttp();
-    const synced = await Promise.all([...this.informers.values()].map((i) => i.whenSynced()));
-    if (!synced.every(Boolean)) return; // stopped while syncing
-    this.log.info({ informers: this.informers.size }, 'caches synced');
+    await Promise.all([...this.resources.values()].map((r) => this.startResource(r)));
+    const synced = await this.waitForSync();
+    if (synced === 'stopped') return;
+    if (synced === 'timeout') {
+      const error = new Error(
+        `caches did not sync within ${this.syncTimeoutMs() / 1000} s: ${this.describeUnsynced()}`,
+      );
+      this.log.error({ err: error.message }, 'caches did not sync');
+      await this.stop();
+      throw error;
+    }
+    const unserved = [...this.resources.values()].filter((r) => r.state === 'unserved').map((r) => resourceName(r.ref));
+    this.log.info({ informers: this.resources.size, unserved }, 'caches synced');
+    this.discoveryLoop = this.discover();
     if (this.elector) this.elector.start();
     else this.startControllers();
   }
 
   /**
-   * Graceful shutdown, idempotent: stop campaigning, let in-flight reconciles finish, stop the
-   * informers, release the Lease (a standby takes over at once), close the HTTP servers.
+   * Graceful shutdown, idempotent: stop campaigning, give in-flight reconciles the graceful
+   * shutdown timeout and then abort them, stop the informers, release the Lease (a standby takes
+   * over at once), close the HTTP servers.
    */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
+    this.stopping ??= this.shutdown(this.opts.gracefulShutdownTimeoutMs ?? 10_000);
     return this.stopping;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(graceMs: number): Promise<void> {
     this.log.info('stopping');
-    await Promise.all(this.controllers.map((c) => c.stop()));
+    this.background.abort();
+    await Promise.all(this.controllers.map((c) => c.stop(graceMs)));
     this.controllersRunning = false;
-    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    await this.discoveryLoop;
+    await Promise.all([...this.resources.values()].map((r) => r.stop()));
     await this.elector?.stop();
     await Promise.all(this.servers.map((s) => s.close()));
     this.rest.close();
     this.log.info('stopped');
   }
 
-  private informerFor(ref: ResourceRef, labelSelector?: string): Informer {
-    const id = resourceId(ref);
-    let informer = this.informers.get(id);
-    if (informer && informer.labelSelector !== labelSelector) {
-      throw new Error(
-        `${id} is already cached with labelSelector ${JSON.stringify(informer.labelSelector ?? '')}; every controller must ask for the same one`,
+  private syncTimeoutMs(): number {
+    return this.opts.cacheSyncTimeoutMs ?? 120_000;
+  }
+
+  /** Waits for every running resource; an optional one that turns out unserved drops out. */
+  private async waitForSync(): Promise<'synced' | 'timeout' | 'stopped'> {
+    let timer: { cancel(): void } | undefined;
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = this.clock.setTimer(() => resolve('timeout'), this.syncTimeoutMs())),
+    );
+    const all = Promise.all([...this.resources.values()].map((r) => r.whenSynced())).then((): 'synced' | 'stopped' => {
+      if (this.stopping) return 'stopped';
+      const lost = [...this.resources.values()].some((r) => !r.optional && !r.hasSynced());
+      return lost ? 'stopped' : 'synced';
+    });
+    try {
+      return await Promise.race([all, timeout]);
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  private describeUnsynced(): string {
+    return [...this.resources.values()]
+      .filter((r) => r.state === 'running' && !r.hasSynced())
+      .map((r) => {
+        const err = r.lastError();
+        const hint = isNotFound(err) ? ' — is its CRD installed, its API group enabled?' : '';
+        return `${resourceName(r.ref)} (${err === undefined ? 'no response yet' : String(err)}${hint})`;
+      })
+      .join('; ');
+  }
+
+  /** A required resource starts at once; an optional one when discovery says it is served (or cannot say). */
+  private async startResource(resource: ResourceInformer): Promise<void> {
+    if (!resource.optional) return resource.start();
+    let served = true;
+    try {
+      served = await this.discovery.isServed(resource.ref);
+    } catch (err) {
+      this.log.warn({ err: String(err), resource: resourceName(resource.ref) }, 'discovery failed; watching anyway');
+    }
+    if (served) return resource.start();
+    await resource.stop('unserved');
+    this.log.info(
+      { resource: resourceName(resource.ref) },
+      'optional resource not served by the API server; looking for it periodically',
+    );
+  }
+
+  /** Looks for optional resources that are not served yet; starts each one that appears. */
+  private async discover(): Promise<void> {
+    const signal = this.background.signal;
+    const period = this.opts.discoveryPeriodMs ?? 30_000;
+    while (!signal.aborted) {
+      await sleep(this.clock, withJitter(period), signal);
+      for (const resource of this.resources.values()) {
+        if (signal.aborted || resource.state !== 'unserved') continue;
+        let served = false;
+        try {
+          served = await this.discovery.isServed(resource.ref);
+        } catch (err) {
+          this.log.debug(
+            { err: String(err), resource: resourceName(resource.ref) },
+            'discovery failed; trying again later',
+          );
+        }
+        if (served && !signal.aborted) void this.appeared(resource);
+      }
+    }
+  }
+
+  private async appeared(resource: ResourceInformer): Promise<void> {
+    const name = resourceName(resource.ref);
+    this.log.info({ resource: name }, 'optional resource is served now; watching it');
+    resource.start();
+    let timer: { cancel(): void } | undefined;
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = this.clock.setTimer(() => resolve('timeout'), this.syncTimeoutMs())),
+    );
+    const synced = await Promise.race([resource.whenSynced(), timeout]);
+    timer?.cancel();
+    if (synced === 'timeout') {
+      this.log.error(
+        { resource: name, err: String(resource.lastError()) },
+        'optional resource did not sync; still trying',
       );
+      if (!(await resource.whenSynced())) return;
+    } else if (!synced) return;
+    this.log.info({ resource: name }, 'optional resource synced; reconciling its dependents again');
+    this.requeueDependents(resource);
+  }
+
+  private unserved(resource: ResourceInformer): void {
+    if (this.stopping) return;
+    this.log.warn(
+      { resource: resourceName(resource.ref) },
+      'optional resource is no longer served; looking for it periodically',
+    );
+    this.requeueDependents(resource);
+  }
+
+  private requeueDependents(resource: ResourceInformer): void {
+    for (const controller of this.dependents.get(resourceId(resource.ref)) ?? []) controller.requeueAll();
+  }
+
+  private resourceFor(ref: ResourceRef, labelSelector: string | undefined): ResourceInformer {
+    const id = resourceId(ref);
+    const existing = this.resources.get(id);
+    if (existing) {
+      if (existing.labelSelector !== labelSelector)
+        throw new Error(
+          `${id} is already cached with labelSelector ${JSON.stringify(existing.labelSelector ?? '')}; every controller must ask for the same one`,
+        );
+      return existing;
     }
-    if (!informer) {
-      const watchTimeoutSeconds = this.opts.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random()));
-      // The watchdog: a watch silent past its own server-side timeout (plus slack) is dead.
-      const source = listerWatcher(this.client, ref, {
-        watchTimeoutSeconds,
-        idleTimeoutMs: (watchTimeoutSeconds + 30) * 1000,
-        labelSelector,
-      });
-      informer = new Informer(ref, source, {
-        logger: this.log,
-        clock: this.clock,
-        resyncPeriodMs: this.opts.resyncPeriodMs ?? 10 * 3600_000,
-        labelSelector,
-      });
-      this.informers.set(id, informer);
-      this.cache.register(informer);
-    }
-    return informer;
+    const watchTimeoutSeconds = this.opts.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random()));
+    const resource = new ResourceInformer(
+      ref,
+      labelSelector,
+      this.opts.namespaces,
+      (namespace, onNotServed) =>
+        new Informer(
+          ref,
+          // The watchdog: a watch silent past its own server-side timeout (plus slack) is dead.
+          listerWatcher(this.client, ref, {
+            watchTimeoutSeconds,
+            idleTimeoutMs: (watchTimeoutSeconds + 30) * 1000,
+            labelSelector,
+            namespace,
+          }),
+          {
+            logger: namespace ? this.log.child({ namespace }) : this.log,
+            clock: this.clock,
+            resyncPeriodMs: this.opts.resyncPeriodMs ?? 10 * 3600_000,
+            onNotServed,
+          },
+        ),
+      (r) => this.unserved(r),
+    );
+    this.resources.set(id, resource);
+    this.cache.register(resource);
+    return resource;
   }
 
   private startControllers(): void {
@@ -199,7 +370,9 @@ export class Manager {
     if (this.opts.leaderElection) this.metrics.leaderStatus.labels(this.opts.leaderElection.leaseName).set(0);
     if (this.stopping) return;
     this.log.error('leadership lost; stopping');
-    await this.stop();
+    // No grace: another replica may lead already, so in-flight reconciles are aborted at once.
+    this.stopping = this.shutdown(0);
+    await this.stopping;
     (this.opts.onLeadershipLost ?? (() => process.exit(1)))();
   }
 

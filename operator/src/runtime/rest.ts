@@ -14,6 +14,8 @@ export interface RequestOptions {
   query?: Query;
   body?: unknown;
   contentType?: string;
+  /** Aborts the request (a reconcile's deadline or shutdown); it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Called once per finished request; the Manager counts them (rest_client_requests_total). */
@@ -38,14 +40,16 @@ export class RestTransport {
 
   /** One request; resolves with the parsed JSON body, rejects with a typed ApiError on status >= 400. */
   async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    opts.signal?.throwIfAborted();
     const reqOpts = await this.requestOptions(method, path, opts);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     try {
-      return await this.send<T>(reqOpts, payload);
+      return await this.send<T>(reqOpts, payload, opts.signal);
     } catch (err) {
       // A keep-alive socket the server closed while idle fails on reuse; a POST might have been
       // applied, everything else is safe to send once more on a fresh socket.
-      if (method !== 'POST' && (err as StaleSocketError).staleSocket) return this.send<T>(reqOpts, payload);
+      if (method !== 'POST' && (err as StaleSocketError).staleSocket)
+        return this.send<T>(reqOpts, payload, opts.signal);
       throw err;
     }
   }
@@ -147,9 +151,10 @@ export class RestTransport {
     return this.keepAliveAgent;
   }
 
-  private send<T>(reqOpts: https.RequestOptions, payload: string | undefined): Promise<T> {
+  private send<T>(reqOpts: https.RequestOptions, payload: string | undefined, signal?: AbortSignal): Promise<T> {
     const method = reqOpts.method as HttpMethod;
     return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
       const req = this.lib.request(reqOpts, (res) => {
         collect(res).then((text) => {
           const status = res.statusCode ?? 0;
@@ -160,8 +165,12 @@ export class RestTransport {
         }, reject);
       });
       req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${reqOpts.path}: timed out`)));
+      const onAbort = (): void => void req.destroy(signal!.reason as Error);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('close', () => signal?.removeEventListener('abort', onAbort));
       req.on('error', (err: NodeJS.ErrnoException) => {
         this.observe(method, 'error');
+        if (signal?.aborted) return reject(signal.reason as Error);
         const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
         reject(Object.assign(err, { staleSocket: stale }));
       });

@@ -1,64 +1,75 @@
-import { computeStatus, statusChanged } from './status.js';
-import type { KubernetesObject } from './types.js';
+import { FakeClock } from './clock.js';
+import { ConflictError } from './errors.js';
+import { StatusWriter } from './status.js';
+import { InMemoryCluster } from './testing/index.js';
+import type { KubernetesObject, ResourceRef } from './types.js';
 
-const t0 = new Date('2026-01-01T00:00:00Z');
-const t1 = new Date('2026-01-01T01:00:00Z');
+const WIDGET: ResourceRef = { group: 'x.dev', version: 'v1', plural: 'widgets', kind: 'Widget', namespaced: true };
+const key = { namespace: 'ns', name: 'w' };
+const ready = (status: 'True' | 'False', reason = 'Running') => ({ type: 'Ready', status, reason, message: '' });
 
-describe('computeStatus / statusChanged', () => {
-  const obj = (status?: Record<string, unknown>, generation = 2): KubernetesObject => ({
-    metadata: { name: 'x', generation },
-    ...(status ? { status } : {}),
-  });
+function setup(status?: Record<string, unknown>) {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const cluster = new InMemoryCluster({ clock });
+  cluster.seed(WIDGET, { metadata: { ...key, generation: 2 }, spec: { size: 1 }, ...(status ? { status } : {}) });
+  const writer = new StatusWriter(cluster.client, clock);
+  const current = () => cluster.get<KubernetesObject & { status?: Record<string, unknown> }>(WIDGET, key)!;
+  return { clock, cluster, writer, current };
+}
 
-  test('a first status is a change; asserting it again later is not', () => {
-    const desired = {
+describe('StatusWriter', () => {
+  test('writes a new status once; the same desired status on later passes writes nothing', async () => {
+    const { clock, cluster, writer, current } = setup();
+    const desired = { phase: 'Running', conditions: [ready('True')] };
+    expect(await writer.update(WIDGET, current(), desired)).toBe(true);
+    clock.advance(3_600_000);
+    expect(await writer.update(WIDGET, current(), desired)).toBe(false);
+    expect(await writer.update(WIDGET, current(), desired)).toBe(false);
+    expect(cluster.writes.map((w) => w.verb)).toEqual(['updateStatus']);
+    expect(current().status).toEqual({
       phase: 'Running',
-      conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Running', message: '' }],
-    };
-    const first = computeStatus(obj(), desired, t0);
-    expect(statusChanged(obj(), first)).toBe(true);
-    expect(first).toEqual({
-      phase: 'Running',
-      conditions: [
-        {
-          type: 'Ready',
-          status: 'True',
-          reason: 'Running',
-          message: '',
-          observedGeneration: 2,
-          lastTransitionTime: '2026-01-01T00:00:00Z',
-        },
-      ],
+      conditions: [{ ...ready('True'), observedGeneration: 2, lastTransitionTime: '2026-01-01T00:00:00Z' }],
     });
-    const written = obj(first);
-    expect(statusChanged(written, computeStatus(written, desired, t1))).toBe(false);
   });
 
-  test('a new generation is a change (observedGeneration moves) but keeps lastTransitionTime', () => {
-    const desired = { conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Running', message: '' }] };
-    const written = obj(computeStatus(obj(), desired, t0), 2);
-    const bumped = { ...written, metadata: { ...written.metadata, generation: 3 } };
-    const next = computeStatus(bumped, desired, t1);
-    expect(statusChanged(bumped, next)).toBe(true);
-    expect(next.conditions).toEqual([
-      expect.objectContaining({ observedGeneration: 3, lastTransitionTime: '2026-01-01T00:00:00Z' }),
-    ]);
+  test('a condition keeps lastTransitionTime while its status holds, and moves it when the status flips', async () => {
+    const { clock, writer, current } = setup();
+    await writer.update(WIDGET, current(), { conditions: [ready('True', 'A')] });
+    clock.advance(60_000);
+    await writer.update(WIDGET, current(), { conditions: [ready('True', 'B')] }); // reason changed, status held
+    expect(current().status).toMatchObject({
+      conditions: [{ reason: 'B', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    });
+    clock.advance(60_000);
+    await writer.update(WIDGET, current(), { conditions: [ready('False', 'C')] });
+    expect(current().status).toMatchObject({
+      conditions: [{ status: 'False', lastTransitionTime: '2026-01-01T00:02:00Z' }],
+    });
   });
 
-  test('keeps fields it is not told about, removes fields set to undefined', () => {
-    const current = obj({ phase: 'Running', startTime: 'a', message: 'm' });
-    expect(computeStatus(current, { message: undefined }, t0)).toEqual({ phase: 'Running', startTime: 'a' });
-    expect(statusChanged(current, computeStatus(current, { phase: 'Running' }, t0))).toBe(false);
+  test('a new generation is written (observedGeneration moves) without moving lastTransitionTime', async () => {
+    const { cluster, writer, current } = setup();
+    await writer.update(WIDGET, current(), { conditions: [ready('True')] });
+    await cluster.client.patch(WIDGET, key, { spec: { size: 2 } });
+    expect(current().metadata?.generation).toBe(3);
+    expect(await writer.update(WIDGET, current(), { conditions: [ready('True')] })).toBe(true);
+    expect(current().status).toMatchObject({
+      conditions: [{ observedGeneration: 3, lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    });
   });
 
-  test('does not modify the (frozen, cached) current object', () => {
-    const current = Object.freeze(obj(Object.freeze({ phase: 'A', conditions: Object.freeze([]) })));
-    expect(() =>
-      computeStatus(
-        current,
-        { phase: 'B', conditions: [{ type: 'Ready', status: 'False', reason: 'r', message: '' }] },
-        t0,
-      ),
-    ).not.toThrow();
+  test('keeps fields it is not told about and removes fields set to undefined', async () => {
+    const { writer, current } = setup({ phase: 'Running', startTime: 'a', message: 'm' });
+    expect(await writer.update(WIDGET, current(), { phase: 'Running' })).toBe(false);
+    await writer.update(WIDGET, current(), { message: undefined });
+    expect(current().status).toEqual({ phase: 'Running', startTime: 'a' });
+  });
+
+  test('a stale copy fails with ConflictError instead of overwriting a newer status', async () => {
+    const { writer, current } = setup();
+    const stale = current();
+    await writer.update(WIDGET, stale, { phase: 'A' });
+    await expect(writer.update(WIDGET, stale, { phase: 'B' })).rejects.toBeInstanceOf(ConflictError);
+    expect(current().status).toEqual({ phase: 'A' });
   });
 });

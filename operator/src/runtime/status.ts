@@ -16,7 +16,7 @@ export interface DesiredStatus {
 type Status = Record<string, unknown>;
 
 /** Pure: the status `current` should have. Conditions get observedGeneration = metadata.generation. */
-export function computeStatus(current: KubernetesObject, desired: DesiredStatus, now: Date): Status {
+function computeStatus(current: KubernetesObject, desired: DesiredStatus, now: Date): Status {
   const { conditions, ...fields } = desired;
   const next: Status = { ...((current.status as Status | undefined) ?? {}) };
   for (const [field, value] of Object.entries(fields)) {
@@ -33,7 +33,7 @@ export function computeStatus(current: KubernetesObject, desired: DesiredStatus,
   return next;
 }
 
-export function statusChanged(current: KubernetesObject, next: Status): boolean {
+function statusChanged(current: KubernetesObject, next: Status): boolean {
   return !isDeepStrictEqual((current.status as Status | undefined) ?? {}, next);
 }
 

@@ -49,6 +49,18 @@ export interface KubernetesObject {
   [field: string]: unknown;
 }
 
+/**
+ * A client-node model type as it travels over the wire: JSON, so timestamps are strings, not the
+ * `Date`s the generated classes declare. `Wire<V1Job>` is a KubernetesObject without casts.
+ */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
 export interface ObjectList<T extends KubernetesObject = KubernetesObject> {
   apiVersion?: string;
   kind?: string;
@@ -63,6 +75,11 @@ export function apiVersionOf(ref: ResourceRef): string {
 /** A stable id for a resource type, used to share one informer between controllers. */
 export function resourceId(ref: ResourceRef): string {
   return `${ref.group}/${ref.version}/${ref.plural}`;
+}
+
+/** How people name a resource type: `jobs.batch/v1`, `pods/v1`. */
+export function resourceName(ref: ResourceRef): string {
+  return `${ref.plural}${ref.group ? `.${ref.group}` : ''}/${ref.version}`;
 }
 
 export function objectKeyOf(obj: KubernetesObject): ObjectKey {

@@ -2,6 +2,7 @@
 // It knows nothing of HTTP; the protocol front ends (HTTP/JSON today) decode requests into these calls.
 import type { Logger } from 'pino';
 import { InferenceError, invalidArgument } from './errors.js';
+import type { FaultInjector } from './faults.js';
 import { siblingUri } from './fetch.js';
 import type { LoadedModel, ModelSource } from './loaded-model.js';
 import type { ModelLoader } from './loader.js';
@@ -45,6 +46,8 @@ export interface CoreOptions {
   logger: Logger;
   /** While nothing could be loaded, retry this often; 0 waits for a load request. */
   loadRetryMillis: number;
+  /** Test beds and chaos drills only (contract C2). */
+  faults?: FaultInjector | undefined;
 }
 
 /** A changed model URI (with the reference beside it unless given) or the same source again. */
@@ -103,6 +106,8 @@ export class InferenceCore {
 
   async infer(name: string, version: string | undefined, request: InferenceRequest): Promise<InferenceResponse> {
     const model = this.resolve(name, version);
+    const faults = this.options.faults;
+    if (faults) await faults.beforeInference();
     const { ordered, rows } = validateInputs(model.signature.inputs, request.inputs);
     validateRequestedOutputs(model.signature.outputs, request.outputs);
     let all: Tensor[];
@@ -112,6 +117,7 @@ export class InferenceCore {
       // The input passed every structural check, so what onnxruntime objects to is its values.
       throw invalidArgument(`the model could not run on this input: ${(error as Error).message}`);
     }
+    if (faults && model.predictionOutput !== undefined) faults.shiftScores(all[model.predictionOutput]!);
     this.options.observer.inferred(model, ordered, all);
     const outputs = request.outputs
       ? request.outputs.map((wanted) => all.find((output) => output.name === wanted)!)

@@ -1,7 +1,7 @@
 // Failures the inference core reports, by kind rather than by transport status, so that each front end
 // (HTTP today, gRPC later) maps them to its own codes.
 
-export type InferenceErrorKind = 'invalid-argument' | 'not-found' | 'unavailable';
+export type InferenceErrorKind = 'invalid-argument' | 'not-found' | 'unavailable' | 'internal';
 
 export class InferenceError extends Error {
   constructor(

@@ -25,6 +25,8 @@ export interface ModelSource {
 }
 
 export class LoadedModel {
+  /** Index of the output holding class probabilities: the reference's, else the first FP32 [batch, classes]. */
+  readonly predictionOutput: number | undefined;
   private readonly batcher: Batcher | undefined;
   private inFlight = 0;
   private retired = false;
@@ -37,6 +39,10 @@ export class LoadedModel {
     batching: BatcherOptions,
   ) {
     this.batcher = signature.batchable ? new Batcher((inputs) => this.execute(inputs), batching) : undefined;
+    const index = reference
+      ? signature.outputs.findIndex((spec) => spec.name === reference.prediction.output)
+      : signature.outputs.findIndex((spec) => spec.datatype === 'FP32' && spec.shape.length === 2);
+    this.predictionOutput = index === -1 ? undefined : index;
   }
 
   /** Inputs validated and in the model's order; returns every output in the model's order. */

@@ -32,6 +32,7 @@ const STATUS_BY_KIND: Record<InferenceError['kind'], number> = {
   'invalid-argument': 400,
   'not-found': 404,
   unavailable: 503,
+  internal: 500,
 };
 
 class PayloadTooLarge extends Error {}

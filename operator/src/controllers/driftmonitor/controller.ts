@@ -3,7 +3,9 @@
 // (actions.ts), create or annotate what they need, write the status once, then tell the user what
 // changed in Events. Between evaluations a pass only follows its retraining runs to their outcome.
 import type { Registry } from 'prom-client';
+import type { ControllerSettings } from '../../config.js';
 import {
+  byField,
   isAlreadyExists,
   type Cache,
   type ConditionInput,
@@ -47,26 +49,31 @@ const DM = resources.DriftMonitor;
 const MV = resources.ModelVersion;
 const TJ = resources.TrainingJob;
 
-export interface DriftMonitorControllerOptions {
-  /** The Manager's registry: modelops_drift_score goes on the operator's /metrics. */
-  registry: Registry;
-  /** The Manager's cache, for mapping a ModelVersion to the monitors of its model. */
-  cache: Cache;
-  /** The operator's --prometheus-url, used when a monitor names none. */
-  prometheusUrl: string | undefined;
-  /** A Prometheus client for a URL (operator/src/prometheus's HttpPrometheusClient). */
+/** Where the monitor reads from: a Prometheus client per URL, and the fetcher of reference.json URIs. */
+export interface DriftSources {
+  /** operator/src/prometheus's HttpPrometheusClient in the operator; a stand-in in tests. */
   prometheus(url: string): PrometheusQueries;
   fetchReference?: ReferenceFetcher;
 }
 
-export function driftMonitorController(options: DriftMonitorControllerOptions): ControllerOptions {
-  const gauge = new DriftScoreGauge(options.registry);
+/** A DriftMonitor's key for every monitor of a model, through the cache's index by spec.model. */
+const MONITORS_BY_MODEL = { resource: DM, name: 'spec.model', keys: byField('spec.model') };
+
+/**
+ * `settings.prometheusUrl` is the operator's --prometheus-url (a monitor's own spec.prometheusUrl wins);
+ * the scores go on `registry`, the Manager's, served at /metrics.
+ */
+export function driftMonitorController(
+  settings: ControllerSettings,
+  registry: Registry,
+  sources: DriftSources,
+): ControllerOptions {
   const clients = new Map<string, PrometheusQueries>();
   const deps: Deps = {
-    gauge,
-    prometheusUrl: options.prometheusUrl,
-    prometheus: (url) => clients.get(url) ?? clients.set(url, options.prometheus(url)).get(url)!,
-    fetchReference: options.fetchReference ?? httpReferenceFetcher(),
+    gauge: new DriftScoreGauge(registry),
+    prometheusUrl: settings.prometheusUrl,
+    prometheus: (url) => clients.get(url) ?? clients.set(url, sources.prometheus(url)).get(url)!,
+    fetchReference: sources.fetchReference ?? httpReferenceFetcher(),
   };
   return {
     name: 'driftmonitor',
@@ -75,15 +82,21 @@ export function driftMonitorController(options: DriftMonitorControllerOptions): 
     owns: [TJ],
     // A version's rollout changing (a canary appears, is promoted or rolled back) refreshes the
     // monitors of its model; an evaluation still waits for its interval.
-    watches: [{ resource: MV, map: (mv) => monitorsOf(options.cache, mv as ModelVersion & KubernetesObject) }],
+    watches: [{ resource: MV, map: monitorsOf }],
+    indexes: [MONITORS_BY_MODEL],
+    // An evaluation is a handful of Prometheus queries (30 s each at most) and a few writes.
+    reconcileTimeoutMs: 60_000,
     reconcile: (ctx, key) => reconcileDriftMonitor(ctx, key, deps),
   };
 }
 
-function monitorsOf(cache: Cache, mv: ModelVersion): ObjectKey[] {
+function monitorsOf(obj: KubernetesObject, cache: Cache): ObjectKey[] {
+  const mv = obj as ModelVersion & KubernetesObject;
   return cache
-    .list<DriftMonitor & KubernetesObject>(DM, mv.metadata.namespace)
-    .filter((dm) => dm.spec.model === mv.spec.model)
+    .list<DriftMonitor & KubernetesObject>(DM, {
+      namespace: mv.metadata.namespace,
+      index: { name: MONITORS_BY_MODEL.name, value: mv.spec.model },
+    })
     .map((dm) => ({ namespace: dm.metadata.namespace, name: dm.metadata.name }));
 }
 
@@ -115,9 +128,12 @@ export async function reconcileDriftMonitor(
     return;
   }
   const now = ctx.now();
-  const versions = ctx.cache.list<ModelVersion & KubernetesObject>(MV, dm.metadata.namespace);
+  const versions = ctx.cache.list<ModelVersion & KubernetesObject>(MV, { namespace: dm.metadata.namespace });
   const runs = ctx.cache
-    .list<TrainingJob & KubernetesObject>(TJ, dm.metadata.namespace, { [LABEL_DRIFTMONITOR]: dm.metadata.name })
+    .list<TrainingJob & KubernetesObject>(TJ, {
+      namespace: dm.metadata.namespace,
+      labelSelector: { [LABEL_DRIFTMONITOR]: dm.metadata.name },
+    })
     .filter((tj) => tj.metadata.ownerReferences?.some((o) => o.uid === dm.metadata.uid));
   const due = nextEvaluation(dm);
   const pass: Pass = {
@@ -288,9 +304,8 @@ async function evaluate(
         message: `no ${dm.spec.versions === 'Canary' ? 'canary' : 'serving'} version of model ${dm.spec.model} to watch`,
       },
     };
-  const signal = AbortSignal.timeout(30_000);
   const evidence = await gatherEvidence(
-    { prometheus: deps.prometheus(url), fetchReference: deps.fetchReference, signal },
+    { prometheus: deps.prometheus(url), fetchReference: deps.fetchReference, signal: ctx.signal },
     dm,
     watched,
   );

@@ -2,8 +2,10 @@
 // validated at apply time and marked as waiting.
 import { resources } from '../../api/index.js';
 import { awaitingController } from '../awaiting.js';
+import type { ControllerSettings } from '../../config.js';
 
-export const modelVersionController = () =>
+// `settings` (--prometheus-url, --serving-image) are for the implementation that replaces this one.
+export const modelVersionController = (_settings: ControllerSettings) =>
   awaitingController(
     'modelversion',
     resources.ModelVersion,

@@ -75,7 +75,10 @@ export async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey
     );
     return;
   }
-  const pods = ctx.cache.list<V1Pod & KubernetesObject>(POD, key.namespace, { [LABEL_TRAININGJOB]: tj.metadata.name });
+  const pods = ctx.cache.list<V1Pod & KubernetesObject>(POD, {
+    namespace: key.namespace,
+    labelSelector: { [LABEL_TRAININGJOB]: tj.metadata.name },
+  });
   const run = decideRunState(job, pods);
   const registration = run.report && tj.spec.register ? await register(ctx, tj, run.report) : undefined;
 

@@ -1,38 +1,67 @@
-// The read side controllers use instead of GETs: one informer per resource type, shared by every
-// controller that names it (for / owns / watches).
-import type { Informer } from '../informer.js';
-import { resourceId, type KubernetesObject, type ObjectKey, type ResourceRef } from '../types.js';
+// The read side controllers use instead of GETs: one shared informer per resource type (for / owns /
+// watches), queried by key, namespace, label selector or a declared index. `Cache` is the interface
+// (the in-memory test cluster implements it too); `InformerCache` is the Manager's.
+import { ResourceUnavailableError } from '../errors.js';
+import type { ResourceInformer } from '../resource-informer.js';
+import { resourceId, resourceName, type KubernetesObject, type ObjectKey, type ResourceRef } from '../types.js';
 import type { LabelSelector } from './label-selector.js';
 
-export class Cache {
-  private readonly informers = new Map<string, Informer>();
+export interface ListQuery {
+  /** Only this namespace. */
+  namespace?: string;
+  /** `{k: v}` or `'a=b,c!=d,e in (x,y),!f'`. */
+  labelSelector?: LabelSelector;
+  /** Only objects a declared index files under `value` (see ControllerOptions.indexes). */
+  index?: { name: string; value: string };
+}
 
-  /** @internal The Manager registers one informer per resource it starts. */
-  register(informer: Informer): void {
-    this.informers.set(resourceId(informer.resource), informer);
+export interface Cache {
+  /** The cached object, or undefined when it does not exist (as far as the cache knows). Frozen: copy before changing. */
+  get<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, key: ObjectKey): T | undefined;
+  /** Cached objects matching every criterion of `query`. Frozen. */
+  list<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, query?: ListQuery): T[];
+  /**
+   * Whether `ref` can be read: the API server serves it and its cache has synced. Always true for a
+   * required resource once the controllers run; for an optional one, ask before reading — get/list
+   * throw ResourceUnavailableError while it is unavailable.
+   */
+  isAvailable(ref: ResourceRef): boolean;
+}
+
+export class InformerCache implements Cache {
+  private readonly resources = new Map<string, ResourceInformer>();
+
+  /** @internal The Manager registers one ResourceInformer per resource type it watches. */
+  register(resource: ResourceInformer): void {
+    this.resources.set(resourceId(resource.ref), resource);
   }
 
-  /** The cached object, or undefined when it does not exist (as far as the informer knows). Read-only. */
   get<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, key: ObjectKey): T | undefined {
-    return this.informerFor(ref).store.get(key) as T | undefined;
+    return this.available(ref).get(key) as T | undefined;
   }
 
-  /** Cached objects, optionally in one namespace and matching a label selector. Read-only. */
-  list<T extends KubernetesObject = KubernetesObject>(
-    ref: ResourceRef,
-    namespace?: string,
-    labelSelector?: LabelSelector,
-  ): T[] {
-    return this.informerFor(ref).store.list(namespace, labelSelector) as T[];
+  list<T extends KubernetesObject = KubernetesObject>(ref: ResourceRef, query: ListQuery = {}): T[] {
+    return this.available(ref).list(query) as T[];
   }
 
-  hasSynced(): boolean {
-    return [...this.informers.values()].every((i) => i.hasSynced());
+  isAvailable(ref: ResourceRef): boolean {
+    return this.resource(ref).hasSynced();
   }
 
-  private informerFor(ref: ResourceRef): Informer {
-    const informer = this.informers.get(resourceId(ref));
-    if (!informer) throw new Error(`no informer for ${resourceId(ref)}: list it in a controller's for/owns/watches`);
-    return informer;
+  private available(ref: ResourceRef): ResourceInformer {
+    const resource = this.resource(ref);
+    if (!resource.hasSynced()) {
+      const why = resource.state === 'unserved' ? 'the API server does not serve it' : 'its cache has not synced';
+      throw new ResourceUnavailableError(
+        `${resourceName(ref)} is not available (${why}): check cache.isAvailable first`,
+      );
+    }
+    return resource;
+  }
+
+  private resource(ref: ResourceRef): ResourceInformer {
+    const resource = this.resources.get(resourceId(ref));
+    if (!resource) throw new Error(`no informer for ${resourceName(ref)}: list it in a controller's for/owns/watches`);
+    return resource;
   }
 }

@@ -1,4 +1,5 @@
 import { Store } from './store.js';
+import { byField, byLabel } from './indexes.js';
 import { compileSelector } from './label-selector.js';
 import type { KubernetesObject } from '../types.js';
 
@@ -17,13 +18,13 @@ describe('Store', () => {
     expect(store.get({ name: 'cluster-wide' })).toBeDefined();
     expect(
       store
-        .list('a')
+        .list({ namespace: 'a' })
         .map((o) => o.metadata?.name)
         .sort(),
     ).toEqual(['x', 'y']);
     expect(store.list()).toHaveLength(4);
     expect(store.remove({ namespace: 'a', name: 'x' })?.metadata?.name).toBe('x');
-    expect(store.list('a')).toHaveLength(1);
+    expect(store.list({ namespace: 'a' })).toHaveLength(1);
     expect(store.remove({ namespace: 'a', name: 'x' })).toBeUndefined();
   });
 
@@ -40,8 +41,60 @@ describe('Store', () => {
     const store = new Store();
     store.upsert(obj('a', 'x', { app: 'web', tier: 'front' }));
     store.upsert(obj('a', 'y', { app: 'db' }));
-    expect(store.list('a', { app: 'web' }).map((o) => o.metadata?.name)).toEqual(['x']);
-    expect(store.list('a', 'app in (web, db),!tier').map((o) => o.metadata?.name)).toEqual(['y']);
+    expect(store.list({ namespace: 'a', labelSelector: { app: 'web' } }).map((o) => o.metadata?.name)).toEqual(['x']);
+    expect(
+      store.list({ namespace: 'a', labelSelector: 'app in (web, db),!tier' }).map((o) => o.metadata?.name),
+    ).toEqual(['y']);
+  });
+
+  describe('indexes', () => {
+    const version = (ns: string, name: string, model: string | undefined): KubernetesObject => ({
+      metadata: { namespace: ns, name },
+      spec: model === undefined ? {} : { model },
+    });
+    const names = (objs: KubernetesObject[]) => objs.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`).sort();
+
+    test('lists by an index, within a namespace or across all; objects without a value are not indexed', () => {
+      const store = new Store();
+      store.addIndex('spec.model', byField('spec.model'));
+      store.upsert(version('a', 'fraud-v1', 'fraud'));
+      store.upsert(version('a', 'fraud-v2', 'fraud'));
+      store.upsert(version('a', 'churn-v1', 'churn'));
+      store.upsert(version('b', 'fraud-v1', 'fraud'));
+      store.upsert(version('b', 'bare', undefined));
+      const fraud = { name: 'spec.model', value: 'fraud' };
+      expect(names(store.list({ index: fraud }))).toEqual(['a/fraud-v1', 'a/fraud-v2', 'b/fraud-v1']);
+      expect(names(store.list({ namespace: 'a', index: fraud }))).toEqual(['a/fraud-v1', 'a/fraud-v2']);
+      expect(store.list({ index: { name: 'spec.model', value: 'undefined' } })).toEqual([]);
+    });
+
+    test('follows updates and removals: an object moves between values and leaves the index when deleted', () => {
+      const store = new Store();
+      store.addIndex('spec.model', byField('spec.model'));
+      store.upsert(version('a', 'v', 'fraud'));
+      store.upsert(version('a', 'v', 'churn'));
+      expect(store.list({ index: { name: 'spec.model', value: 'fraud' } })).toEqual([]);
+      expect(names(store.list({ index: { name: 'spec.model', value: 'churn' } }))).toEqual(['a/v']);
+      store.remove({ namespace: 'a', name: 'v' });
+      expect(store.list({ index: { name: 'spec.model', value: 'churn' } })).toEqual([]);
+    });
+
+    test('an index declared after objects are stored indexes them at once; label indexes; unknown index names fail', () => {
+      const store = new Store();
+      store.upsert(obj('a', 'x', { 'modelops.dev/model': 'fraud' }));
+      store.upsert(obj('a', 'y'));
+      store.addIndex('model', byLabel('modelops.dev/model'));
+      expect(names(store.list({ index: { name: 'model', value: 'fraud' } }))).toEqual(['a/x']);
+      expect(() => store.list({ index: { name: 'nope', value: 'x' } })).toThrow(/no index named nope/);
+      expect(() => store.addIndex('model', byLabel('other'))).toThrow(/already exists/);
+    });
+
+    test('byField files arrays under each element and is memoized, so controllers can share an index', () => {
+      expect(byField('spec.tags')({ spec: { tags: ['a', 'b', { no: 1 }] } })).toEqual(['a', 'b']);
+      expect(byField('spec.replicas')({ spec: { replicas: 3 } })).toEqual(['3']);
+      expect(byField('spec.model')).toBe(byField('spec.model'));
+      expect(byLabel('x')).toBe(byLabel('x'));
+    });
   });
 });
 

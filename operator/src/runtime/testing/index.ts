@@ -1,0 +1,9 @@
+// Test support for reconcilers: the runtime's interfaces implemented in memory (see in-memory-cluster.ts).
+export {
+  InMemoryCluster,
+  type RecordedEvent,
+  type RecordedWrite,
+  type WriteInterceptor,
+  type WriteVerb,
+} from './in-memory-cluster.js';
+export { FakeClock } from '../clock.js';

@@ -1,0 +1,67 @@
+import { jest } from '@jest/globals';
+import { FaultInjector, type FaultSettings } from './faults.js';
+import type { Tensor } from './tensor.js';
+
+const settings = (overrides: Partial<FaultSettings>): FaultSettings => ({
+  errorRate: 0,
+  latencyMillis: 0,
+  scoreShift: 0,
+  ...overrides,
+});
+const probabilities = (rows: number[][]): Tensor => ({
+  name: 'p',
+  datatype: 'FP32',
+  shape: [rows.length, rows[0]!.length],
+  data: Float32Array.from(rows.flat()),
+});
+
+test('the error rate fails the requests whose draw falls under it, with an internal "injected fault"', async () => {
+  const draws = [0.1, 0.9, 0.29, 0.3];
+  let next = 0;
+  const faults = new FaultInjector(settings({ errorRate: 0.3 }), () => draws[next++]!);
+  const outcomes = await Promise.allSettled(draws.map(() => faults.beforeInference()));
+  expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
+  expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({ kind: 'internal', message: 'injected fault' });
+});
+
+test('no draw is made when the error rate is 0', async () => {
+  const faults = new FaultInjector(settings({}), () => {
+    throw new Error('drew');
+  });
+  await expect(faults.beforeInference()).resolves.toBeUndefined();
+});
+
+test('the latency holds the request back before it goes on', async () => {
+  jest.useFakeTimers();
+  try {
+    let done = false;
+    const waiting = new FaultInjector(settings({ latencyMillis: 50 })).beforeInference().then(() => (done = true));
+    await jest.advanceTimersByTimeAsync(49);
+    expect(done).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    await waiting;
+    expect(done).toBe(true);
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
+test.each([
+  [0.25, [0.75, 0.25], [0.5, 0.5]],
+  [-0.25, [0.75, 0.25], [1, 0]],
+  [0.9, [0.5, 0.5], [0, 1]],
+  [0, [0.6, 0.4], [0.6, 0.4]],
+])('a score shift of %p moves the positive class %p → %p, the other class gets 1 - p', (shift, row, expected) => {
+  const tensor = probabilities([row, row]);
+  new FaultInjector(settings({ scoreShift: shift })).shiftScores(tensor);
+  Array.from(tensor.data as Float32Array).forEach((value, i) => expect(value).toBeCloseTo(expected[i % 2]!, 6));
+});
+
+test('with more classes the others keep their proportions', () => {
+  const tensor = probabilities([[0.4, 0.2, 0.4]]);
+  new FaultInjector(settings({ scoreShift: 0.3 })).shiftScores(tensor);
+  const [a, b, c] = Array.from(tensor.data as Float32Array);
+  expect(c).toBeCloseTo(0.7, 6);
+  expect(a).toBeCloseTo(0.2, 6);
+  expect(b).toBeCloseTo(0.1, 6);
+});
