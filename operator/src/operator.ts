@@ -7,29 +7,19 @@ import type { ControllerSettings, OperatorConfig } from './config.js';
 import type { ControllerOptions, Logger, ManagerOptions } from './runtime/index.js';
 import { trainingJobController } from './controllers/trainingjob/controller.js';
 import { modelVersionController } from './controllers/modelversion/controller.js';
-import { awaitingController } from './controllers/awaiting.js';
-import { resources } from './api/index.js';
+import { driftMonitorController } from './controllers/driftmonitor/controller.js';
+import { HttpPrometheusClient } from './prometheus/index.js';
 
 export const LEASE_NAME = 'modelops-operator';
 
 /** `registry` is the Manager's: a controller's own metrics go there, on the operator's /metrics. */
 export type ControllerFactory = (settings: ControllerSettings, registry: Registry) => ControllerOptions;
 
-// The DriftMonitor controller (controllers/driftmonitor) reads Prometheus through operator/src/prometheus,
-// which lands with the ModelVersion work; until then DriftMonitors are validated at apply and marked waiting.
-const driftMonitorPending: ControllerFactory = () =>
-  awaitingController(
-    'driftmonitor',
-    resources.DriftMonitor,
-    'drift evaluation needs the Prometheus client, which this operator build does not have yet',
-  );
+const driftMonitor: ControllerFactory = (settings, registry) =>
+  driftMonitorController(settings, registry, { prometheus: (url) => new HttpPrometheusClient({ url }) });
 
 /** One factory per resource; each receives the flags' settings. */
-export const CONTROLLERS: readonly ControllerFactory[] = [
-  trainingJobController,
-  modelVersionController,
-  driftMonitorPending,
-];
+export const CONTROLLERS: readonly ControllerFactory[] = [trainingJobController, modelVersionController, driftMonitor];
 
 export function managerOptions(config: OperatorConfig, kubeConfig: KubeConfig, logger: Logger): ManagerOptions {
   return {

@@ -6,7 +6,7 @@
 import { Manager, createLogger } from '../../operator/src/runtime/index.js';
 import { trainingJobController } from '../../operator/src/controllers/trainingjob/controller.js';
 import { driftMonitorController } from '../../operator/src/controllers/driftmonitor/controller.js';
-import type { PrometheusQueries } from '../../operator/src/controllers/driftmonitor/gather.js';
+import type { PrometheusClient } from '../../operator/src/prometheus/index.js';
 import type { DriftMonitor, ModelVersion, TrainingJob } from '../../operator/src/api/index.js';
 import { condition, kubectl, kubeConfig, objectApi, useNamespace, waitFor } from '../harness/cluster.js';
 
@@ -27,7 +27,11 @@ const cumulative = (counts: number[], extra: Record<string, string>) => {
 };
 const scale = (counts: number[], total: number) => counts.map((c) => (c * total) / 1000);
 
-const prometheus: PrometheusQueries = {
+const prometheus: PrometheusClient = {
+  url: 'http://prometheus.test:9090',
+  async queryRange() {
+    throw new Error('the DriftMonitor makes instant queries only');
+  },
   async query(expr) {
     const version = /version="([^"]+)"/.exec(expr)![1]!;
     const model = /model="([^"]+)"/.exec(expr)![1]!;

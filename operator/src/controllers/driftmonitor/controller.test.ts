@@ -6,7 +6,7 @@ import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
 import { resources, type DriftMonitor, type ModelVersion, type TrainingJob } from '../../api/index.js';
 import { driftMonitorController } from './controller.js';
 import { CENTRED, driftMonitor, modelVersion, retrainSpec, SHIFTED } from './fixtures.test-helpers.js';
-import type { PrometheusQueries } from './gather.js';
+import type { PrometheusClient } from '../../prometheus/index.js';
 
 const DM = resources.DriftMonitor;
 const MV = resources.ModelVersion;
@@ -15,7 +15,8 @@ const KEY: ObjectKey = { namespace: 'ml', name: 'fraud-drift' };
 const EDGES = ['-1', '-0.5', '0.5', '1', '+Inf'];
 
 /** Answers like Prometheus for features f0..f2: centred, or shifted for those listed (all versions, or by version). */
-class StandIn implements PrometheusQueries {
+class StandIn implements PrometheusClient {
+  readonly url = 'http://prom:9090';
   shifted: string[] = [];
   shiftedByVersion: Record<string, string[]> = {};
   samples = 2000;
@@ -38,6 +39,9 @@ class StandIn implements PrometheusQueries {
     if (expr.includes('modelops_reference_feature')) return features(false);
     if (expr.includes('modelops_feature_value')) return features(true);
     return cumulative(CENTRED, {});
+  }
+  async queryRange(): Promise<never> {
+    throw new Error('the DriftMonitor makes instant queries only');
   }
 }
 

@@ -33,13 +33,8 @@ import {
   withOutcomes,
   type ActionInput,
 } from './actions.js';
-import {
-  gatherEvidence,
-  httpReferenceFetcher,
-  watchedVersions,
-  type PrometheusQueries,
-  type ReferenceFetcher,
-} from './gather.js';
+import { gatherEvidence, httpReferenceFetcher, watchedVersions, type ReferenceFetcher } from './gather.js';
+import type { PrometheusClient } from '../../prometheus/index.js';
 import { DriftScoreGauge } from './metrics.js';
 import { buildRetrainingJob, LABEL_DRIFTMONITOR } from './retrain.js';
 import { assess, driftTransitionEvent, type Assessment, type PendingEvent } from './status.js';
@@ -52,7 +47,7 @@ const TJ = resources.TrainingJob;
 /** Where the monitor reads from: a Prometheus client per URL, and the fetcher of reference.json URIs. */
 export interface DriftSources {
   /** operator/src/prometheus's HttpPrometheusClient in the operator; a stand-in in tests. */
-  prometheus(url: string): PrometheusQueries;
+  prometheus(url: string): PrometheusClient;
   fetchReference?: ReferenceFetcher;
 }
 
@@ -68,7 +63,7 @@ export function driftMonitorController(
   registry: Registry,
   sources: DriftSources,
 ): ControllerOptions {
-  const clients = new Map<string, PrometheusQueries>();
+  const clients = new Map<string, PrometheusClient>();
   const deps: Deps = {
     gauge: new DriftScoreGauge(registry),
     prometheusUrl: settings.prometheusUrl,
@@ -103,7 +98,7 @@ function monitorsOf(obj: KubernetesObject, cache: Cache): ObjectKey[] {
 interface Deps {
   gauge: DriftScoreGauge;
   prometheusUrl: string | undefined;
-  prometheus(url: string): PrometheusQueries;
+  prometheus(url: string): PrometheusClient;
   fetchReference: ReferenceFetcher;
 }
 

@@ -1,15 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { driftMonitor, modelVersion } from './fixtures.test-helpers.js';
+import type { PrometheusClient } from '../../prometheus/index.js';
 import {
   gatherEvidence,
   histogramsByFeature,
   httpReferenceFetcher,
-  liveQueries,
   referenceQueries,
-  versionSelector,
+  versionLabels,
   watchedVersions,
-  type PrometheusQueries,
 } from './gather.js';
 
 const stable = modelVersion('fraud-v1', 'v1', { role: 'stable', phase: 'Serving' });
@@ -35,18 +34,13 @@ describe('watchedVersions', () => {
 });
 
 describe('PromQL', () => {
-  const selector = versionSelector('ml', 'fraud', 'v1.0');
-  test('selects the version by namespace, model and version (C1), never by role', () => {
-    expect(selector).toBe('{namespace="ml",model="fraud",version="v1.0"}');
-    expect(liveQueries(selector, 600)).toEqual({
+  test('the reference gauges of one version, by namespace, model and version (C1), never by role', () => {
+    expect(referenceQueries(versionLabels('ml', 'fraud', 'v1.0'))).toEqual({
       features:
-        'sum by (feature, le) (increase(modelops_feature_value_bucket{namespace="ml",model="fraud",version="v1.0"}[600s]))',
+        'max by (feature, le) (modelops_reference_feature_cumulative_count{namespace="ml",model="fraud",version="v1.0"})',
       prediction:
-        'sum by (le) (increase(modelops_prediction_score_bucket{namespace="ml",model="fraud",version="v1.0"}[600s]))',
+        'max by (le) (modelops_reference_prediction_score_cumulative_count{namespace="ml",model="fraud",version="v1.0"})',
     });
-    expect(referenceQueries(selector).features).toBe(
-      'max by (feature, le) (modelops_reference_feature_cumulative_count{namespace="ml",model="fraud",version="v1.0"})',
-    );
   });
 
   test('bucket samples by feature become one histogram per feature', () => {
@@ -57,16 +51,18 @@ describe('PromQL', () => {
     ];
     expect(histogramsByFeature(samples)).toEqual(
       new Map([
-        ['amount', { upperBounds: [5, Infinity], counts: [4, 6] }],
-        ['age', { upperBounds: [Infinity], counts: [3] }],
+        ['amount', { upperBounds: [5, Infinity], counts: [4, 6], total: 10 }],
+        ['age', { upperBounds: [Infinity], counts: [3], total: 3 }],
       ]),
     );
   });
 });
 
 /** Answers each query from a table keyed by the metric name it reads; a missing one answers nothing. */
-function prometheus(table: Record<string, { labels: Record<string, string>; value: number }[]>): PrometheusQueries {
+function prometheus(table: Record<string, { labels: Record<string, string>; value: number }[]>): PrometheusClient {
   return {
+    url: 'http://prom:9090',
+    queryRange: notUsed,
     async query(expr) {
       const metric = Object.keys(table).find((m) => expr.includes(`${m}_bucket{`) || expr.includes(`${m}{`));
       return metric ? table[metric]! : [];
@@ -76,6 +72,9 @@ function prometheus(table: Record<string, { labels: Record<string, string>; valu
 const buckets = (feature: string | undefined, values: [string, number][]) =>
   values.map(([le, value]) => ({ labels: { ...(feature ? { feature } : {}), le }, value }));
 const signal = new AbortController().signal;
+const notUsed = async (): Promise<never> => {
+  throw new Error('the DriftMonitor makes instant queries only');
+};
 const noFetch = async () => {
   throw new Error('not fetched');
 };
@@ -109,18 +108,20 @@ describe('gatherEvidence', () => {
       role: 'stable',
       live: {
         samples: 120,
-        features: new Map([['amount', { upperBounds: [1, Infinity], counts: [30, 70] }]]),
-        prediction: { upperBounds: [0.5, Infinity], counts: [90, 30] },
+        features: new Map([['amount', { upperBounds: [1, Infinity], counts: [30, 70], total: 100 }]]),
+        prediction: { upperBounds: [0.5, Infinity], counts: [90, 30], total: 120 },
       },
       reference: {
-        features: new Map([['amount', { upperBounds: [1, Infinity], counts: [50, 50] }]]),
-        prediction: { upperBounds: [0.5, Infinity], counts: [99, 1] },
+        features: new Map([['amount', { upperBounds: [1, Infinity], counts: [50, 50], total: 100 }]]),
+        prediction: { upperBounds: [0.5, Infinity], counts: [99, 1], total: 100 },
       },
     });
   });
 
   test('pods that export no reference, and a Prometheus that fails, are named', async () => {
-    const failing: PrometheusQueries = {
+    const failing: PrometheusClient = {
+      url: 'http://p:9090',
+      queryRange: notUsed,
       async query(expr) {
         if (expr.includes('increase'))
           throw new Error('Prometheus http://p:9090: unreachable for query `...`: ECONNREFUSED');

@@ -3,18 +3,15 @@
 // edge of the DriftMonitor that does I/O; every failure becomes a Failure the verdict names.
 import type { DriftMonitor, ModelVersion } from '../../api/index.js';
 import {
-  binsFromCumulative,
-  distributionsFromReferenceFile,
-  total,
-  type Distributions,
-  type Histogram,
-} from './histograms.js';
+  binCounts,
+  matchers,
+  readHistogram,
+  readHistograms,
+  type PrometheusClient,
+  type Sample,
+} from '../../prometheus/index.js';
+import { distributionsFromReferenceFile, total, type Distributions, type Histogram } from './histograms.js';
 import type { Failure, VersionEvidence } from './verdict.js';
-
-/** The instant queries this needs from the Prometheus client (operator/src/prometheus). */
-export interface PrometheusQueries {
-  query(expr: string, options?: { signal?: AbortSignal }): Promise<{ labels: Record<string, string>; value: number }[]>;
-}
 
 export type ReferenceFetcher = (uri: string, signal: AbortSignal) => Promise<unknown>;
 
@@ -37,49 +34,59 @@ export function watchedVersions(dm: DriftMonitor, versions: ModelVersion[]): Wat
   return watched;
 }
 
-/** The series of one version, as Prometheus labels them (C1: namespace, model and version). */
-export const versionSelector = (namespace: string, model: string, version: string) =>
-  `{namespace=${quote(namespace)},model=${quote(model)},version=${quote(version)}}`;
+/** The series of one version, as Prometheus labels them (C1: namespace, model and version), never by role. */
+export const versionLabels = (namespace: string, model: string, version: string) => ({ namespace, model, version });
 
-const quote = (s: string) => JSON.stringify(s);
-
-export function liveQueries(selector: string, windowSeconds: number) {
-  return {
-    features: `sum by (feature, le) (increase(modelops_feature_value_bucket${selector}[${windowSeconds}s]))`,
-    prediction: `sum by (le) (increase(modelops_prediction_score_bucket${selector}[${windowSeconds}s]))`,
-  };
-}
-
-/** Every pod of a version loaded the same reference; max() folds the pods into one. */
-export function referenceQueries(selector: string) {
+/** Every pod of a version loaded the same reference (C6 gauges); max() folds the pods into one. */
+export function referenceQueries(labels: Record<string, string>) {
+  const selector = matchers(labels);
   return {
     features: `max by (feature, le) (modelops_reference_feature_cumulative_count${selector})`,
     prediction: `max by (le) (modelops_reference_prediction_score_cumulative_count${selector})`,
   };
 }
 
-type Samples = Awaited<ReturnType<PrometheusQueries['query']>>;
-
-/** Bucket samples of a query `by (feature, le)` → one histogram per feature. */
-export function histogramsByFeature(samples: Samples): Map<string, Histogram> {
-  const groups = new Map<string, { le: string; value: number }[]>();
+/** Cumulative samples of a query `by (feature, le)` → one histogram per feature. */
+export function histogramsByFeature(samples: Sample[]): Map<string, Histogram> {
+  const groups = new Map<string, Sample[]>();
   for (const s of samples) {
     const feature = s.labels.feature;
-    const le = s.labels.le;
-    if (feature === undefined || le === undefined) continue;
-    groups.set(feature, [...(groups.get(feature) ?? []), { le, value: s.value }]);
+    if (feature !== undefined) groups.set(feature, [...(groups.get(feature) ?? []), s]);
   }
-  return new Map([...groups].map(([feature, buckets]) => [feature, binsFromCumulative(buckets)]));
+  return new Map([...groups].map(([feature, buckets]) => [feature, binCounts(buckets)]));
 }
 
-function histogramOf(samples: Samples): Histogram | undefined {
-  const buckets = samples.flatMap((s) => (s.labels.le === undefined ? [] : [{ le: s.labels.le, value: s.value }]));
-  return buckets.length ? binsFromCumulative(buckets) : undefined;
+async function liveDistributions(
+  prometheus: PrometheusClient,
+  labels: Record<string, string>,
+  windowSeconds: number,
+  signal: AbortSignal,
+): Promise<Distributions> {
+  const [features, prediction] = await Promise.all([
+    readHistograms(prometheus, { metric: 'modelops_feature_value', labels, windowSeconds, by: ['feature'], signal }),
+    readHistogram(prometheus, { metric: 'modelops_prediction_score', labels, windowSeconds, signal }),
+  ]);
+  return { features, ...(prediction ? { prediction } : {}) };
 }
 
-function distributionsOf(features: Samples, prediction: Samples): Distributions {
-  const histogram = histogramOf(prediction);
-  return { features: histogramsByFeature(features), ...(histogram ? { prediction: histogram } : {}) };
+async function referenceDistributions(
+  prometheus: PrometheusClient,
+  labels: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Distributions | Failure> {
+  const q = referenceQueries(labels);
+  const [features, prediction] = await Promise.all([
+    prometheus.query(q.features, { signal }),
+    prometheus.query(q.prediction, { signal }),
+  ]);
+  if (features.length === 0)
+    return {
+      error: `the serving pods of ${labels.model} ${labels.version} export no reference (modelops_reference_* series): they loaded none, or Prometheus has not scraped them yet`,
+    };
+  return {
+    features: histogramsByFeature(features),
+    ...(prediction.length ? { prediction: binCounts(prediction) } : {}),
+  };
 }
 
 /** Predictions in the window: the prediction histogram's total, else the largest feature total. */
@@ -99,7 +106,7 @@ async function attempt<T extends object>(work: () => Promise<T | Failure>): Prom
 }
 
 export interface GatherDeps {
-  prometheus: PrometheusQueries;
+  prometheus: PrometheusClient;
   fetchReference: ReferenceFetcher;
   signal: AbortSignal;
 }
@@ -120,26 +127,12 @@ export async function gatherEvidence(
   return Promise.all(
     watched.map(async ({ modelVersion, role }) => {
       const version = modelVersion.spec.version;
-      const selector = versionSelector(dm.metadata.namespace, dm.spec.model, version);
-      const query = (expr: string) => prometheus.query(expr, { signal });
-
+      const labels = versionLabels(dm.metadata.namespace, dm.spec.model, version);
       const live = await attempt(async () => {
-        const q = liveQueries(selector, windowSeconds);
-        const [features, prediction] = await Promise.all([query(q.features), query(q.prediction)]);
-        const distributions = distributionsOf(features, prediction);
+        const distributions = await liveDistributions(prometheus, labels, windowSeconds, signal);
         return { ...distributions, samples: samplesOf(distributions) };
       });
-      const reference =
-        fromUri ??
-        (await attempt<Distributions>(async () => {
-          const q = referenceQueries(selector);
-          const [features, prediction] = await Promise.all([query(q.features), query(q.prediction)]);
-          if (features.length === 0)
-            return {
-              error: `the serving pods of ${dm.spec.model} ${version} export no reference (modelops_reference_* series): they loaded none, or Prometheus has not scraped them yet`,
-            };
-          return distributionsOf(features, prediction);
-        }));
+      const reference = fromUri ?? (await attempt(() => referenceDistributions(prometheus, labels, signal)));
       return { version, modelVersion: modelVersion.metadata.name, role, reference, live };
     }),
   );

@@ -1,49 +1,18 @@
-// From what Prometheus and the reference file hold to counts per bin over the same bins.
+// Distributions over bins, and the reference file's histograms as such.
 //
 // The reference's bin i is binEdges[i] < v <= binEdges[i+1] with open outer bins, so its interior
 // edges are exactly the `le` bounds of the serving pods' histograms (serving-image/README.md) and of
-// the modelops_reference_* gauges (contract C6), plus +Inf. Both sides are therefore cumulative
-// counts by `le`, and a bin's count is the difference of two consecutive ones.
+// the modelops_reference_* gauges (contract C6), plus +Inf. Prometheus's side is turned into counts
+// per bin by operator/src/prometheus (binCounts); the file's side here.
+import type { HistogramCounts } from '../../prometheus/index.js';
 
-/** One distribution over bins given by their upper edges (the last is +Inf). */
-export interface Histogram {
-  upperBounds: number[];
-  counts: number[];
-}
+/** One distribution over bins given by their upper bounds (the last is +Inf), as the Prometheus client reads them. */
+export type Histogram = Pick<HistogramCounts, 'upperBounds' | 'counts'>;
 
 /** The distributions of one version: per feature, and the predicted positive-class score. */
 export interface Distributions {
   features: Map<string, Histogram>;
   prediction?: Histogram;
-}
-
-export interface CumulativeBucket {
-  le: string;
-  value: number;
-}
-
-/**
- * Per-bin counts from cumulative bucket values (a histogram's `_bucket` series, or their increase over
- * a window). `increase()` extrapolates each bucket separately, so neighbouring cumulative values can
- * come out a hair out of order; a negative difference is taken as an empty bin, not an error.
- */
-export function binsFromCumulative(buckets: readonly CumulativeBucket[]): Histogram {
-  const parsed = buckets
-    .map((b) => ({ le: parseLe(b.le), value: b.value }))
-    .filter((b) => !Number.isNaN(b.le))
-    .sort((a, b) => a.le - b.le);
-  if (parsed.at(-1)?.le !== Infinity) throw new Error('the histogram has no +Inf bucket');
-  const counts: number[] = [];
-  let previous = 0;
-  for (const bucket of parsed) {
-    counts.push(Math.max(0, bucket.value - previous));
-    previous = Math.max(previous, bucket.value);
-  }
-  return { upperBounds: parsed.map((b) => b.le), counts };
-}
-
-function parseLe(le: string): number {
-  return le === '+Inf' ? Infinity : Number(le);
 }
 
 /** The reference file's histogram (k+1 edges, k counts) as upper edges and counts. */
