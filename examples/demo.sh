@@ -66,8 +66,10 @@ show explain trainingjob.spec.gpus
 step "Operator (out of cluster, leader election on, logs in $work/operator.log)"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 metrics_port=$(free_port) health_port=$(free_port)
+# The bed's Prometheus (when its data plane runs) is what canary analysis and drift monitoring read.
 node --import tsx operator/src/main.ts --leader-elect --leader-election-namespace=default \
-  --metrics-port="$metrics_port" --health-port="$health_port" >"$work/operator.log" 2>&1 &
+  --metrics-port="$metrics_port" --health-port="$health_port" \
+  ${MODELOPS_PROMETHEUS_URL:+--prometheus-url="$MODELOPS_PROMETHEUS_URL"} >"$work/operator.log" 2>&1 &
 operator_pid=$!
 until curl -sf "localhost:$health_port/readyz" >/dev/null 2>&1; do
   kill -0 "$operator_pid" 2>/dev/null || { cat "$work/operator.log"; exit 1; }
@@ -113,10 +115,13 @@ k wait -n demo --for=condition=Registered=false tj/fraud-weak --timeout=60s >/de
 show get tj -n demo
 show get events -n demo --field-selector involvedObject.kind=TrainingJob -o custom-columns=OBJECT:.involvedObject.name,TYPE:.type,REASON:.reason,MESSAGE:.message
 
-step "The registered ModelVersion carries its lineage; a DriftMonitor watches the model (their controllers land next)"
+step "The registered ModelVersion carries its lineage; a DriftMonitor watches the model"
 show get mv fraud-v1 -n demo -o jsonpath='{.spec.lineage}{"\n"}'
 show apply -n demo -f examples/driftmonitor-fraud.yaml
-k wait -n demo --for=jsonpath='{.status.phase}'=Pending mv/fraud-v1 dm/fraud-drift --timeout=30s >/dev/null
+k wait -n demo --for=jsonpath='{.status.phase}'=Pending mv/fraud-v1 --timeout=30s >/dev/null
+# Its first evaluation says what it watches, or why it cannot yet (no serving version, no Prometheus).
+k wait -n demo --for=jsonpath='{.status.observedGeneration}'=1 dm/fraud-drift --timeout=30s >/dev/null
+show get dm fraud-drift -n demo -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
 show get modelops -n demo
 show describe tj fraud-weak -n demo
 
