@@ -20,11 +20,11 @@ testbed: ## Build (or reuse) the local control plane binaries.
 	@bash test/bed/build.sh >/dev/null
 
 .PHONY: testbed-up
-testbed-up: testbed ## Start the local control plane with simulated CPU and GPU nodes.
+testbed-up: deps testbed ## Start the local control plane (simulated CPU and GPU nodes, real serving pods).
 	@bash test/bed/testbed.sh up
 
 .PHONY: testbed-down
-testbed-down: ## Stop the local control plane and every process it started.
+testbed-down: ## Stop the local control plane and every process it started; remove its data plane.
 	@bash test/bed/testbed.sh down
 
 .PHONY: crds

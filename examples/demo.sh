@@ -66,7 +66,7 @@ show explain trainingjob.spec.gpus
 step "Operator (out of cluster, leader election on, logs in $work/operator.log)"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 metrics_port=$(free_port) health_port=$(free_port)
-# The bed's Prometheus (when its data plane runs) is what canary analysis and drift monitoring read.
+# The bed's Prometheus (exported by `testbed.sh env` when its data plane runs) reaches it by flag, as in a cluster.
 node --import tsx operator/src/main.ts --leader-elect --leader-election-namespace=default \
   --metrics-port="$metrics_port" --health-port="$health_port" \
   ${MODELOPS_PROMETHEUS_URL:+--prometheus-url="$MODELOPS_PROMETHEUS_URL"} >"$work/operator.log" 2>&1 &

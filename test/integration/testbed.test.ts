@@ -1,7 +1,18 @@
 // Smoke tests that prove the test bed is a real cluster: scheduling against simulated CPU and GPU
-// nodes, simulated pod outcomes, garbage collection and RBAC.
+// nodes, simulated pod outcomes, garbage collection, RBAC and the Gateway API.
 import type { V1Pod, V1Job, V1Deployment, V1ConfigMap } from '@kubernetes/client-node';
-import { objectApi, useNamespace, waitFor, waitForGone, kubectl, condition } from '../harness/cluster.js';
+import {
+  objectApi,
+  useNamespace,
+  waitFor,
+  waitForGone,
+  kubectl,
+  condition,
+  getJson,
+  kubeConfig,
+  type Condition,
+} from '../harness/cluster.js';
+import { TESTBED_GATEWAY } from '../harness/dataplane.js';
 
 const ns = useNamespace('bed');
 const api = () => objectApi();
@@ -220,4 +231,42 @@ test('a pod whose simulated outcome is an image pull error waits in ImagePullBac
     reason: 'ImagePullBackOff',
     message: 'Back-off pulling image "registry.invalid/nope:1": not found',
   });
+});
+
+test("the Gateway API v1.6.3 standard CRDs are installed with the bed's GatewayClass and Gateway", async () => {
+  type Crd = { metadata: { name: string; annotations?: Record<string, string> }; status?: unknown };
+  const crds = await getJson<{ items: Crd[] }>(kubeConfig(), '/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
+  const gatewayApi = crds.items.filter((c) => c.metadata.name.endsWith('.gateway.networking.k8s.io'));
+  expect(gatewayApi.map((c) => c.metadata.name)).toEqual(
+    expect.arrayContaining([
+      'gatewayclasses.gateway.networking.k8s.io',
+      'gateways.gateway.networking.k8s.io',
+      'httproutes.gateway.networking.k8s.io',
+      'referencegrants.gateway.networking.k8s.io',
+    ]),
+  );
+  for (const crd of gatewayApi) {
+    expect(crd.metadata.annotations).toMatchObject({
+      'gateway.networking.k8s.io/bundle-version': 'v1.6.3',
+      'gateway.networking.k8s.io/channel': 'standard',
+    });
+  }
+  const gateway = await getJson<{ spec: { gatewayClassName: string }; status?: { conditions?: Condition[] } }>(
+    kubeConfig(),
+    `/apis/gateway.networking.k8s.io/v1/namespaces/${TESTBED_GATEWAY.namespace}/gateways/${TESTBED_GATEWAY.name}`,
+  );
+  expect(gateway.spec.gatewayClassName).toBe(TESTBED_GATEWAY.className);
+  expect(condition(gateway, 'Programmed')?.status).toBe('True');
+  // The API server validates HTTPRoutes by the CRD's schema: a weight below 0 is refused.
+  const refused = await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'bad', namespace: ns.name },
+      spec: { rules: [{ backendRefs: [{ name: 'svc', port: 80, weight: -1 }] }] },
+    }),
+  );
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toMatch(/weight.*greater than or equal to 0/);
 });
