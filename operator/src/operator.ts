@@ -10,7 +10,7 @@ import { modelVersionController } from './controllers/modelversion/controller.js
 import { driftMonitorController } from './controllers/driftmonitor/controller.js';
 import { HttpPrometheusClient } from './prometheus/index.js';
 
-export const LEASE_NAME = 'modelops-operator';
+const LEASE_NAME = 'modelops-operator';
 
 /** `registry` is the Manager's: a controller's own metrics go there, on the operator's /metrics. */
 export type ControllerFactory = (settings: ControllerSettings, registry: Registry) => ControllerOptions;

@@ -9,7 +9,9 @@ import { InferenceCore } from './model/core.js';
 import { FaultInjector } from './model/faults.js';
 import { createFetcher, siblingUri } from './model/fetch.js';
 import { createLoader } from './model/loader.js';
+import { AccessPolicy } from './protocol/access.js';
 import { createHttpFront, type HttpFront } from './protocol/http.js';
+import { processScope, workerScope } from './workers.js';
 
 export interface ServingApp {
   core: InferenceCore;
@@ -21,7 +23,8 @@ export interface ServingApp {
   shutdown(): Promise<void>;
 }
 
-export function createApp(config: ServingConfig, logger: Logger): ServingApp {
+/** `clustered`: this process is one of several workers (workers.ts), which share metrics and model control. */
+export function createApp(config: ServingConfig, logger: Logger, clustered = false): ServingApp {
   const metrics = new ServingMetrics({
     model: config.modelName,
     version: config.modelVersion,
@@ -52,7 +55,9 @@ export function createApp(config: ServingConfig, logger: Logger): ServingApp {
     faults: config.faults && new FaultInjector(config.faults),
   });
   if (config.faults) logger.warn({ faults: config.faults }, 'fault injection is on (MODELOPS_FAULT_*): test beds only');
-  const front = createHttpFront({ core, metrics, maxBodyBytes: config.maxBodyBytes, logger });
+  const access = new AccessPolicy({ apiKey: config.apiKey, modelControlKey: config.modelControlKey });
+  const scope = (clustered ? workerScope : processScope)(core, metrics.registry);
+  const front = createHttpFront({ core, metrics, scope, maxBodyBytes: config.maxBodyBytes, access, logger });
   return {
     core,
     metrics,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FaultSettings } from './model/faults.js';
 
 // Everything the serving process is told, read once from the environment. Every problem is reported at once,
@@ -36,6 +37,15 @@ export interface ServingConfig {
   shutdownTimeoutMillis: number;
   logLevel: string;
   s3: S3Credentials | undefined;
+  /** Bearer token required on inference, metadata and repository routes (API_KEY_FILE or API_KEY). */
+  apiKey: string | undefined;
+  /**
+   * The load and unload routes: off unless MODEL_CONTROL=enabled, and then only with their own bearer token
+   * (MODEL_CONTROL_KEY_FILE or MODEL_CONTROL_KEY).
+   */
+  modelControlKey: string | undefined;
+  /** Worker processes: a number, or `auto` (from the cgroup CPU limit; see workers.ts). */
+  workers: number | 'auto';
   /** Injected faults for test beds and chaos drills (MODELOPS_FAULT_*); undefined when none is set. */
   faults: FaultSettings | undefined;
 }
@@ -77,10 +87,24 @@ export function loadConfig(env: Env): ServingConfig {
     shutdownTimeoutMillis: read.duration('SHUTDOWN_TIMEOUT', 25_000_000) / 1000,
     logLevel,
     s3: readS3Credentials(env),
+    apiKey: read.secret('API_KEY'),
+    modelControlKey: readModelControl(read),
+    workers: env.WORKERS === 'auto' || !env.WORKERS ? 'auto' : read.integer('WORKERS', 1, 1, 1024),
     faults: readFaults(read),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readModelControl(read: EnvReader): string | undefined {
+  const control = read.choice('MODEL_CONTROL', ['disabled', 'enabled']);
+  const key = read.secret('MODEL_CONTROL_KEY');
+  if (control !== 'enabled') return undefined;
+  if (key === undefined)
+    read.problem(
+      'MODEL_CONTROL=enabled needs MODEL_CONTROL_KEY_FILE or MODEL_CONTROL_KEY: loading models is never open',
+    );
+  return key;
 }
 
 function readFaults(read: EnvReader): FaultSettings | undefined {
@@ -124,6 +148,44 @@ class EnvReader {
     if (value !== undefined && value !== '') return value;
     if (fallback === undefined) this.problems.push(`${name} is required`);
     return fallback ?? '';
+  }
+
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+
+  /** One of `values`, the first being the default. */
+  choice(name: string, values: string[]): string {
+    const value = this.string(name, values[0]);
+    if (values.includes(value)) return value;
+    this.problems.push(`${name} must be one of ${values.join(', ')}, got "${value}"`);
+    return values[0]!;
+  }
+
+  /**
+   * A secret from the file named by `${name}_FILE` (a mounted Secret; surrounding whitespace trimmed) or from
+   * `${name}` itself. Problems never quote the value.
+   */
+  secret(name: string): string | undefined {
+    const path = this.env[`${name}_FILE`];
+    const inline = this.env[name];
+    if (path && inline) {
+      this.problems.push(`set ${name}_FILE or ${name}, not both`);
+      return undefined;
+    }
+    let value = inline;
+    if (path) {
+      try {
+        value = readFileSync(path, 'utf8');
+      } catch (error) {
+        this.problems.push(`${name}_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        return undefined;
+      }
+    }
+    if (value === undefined || (!path && value === '')) return undefined;
+    value = value.trim();
+    if (value === '') this.problems.push(`${path ? `${name}_FILE ${path}` : name} is empty`);
+    return value || undefined;
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {

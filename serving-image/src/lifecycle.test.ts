@@ -3,7 +3,16 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, inferBody, MODEL_PATH, parseExposition, startServer, type TestServer } from '../test/harness.js';
+import {
+  CONTROL_ENV,
+  CONTROL_HEADERS,
+  FIXTURES,
+  inferBody,
+  MODEL_PATH,
+  parseExposition,
+  startServer as startTestServer,
+  type TestServer,
+} from '../test/harness.js';
 
 const REFERENCE = JSON.parse(readFileSync(`${FIXTURES}/reference.json`, 'utf8')) as {
   features: { name: string; binEdges: number[] }[];
@@ -17,8 +26,12 @@ beforeAll(() => {
   copyFileSync(MODEL_PATH, join(dir, 'model.onnx')); // a model without a reference beside it
 });
 
-const loadBody = (uri: string, referenceUri?: string): string =>
-  JSON.stringify({ parameters: { uri, reference_uri: referenceUri } });
+// These tests drive the load and unload routes, so model control is on.
+const startServer = (env: Record<string, string> = {}) => startTestServer({ ...CONTROL_ENV, ...env });
+const control = (server: TestServer, action: 'load' | 'unload', body = '') =>
+  server.request('POST', `/v2/repository/models/fraud/${action}`, body, CONTROL_HEADERS);
+const loadBody = (uri: string, referenceUri?: string, version = '1'): string =>
+  JSON.stringify({ parameters: { uri, reference_uri: referenceUri, version } });
 const errorLines = (server: TestServer): string[] =>
   server.logs.filter((line) => line.level === 50).map((line) => String(line.msg));
 
@@ -39,7 +52,7 @@ describe('readiness', () => {
       expect.stringMatching(/model load failed \(not ready\): .*missing\.onnx not found \(no such file\)/),
     ]);
 
-    const load = await server.request('POST', '/v2/repository/models/fraud/load', loadBody(MODEL_PATH));
+    const load = await control(server, 'load', loadBody(MODEL_PATH));
     expect(load.status).toBe(200);
     expect((await server.request('GET', '/v2/health/ready')).status).toBe(200);
     expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
@@ -63,12 +76,8 @@ describe('readiness', () => {
     expect(server.app.core.isReady()).toBe(false);
     expect(errorLines(server)[0]).toMatch(/corrupt\.onnx is not a loadable ONNX model/);
 
-    expect((await server.request('POST', '/v2/repository/models/fraud/load', loadBody(MODEL_PATH))).status).toBe(200);
-    const failed = await server.request(
-      'POST',
-      '/v2/repository/models/fraud/load',
-      loadBody(join(dir, 'corrupt.onnx')),
-    );
+    expect((await control(server, 'load', loadBody(MODEL_PATH))).status).toBe(200);
+    const failed = await control(server, 'load', loadBody(join(dir, 'corrupt.onnx')));
     expect(failed.status).toBe(400);
     expect(failed.json().error).toMatch(/loading model 'fraud' failed: .*not a loadable ONNX model/);
     expect(errorLines(server).at(-1)).toMatch(/the previous model keeps serving/);
@@ -103,68 +112,66 @@ describe('readiness', () => {
     expect(await sampleCount()).toBe(2000);
     const doubled = join(dir, 'doubled-reference.json');
     writeFileSync(doubled, JSON.stringify({ ...REFERENCE, sampleCount: 4000 }));
-    expect(
-      (await server.request('POST', '/v2/repository/models/fraud/load', loadBody(MODEL_PATH, doubled))).status,
-    ).toBe(200);
+    expect((await control(server, 'load', loadBody(MODEL_PATH, doubled))).status).toBe(200);
     expect(await sampleCount()).toBe(4000);
-    expect(
-      (await server.request('POST', '/v2/repository/models/fraud/load', loadBody(join(dir, 'model.onnx')))).status,
-    ).toBe(200);
+    expect((await control(server, 'load', loadBody(join(dir, 'model.onnx')))).status).toBe(200);
     expect(await sampleCount()).toBeUndefined();
   });
 
   test('unknown model or bad body on the load route', async () => {
     server = await startServer();
-    expect((await server.request('POST', '/v2/repository/models/other/load', '')).status).toBe(404);
-    expect(
-      (await server.request('POST', '/v2/repository/models/fraud/load', '{"parameters":{"uri":5}}')).json().error,
-    ).toMatch(/'parameters.uri' must be a non-empty string/);
+    expect((await server.request('POST', '/v2/repository/models/other/load', '', CONTROL_HEADERS)).status).toBe(404);
+    expect((await control(server, 'load', '{"parameters":{"uri":5}}')).json().error).toMatch(
+      /'parameters.uri' must be a non-empty string/,
+    );
   });
 });
 
+// Each test has its own server, so no total depends on what another test sent.
 describe('serving under load', () => {
   let server: TestServer;
-  beforeAll(async () => {
+  beforeEach(async () => {
     server = await startServer({ MODEL_ROLE: 'canary', MODEL_VERSION: '3' });
   });
-  afterAll(() => server.close());
+  afterEach(() => server.close());
 
   const metrics = async () => parseExposition((await server.request('GET', '/metrics')).body.toString());
+  const infer = (rows: number) => server.request('POST', '/v2/models/fraud/infer', inferBody(rows));
 
   test('a reload under load drops no request', async () => {
-    const requests = Array.from({ length: 300 }, () => server.request('POST', '/v2/models/fraud/infer', inferBody(2)));
-    const reload = server.request('POST', '/v2/repository/models/fraud/load', '');
-    const more = Array.from({ length: 300 }, () => server.request('POST', '/v2/models/fraud/infer', inferBody(1)));
+    const requests = Array.from({ length: 300 }, () => infer(2));
+    const reload = control(server, 'load', '');
+    const more = Array.from({ length: 300 }, () => infer(1));
     const responses = await Promise.all([...requests, ...more]);
     expect((await reload).status).toBe(200);
     expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
     expect(server.logs.filter((line) => line.msg === 'model loaded, warmed and serving')).toHaveLength(2);
+    // Same features, edges and classes: the drift series kept counting across the swap.
+    const samples = await metrics();
+    expect(samples.find((s) => s.name === 'modelops_prediction_score_count')?.value).toBe(900);
   });
 
   test('concurrent requests share session runs', async () => {
-    const before = await metrics();
-    const count = (all: typeof before, name: string) => all.find((s) => s.name === name)?.value ?? 0;
-    await Promise.all(Array.from({ length: 64 }, () => server.request('POST', '/v2/models/fraud/infer', inferBody(1))));
-    const after = await metrics();
-    const runs =
-      count(after, 'modelops_inference_batch_size_count') - count(before, 'modelops_inference_batch_size_count');
-    const rows = count(after, 'modelops_inference_batch_size_sum') - count(before, 'modelops_inference_batch_size_sum');
-    expect(rows).toBe(64);
-    expect(runs).toBeLessThan(64);
-    const largest = after.filter((s) => s.name === 'modelops_inference_batch_size_bucket' && s.labels.le === '1')[0]!
-      .value;
-    expect(largest).toBeLessThan(count(after, 'modelops_inference_batch_size_count'));
+    await Promise.all(Array.from({ length: 64 }, () => infer(1)));
+    const samples = await metrics();
+    const value = (name: string, le?: string) => samples.find((s) => s.name === name && s.labels.le === le)!.value;
+    expect(value('modelops_inference_batch_size_sum')).toBe(64);
+    expect(value('modelops_inference_batch_size_count')).toBeLessThan(64);
+    expect(value('modelops_inference_batch_size_bucket', '1')).toBeLessThan(
+      value('modelops_inference_batch_size_count'),
+    );
   });
 
-  test('the exposition has the documented families, labels and reference buckets', async () => {
+  test('the exposition has the documented families, labels, counts and reference buckets', async () => {
+    await Promise.all([...Array.from({ length: 20 }, () => infer(2)), ...Array.from({ length: 10 }, () => infer(1))]);
     await server.request('POST', '/v2/models/fraud/infer', '{');
     const samples = await metrics();
     for (const sample of samples.filter((s) => s.name.startsWith('modelops_'))) {
       expect(sample.labels).toMatchObject({ model: 'fraud', version: '3', role: 'canary' });
     }
     const requests = samples.filter((s) => s.name === 'modelops_inference_requests_total');
-    expect(Object.fromEntries(requests.map((s) => [s.labels.code, s.value]))).toEqual({ '200': 664, '400': 1 });
-    expect(samples.find((s) => s.name === 'modelops_inference_request_duration_seconds_count')?.value).toBe(665);
+    expect(Object.fromEntries(requests.map((s) => [s.labels.code, s.value]))).toEqual({ '200': 30, '400': 1 });
+    expect(samples.find((s) => s.name === 'modelops_inference_request_duration_seconds_count')?.value).toBe(31);
 
     const buckets = (name: string, labels: Record<string, string> = {}) =>
       samples
@@ -180,14 +187,66 @@ describe('serving under load', () => {
       ...REFERENCE.prediction.score.binEdges.slice(1, -1).map(String),
       '+Inf',
     ]);
-    const rowsServed = 300 * 2 + 300 + 64;
+    const rowsServed = 20 * 2 + 10;
     const featureCount = samples.find(
       (s) => s.name === 'modelops_feature_value_count' && s.labels.feature === 'amount',
     )?.value;
     expect(featureCount).toBe(rowsServed);
+    // The fixture's first sample row is fraud, the second legit: 20 + 10 fraud, 20 legit.
     const predictions = samples.filter((s) => s.name === 'modelops_predictions_total');
-    expect(predictions.map((s) => s.labels.class).sort()).toEqual(['fraud', 'legit']);
-    expect(predictions.reduce((sum, s) => sum + s.value, 0)).toBe(rowsServed);
+    expect(Object.fromEntries(predictions.map((s) => [s.labels.class, s.value]))).toEqual({ fraud: 30, legit: 20 });
     expect(samples.find((s) => s.name === 'modelops_prediction_score_count')?.value).toBe(rowsServed);
+  });
+});
+
+describe('model control', () => {
+  let server: TestServer;
+  afterEach(() => server.close());
+  const metrics = async () => parseExposition((await server.request('GET', '/metrics')).body.toString());
+
+  test('a different model needs its version; the version and the metric labels then follow it', async () => {
+    server = await startServer({ MODEL_VERSION: '1' });
+    expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
+    const other = join(dir, 'model.onnx');
+    const unversioned = await control(server, 'load', JSON.stringify({ parameters: { uri: other } }));
+    expect(unversioned.status).toBe(400);
+    expect(unversioned.json().error).toMatch(/loading another model .* needs 'parameters.version'/);
+
+    expect((await control(server, 'load', loadBody(other, undefined, '2'))).status).toBe(200);
+    const response = await server.request('POST', '/v2/models/fraud/versions/2/infer', inferBody());
+    expect(response.json().model_version).toBe('2');
+    expect((await server.request('GET', '/v2/models/fraud')).json().versions).toEqual(['2']);
+    expect((await server.request('GET', '/v2/models/fraud/versions/1')).status).toBe(404);
+    expect((await server.request('POST', '/v2/repository/index')).json()).toEqual([
+      { name: 'fraud', version: '2', state: 'READY' },
+    ] as never);
+    const samples = await metrics();
+    for (const sample of samples.filter((s) => s.name.startsWith('modelops_') || s.name.startsWith('process_'))) {
+      expect(sample.labels.version).toBe('2');
+    }
+    // Version 2's counters start from its own first request.
+    const requests = samples.filter((s) => s.name === 'modelops_inference_requests_total');
+    expect(Object.fromEntries(requests.map((s) => [s.labels.code, s.value]))).toEqual({ '200': 1 });
+
+    // A reload from the same source keeps the version.
+    expect((await control(server, 'load')).status).toBe(200);
+    expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).json().model_version).toBe('2');
+  });
+
+  test('unload: not ready, no reference gauges, and a load brings the model back', async () => {
+    server = await startServer();
+    expect((await control(server, 'unload')).status).toBe(200);
+    expect((await server.request('GET', '/v2/health/ready')).status).toBe(503);
+    expect((await server.request('GET', '/v2/models/fraud/ready')).json()).toEqual({ name: 'fraud', ready: false });
+    expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(503);
+    expect((await server.request('POST', '/v2/repository/index')).json()).toEqual([
+      { name: 'fraud', version: '1', state: 'UNAVAILABLE' },
+    ] as never);
+    expect((await metrics()).some((s) => s.name.startsWith('modelops_reference_'))).toBe(false);
+    expect((await server.request('POST', '/v2/repository/models/other/unload', '', CONTROL_HEADERS)).status).toBe(404);
+
+    expect((await control(server, 'load')).status).toBe(200);
+    expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
+    expect((await metrics()).find((s) => s.name === 'modelops_reference_sample_count')?.value).toBe(2000);
   });
 });

@@ -2,7 +2,9 @@
 // `node --import tsx serving-image/src/main.ts` from a checkout. Configuration: environment, see README.md.
 import { pino } from 'pino';
 import { createApp } from './app.js';
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
+import { cgroupCpuLimit, runPrimary, workerCount } from './workers.js';
 
 function main(): void {
   let config;
@@ -13,15 +15,22 @@ function main(): void {
     pino().fatal({ problems: error.problems }, error.message);
     process.exit(1);
   }
+  const workers = workerCount(config.workers, cgroupCpuLimit());
   const logger = pino({
     level: config.logLevel,
-    base: { model: config.modelName, version: config.modelVersion, role: config.role },
+    base: {
+      model: config.modelName,
+      version: config.modelVersion,
+      role: config.role,
+      ...(cluster.isWorker ? { worker: cluster.worker!.id } : {}),
+    },
   });
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     process.exit(1);
   });
-  const app = createApp(config, logger);
+  if (cluster.isPrimary && workers > 1) return runPrimary(workers, logger);
+  const app = createApp(config, logger, cluster.isWorker);
 
   // Reload the model from its source (a changed file behind the same path, say); failures are logged and the
   // current model keeps serving.

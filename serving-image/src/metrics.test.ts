@@ -52,7 +52,7 @@ describe('the loaded reference as gauges (contract C6)', () => {
   test('cumulative counts at the live histograms’ le values, absent without a reference, replaced on every load', async () => {
     const metrics = new ServingMetrics({ model: 'm', version: '1', role: 'stable', maxBatchSize: 8 });
     expect(await gauges(metrics)).toEqual([]);
-    metrics.modelLoaded(model(reference(1)));
+    metrics.modelLoaded(model(reference(1)), '1');
     expect(await gauges(metrics)).toEqual([
       ['feature_cumulative_count', 'a', '1', 1],
       ['feature_cumulative_count', 'a', '2', 3],
@@ -63,9 +63,9 @@ describe('the loaded reference as gauges (contract C6)', () => {
       ['sample_count', undefined, undefined, 6],
     ]);
     // Same buckets, other counts: the live histograms keep counting, the reference gauges follow the new file.
-    metrics.modelLoaded(model(reference(10)));
+    metrics.modelLoaded(model(reference(10)), '1');
     expect((await gauges(metrics)).map((g) => g[3])).toEqual([10, 30, 60, 60, 40, 60, 60]);
-    metrics.modelLoaded(model(undefined));
+    metrics.modelLoaded(model(undefined), '1');
     expect(await gauges(metrics)).toEqual([]);
   });
 });

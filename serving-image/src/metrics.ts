@@ -14,6 +14,7 @@ import { interiorEdges, type Reference } from './reference.js';
 
 export const METRIC_NAMES = {
   requests: 'modelops_inference_requests_total',
+  authFailures: 'modelops_auth_failures_total',
   duration: 'modelops_inference_request_duration_seconds',
   batchSize: 'modelops_inference_batch_size',
   predictions: 'modelops_predictions_total',
@@ -138,19 +139,26 @@ export class ServingMetrics implements CoreObserver {
     'Inference requests by response status code.',
     'counter',
   );
-  private readonly requestsByCode = new Map<number, ValueSeries>();
+  private requestsByCode = new Map<number, ValueSeries>();
+  private readonly authFailures = new Family<ValueSeries>(
+    METRIC_NAMES.authFailures,
+    'Requests refused for a missing or invalid bearer token, by key (api, control) and reason.',
+    'counter',
+  );
   private readonly duration = new Family<HistogramSeries>(
     METRIC_NAMES.duration,
     'Inference request latency, from request to response.',
     'histogram',
   );
-  private readonly durationSeries = new HistogramSeries({}, DURATION_BUCKETS);
+  private durationSeries = new HistogramSeries({}, DURATION_BUCKETS);
   private readonly batchSize = new Family<HistogramSeries>(
     METRIC_NAMES.batchSize,
     'Rows per onnxruntime session.run (dynamic batching).',
     'histogram',
   );
-  private readonly batchSeries: HistogramSeries;
+  private batchSeries: HistogramSeries;
+  private readonly defaultLabels: { model: string; version: string; role: Role };
+  private readonly maxBatchSize: number;
   private readonly predictions = new Family<ValueSeries>(
     METRIC_NAMES.predictions,
     'Predicted classes (argmax), by class name from the reference.',
@@ -187,13 +195,16 @@ export class ServingMetrics implements CoreObserver {
   private drift: DriftBinding | undefined;
 
   constructor(options: MetricsOptions) {
-    this.registry.setDefaultLabels({ model: options.model, version: options.version, role: options.role });
+    this.defaultLabels = { model: options.model, version: options.version, role: options.role };
+    this.maxBatchSize = options.maxBatchSize;
+    this.registry.setDefaultLabels(this.defaultLabels);
     collectDefaultMetrics({ register: this.registry });
     this.duration.series = [this.durationSeries];
     this.batchSeries = new HistogramSeries({}, powersOfTwoUpTo(options.maxBatchSize));
     this.batchSize.series = [this.batchSeries];
     for (const family of [
       this.requests,
+      this.authFailures,
       this.duration,
       this.batchSize,
       this.predictions,
@@ -223,11 +234,38 @@ export class ServingMetrics implements CoreObserver {
     this.batchSeries.observe(rows);
   }
 
+  authFailed(scope: string, reason: string): void {
+    let series = this.authFailures.series.find((s) => s.labels.scope === scope && s.labels.reason === reason);
+    if (!series) {
+      series = new ValueSeries({ scope, reason });
+      this.authFailures.series.push(series);
+    }
+    series.value++;
+  }
+
+  modelUnloaded(): void {
+    this.exportReference(undefined);
+  }
+
+  /** Another version is served from now on: its series carry its label and start from zero. */
+  private versionChanged(version: string): void {
+    this.defaultLabels.version = version;
+    this.registry.setDefaultLabels(this.defaultLabels);
+    this.requestsByCode = new Map();
+    this.requests.reset();
+    this.durationSeries = new HistogramSeries({}, DURATION_BUCKETS);
+    this.duration.series = [this.durationSeries];
+    this.batchSeries = new HistogramSeries({}, powersOfTwoUpTo(this.maxBatchSize));
+    this.batchSize.series = [this.batchSeries];
+    this.drift = undefined;
+  }
+
   /**
    * A newly loaded model's reference decides the feature and score buckets from now on. A reload with the
    * same buckets and classes keeps the series counting, as Prometheus expects of counters and histograms.
    */
-  modelLoaded(model: LoadedModel): void {
+  modelLoaded(model: LoadedModel, version: string): void {
+    if (version !== this.defaultLabels.version) this.versionChanged(version);
     this.exportReference(model.reference);
     const reference = model.reference;
     const inputIndex = model.signature.inputs.findIndex((spec) => spec.name === reference?.input.name);

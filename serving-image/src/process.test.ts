@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
-import { inferBody, MODEL_PATH } from '../test/harness.js';
+import { CONTROL_ENV, CONTROL_HEADERS, inferBody, MODEL_PATH, parseExposition } from '../test/harness.js';
 
 interface Running {
   child: ChildProcess;
@@ -88,3 +88,59 @@ test('SIGHUP reloads; SIGTERM stops accepting, finishes the request in flight an
   const [code] = await once(child, 'exit');
   expect(code).toBe(0);
 }, 20_000);
+
+describe('WORKERS=2', () => {
+  const call = (port: number, method: string, path: string, body = '', headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      // A connection per request: node:cluster hands connections to the workers in turn.
+      const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  test('two workers share the port; metrics and model control answer for the whole server', async () => {
+    const { child, logLine } = run({ WORKERS: '2', ...CONTROL_ENV });
+    await logLine((l) => l.msg === 'starting workers' && l.workers === 2);
+    let loaded = 0;
+    await logLine((l) => l.msg === 'model loaded, warmed and serving' && ++loaded === 2);
+    const { port } = (await logLine(message('listening; ready once the model is loaded'))) as { port: number };
+
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, () => call(port, 'POST', '/v2/models/fraud/infer', inferBody()).then((r) => r.status)),
+    );
+    expect(statuses).toEqual(statuses.map(() => 200));
+    // Each worker served some of them; whichever answers /metrics counts all 20.
+    for (let i = 0; i < 2; i++) {
+      const samples = parseExposition((await call(port, 'GET', '/metrics')).text);
+      expect(
+        samples.find((s) => s.name === 'modelops_inference_requests_total' && s.labels.code === '200')?.value,
+      ).toBe(20);
+      expect(samples.find((s) => s.name === 'modelops_reference_sample_count')?.value).toBe(2000); // once, not twice
+    }
+
+    const load = await call(
+      port,
+      'POST',
+      '/v2/repository/models/fraud/load',
+      JSON.stringify({ parameters: { uri: MODEL_PATH, version: '2' } }),
+      CONTROL_HEADERS,
+    );
+    expect(load.status).toBe(200);
+    let reloaded = 0;
+    await logLine((l) => l.msg === 'model loaded, warmed and serving' && l.version === '2' && ++reloaded === 2);
+    const versions = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(port, 'POST', '/v2/models/fraud/infer', inferBody()).then((r) => JSON.parse(r.text).model_version),
+      ),
+    );
+    expect(versions).toEqual(versions.map(() => '2'));
+
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  }, 120_000); // a hang guard only: three processes start under tsx, slowly on a loaded machine
+});

@@ -1,6 +1,7 @@
 /** @jest-environment ./serving-image/test/ort-environment.mjs */
 // The Open Inference Protocol routes through real HTTP on the real ONNX fixture.
 import { readFileSync } from 'node:fs';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { FIXTURES, inferBody, parseExposition, SAMPLES, startServer, type TestServer } from '../test/harness.js';
 
 let server: TestServer;
@@ -172,7 +173,19 @@ const malformed: [string, string | Buffer, number, RegExp, Record<string, string
   ['no name', input({ name: undefined }), 400, /inputs\[0\]: 'name' must be a non-empty string/],
   ['unknown input', input({ name: 'feature' }), 400, /unknown input 'feature'; the model's inputs are 'features'/],
   ['unknown datatype', input({ datatype: 'FP99' }), 400, /input 'features': datatype 'FP99' is not a known datatype/],
-  ['BYTES datatype', input({ datatype: 'BYTES' }), 400, /datatype 'BYTES' is not supported/],
+  ['BYTES data not strings', input({ datatype: 'BYTES' }), 400, /data\[0\] is -0.6298, expected a string for BYTES/],
+  [
+    'BYTES for an FP32 input',
+    input({ datatype: 'BYTES', data: SAMPLES.features[0]!.map(String) }),
+    400,
+    /input 'features' has datatype BYTES, the model expects FP32/,
+  ],
+  [
+    'FP32 beyond the float range',
+    input({ data: [1e39, ...SAMPLES.features[0]!.slice(1)] }),
+    400,
+    /input 'features': data\[0\] is 1e\+39, expected a number within the FP32 range/,
+  ],
   ['wrong datatype', input({ datatype: 'FP64' }), 400, /input 'features' has datatype FP64, the model expects FP32/],
   ['datatype not a string', input({ datatype: 32 }), 400, /'datatype' must be a string/],
   ['shape missing', input({ shape: undefined }), 400, /'shape' must be an array of non-negative integers/],
@@ -197,7 +210,7 @@ const malformed: [string, string | Buffer, number, RegExp, Record<string, string
     'string value',
     input({ data: ['x', ...SAMPLES.features[0]!.slice(1)] }),
     400,
-    /data\[0\] is "x", expected a number for FP32/,
+    /data\[0\] is "x", expected a number within the FP32 range/,
   ],
   ['null value', input({ data: [...SAMPLES.features[0]!.slice(1), null] }), 400, /data\[29\] is null/],
   ['data not an array', input({ data: 'abc' }), 400, /'data' must be an array/],
@@ -296,6 +309,37 @@ test.each(
 test('an unknown model or version is a 404 whatever the body', async () => {
   expect((await server.request('POST', '/v2/models/other/infer', inferBody())).status).toBe(404);
   expect((await server.request('POST', '/v2/models/fraud/versions/9/infer', '{')).status).toBe(404);
+});
+
+describe('compressed bodies', () => {
+  test.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['deflate', deflateRawSync], // some clients send HTTP's deflate without the zlib wrapper
+  ])('Content-Encoding: %s is decoded', async (encoding, compress) => {
+    const response = await server.request('POST', '/v2/models/fraud/infer', compress(inferBody(4)), {
+      'Content-Encoding': encoding,
+    });
+    expect(response.status).toBe(200);
+    expectProbabilities((response.json().outputs as { data: number[] }[])[0]!.data, 4);
+  });
+
+  test('the decoded size has the same bound as the body: a small bomb is a 413', async () => {
+    const bomb = gzipSync(Buffer.alloc(70_000, 32));
+    expect(bomb.length).toBeLessThan(65536);
+    const response = await server.request('POST', '/v2/models/fraud/infer', bomb, { 'Content-Encoding': 'gzip' });
+    expect(response.status).toBe(413);
+    expect(response.json().error).toMatch(/decoded request body exceeds the 65536-byte limit/);
+  });
+
+  test('an unknown encoding is a 415, corrupt data a 400', async () => {
+    const br = await server.request('POST', '/v2/models/fraud/infer', inferBody(), { 'Content-Encoding': 'br' });
+    expect(br.status).toBe(415);
+    expect(br.json().error).toMatch(/Content-Encoding 'br' is not supported; use gzip, deflate or identity/);
+    const corrupt = await server.request('POST', '/v2/models/fraud/infer', inferBody(), { 'Content-Encoding': 'gzip' });
+    expect(corrupt.status).toBe(400);
+    expect(corrupt.json().error).toMatch(/request body is not valid gzip data/);
+  });
 });
 
 test('an oversized chunked body (no Content-Length) is a 413 too', async () => {

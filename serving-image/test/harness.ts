@@ -12,6 +12,11 @@ export const SAMPLES = JSON.parse(readFileSync(`${FIXTURES}/samples.json`, 'utf8
   probabilities: number[][];
 };
 
+/** Model control (the load and unload routes) on, with this bearer token. */
+export const CONTROL_KEY = 'control-key-for-tests';
+export const CONTROL_ENV = { MODEL_CONTROL: 'enabled', MODEL_CONTROL_KEY: CONTROL_KEY };
+export const CONTROL_HEADERS = { Authorization: `Bearer ${CONTROL_KEY}` };
+
 export interface Response {
   status: number;
   headers: IncomingHttpHeaders;

@@ -4,6 +4,9 @@
 Deterministic (fixed seeds, rounded numbers), so re-running it reproduces the committed files byte for byte.
 Run with Debian's python (it has onnx and numpy): /usr/bin/python3 serving-image/test/make-fixture.py
 The I/O contract is the training image's: input `features` FP32 [batch, 30], output `probabilities` FP32 [batch, 2].
+Beside it, `mixed.onnx` takes and returns the datatypes JavaScript has no plain typed array for: a BYTES input
+`category` [batch, 1] (mapped to a BYTES `label` and an INT64 `code` by ONNX-ML LabelEncoders, as tabular models
+encode categorical features) and an FP16 input `values` [batch, 2] (returned as FP16 `scaled` = values / 2 + 1).
 """
 import json
 import os
@@ -46,6 +49,39 @@ def build_model(rng: np.random.Generator) -> onnx.ModelProto:
         initializer=[numpy_helper.from_array(a, name) for a, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="modelops-fixture")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+CATEGORIES = ["card", "wire", "cash", "crypto"]
+
+
+def build_mixed_model() -> onnx.ModelProto:
+    encode_ml = {"domain": "ai.onnx.ml"}
+    nodes = [
+        helper.make_node("LabelEncoder", ["category"], ["label"], keys_strings=CATEGORIES,
+                         values_strings=[c.upper() for c in CATEGORIES], default_string="OTHER", **encode_ml),
+        helper.make_node("LabelEncoder", ["category"], ["code"], keys_strings=CATEGORIES,
+                         values_int64s=list(range(len(CATEGORIES))), default_int64=-1, **encode_ml),
+        helper.make_node("Cast", ["values"], ["values32"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["values32", "half"], ["halved"]),
+        helper.make_node("Add", ["halved", "one"], ["scaled32"]),
+        helper.make_node("Cast", ["scaled32"], ["scaled"], to=TensorProto.FLOAT16),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mixed_datatypes",
+        [helper.make_tensor_value_info("category", TensorProto.STRING, ["batch", 1]),
+         helper.make_tensor_value_info("values", TensorProto.FLOAT16, ["batch", 2])],
+        [helper.make_tensor_value_info("label", TensorProto.STRING, ["batch", 1]),
+         helper.make_tensor_value_info("code", TensorProto.INT64, ["batch", 1]),
+         helper.make_tensor_value_info("scaled", TensorProto.FLOAT16, ["batch", 2])],
+        initializer=[numpy_helper.from_array(np.array(0.5, dtype=np.float32), "half"),
+                     numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 2)],
+                              producer_name="modelops-fixture")
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model
@@ -113,6 +149,8 @@ def main() -> None:
     with open(os.path.join(OUT_DIR, "reference.json"), "w") as f:
         json.dump(build_reference(model, x), f, indent=1)
         f.write("\n")
+    with open(os.path.join(OUT_DIR, "mixed.onnx"), "wb") as f:
+        f.write(build_mixed_model().SerializeToString())
     # A few rows with their expected probabilities, so tests can check the served numbers.
     rows = x[:4]
     with open(os.path.join(OUT_DIR, "samples.json"), "w") as f:

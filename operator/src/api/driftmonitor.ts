@@ -1,7 +1,7 @@
 // DriftMonitor: compares the live feature and prediction-score distributions of a model's serving pods
 // with the distributions the model was trained on, every interval, and acts when they drift apart.
 import { object, string, integer, number, boolean, enumOf, list, optional, cel, type Static } from './schema.js';
-import { conditions, observedGeneration } from './common.js';
+import { conditions, modelName, modelVersion, observedGeneration } from './common.js';
 import { TrainingJobSpec } from './trainingjob.js';
 import type { CrdDefinition } from './crd.js';
 
@@ -88,10 +88,7 @@ export const RetrainAction = object(
 export const DriftMonitorSpec = object(
   'What to watch, how to judge it, and what to do when it drifts.',
   {
-    model: string('The model (ModelVersion spec.model) whose serving pods are compared.', {
-      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-      maxLength: 40,
-    }),
+    model: modelName('The model (ModelVersion spec.model) whose serving pods are compared.'),
     versions: optional(
       enumOf(
         ['Stable', 'Canary', 'Both'] as const,
@@ -215,7 +212,7 @@ export const SeriesVerdict = object('How far one feature (or the prediction scor
 export type SeriesVerdict = Static<typeof SeriesVerdict>;
 
 export const VersionVerdict = object('The latest evaluation of one watched version.', {
-  version: string('The ModelVersion spec.version.', { maxLength: 40 }),
+  version: modelVersion('The ModelVersion spec.version.'),
   modelVersion: string('The ModelVersion object.', { maxLength: 253 }),
   role: enumOf(['stable', 'canary'] as const, "The version's role when evaluated."),
   verdict: enumOf(

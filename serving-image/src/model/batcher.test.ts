@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Batcher, type Execute } from './batcher.js';
 import type { Tensor } from './tensor.js';
 
@@ -105,4 +106,22 @@ test('a queue delay holds a lone request until it expires or the batch fills', a
   expect(batches).toHaveLength(0); // waiting for company
   await Promise.all([first, batcher.submit([rowsOf([[2, 2]])], 1)]); // the full batch runs at once
   expect(batches.map((rows) => rows.length)).toEqual([2]);
+});
+
+test('a lone request runs when its queue delay expires, and whoever comes meanwhile joins it', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate'] }); // the run starts in the next turn, as in production
+  try {
+    const { execute, batches } = recordingExecute();
+    const batcher = new Batcher(execute, { maxBatchSize: 8, maxQueueDelayMicros: 2000, onRun: () => undefined });
+    const first = batcher.submit([rowsOf([[1, 1]])], 1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(batches).toHaveLength(0); // still waiting for company
+    const second = batcher.submit([rowsOf([[2, 2]])], 1);
+    await jest.advanceTimersByTimeAsync(1); // the first request's 2 ms are up: its run is due at once
+    await new Promise(setImmediate);
+    expect(batches.map((rows) => rows.length)).toEqual([2]);
+    expect([...(await first), ...(await second)].map((t) => Array.from(t.data as Float32Array))).toEqual([[2], [4]]);
+  } finally {
+    jest.useRealTimers();
+  }
 });

@@ -5,7 +5,7 @@
 // (0: at the end of the current event-loop turn, so everything parsed in one I/O pass joins), or at once when
 // `maxBatchSize` rows are queued. One run is in flight at a time: on a CPU-limited pod a second concurrent run
 // only competes for the same cores, while queueing behind the first makes the next batch bigger.
-import { NUMERIC_DATATYPES, type Tensor } from './tensor.js';
+import { createData, type Tensor, type TypedTensorData } from './tensor.js';
 
 export type Execute = (inputs: Tensor[]) => Promise<Tensor[]>;
 
@@ -14,13 +14,13 @@ export interface BatcherOptions {
   maxQueueDelayMicros: number;
   /** Called with the rows of every run, for the batch-size histogram. */
   onRun: (rows: number) => void;
+  /** Called when the last queued request has been answered. */
+  onIdle?: () => void;
 }
 
 interface Job {
   inputs: Tensor[];
   rows: number;
-  /** Jobs batch together only when their inputs agree on every dimension but the first. */
-  shapeKey: string;
   queuedAt: number;
   resolve: (outputs: Tensor[]) => void;
   reject: (error: unknown) => void;
@@ -41,28 +41,39 @@ export class Batcher {
   /** Inputs in the model's order, all with `rows` rows; resolves to the outputs in the model's order. */
   submit(inputs: Tensor[], rows: number): Promise<Tensor[]> {
     return new Promise((resolve, reject) => {
-      const shapeKey =
-        inputs.length === 1 ? inputs[0]!.shape.slice(1).join() : inputs.map((t) => t.shape.slice(1).join()).join(';');
-      this.queue.push({ inputs, rows, shapeKey, queuedAt: performance.now(), resolve, reject });
+      // Without a queue delay (the default) nobody asks how long a request has waited.
+      const queuedAt = this.options.maxQueueDelayMicros > 0 ? performance.now() : 0;
+      this.queue.push({ inputs, rows, queuedAt, resolve, reject });
       this.queuedRows += rows;
       this.schedule();
     });
   }
 
+  /** No request queued or running. */
+  get idle(): boolean {
+    return !this.running && this.queue.length === 0 && !this.immediate;
+  }
+
   private schedule(): void {
-    if (this.running || this.queue.length === 0 || this.immediate) return;
-    const waitedMicros = (performance.now() - this.queue[0]!.queuedAt) * 1000;
-    const remainingMicros = this.options.maxQueueDelayMicros - waitedMicros;
-    if (this.queuedRows >= this.options.maxBatchSize || remainingMicros <= 0) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.immediate = setImmediate(() => this.runNext());
-    } else if (!this.timer) {
+    if (this.running || this.immediate) return;
+    if (this.queue.length === 0) return this.options.onIdle?.();
+    const delay = this.options.maxQueueDelayMicros;
+    const remainingMicros = delay > 0 ? delay - (performance.now() - this.queue[0]!.queuedAt) * 1000 : 0;
+    if (this.queuedRows >= this.options.maxBatchSize || remainingMicros <= 0) this.runSoon();
+    else if (!this.timer) {
+      // The oldest request's delay is up when this fires (a run in flight then starts the next when it ends).
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.schedule();
+        if (!this.running && !this.immediate) this.runSoon();
       }, remainingMicros / 1000);
     }
+  }
+
+  /** At the end of this event-loop turn, so that everything parsed in the same I/O pass joins. */
+  private runSoon(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.immediate = setImmediate(() => this.runNext());
   }
 
   private runNext(): void {
@@ -86,7 +97,7 @@ export class Batcher {
     const rest: Job[] = [];
     for (let i = 1; i < this.queue.length; i++) {
       const job = this.queue[i]!;
-      if (job.shapeKey === first.shapeKey && rows + job.rows <= this.options.maxBatchSize) {
+      if (rows + job.rows <= this.options.maxBatchSize && sameTrailingDimensions(job.inputs, first.inputs)) {
         batch.push(job);
         rows += job.rows;
       } else {
@@ -125,28 +136,42 @@ export class Batcher {
   }
 }
 
+/** Requests batch together only when their inputs agree on every dimension but the first. */
+function sameTrailingDimensions(a: Tensor[], b: Tensor[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!.shape;
+    const y = b[i]!.shape;
+    for (let d = 1; d < x.length; d++) if (x[d] !== y[d]) return false;
+  }
+  return true;
+}
+
 function concatenate(batch: Job[], rows: number): Tensor[] {
   return batch[0]!.inputs.map((first, i) => {
     const rowSize = first.data.length / first.shape[0]!;
-    const data = NUMERIC_DATATYPES[first.datatype].create(rows * rowSize);
+    const data = createData(first.datatype, rows * rowSize);
     let offset = 0;
     for (const job of batch) {
       const part = job.inputs[i]!.data;
-      // All jobs' input i share a datatype (validated), hence a typed-array class.
-      (data as Float32Array).set(part as Float32Array, offset);
+      // All jobs' input i share a datatype (validated), hence an array class.
+      if (Array.isArray(data)) for (let j = 0; j < part.length; j++) data[offset + j] = part[j] as string;
+      else (data as Float32Array).set(part as Float32Array, offset);
       offset += part.length;
     }
     return { name: first.name, datatype: first.datatype, shape: [rows, ...first.shape.slice(1)], data };
   });
 }
 
-/** A view of `rows` rows from `first`; no copy. */
+/** `rows` rows from `first`: a view of a typed array (no copy), a slice of strings. */
 function sliceRows(output: Tensor, first: number, rows: number): Tensor {
   const rowSize = output.data.length / output.shape[0]!;
+  const [start, end] = [first * rowSize, (first + rows) * rowSize];
   return {
     name: output.name,
     datatype: output.datatype,
     shape: [rows, ...output.shape.slice(1)],
-    data: output.data.subarray(first * rowSize, (first + rows) * rowSize),
+    data: Array.isArray(output.data)
+      ? output.data.slice(start, end)
+      : (output.data as TypedTensorData).subarray(start, end),
   };
 }

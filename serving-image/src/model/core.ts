@@ -33,7 +33,9 @@ export interface ModelMetadata {
 
 /** What the core tells the metrics about, without knowing that they are Prometheus metrics. */
 export interface CoreObserver {
-  modelLoaded(model: LoadedModel): void;
+  /** A model is serving as `version` from now on (a new version starts its series afresh). */
+  modelLoaded(model: LoadedModel, version: string): void;
+  modelUnloaded(): void;
   inferred(model: LoadedModel, inputs: Tensor[], outputs: Tensor[]): void;
 }
 
@@ -50,17 +52,22 @@ export interface CoreOptions {
   faults?: FaultInjector | undefined;
 }
 
-/** A changed model URI (with the reference beside it unless given) or the same source again. */
-export type SourceChange = Partial<ModelSource>;
+/**
+ * A changed model URI (with the reference beside it unless given) and the version it is, or the same source
+ * again (keeping the version unless a new one is given).
+ */
+export type SourceChange = Partial<ModelSource> & { version?: string };
 
 export class InferenceCore {
   private current: LoadedModel | undefined;
   private source: ModelSource;
+  private version: string;
   private loads: Promise<unknown> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CoreOptions) {
     this.source = options.source;
+    this.version = options.version;
   }
 
   get modelName(): string {
@@ -68,7 +75,7 @@ export class InferenceCore {
   }
 
   get modelVersion(): string {
-    return this.options.version;
+    return this.version;
   }
 
   isReady(): boolean {
@@ -89,14 +96,38 @@ export class InferenceCore {
    * the previous model. Loads run one after another. A failed load leaves the previous model serving.
    */
   load(change: SourceChange = {}): Promise<LoadedModel> {
-    const loading = this.loads.then(() => this.loadNow(change));
-    this.loads = loading.catch(() => undefined);
-    return loading;
+    return this.serialised(() => this.loadNow(change));
+  }
+
+  /** Throws invalid-argument for a change of model that does not say which version it is. */
+  checkLoadRequest(change: SourceChange): void {
+    if (change.modelUri !== undefined && change.modelUri !== this.source.modelUri && change.version === undefined) {
+      throw invalidArgument(
+        `loading another model (${change.modelUri}) needs 'parameters.version': the version responses and metrics will carry`,
+      );
+    }
+  }
+
+  /** Stops serving (not ready) and releases the model once its running requests are done; a load brings it back. */
+  unload(): Promise<void> {
+    return this.serialised(async () => {
+      clearTimeout(this.retryTimer);
+      this.current?.retire();
+      this.current = undefined;
+      this.options.observer.modelUnloaded();
+      this.options.logger.info({ ...this.source, version: this.version }, 'model unloaded: not ready');
+    });
+  }
+
+  private serialised<T>(step: () => Promise<T>): Promise<T> {
+    const running = this.loads.then(step);
+    this.loads = running.catch(() => undefined);
+    return running;
   }
 
   metadata(name: string, version: string | undefined): ModelMetadata {
     const { inputs, outputs } = this.resolve(name, version).signature;
-    return { name, versions: [this.modelVersion], platform: 'onnxruntime_onnx', inputs, outputs };
+    return { name, versions: [this.version], platform: 'onnxruntime_onnx', inputs, outputs };
   }
 
   /** Throws not-found for another model or version, unavailable before a model is loaded. */
@@ -105,9 +136,10 @@ export class InferenceCore {
   }
 
   async infer(name: string, version: string | undefined, request: InferenceRequest): Promise<InferenceResponse> {
-    const model = this.resolve(name, version);
     const faults = this.options.faults;
-    if (faults) await faults.beforeInference();
+    if (faults) await faults.beforeInference(); // before the model is chosen: it may be swapped meanwhile
+    const model = this.resolve(name, version);
+    const servingVersion = this.version; // the model's, even if another is swapped in while this one runs
     const { ordered, rows } = validateInputs(model.signature.inputs, request.inputs);
     validateRequestedOutputs(model.signature.outputs, request.outputs);
     let all: Tensor[];
@@ -122,7 +154,7 @@ export class InferenceCore {
     const outputs = request.outputs
       ? request.outputs.map((wanted) => all.find((output) => output.name === wanted)!)
       : all;
-    return { modelName: name, modelVersion: this.modelVersion, id: request.id, outputs };
+    return { modelName: name, modelVersion: servingVersion, id: request.id, outputs };
   }
 
   /** Waits for a load in progress, then releases the model once its running requests are done. */
@@ -136,10 +168,10 @@ export class InferenceCore {
   private resolve(name: string, version: string | undefined): LoadedModel {
     if (name !== this.options.name)
       throw new InferenceError('not-found', `unknown model '${name}'; this server serves '${this.options.name}'`);
-    if (version !== undefined && version !== this.options.version) {
+    if (version !== undefined && version !== this.version) {
       throw new InferenceError(
         'not-found',
-        `model '${name}' has no version '${version}'; it serves version '${this.options.version}'`,
+        `model '${name}' has no version '${version}'; it serves version '${this.version}'`,
       );
     }
     if (!this.current) throw new InferenceError('unavailable', `model '${name}' is not loaded yet`);
@@ -152,7 +184,8 @@ export class InferenceCore {
       change.referenceUri ??
       (change.modelUri ? siblingUri(change.modelUri, 'reference.json') : this.source.referenceUri);
     const source = { modelUri, referenceUri };
-    const log = this.options.logger.child(source);
+    const version = change.version ?? this.version;
+    const log = this.options.logger.child({ ...source, version });
     const started = performance.now();
     log.info('loading model');
     let model: LoadedModel;
@@ -166,7 +199,8 @@ export class InferenceCore {
     const previous = this.current;
     this.current = model;
     this.source = source;
-    this.options.observer.modelLoaded(model);
+    this.version = version;
+    this.options.observer.modelLoaded(model, version);
     previous?.retire();
     log.info(
       {
@@ -175,6 +209,7 @@ export class InferenceCore {
         batching: model.signature.batchable,
         reference: !!model.reference,
         millis: Math.round(performance.now() - started),
+        phases: model.loadMillis,
       },
       'model loaded, warmed and serving',
     );

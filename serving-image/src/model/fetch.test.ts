@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { gzipSync } from 'node:zlib';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createFetcher, NotFoundError, s3ObjectUrl, siblingUri } from './fetch.js';
 
 const FIXTURE = 'serving-image/test/fixtures/reference.json';
+const LARGE = randomBytes(3 << 20);
+const GZIPPED = gzipSync(LARGE);
 let server: Server;
 let endpoint: string;
 const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
@@ -13,7 +17,16 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers });
     if (req.url === '/models/fraud/model.onnx' || req.url === '/bucket/fraud/model.onnx') res.end('model-bytes');
-    else res.writeHead(req.url === '/broken' ? 500 : 404).end('nope');
+    else if (req.url === '/large.onnx') res.writeHead(200, { 'content-length': LARGE.length }).end(LARGE);
+    else if (req.url === '/gzipped.onnx')
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': GZIPPED.length }).end(GZIPPED);
+    else if (req.url === '/chunked.onnx') {
+      res.write(LARGE.subarray(0, 1000));
+      res.end(LARGE.subarray(1000));
+    } else if (req.url === '/short.onnx') {
+      res.writeHead(200, { 'content-length': LARGE.length }).write(LARGE.subarray(0, 1000));
+      res.destroy();
+    } else res.writeHead(req.url === '/broken' ? 500 : 404).end('nope');
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -37,6 +50,13 @@ test('reads http URIs and tells a 404 from other failures', async () => {
   expect(Buffer.from(await fetcher(`${endpoint}/models/fraud/model.onnx`)).toString()).toBe('model-bytes');
   await expect(fetcher(`${endpoint}/missing`)).rejects.toBeInstanceOf(NotFoundError);
   await expect(fetcher(`${endpoint}/broken`)).rejects.toThrow(/HTTP 500/);
+});
+
+test('a large body arrives whole, with a Content-Length, compressed or chunked; a cut one fails', async () => {
+  for (const path of ['/large.onnx', '/gzipped.onnx', '/chunked.onnx']) {
+    expect(Buffer.from(await fetcher(`${endpoint}${path}`)).equals(LARGE)).toBe(true);
+  }
+  await expect(fetcher(`${endpoint}/short.onnx`)).rejects.toThrow();
 });
 
 test('signs S3 GETs against a path-style endpoint', async () => {

@@ -3,14 +3,8 @@
 import * as ort from 'onnxruntime-node';
 import type { Reference } from '../reference.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
-import {
-  datatypeFromOrt,
-  elementCount,
-  isNumericDatatype,
-  NUMERIC_DATATYPES,
-  type Tensor,
-  type TensorSpec,
-} from './tensor.js';
+import type { LoadTimings } from './loader.js';
+import { createData, datatypeFromOrt, elementCount, ortTypeOf, type Tensor, type TensorSpec } from './tensor.js';
 
 export interface ModelSignature {
   inputs: TensorSpec[];
@@ -28,8 +22,10 @@ export class LoadedModel {
   /** Index of the output holding class probabilities: the reference's, else the first FP32 [batch, classes]. */
   readonly predictionOutput: number | undefined;
   private readonly batcher: Batcher | undefined;
+  /** Requests running outside a batcher (models that cannot batch). */
   private inFlight = 0;
   private retired = false;
+  private released = false;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -37,8 +33,12 @@ export class LoadedModel {
     readonly source: ModelSource,
     readonly reference: Reference | undefined,
     batching: BatcherOptions,
+    /** How long each phase of its load took, in ms (filled in as the load goes on). */
+    readonly loadMillis: LoadTimings,
   ) {
-    this.batcher = signature.batchable ? new Batcher((inputs) => this.execute(inputs), batching) : undefined;
+    this.batcher = signature.batchable
+      ? new Batcher((inputs) => this.execute(inputs), { ...batching, onIdle: () => this.releaseIfDone() })
+      : undefined;
     const index = reference
       ? signature.outputs.findIndex((spec) => spec.name === reference.prediction.output)
       : signature.outputs.findIndex((spec) => spec.datatype === 'FP32' && spec.shape.length === 2);
@@ -46,14 +46,9 @@ export class LoadedModel {
   }
 
   /** Inputs validated and in the model's order; returns every output in the model's order. */
-  async infer(inputs: Tensor[], rows: number): Promise<Tensor[]> {
-    this.inFlight++;
-    try {
-      return await (this.batcher ? this.batcher.submit(inputs, rows) : this.execute(inputs));
-    } finally {
-      this.inFlight--;
-      if (this.retired && this.inFlight === 0) this.release();
-    }
+  infer(inputs: Tensor[], rows: number): Promise<Tensor[]> {
+    // The batcher says when it has nothing left (onIdle): no per-request bookkeeping on the usual path.
+    return this.batcher ? this.batcher.submit(inputs, rows) : this.executeCounted(inputs);
   }
 
   /** One inference on zeros, so the first real request does not pay for onnxruntime's lazy initialisation. */
@@ -61,8 +56,12 @@ export class LoadedModel {
     await this.execute(
       this.signature.inputs.map((spec) => {
         const shape = spec.shape.map((dim) => (dim === -1 ? 1 : dim));
-        const datatype = spec.datatype as keyof typeof NUMERIC_DATATYPES; // checked by signatureOf
-        return { name: spec.name, datatype, shape, data: NUMERIC_DATATYPES[datatype].create(elementCount(shape)) };
+        return {
+          name: spec.name,
+          datatype: spec.datatype,
+          shape,
+          data: createData(spec.datatype, elementCount(shape)),
+        };
       }),
     );
   }
@@ -70,10 +69,22 @@ export class LoadedModel {
   /** Stops using the session; it is released when the requests still running on it have finished. */
   retire(): void {
     this.retired = true;
-    if (this.inFlight === 0) this.release();
+    this.releaseIfDone();
   }
 
-  private release(): void {
+  private async executeCounted(inputs: Tensor[]): Promise<Tensor[]> {
+    this.inFlight++;
+    try {
+      return await this.execute(inputs);
+    } finally {
+      this.inFlight--;
+      this.releaseIfDone();
+    }
+  }
+
+  private releaseIfDone(): void {
+    if (!this.retired || this.released || this.inFlight > 0 || (this.batcher && !this.batcher.idle)) return;
+    this.released = true;
     void this.session.release().catch(() => undefined);
   }
 
@@ -81,7 +92,7 @@ export class LoadedModel {
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) {
       feeds[input.name] = new ort.Tensor(
-        NUMERIC_DATATYPES[input.datatype].ortType as 'float32',
+        ortTypeOf(input.datatype) as 'float32',
         input.data as Float32Array,
         input.shape,
       );
@@ -105,8 +116,10 @@ export function signatureOf(session: ort.InferenceSession): ModelSignature {
     metadata.map((value) => {
       if (!value.isTensor) throw new Error(`${kind} '${value.name}' is not a tensor; only tensor ${kind}s are served`);
       const datatype = datatypeFromOrt(value.type);
-      if (!datatype || !isNumericDatatype(datatype)) {
-        throw new Error(`${kind} '${value.name}' has type ${value.type}; only numeric and bool tensors are served`);
+      if (!datatype) {
+        throw new Error(
+          `${kind} '${value.name}' has type ${value.type}, which the Open Inference Protocol cannot carry`,
+        );
       }
       const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));
       return { name: value.name, datatype, shape };

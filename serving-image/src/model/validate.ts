@@ -11,6 +11,11 @@ export function validateInputs(
   specs: readonly TensorSpec[],
   inputs: readonly Tensor[],
 ): { ordered: Tensor[]; rows: number } {
+  // The usual single-input model: no lookup table needed.
+  if (specs.length === 1 && inputs.length === 1 && inputs[0]!.name === specs[0]!.name) {
+    checkAgainstSpec(inputs[0]!, specs[0]!);
+    return { ordered: inputs as Tensor[], rows: inputs[0]!.shape[0] ?? 1 };
+  }
   const byName = new Map<string, Tensor>();
   for (const input of inputs) {
     if (byName.has(input.name)) throw invalidArgument(`input '${input.name}' is given more than once`);

@@ -3,6 +3,16 @@ import { dataAsJson, encodeInferResponse } from './encode.js';
 import type { Tensor } from '../model/tensor.js';
 
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+/** BYTES elements as the binary tensor data extension lays them out. */
+const bytesElements = (strings: string[]): Buffer =>
+  Buffer.concat(
+    strings.flatMap((text) => {
+      const bytes = Buffer.from(text);
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(bytes.length);
+      return [length, bytes];
+    }),
+  );
 
 describe('decodeInferRequest', () => {
   test('JSON tensors of each numeric datatype', () => {
@@ -33,10 +43,70 @@ describe('decodeInferRequest', () => {
     ['INT32', 1.5, /expected a 32-bit integer/],
     ['BOOL', 1, /expected true or false/],
     ['UINT16', -1, /expected an integer from 0 to 65535/],
+    ['FP32', 1e39, /input 'x': data\[0\] is 1e\+39, expected a number within the FP32 range \(±3.4028235e\+38\)/],
+    ['FP32', -3.5e38, /expected a number within the FP32 range/],
+    ['FP32', '1', /data\[0\] is "1", expected a number within the FP32 range/],
+    ['FP16', 65520, /expected a number within the FP16 range \(±65504\)/],
+    ['FP16', -1e6, /expected a number within the FP16 range/],
+    ['BYTES', 7, /data\[0\] is 7, expected a string for BYTES/],
+    ['FP8', 1, /input 'x': datatype 'FP8' is not a known datatype/],
   ])('%s rejects %p', (datatype, value, message) => {
     expect(() =>
       decodeInferRequest(json({ inputs: [{ name: 'x', shape: [1], datatype, data: [value] }] }), undefined),
     ).toThrow(message);
+  });
+
+  test('FP32 takes every number that has a float form, the largest included', () => {
+    const { request } = decodeInferRequest(
+      json({ inputs: [{ name: 'x', shape: [3], datatype: 'FP32', data: [3.4028234663852886e38, -1e-46, 1e38] }] }),
+      undefined,
+    );
+    expect(Array.from(request.inputs[0]!.data as Float32Array)).toEqual([
+      Math.fround(3.4028234663852886e38),
+      -0,
+      Math.fround(1e38),
+    ]);
+  });
+
+  test('FP16 as bit patterns, BYTES as strings, from JSON', () => {
+    const { request } = decodeInferRequest(
+      json({
+        inputs: [
+          { name: 'h', shape: [3], datatype: 'FP16', data: [1, -2.5, 65504] },
+          { name: 's', shape: [2, 1], datatype: 'BYTES', data: [['café ☕'], ['']] },
+        ],
+      }),
+      undefined,
+    );
+    expect(request.inputs[0]!.data).toEqual(Uint16Array.from([0x3c00, 0xc100, 0x7bff]));
+    expect(request.inputs[1]!.data).toEqual(['café ☕', '']);
+  });
+
+  test('binary BYTES: 4-byte little-endian lengths, then UTF-8', () => {
+    const strings = bytesElements(['café', '', 'x']);
+    const header = json({
+      inputs: [
+        { name: 's', shape: [3], datatype: 'BYTES', parameters: { binary_data_size: strings.length } },
+        { name: 'h', shape: [1], datatype: 'FP16', parameters: { binary_data_size: 2 } },
+      ],
+    });
+    const body = Buffer.concat([header, strings, Buffer.from([0x00, 0x3c])]);
+    const { request } = decodeInferRequest(body, header.length);
+    expect(request.inputs[0]!.data).toEqual(['café', '', 'x']);
+    expect(request.inputs[1]!.data).toEqual(Uint16Array.from([0x3c00]));
+  });
+
+  test.each([
+    ['fewer elements than the shape', bytesElements(['a']), 2, /does not hold exactly the 2 BYTES elements/],
+    ['more elements than the shape', bytesElements(['a', 'b', 'c']), 2, /does not hold exactly the 2 BYTES elements/],
+    ['a length past the end', Buffer.from([9, 0, 0, 0, 0x61]), 1, /BYTES element 0 runs past its binary_data_size/],
+    ['a cut length', Buffer.from([1, 0]), 1, /BYTES element 0 is cut short/],
+    ['invalid UTF-8', Buffer.from([2, 0, 0, 0, 0xc3, 0x28]), 1, /BYTES element 0 is not valid UTF-8/],
+  ])('binary BYTES with %s is refused', (_case, bytes, count, message) => {
+    const header = json({
+      inputs: [{ name: 's', shape: [count], datatype: 'BYTES', parameters: { binary_data_size: bytes.length } }],
+    });
+    expect(() => decodeInferRequest(Buffer.concat([header, bytes]), header.length)).toThrow(message);
   });
 
   test('binary inputs at any offset, in input order', () => {
@@ -102,15 +172,37 @@ describe('encodeInferResponse', () => {
       { ...response, outputs: [{ ...probabilities, data: view }] },
       { all: true, byOutput: new Map() },
     );
-    const header = JSON.parse(body.subarray(0, jsonLength).toString()) as { outputs: unknown[] };
+    const header = JSON.parse((body as Buffer).subarray(0, jsonLength).toString()) as { outputs: unknown[] };
     expect(header.outputs).toEqual([
       { name: 'p', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } },
     ]);
-    expect(body.subarray(jsonLength)).toEqual(Buffer.from(Float32Array.from([0.25, 0.75]).buffer));
+    expect((body as Buffer).subarray(jsonLength)).toEqual(Buffer.from(Float32Array.from([0.25, 0.75]).buffer));
+  });
+
+  test('binary BYTES and FP16 outputs', () => {
+    const { body, jsonLength } = encodeInferResponse(
+      {
+        ...response,
+        outputs: [
+          { name: 's', datatype: 'BYTES', shape: [2], data: ['café', ''] },
+          { name: 'h', datatype: 'FP16', shape: [1], data: Uint16Array.from([0x3c00]) },
+        ],
+      },
+      { all: true, byOutput: new Map() },
+    );
+    const header = JSON.parse((body as Buffer).subarray(0, jsonLength).toString()) as {
+      outputs: { parameters: { binary_data_size: number } }[];
+    };
+    expect(header.outputs.map((o) => o.parameters.binary_data_size)).toEqual([4 + 5 + 4, 2]);
+    expect((body as Buffer).subarray(jsonLength)).toEqual(
+      Buffer.concat([bytesElements(['café', '']), Buffer.from([0x00, 0x3c])]),
+    );
   });
 
   test.each([
     [{ name: 't', datatype: 'FP32', shape: [3], data: Float32Array.from([NaN, Infinity, -0.5]) }, '[null,null,-0.5]'],
+    [{ name: 't', datatype: 'FP16', shape: [3], data: Uint16Array.from([0x3c00, 0xc100, 0x7c00]) }, '[1,-2.5,null]'],
+    [{ name: 't', datatype: 'BYTES', shape: [2], data: ['a"b', 'é'] }, '["a\\"b","é"]'],
     [{ name: 't', datatype: 'BOOL', shape: [2], data: Uint8Array.from([1, 0]) }, '[true,false]'],
     [
       { name: 't', datatype: 'INT64', shape: [2], data: BigInt64Array.from([2n ** 60n, -1n]) },

@@ -2,12 +2,15 @@
 // extension, into the core's tensors. Pure: every malformed body becomes an invalid-argument error whose
 // message names the field or tensor at fault, and nothing is allocated from a size the body cannot back.
 import { invalidArgument } from '../model/errors.js';
-import type { InferenceRequest } from '../model/core.js';
+import type { InferenceRequest, SourceChange } from '../model/core.js';
+import { FLOAT16_MAX, toFloat16Bits } from '../model/float16.js';
 import {
+  createTypedData,
   elementCount,
-  isNumericDatatype,
-  NUMERIC_DATATYPES,
-  type NumericDatatype,
+  FIXED_SIZE_DATATYPES,
+  isDatatype,
+  type Datatype,
+  type FixedSizeDatatype,
   type Tensor,
   type TensorData,
 } from '../model/tensor.js';
@@ -69,11 +72,7 @@ function decodeInput(input: unknown, index: number, binary: BinarySection): Tens
   if (typeof name !== 'string' || name === '')
     throw invalidArgument(`inputs[${index}]: 'name' must be a non-empty string`);
   if (typeof datatype !== 'string') throw invalidArgument(`input '${name}': 'datatype' must be a string`);
-  if (!isNumericDatatype(datatype)) {
-    const why =
-      datatype === 'BYTES' || datatype === 'FP16' ? 'is not supported by this server' : 'is not a known datatype';
-    throw invalidArgument(`input '${name}': datatype '${datatype}' ${why}`);
-  }
+  if (!isDatatype(datatype)) throw invalidArgument(`input '${name}': datatype '${datatype}' is not a known datatype`);
   if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && (dim as number) >= 0)) {
     throw invalidArgument(`input '${name}': 'shape' must be an array of non-negative integers`);
   }
@@ -104,7 +103,9 @@ const integerIn = (min: number, max: number, expected: string): ElementRule => (
   expected,
 });
 
-const ELEMENT_RULES: Record<NumericDatatype, ElementRule> = {
+const FP32_EXPECTED = `a number within the FP32 range (±${(3.4028234663852886e38).toPrecision(8)})`;
+// FP32, the common case, has its own one-pass decoder (decodeFloat32).
+const ELEMENT_RULES: Record<Exclude<Datatype, 'FP32'>, ElementRule> = {
   BOOL: { accepts: (v) => typeof v === 'boolean', expected: 'true or false' },
   UINT8: integerIn(0, 255, 'an integer from 0 to 255'),
   INT8: integerIn(-128, 127, 'an integer from -128 to 127'),
@@ -115,38 +116,51 @@ const ELEMENT_RULES: Record<NumericDatatype, ElementRule> = {
   // JSON numbers beyond 2^53 have already lost precision; clients send such values as binary data.
   UINT64: integerIn(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer'),
   INT64: integerIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'an integer'),
-  FP32: { accepts: (v) => typeof v === 'number', expected: 'a number' },
+  FP16: {
+    accepts: (v) => typeof v === 'number' && Math.abs(v) < 65520,
+    expected: `a number within the FP16 range (±${FLOAT16_MAX})`,
+  },
   FP64: { accepts: (v) => typeof v === 'number', expected: 'a number' },
+  BYTES: { accepts: (v) => typeof v === 'string', expected: 'a string' },
 };
 
-function decodeJsonData(
-  name: string,
-  data: unknown,
-  datatype: NumericDatatype,
-  shape: number[],
-  count: number,
-): TensorData {
+function decodeJsonData(name: string, data: unknown, datatype: Datatype, shape: number[], count: number): TensorData {
   if (!Array.isArray(data)) throw invalidArgument(`input '${name}': 'data' must be an array`);
   const flat = Array.isArray(data[0]) ? flatten(name, data, shape.length) : data;
   if (flat.length !== count) {
     throw invalidArgument(`input '${name}': 'data' has ${flat.length} values, shape [${shape}] needs ${count}`);
   }
+  if (datatype === 'FP32') return decodeFloat32(name, flat, count);
   const rule = ELEMENT_RULES[datatype];
-  for (let i = 0; i < count; i++) {
-    if (!rule.accepts(flat[i])) {
-      throw invalidArgument(
-        `input '${name}': data[${i}] is ${JSON.stringify(flat[i])?.slice(0, 40)}, expected ${rule.expected} for ${datatype}`,
-      );
-    }
-  }
+  for (let i = 0; i < count; i++) if (!rule.accepts(flat[i])) throw elementError(name, flat, i, datatype);
+  if (datatype === 'BYTES') return flat.slice(0, count) as string[];
   if (datatype === 'INT64' || datatype === 'UINT64') {
-    const tensor = NUMERIC_DATATYPES[datatype].create(count) as BigInt64Array;
+    const tensor = createTypedData(datatype, count) as BigInt64Array;
     for (let i = 0; i < count; i++) tensor[i] = BigInt(flat[i] as number);
     return tensor;
   }
-  const tensor = NUMERIC_DATATYPES[datatype].create(count) as Float64Array;
+  if (datatype === 'FP16') return Uint16Array.from(flat as number[], toFloat16Bits);
+  const tensor = createTypedData(datatype, count) as Float64Array;
   for (let i = 0; i < count; i++) tensor[i] = Number(flat[i]); // true/false become 1/0 for BOOL
   return tensor;
+}
+
+/** The common case in one pass: check and store each element (a number beyond the FP32 range is stored as infinity). */
+function decodeFloat32(name: string, flat: unknown[], count: number): Float32Array {
+  const tensor = createTypedData('FP32', count) as Float32Array;
+  for (let i = 0; i < count; i++) {
+    const value = flat[i];
+    if (typeof value !== 'number') throw elementError(name, flat, i, 'FP32');
+    tensor[i] = value;
+    if (tensor[i] === Infinity || tensor[i] === -Infinity) throw elementError(name, flat, i, 'FP32');
+  }
+  return tensor;
+}
+
+function elementError(name: string, flat: unknown[], i: number, datatype: Datatype): Error {
+  const value = JSON.stringify(flat[i])?.slice(0, 40);
+  const expected = datatype === 'FP32' ? FP32_EXPECTED : ELEMENT_RULES[datatype].expected;
+  return invalidArgument(`input '${name}': data[${i}] is ${value}, expected ${expected} for ${datatype}`);
 }
 
 /** Row-major flattening of nested `data` arrays, which some clients send; nesting deeper than the shape is an error. */
@@ -162,36 +176,71 @@ function flatten(name: string, data: unknown[], depth: number): unknown[] {
   return flat;
 }
 
+/** `bytes` has the size the shape needs (checked). */
+function takeFixedSize(name: string, bytes: Buffer, datatype: FixedSizeDatatype, count: number): TensorData {
+  // Copy into a fresh (aligned) typed array: the body's bytes may sit at any offset. Little-endian, like the clients.
+  const tensor = createTypedData(datatype, count);
+  new Uint8Array(tensor.buffer, tensor.byteOffset, tensor.byteLength).set(bytes);
+  if (datatype === 'BOOL' && (tensor as Uint8Array).some((b) => b > 1)) {
+    throw invalidArgument(`input '${name}': BOOL binary data must be bytes 0 or 1`);
+  }
+  return tensor;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** BYTES in the binary extension: each element a 4-byte little-endian length, then that many bytes (UTF-8 here). */
+function takeStrings(name: string, bytes: Buffer, count: number): string[] {
+  const strings: string[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (strings.length === count) break;
+    if (offset + 4 > bytes.length)
+      throw invalidArgument(`input '${name}': BYTES element ${strings.length} is cut short`);
+    const length = bytes.readUInt32LE(offset);
+    offset += 4;
+    if (offset + length > bytes.length) {
+      throw invalidArgument(`input '${name}': BYTES element ${strings.length} runs past its binary_data_size`);
+    }
+    try {
+      strings.push(UTF8.decode(bytes.subarray(offset, offset + length)));
+    } catch {
+      throw invalidArgument(`input '${name}': BYTES element ${strings.length} is not valid UTF-8`);
+    }
+    offset += length;
+  }
+  if (strings.length !== count || offset !== bytes.length) {
+    throw invalidArgument(
+      `input '${name}': binary_data_size ${bytes.length} does not hold exactly the ${count} BYTES elements its shape needs`,
+    );
+  }
+  return strings;
+}
+
 /** The bytes after the JSON header, handed out in input order as the binary tensor data extension specifies. */
 class BinarySection {
   private offset = 0;
 
   constructor(private readonly bytes: Buffer) {}
 
-  take(name: string, size: unknown, datatype: NumericDatatype, shape: number[], count: number): TensorData {
+  take(name: string, size: unknown, datatype: Datatype, shape: number[], count: number): TensorData {
     if (!Number.isSafeInteger(size) || (size as number) < 0) {
       throw invalidArgument(`input '${name}': 'parameters.binary_data_size' must be a non-negative integer`);
     }
-    const byteSize = NUMERIC_DATATYPES[datatype].byteSize;
-    if (size !== count * byteSize) {
+    if (datatype !== 'BYTES' && size !== count * FIXED_SIZE_DATATYPES[datatype].byteSize) {
       throw invalidArgument(
-        `input '${name}': binary_data_size is ${size} bytes, shape [${shape}] of ${datatype} needs ${count * byteSize}`,
+        `input '${name}': binary_data_size is ${size} bytes, shape [${shape}] of ${datatype} needs ${count * FIXED_SIZE_DATATYPES[datatype].byteSize}`,
       );
     }
     const left = this.bytes.length - this.offset;
-    if (count * byteSize > left) {
+    if ((size as number) > left) {
       throw invalidArgument(
         `input '${name}': binary_data_size ${size} exceeds the ${left} bytes of binary data left in the body`,
       );
     }
-    // Copy into a fresh (aligned) typed array: the body's bytes may sit at any offset. Little-endian, like the clients.
-    const tensor = NUMERIC_DATATYPES[datatype].create(count);
-    new Uint8Array(tensor.buffer).set(this.bytes.subarray(this.offset, this.offset + count * byteSize));
-    this.offset += count * byteSize;
-    if (datatype === 'BOOL' && (tensor as Uint8Array).some((b) => b > 1)) {
-      throw invalidArgument(`input '${name}': BOOL binary data must be bytes 0 or 1`);
-    }
-    return tensor;
+    const bytes = this.bytes.subarray(this.offset, this.offset + (size as number));
+    this.offset += size as number;
+    return datatype === 'BYTES' ? takeStrings(name, bytes, count) : takeFixedSize(name, bytes, datatype, count);
   }
 
   checkFullyUsed(): void {
@@ -229,14 +278,15 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The body of a model repository load request: optionally a new model URI (and reference URI). */
-export function decodeLoadRequest(body: Buffer): { modelUri?: string; referenceUri?: string } {
+/** The body of a model repository load request: optionally a new model URI, reference URI and version. */
+export function decodeLoadRequest(body: Buffer): SourceChange {
   if (body.length === 0) return {};
   const parameters = optionalObject(parseJsonObject(body).parameters, "'parameters'") ?? {};
-  const change: { modelUri?: string; referenceUri?: string } = {};
+  const change: SourceChange = {};
   for (const [field, key] of [
     ['uri', 'modelUri'],
     ['reference_uri', 'referenceUri'],
+    ['version', 'version'],
   ] as const) {
     const value = parameters[field];
     if (value === undefined) continue;

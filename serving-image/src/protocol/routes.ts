@@ -4,7 +4,7 @@
 export type Route =
   | { kind: 'live' | 'ready' | 'server' | 'metrics' | 'repository-index' }
   | { kind: 'model' | 'model-ready' | 'infer'; name: string; version: string | undefined }
-  | { kind: 'load'; name: string };
+  | { kind: 'load' | 'unload'; name: string };
 
 export type RouteMatch = { route: Route } | { status: 404 | 405; error: string };
 
@@ -17,10 +17,21 @@ const METHODS: Record<Route['kind'], 'GET' | 'POST'> = {
   'model-ready': 'GET',
   infer: 'POST',
   load: 'POST',
+  unload: 'POST',
   'repository-index': 'POST',
 };
 
+// The handful of URLs a server sees (its model's infer path, the probes, /metrics) are matched once each.
+const ROUTE_CACHE_SIZE = 64;
+const routeCache = new Map<string, { route: Route }>();
+
 export function matchRoute(method: string, url: string): RouteMatch {
+  const cached = routeCache.get(url);
+  if (cached !== undefined && METHODS[cached.route.kind] === method) return cached;
+  return matchUncached(method, url);
+}
+
+function matchUncached(method: string, url: string): RouteMatch {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   const route = routeOf(path);
@@ -30,7 +41,10 @@ export function matchRoute(method: string, url: string): RouteMatch {
   if (method !== expected && !(method === 'HEAD' && expected === 'GET')) {
     return { status: 405, error: `${method} is not allowed on ${path}; use ${expected}` };
   }
-  return { route };
+  if (routeCache.size >= ROUTE_CACHE_SIZE) routeCache.clear(); // a scanner's stream of URLs only costs misses
+  const match = { route };
+  routeCache.set(url, match);
+  return match;
 }
 
 function routeOf(path: string): Route | undefined {
@@ -53,7 +67,7 @@ function routeOf(path: string): Route | undefined {
       return undefined;
     case 4:
       if (a === 'models' && b && c === 'versions' && d) return { kind: 'model', name: b, version: d };
-      if (a === 'repository' && b === 'models' && c && d === 'load') return { kind: 'load', name: c };
+      if (a === 'repository' && b === 'models' && c && (d === 'load' || d === 'unload')) return { kind: d, name: c };
       return undefined;
     case 5:
       if (a === 'models' && b && c === 'versions' && d && (e === 'ready' || e === 'infer')) return modelRoute(e, b, d);
