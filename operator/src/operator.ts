@@ -8,18 +8,18 @@ import type { ControllerOptions, Logger, ManagerOptions } from './runtime/index.
 import { trainingJobController } from './controllers/trainingjob/controller.js';
 import { modelVersionController } from './controllers/modelversion/controller.js';
 import { driftMonitorController } from './controllers/driftmonitor/controller.js';
-import { HttpPrometheusClient } from './prometheus/index.js';
 
 const LEASE_NAME = 'modelops-operator';
 
-/** `registry` is the Manager's: a controller's own metrics go there, on the operator's /metrics. */
-export type ControllerFactory = (settings: ControllerSettings, registry: Registry) => ControllerOptions;
-
-const driftMonitor: ControllerFactory = (settings, registry) =>
-  driftMonitorController(settings, registry, { prometheus: (url) => new HttpPrometheusClient({ url }) });
+/** The flags' settings, and the Manager's registry: a controller's own metrics go there, on /metrics. */
+export type ControllerFactory = (settings: ControllerSettings & { registry: Registry }) => ControllerOptions;
 
 /** One factory per resource; each receives the flags' settings. */
-export const CONTROLLERS: readonly ControllerFactory[] = [trainingJobController, modelVersionController, driftMonitor];
+export const CONTROLLERS: readonly ControllerFactory[] = [
+  trainingJobController,
+  modelVersionController,
+  driftMonitorController,
+];
 
 export function managerOptions(config: OperatorConfig, kubeConfig: KubeConfig, logger: Logger): ManagerOptions {
   return {
@@ -45,6 +45,6 @@ export function controllers(
   factories: readonly ControllerFactory[] = CONTROLLERS,
   registry: Registry = new Registry(),
 ): ControllerOptions[] {
-  const settings: ControllerSettings = { prometheusUrl: config.prometheusUrl, servingImage: config.servingImage };
-  return factories.map((factory) => ({ workers: config.workers, ...factory(settings, registry) }));
+  const settings = { prometheusUrl: config.prometheusUrl, servingImage: config.servingImage, registry };
+  return factories.map((factory) => ({ workers: config.workers, ...factory(settings) }));
 }

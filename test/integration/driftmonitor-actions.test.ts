@@ -75,9 +75,10 @@ beforeAll(async () => {
   manager = new Manager({ kubeConfig: kubeConfig(), logger: createLogger({ level: 'warn' }), metricsPort: 0 });
   manager.addController(trainingJobController());
   manager.addController(
-    driftMonitorController({ prometheusUrl: 'http://prometheus.test:9090', servingImage: 'unused' }, manager.registry, {
-      prometheus: () => prometheus,
-    }),
+    driftMonitorController(
+      { prometheusUrl: 'http://prometheus.test:9090', servingImage: 'unused', registry: manager.registry },
+      { prometheus: () => prometheus },
+    ),
   );
   await manager.start();
 });

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { Manager, createLogger } from '../../operator/src/runtime/index.js';
 import { driftMonitorController } from '../../operator/src/controllers/driftmonitor/controller.js';
 import { trainingJobController } from '../../operator/src/controllers/trainingjob/controller.js';
-import { HttpPrometheusClient } from '../../operator/src/prometheus/index.js';
 import type { DriftMonitor, TrainingJob } from '../../operator/src/api/index.js';
 import { condition, kubectl, kubeConfig, objectApi, useNamespace, waitFor } from '../harness/cluster.js';
 import { prometheusUrl, promQuery, waitUntil } from '../harness/dataplane.js';
@@ -32,9 +31,7 @@ beforeAll(async () => {
   manager = new Manager({ kubeConfig: kubeConfig(), logger: createLogger({ level: 'warn' }), metricsPort: 0 });
   manager.addController(trainingJobController());
   manager.addController(
-    driftMonitorController({ prometheusUrl: prometheusUrl(), servingImage: 'unused' }, manager.registry, {
-      prometheus: (url) => new HttpPrometheusClient({ url }),
-    }),
+    driftMonitorController({ prometheusUrl: prometheusUrl(), servingImage: 'unused', registry: manager.registry }),
   );
   await manager.start();
 });

@@ -51,9 +51,10 @@ function setUp(spec: Partial<DriftMonitor['spec']> = {}, { operatorPrometheus = 
   const prometheus = new StandIn();
   const registry = new Registry();
   const prometheusUrl = operatorPrometheus ? 'http://prom:9090' : undefined;
-  const controller = driftMonitorController({ prometheusUrl, servingImage: 'unused' }, registry, {
-    prometheus: () => prometheus,
-  });
+  const controller = driftMonitorController(
+    { prometheusUrl, servingImage: 'unused', registry },
+    { prometheus: () => prometheus },
+  );
   cluster.seed(MV, modelVersion('fraud-v1', 'v1', { role: 'stable', phase: 'Serving' }));
   cluster.seed(DM, driftMonitor({ intervalSeconds: 60, windowSeconds: 600, driftedShare: 0.5, ...spec }));
   const dm = () => cluster.get<DriftMonitor>(DM, KEY)!;

@@ -2,7 +2,7 @@
 // distributions (gather.ts), judge them with the pure chain (verdict.ts), decide the actions
 // (actions.ts), create or annotate what they need, write the status once, then tell the user what
 // changed in Events. Between evaluations a pass only follows its retraining runs to their outcome.
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { ControllerSettings } from '../../config.js';
 import {
   byField,
@@ -34,7 +34,7 @@ import {
   type ActionInput,
 } from './actions.js';
 import { gatherEvidence, httpReferenceFetcher, watchedVersions, type ReferenceFetcher } from './gather.js';
-import type { PrometheusClient } from '../../prometheus/index.js';
+import { HttpPrometheusClient, type PrometheusClient } from '../../prometheus/index.js';
 import { DriftScoreGauge } from './metrics.js';
 import { buildRetrainingJob, LABEL_DRIFTMONITOR } from './retrain.js';
 import { assess, driftTransitionEvent, type Assessment, type PendingEvent } from './status.js';
@@ -44,10 +44,10 @@ const DM = resources.DriftMonitor;
 const MV = resources.ModelVersion;
 const TJ = resources.TrainingJob;
 
-/** Where the monitor reads from: a Prometheus client per URL, and the fetcher of reference.json URIs. */
-export interface DriftSources {
-  /** operator/src/prometheus's HttpPrometheusClient in the operator; a stand-in in tests. */
-  prometheus(url: string): PrometheusClient;
+/** What a test may replace: the Prometheus client per URL, the fetcher of reference.json URIs. */
+export interface DriftMonitorDeps {
+  /** The HTTP client (operator/src/prometheus) by default. */
+  prometheus?: (url: string) => PrometheusClient;
   fetchReference?: ReferenceFetcher;
 }
 
@@ -56,19 +56,19 @@ const MONITORS_BY_MODEL = { resource: DM, name: 'spec.model', keys: byField('spe
 
 /**
  * `settings.prometheusUrl` is the operator's --prometheus-url (a monitor's own spec.prometheusUrl wins);
- * the scores go on `registry`, the Manager's, served at /metrics.
+ * the scores go on `settings.registry`, the Manager's, served at /metrics.
  */
 export function driftMonitorController(
-  settings: ControllerSettings,
-  registry: Registry,
-  sources: DriftSources,
+  settings: ControllerSettings & { registry?: Registry },
+  overrides: DriftMonitorDeps = {},
 ): ControllerOptions {
   const clients = new Map<string, PrometheusClient>();
+  const connect = overrides.prometheus ?? ((url: string) => new HttpPrometheusClient({ url }));
   const deps: Deps = {
-    gauge: new DriftScoreGauge(registry),
+    gauge: new DriftScoreGauge(settings.registry ?? new Registry()),
     prometheusUrl: settings.prometheusUrl,
-    prometheus: (url) => clients.get(url) ?? clients.set(url, sources.prometheus(url)).get(url)!,
-    fetchReference: sources.fetchReference ?? httpReferenceFetcher(),
+    prometheus: (url) => clients.get(url) ?? clients.set(url, connect(url)).get(url)!,
+    fetchReference: overrides.fetchReference ?? httpReferenceFetcher(),
   };
   return {
     name: 'driftmonitor',
