@@ -115,10 +115,13 @@ k wait -n demo --for=condition=Registered=false tj/fraud-weak --timeout=60s >/de
 show get tj -n demo
 show get events -n demo --field-selector involvedObject.kind=TrainingJob -o custom-columns=OBJECT:.involvedObject.name,TYPE:.type,REASON:.reason,MESSAGE:.message
 
-step "The registered ModelVersion carries its lineage; a DriftMonitor watches the model (their controllers land next)"
+step "The registered ModelVersion carries its lineage; a DriftMonitor watches the model"
 show get mv fraud-v1 -n demo -o jsonpath='{.spec.lineage}{"\n"}'
 show apply -n demo -f examples/driftmonitor-fraud.yaml
-k wait -n demo --for=jsonpath='{.status.phase}'=Pending mv/fraud-v1 dm/fraud-drift --timeout=30s >/dev/null
+k wait -n demo --for=jsonpath='{.status.phase}'=Pending mv/fraud-v1 --timeout=30s >/dev/null
+# Its first evaluation says what it watches, or why it cannot yet (no serving version, no Prometheus).
+k wait -n demo --for=jsonpath='{.status.observedGeneration}'=1 dm/fraud-drift --timeout=30s >/dev/null
+show get dm fraud-drift -n demo -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
 show get modelops -n demo
 show describe tj fraud-weak -n demo
 

@@ -149,19 +149,26 @@ describe('ModelVersion and DriftMonitor health', () => {
       'not yet',
       mv({ phase: 'Pending', conditions: [cond('Ready', 'False', 'NotImplemented', 'not yet')] }),
     ],
-    [
-      'no drift',
-      'DriftMonitor',
-      'Healthy',
-      'max drift PSI 0.04 (amount)',
-      mv({ phase: 'Healthy', maxScore: 'PSI 0.04 (amount)' }),
-    ],
+    ['no drift', 'DriftMonitor', 'Healthy', 'amount PSI=0.04', mv({ phase: 'Healthy', summary: 'amount PSI=0.04' })],
     [
       'drift breached',
       'DriftMonitor',
       'Degraded',
-      'PSI 0.31 on amount >= 0.25',
-      mv({ phase: 'Breached', conditions: [cond('Ready', 'False', 'Breached', 'PSI 0.31 on amount >= 0.25')] }),
+      'v1: 2 of 30 features critical (amount PSI=0.31)',
+      mv({
+        phase: 'Critical',
+        conditions: [
+          cond('Ready', 'True', 'Evaluated', 'evaluated v1'),
+          cond('Drifted', 'True', 'Critical', 'v1: 2 of 30 features critical (amount PSI=0.31)'),
+        ],
+      }),
+    ],
+    [
+      'too little traffic',
+      'DriftMonitor',
+      'Progressing',
+      'not enough traffic in the window to judge drift',
+      mv({ phase: 'NotEnoughData' }),
     ],
     [
       'not evaluated yet',

@@ -12,6 +12,7 @@ export { resources } from './resources.js';
 export { MODEL_INDEX, modelVersionsByModel } from './indexes.js';
 export { DEFAULT_SERVING_IMAGE } from './modelversion.js';
 export { DRIFT_METHODS } from './driftmonitor.js';
+export type { DriftAction, DriftMethod, SeriesVerdict, Severity, VersionVerdict } from './driftmonitor.js';
 export type { MetricGate, RegisterSpec } from './trainingjob.js';
 export type { Static };
 
