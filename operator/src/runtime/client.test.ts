@@ -141,6 +141,22 @@ test("a scoped client's signal aborts a request the server never answers, with t
   await expect(client.scoped({ signal: abort.signal }).get(JOBS, { namespace: 'ml', name: 'x' })).rejects.toBe(reason);
 });
 
+test("delete sends its propagationPolicy, and the connection's next request is answered normally", async () => {
+  const seen: string[] = [];
+  handler = (req, body, res) => {
+    seen.push(`${req.method} ${req.url} ${body}`);
+    json(res, 200, { metadata: { name: 'j' } });
+  };
+  const before = connections;
+  await client.delete(JOBS, { namespace: 'ml', name: 'j' });
+  await client.get(JOBS, { namespace: 'ml', name: 'j' });
+  expect(seen).toEqual([
+    'DELETE /apis/batch/v1/namespaces/ml/jobs/j {"propagationPolicy":"Background"}',
+    'GET /apis/batch/v1/namespaces/ml/jobs/j ',
+  ]);
+  expect(connections - before).toBeLessThanOrEqual(1); // the same keep-alive socket, still in step
+});
+
 test('updateStatus PUTs the /status subresource', async () => {
   let url = '';
   handler = (req, body, res) => {

@@ -41,8 +41,8 @@ export class RestTransport {
   /** One request; resolves with the parsed JSON body, rejects with a typed ApiError on status >= 400. */
   async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
     opts.signal?.throwIfAborted();
-    const reqOpts = await this.requestOptions(method, path, opts);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const reqOpts = await this.requestOptions(method, path, { ...opts, payload });
     try {
       return await this.send<T>(reqOpts, payload, opts.signal);
     } catch (err) {
@@ -109,7 +109,11 @@ export class RestTransport {
     this.keepAliveAgent?.destroy();
   }
 
-  private async requestOptions(method: HttpMethod, path: string, opts: RequestOptions): Promise<https.RequestOptions> {
+  private async requestOptions(
+    method: HttpMethod,
+    path: string,
+    opts: { query?: Query; contentType?: string; payload?: string },
+  ): Promise<https.RequestOptions> {
     const reqOpts: https.RequestOptions = {};
     await this.kubeConfig.applyToHTTPSOptions(reqOpts);
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
@@ -118,7 +122,11 @@ export class RestTransport {
       ...(reqOpts.headers as http.OutgoingHttpHeaders | undefined),
       accept: 'application/json',
       'user-agent': 'modelops-operator',
-      ...(opts.body !== undefined ? { 'content-type': opts.contentType ?? 'application/json' } : {}),
+      // Framed by its length: Node chunks a body only for methods that usually have one, so a DELETE's
+      // (its propagationPolicy) went out unframed — ignored, and read as the start of the next request.
+      ...(opts.payload !== undefined
+        ? { 'content-type': opts.contentType ?? 'application/json', 'content-length': Buffer.byteLength(opts.payload) }
+        : {}),
     };
     return {
       ...reqOpts,
