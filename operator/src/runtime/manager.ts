@@ -64,6 +64,7 @@ export class Manager {
   readonly client: RestClient;
   readonly cache = new InformerCache();
   readonly recorder: EventRecorder;
+  private readonly events: Recorder;
   private readonly metrics = new RuntimeMetrics();
   private readonly rest: RestTransport;
   private readonly clock: Clock;
@@ -92,7 +93,11 @@ export class Manager {
     this.client = new RestClient(this.rest);
     this.discovery = opts.discovery ?? new RestDiscovery(this.rest);
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-    this.recorder = new Recorder(this.client, { clock: this.clock, logger: this.log, reportingInstance: identity });
+    this.recorder = this.events = new Recorder(this.client, {
+      clock: this.clock,
+      logger: this.log,
+      reportingInstance: identity,
+    });
     if (opts.leaderElection) {
       this.elector = new LeaderElector(
         this.client,
@@ -210,6 +215,10 @@ export class Manager {
     await Promise.all([...this.resources.values()].map((r) => r.stop()));
     await this.elector?.stop();
     await Promise.all(this.servers.map((s) => s.close()));
+    // Events still being written in the background get the grace period too.
+    const graceOver = new AbortController();
+    await Promise.race([this.events.flush(), sleep(this.clock, graceMs, graceOver.signal)]);
+    graceOver.abort();
     this.rest.close();
     this.log.info('stopped');
   }
