@@ -46,6 +46,8 @@ export interface InformerOptions {
 
 /** A watch that ends this soon without delivering anything counts as a failure (no hot loop). */
 const MIN_HEALTHY_WATCH_MS = 1000;
+/** How many deleted objects' uids an informer remembers, so a late write result cannot bring one back. */
+const DELETED_UIDS_KEPT = 4096;
 
 export function listerWatcher(
   client: RestClient,
@@ -89,6 +91,8 @@ export class Informer {
   private loop: Promise<void> | undefined;
   private synced = false;
   private failure: unknown;
+  /** Uids of objects seen deleted, oldest first (bounded). */
+  private readonly deletedUids = new Set<string>();
   private markSynced!: (synced: boolean) => void;
   private readonly syncedPromise = new Promise<boolean>((resolve) => (this.markSynced = resolve));
 
@@ -122,6 +126,24 @@ export class Informer {
   /** Resolves true once the first list is in the store, false if the informer stops first. */
   whenSynced(): Promise<boolean> {
     return this.syncedPromise;
+  }
+
+  /**
+   * Read your own writes: puts a write's result into the store before the watch delivers it, where that
+   * cannot hide a newer state — a create whose object the store has neither seen nor seen deleted, or an
+   * update conditioned on (`basedOn`) the resourceVersion the store still holds, which the API server
+   * accepted, so the result is the newest version there is. No handlers run: the watch event that
+   * follows runs them, as for any change. Returns whether the store took it.
+   */
+  recordWrite(obj: KubernetesObject, basedOn: string | undefined): boolean {
+    if (!this.synced) return false;
+    const current = this.store.get(objectKeyOf(obj));
+    const accepted =
+      basedOn === undefined
+        ? !current && !this.deletedUids.has(obj.metadata?.uid ?? '')
+        : current !== undefined && current.metadata?.resourceVersion === basedOn;
+    if (accepted) this.store.upsert(structuredClone(obj));
+    return accepted;
   }
 
   async stop(): Promise<void> {
@@ -186,6 +208,7 @@ export class Informer {
       const key = objectKeyOf(obj);
       if (seen.has(keyToString(key))) continue;
       this.store.remove(key);
+      this.rememberDeleted(obj);
       this.emit((h) => h.onDelete?.(obj));
     }
     this.failure = undefined;
@@ -203,11 +226,19 @@ export class Informer {
     if (type === 'BOOKMARK') return;
     if (type === 'DELETED') {
       const previous = this.store.remove(objectKeyOf(object));
+      this.rememberDeleted(object);
       this.emit((h) => h.onDelete?.(previous ?? object));
       return;
     }
     const previous = this.store.upsert(object);
     this.emit((h) => (previous ? h.onUpdate?.(previous, object) : h.onAdd?.(object)));
+  }
+
+  private rememberDeleted(obj: KubernetesObject): void {
+    const uid = obj.metadata?.uid;
+    if (!uid) return;
+    this.deletedUids.add(uid);
+    if (this.deletedUids.size > DELETED_UIDS_KEPT) this.deletedUids.delete(this.deletedUids.values().next().value!);
   }
 
   private async resyncLoop(): Promise<void> {

@@ -25,6 +25,7 @@ import { RuntimeMetrics } from './metrics.js';
 import { ResourceInformer } from './resource-informer.js';
 import { RestTransport } from './rest.js';
 import { InformerCache } from './store/cache.js';
+import { ReadYourWritesClient } from './store/read-your-writes.js';
 import { resourceId, resourceName, type ResourceRef } from './types.js';
 
 export interface ManagerOptions {
@@ -127,7 +128,8 @@ export class Manager {
     if (this.started) throw new Error('addController must be called before start()');
     if (this.controllers.some((c) => c.name === opts.name)) throw new Error(`duplicate controller name ${opts.name}`);
     const controller = new Controller(opts, {
-      client: (scope) => this.client.scoped(scope),
+      // What a reconcile writes, its next reconcile reads, even before the watch brings it.
+      client: (scope) => new ReadYourWritesClient(this.client.scoped(scope), this.cache),
       cache: this.cache,
       recorder: this.recorder,
       logger: this.log,
