@@ -62,6 +62,22 @@ test('builds paths, sends the bearer token, reuses one connection', async () => 
   expect(connections - before).toBe(1);
 });
 
+test('a burst of many concurrent requests keeps its connections for the next burst (no handshake per burst)', async () => {
+  const burst = (n: number) => {
+    // answered only once all n are in flight at once, each on its own connection
+    const waiting: (() => void)[] = [];
+    handler = (_req, _body, res) => {
+      waiting.push(() => json(res, 200, { metadata: { name: 'j' } }));
+      if (waiting.length === n) for (const send of waiting) send();
+    };
+    return Promise.all(Array.from({ length: n }, () => client.get(JOBS, { namespace: 'ml', name: 'j' })));
+  };
+  await burst(40);
+  const before = connections;
+  await burst(40);
+  expect(connections - before).toBe(0);
+});
+
 test.each([
   [404, 'NotFound', NotFoundError],
   [409, 'AlreadyExists', AlreadyExistsError],
