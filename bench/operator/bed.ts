@@ -7,9 +7,11 @@
 // through the admin kubeconfig and the runtime's keep-alive client.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
+  copyFileSync,
   createWriteStream,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   statSync,
   writeFileSync,
@@ -18,6 +20,7 @@ import {
   closeSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -84,7 +87,7 @@ export function prepareBed(): { operatorKubeconfig: string; auditLog: string } {
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
   const auditLog = ensureAuditLog();
   const operatorKubeconfig = ensureOperatorIdentity();
-  buildOperator();
+  operatorCommand = buildOperator();
   return { operatorKubeconfig, auditLog };
 }
 
@@ -94,9 +97,23 @@ export function prepareBed(): { operatorKubeconfig: string; auditLog: string } {
  */
 export const operatorRoot = argValue('operator-root', repoRoot);
 
-/** Compiles the checkout's operator as its Dockerfile does (tsc to dist/). */
-function buildOperator(): void {
-  execFileSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', writeBuildConfig()], { stdio: 'inherit' });
+/**
+ * Builds the checkout's operator as its Dockerfile does: the bundle (`npm run build:operator`), copied
+ * alone into a directory of its own as in the image (no node_modules to fall back on) — or, for a checkout
+ * from before the bundle, tsc's output in dist/. Returns the command line that runs it.
+ */
+function buildOperator(): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(join(operatorRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  if (!scripts['build:operator']) {
+    execFileSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', writeBuildConfig()], { stdio: 'inherit' });
+    return [join(operatorRoot, 'dist/operator/src/main.js')];
+  }
+  execFileSync('npm', ['run', '--silent', 'build:operator'], { cwd: operatorRoot, stdio: 'inherit' });
+  const image = mkdtempSync(join(tmpdir(), 'modelops-operator-image-'));
+  copyFileSync(join(operatorRoot, 'dist/operator/main.mjs'), join(image, 'main.mjs'));
+  return [join(image, 'main.mjs')];
 }
 
 /** A tsconfig compiling the checkout's operator/src (tests left out) to its dist/. */
@@ -230,7 +247,8 @@ export function processFigures(pid: number): ProcessFigures {
   return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, cpuSeconds: ticks / CLK_TCK };
 }
 
-const operatorEntryPoint = () => join(operatorRoot, 'dist/operator/src/main.js');
+/** What runs the operator (prepareBed builds it). */
+let operatorCommand: string[] = [];
 
 /** Starts the compiled operator (prepareBed builds it) and resolves once it logs that it started. */
 export async function startOperator(
@@ -244,7 +262,7 @@ export async function startOperator(
   const child = spawn(
     'node',
     [
-      operatorEntryPoint(),
+      ...operatorCommand,
       '--leader-elect',
       `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
       `--metrics-port=${metricsPort}`,
@@ -252,7 +270,7 @@ export async function startOperator(
       ...(opts.args ?? []),
     ],
     {
-      cwd: operatorRoot,
+      cwd: dirname(operatorCommand[0]!),
       env: { ...process.env, KUBECONFIG: operatorKubeconfig, POD_NAME: opts.name, LOG_LEVEL: opts.logLevel ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
