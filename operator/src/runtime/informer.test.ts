@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { WatchEvent } from './client.js';
 import { FakeClock } from './clock.js';
 import { ApiError, GoneError } from './errors.js';
-import { Informer, type ListerWatcher } from './informer.js';
+import { cacheable, Informer, type ListerWatcher } from './informer.js';
 import type { KubernetesObject, ObjectList, ResourceRef } from './types.js';
 
 const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -155,6 +155,30 @@ describe('Informer', () => {
     clock.advance(1000);
     await flush();
     expect(updates).toEqual(['a', 'a']);
+    await informer.stop();
+  });
+
+  test('what the cache keeps: the object without managedFields, with apiVersion and kind; the original untouched', () => {
+    const listed = {
+      metadata: { namespace: 'ns', name: 'a', labels: { x: 'y' }, managedFields: [{ manager: 'kubectl' }] },
+      spec: { nodeName: 'n' },
+    };
+    expect(cacheable(pods, listed)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { namespace: 'ns', name: 'a', labels: { x: 'y' } },
+      spec: { nodeName: 'n' },
+    });
+    expect(listed.metadata.managedFields).toHaveLength(1);
+  });
+
+  test('a write result taken into the store is kept without its managedFields too', async () => {
+    const { source, informer } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
+    informer.start();
+    await flush();
+    informer.recordWrite({ ...pod('a', '6'), metadata: { ...pod('a', '6').metadata, managedFields: [{}] } }, '5');
+    expect(informer.store.get({ namespace: 'ns', name: 'a' })?.metadata).not.toHaveProperty('managedFields');
     await informer.stop();
   });
 
