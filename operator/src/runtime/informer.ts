@@ -149,7 +149,10 @@ export class Informer {
       basedOn === undefined
         ? !current && !this.deletedUids.has(obj.metadata?.uid ?? '')
         : current !== undefined && current.metadata?.resourceVersion === basedOn;
-    if (accepted) this.store.upsert(structuredClone(cacheable(this.resource, obj)));
+    // A copy the caller cannot change, made with JSON rather than structuredClone: structuredClone's objects
+    // belong to the main realm, and under jest (a vm context) isDeepStrictEqual then told an unchanged status
+    // from the cached one as different, and every resync wrote it again.
+    if (accepted) this.store.upsert(JSON.parse(JSON.stringify(cacheable(this.resource, obj))) as KubernetesObject);
     return accepted;
   }
 
