@@ -40,7 +40,8 @@ export const OPERATOR_NAMESPACE = 'modelops-bench';
 const RELEASE = 'bench';
 const SERVICE_ACCOUNT = `${RELEASE}-operator`;
 const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${SERVICE_ACCOUNT}`;
-const benchDir = join(repoRoot, '.cache', 'bench', 'operator');
+/** The operator's kubeconfig (a token of one bed's ServiceAccount) and logs: one directory per bed. */
+const benchDir = join(repoRoot, '.cache', 'bench', 'operator', process.env.MODELOPS_TESTBED_NAME ?? 'default');
 
 export const NAMESPACE: ResourceRef = {
   group: '',
