@@ -67,6 +67,18 @@ describe('the run', () => {
     expect(events()).toEqual(['Normal Created', 'Normal Running', 'Normal Succeeded']);
   });
 
+  test('the pass that creates the Job says so in the one status write it makes', async () => {
+    const { cluster, reconcile, conditions } = setup();
+    await reconcile();
+    expect(conditions()).toMatchObject({ Created: 'True/JobCreated', Running: 'False/Starting' });
+    expect(cluster.writes.map((w) => `${w.verb} ${w.resource}`)).toEqual([
+      'create jobs.batch/v1',
+      'updateStatus trainingjobs.modelops.dev/v1alpha1',
+    ]);
+    await reconcile(); // the Job, as the watch brings it: nothing new to say
+    expect(cluster.writes).toHaveLength(2);
+  });
+
   test('terminal conditions agree with the phase: Succeeded, Finished and Ready on success', async () => {
     const { reconcile, conditions, jobStatus } = setup();
     await reconcile();
