@@ -8,12 +8,12 @@ import { trainingJobController } from './controllers/trainingjob/controller.js';
 import { modelVersionController } from './controllers/modelversion/controller.js';
 import { driftMonitorController } from './controllers/driftmonitor/controller.js';
 
-export const LEASE_NAME = 'modelops-operator';
+const LEASE_NAME = 'modelops-operator';
 
 export type ControllerFactory = (settings: ControllerSettings) => ControllerOptions;
 
 /** One factory per resource; each receives the flags' settings. */
-export const CONTROLLERS: readonly ControllerFactory[] = [
+const CONTROLLERS: readonly ControllerFactory[] = [
   trainingJobController,
   modelVersionController,
   driftMonitorController,

@@ -10,7 +10,11 @@
 #   testbed.sh up                 build (or reuse) the binaries, start the cluster, register the nodes
 #   testbed.sh down               stop everything and delete the cluster's state
 #   testbed.sh status             is it up? prints the kubeconfig path
-#   testbed.sh restart-apiserver  stop and start the kube-apiserver (tests of watch resumption)
+#   testbed.sh restart-apiserver [FLAG...]
+#                                 stop and start the kube-apiserver (tests of watch resumption); FLAGs are
+#                                 added for this start only (--runtime-config=resource.k8s.io/v1=false: a
+#                                 cluster without DRA); without FLAGs it runs as the cluster was created
+#   testbed.sh restart-controller-manager, restart-scheduler [FLAG...]   the same for those
 #   testbed.sh env                print `export` lines for KUBECONFIG, PATH and, with the data plane,
 #                                 MODELOPS_PROMETHEUS_URL, MODELOPS_TESTBED_VOLUMES (the PVCs' directories)
 #                                 and MODELOPS_TESTBED_SERVING (the runner's state and logs): eval "$(testbed.sh env)"
@@ -281,39 +285,69 @@ down() {
   rm -f "$kubeconfig"
 }
 
-# kwokctl restarts only whole clusters, so the kube-apiserver is restarted by hand: the same
-# command line, working directory, log file and pid file that kwokctl gave it.
-restart_apiserver() {
-  local pidfile="$cluster_dir/pids/kube-apiserver.pid" pid cmd=()
+# kwokctl restarts only whole clusters, so a component is restarted by hand: the same command line
+# (as kwokctl first gave it, kept aside on the first restart), working directory, log file and pid
+# file, plus the extra flags given (for this start only).
+restart_component() {
+  local name=$1; shift
+  local pidfile="$cluster_dir/pids/$name.pid" cmdfile="$cluster_dir/$name.cmdline" pid cmd=()
   pid="$(cat "$pidfile")"
-  mapfile -d '' cmd <"/proc/$pid/cmdline"
-  log "restarting kube-apiserver (pid $pid)"
-  # Its graceful shutdown waits up to a minute for open watches; give it two seconds, then kill it.
+  [[ -f "$cmdfile" ]] || cp "/proc/$pid/cmdline" "$cmdfile"
+  mapfile -d '' cmd <"$cmdfile"
+  cmd+=("$@")
+  log "restarting $name (pid $pid)${*:+ with $*}"
+  # A kube-apiserver's graceful shutdown waits up to a minute for open watches; give two seconds, then kill.
   kill "$pid"
   local grace=$((SECONDS + 2))
   while kill -0 "$pid" 2>/dev/null; do
     ((SECONDS < grace)) || kill -9 "$pid" 2>/dev/null || true
     sleep 0.1
   done
-  # exec: the pid recorded is the kube-apiserver itself, and no shell holds our output open.
-  (cd "$cluster_dir" && exec setsid "${cmd[@]}" >>"$cluster_dir/logs/kube-apiserver.log" 2>&1 </dev/null) &
+  # exec: the pid recorded is the component itself, and no shell holds our output open.
+  (cd "$cluster_dir" && exec setsid "${cmd[@]}" >>"$cluster_dir/logs/$name.log" 2>&1 </dev/null) &
   echo $! >"$pidfile"
+}
+
+restart_apiserver() {
+  restart_component kube-apiserver "$@"
+  # With extra flags, readiness leaves out informer-sync: a 1.36 kube-apiserver keeps an informer on
+  # DRA's ResourceSlices of its own, which never syncs while resource.k8s.io/v1 is turned off (it serves
+  # everything else).
+  local readyz=/readyz; (($#)) && readyz='/readyz?exclude=informer-sync'
   local deadline=$((SECONDS + 60))
-  until kubectl get --raw /readyz >/dev/null 2>&1; do
+  until kubectl get --raw "$readyz" >/dev/null 2>&1; do
     ((SECONDS < deadline)) || { log "kube-apiserver did not come back"; exit 1; }
     sleep 0.2
   done
-  log "kube-apiserver is back (pid $(cat "$pidfile"))"
+  log "kube-apiserver is back (pid $(cat "$cluster_dir/pids/kube-apiserver.pid"))"
+}
+
+# The scheduler and the controller-manager restarted afresh, as after a control-plane upgrade: after
+# kube-apiserver restarts in quick succession their watches back off and lag behind it for up to a minute.
+# (A 1.36 scheduler started against an API server without resource.k8s.io/v1 never schedules: it waits for
+# its DRA informers. Restart it while the API is served.)
+restart_with_healthz() {
+  local name=$1; shift
+  restart_component "$name" "$@"
+  local port; port="$(tr '\0' '\n' <"$cluster_dir/$name.cmdline" | sed -n 's/^--secure-port=//p')"
+  local deadline=$((SECONDS + 60))
+  until curl -ksf "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { log "$name did not come back"; exit 1; }
+    sleep 0.2
+  done
+  log "$name is back (pid $(cat "$cluster_dir/pids/$name.pid"))"
 }
 
 case "${1:-}" in
-  up|status|restart-apiserver|env|kubectl) ensure_built ;;
+  up|status|restart-apiserver|restart-controller-manager|restart-scheduler|env|kubectl) ensure_built ;;
 esac
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) if is_up; then echo "up: $kubeconfig"; else echo "down"; exit 1; fi ;;
-  restart-apiserver) restart_apiserver ;;
+  restart-apiserver) shift; restart_apiserver "$@" ;;
+  restart-controller-manager) shift; restart_with_healthz kube-controller-manager "$@" ;;
+  restart-scheduler) shift; restart_with_healthz kube-scheduler "$@" ;;
   env)
     printf 'export KUBECONFIG=%q\nexport PATH=%q:"$PATH"\n' "$kubeconfig" "$(bin)"
     if [[ -f "$cluster_dir/modelops-dataplane" ]]; then
@@ -322,6 +356,6 @@ case "${1:-}" in
     fi
     ;;
   kubectl) shift; kubectl "$@" ;;
-  -h|--help|"") sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|"") sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
   *) log "unknown command: $1"; exit 2 ;;
 esac

@@ -205,14 +205,32 @@ export async function getJson<T>(
   });
 }
 
-/** Restarts the kube-apiserver process of the bed; resolves when it serves again. */
-export async function restartApiServer(): Promise<void> {
+/**
+ * Restarts the kube-apiserver process of the bed, with `extraFlags` for this start only (a later call
+ * without them restores the flags the bed was created with); resolves when it serves again.
+ */
+export function restartApiServer(...extraFlags: string[]): Promise<void> {
+  return bedCommand('restart-apiserver', extraFlags);
+}
+
+/**
+ * Restarts the bed's kube-controller-manager and kube-scheduler afresh, as after a control-plane upgrade
+ * (after quick kube-apiserver restarts their watches back off and lag); resolves when both are healthy.
+ * `scheduler: false` leaves the scheduler alone: a 1.36 scheduler started without resource.k8s.io/v1
+ * never schedules.
+ */
+export async function restartControllers(opts: { scheduler?: boolean } = {}): Promise<void> {
+  await bedCommand('restart-controller-manager', []);
+  if (opts.scheduler ?? true) await bedCommand('restart-scheduler', []);
+}
+
+async function bedCommand(command: string, args: string[]): Promise<void> {
   const result = await new Promise<KubectlResult>((resolve) => {
-    execFile('bash', [bedScript, 'restart-apiserver'], { encoding: 'utf8' }, (err, stdout, stderr) =>
+    execFile('bash', [bedScript, command, ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>
       resolve({ code: err ? 1 : 0, stdout, stderr }),
     );
   });
-  if (result.code !== 0) throw new Error(`restart-apiserver failed: ${result.stderr}`);
+  if (result.code !== 0) throw new Error(`${command} failed: ${result.stderr}`);
 }
 
 export interface Condition {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { watch } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import type { PodProcessState } from '../bed/dataplane/pod-process.js';
 
 /** The bed's GatewayClass and Gateway (test/bed/gateway.yaml) an HTTPRoute's parentRefs name. */
 export const TESTBED_GATEWAY = { className: 'testbed', namespace: 'gateway', name: 'testbed' } as const;
@@ -30,21 +31,8 @@ export async function claimDirectory(namespace: string, claim: string): Promise<
   return dir;
 }
 
-/** One serving process the bed runs for a pod. */
-export interface ServingProcess {
-  namespace: string;
-  name: string;
-  uid: string;
-  ip: string;
-  port: number;
-  pid: number | undefined;
-  ready: boolean;
-  restarts: number;
-  /** Milliseconds from spawn to the first successful readiness probe, per start. */
-  startMs: number[];
-  /** The process's stdout and stderr. */
-  log: string;
-}
+/** One serving process the bed runs for a pod, as its runner records it in pods.json. */
+export type ServingProcess = PodProcessState;
 
 export async function servingProcesses(): Promise<ServingProcess[]> {
   const text = await readFile(`${bedEnv('MODELOPS_TESTBED_SERVING')}/pods.json`, 'utf8');

@@ -204,10 +204,13 @@ test('RBAC is enforced: a ServiceAccount without a grant is refused', async () =
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
     subjects: [{ kind: 'ServiceAccount', name: 'nobody', namespace: ns.name }],
   } as never);
-  // The authorizer sees the new binding through its informer: ask until it does (bounded).
+  // The authorizer sees the new binding through its informer, a moment after the write: ask again,
+  // backing off (50 ms, doubling), until it does.
   let allowed = await kubectl(['get', 'pods', '-n', ns.name, as]);
-  for (let tries = 0; allowed.code !== 0 && tries < 20; tries++)
+  for (let delayMs = 50; allowed.code !== 0 && delayMs <= 3_200; delayMs *= 2) {
+    await new Promise((r) => setTimeout(r, delayMs));
     allowed = await kubectl(['get', 'pods', '-n', ns.name, as]);
+  }
   expect(allowed.code).toBe(0);
   const stillDenied = await kubectl(['delete', 'pod', 'fails', '-n', ns.name, as]);
   expect(stillDenied.stderr).toMatch(/forbidden/i);

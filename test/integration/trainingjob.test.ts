@@ -4,9 +4,19 @@ import type { V1Job, V1Pod, V1Service } from '@kubernetes/client-node';
 import { Manager, createLogger } from '../../operator/src/runtime/index.js';
 import { trainingJobController } from '../../operator/src/controllers/trainingjob/controller.js';
 import type { ModelVersion, TrainingJob } from '../../operator/src/api/index.js';
-import { condition, kubeConfig, kubectl, objectApi, useNamespace, waitFor, waitForGone } from '../harness/cluster.js';
+import {
+  condition,
+  getJson,
+  kubeConfig,
+  kubectl,
+  objectApi,
+  useNamespace,
+  waitFor,
+  waitForGone,
+} from '../harness/cluster.js';
 
 const ns = useNamespace('tj');
+const quotaNs = useNamespace('tjq');
 let manager: Manager;
 
 beforeAll(async () => {
@@ -41,7 +51,7 @@ beforeAll(async () => {
   );
   manager = new Manager({
     kubeConfig: kubeConfig(),
-    logger: createLogger({ level: 'warn' }),
+    logger: createLogger({ level: process.env.RUNTIME_TEST_LOG ?? 'silent' }),
     metricsPort: 0,
     healthPort: 0,
   });
@@ -68,6 +78,7 @@ const REPORT = {
   reference: { uri: '/output/fraud/run/reference.json', digest: `sha256:${'cd'.repeat(32)}` },
 };
 
+/** A run; CPU-only unless `spec` asks for GPUs, so that no test's pods hold GPUs another test counts on. */
 function trainingJob(
   name: string,
   spec: Partial<TrainingJob['spec']> = {},
@@ -82,6 +93,7 @@ function trainingJob(
       dataset: { uri: 'synthetic://fraud?rows=1000&seed=7', version: 'v3' },
       output: { uri: `pvc://models/fraud/${name}` },
       nodes: 1,
+      gpus: { count: 0 },
       podMetadata: { annotations: { 'sim.modelops.dev/message': JSON.stringify(REPORT), ...annotations } },
       ...spec,
     },
@@ -158,8 +170,9 @@ test('creates a GPU Job with requests, toleration, model selection, labels and o
     jobName: 'fraud-a',
     metrics: REPORT.metrics,
     headlineMetric: 'val_auc=0.961',
-    artifact: REPORT.artifact,
-    reference: REPORT.reference,
+    // one user-facing form: the URI the ModelVersion serves from, not the path inside the container
+    artifact: { uri: 'pvc://models/fraud/run/model.onnx', digest: REPORT.artifact.digest },
+    reference: { uri: 'pvc://models/fraud/run/reference.json', digest: REPORT.reference.digest },
     observedGeneration: 1,
   });
   expect(done.status?.startTime).toBeDefined();
@@ -191,6 +204,11 @@ test('an OOM-killed run fails with reason OOMKilled, a message, and a Warning Ev
   expect(condition(failed as never, 'Ready')).toMatchObject({ status: 'False', reason: 'OOMKilled' });
   const event = await eventFor('fraud-oom', 'OOMKilled');
   expect(event.type).toBe('Warning');
+  // What a user waits on: Finished for "over, either way", Failed for failure; both hold now.
+  for (const wanted of ['Finished', 'Failed']) {
+    const wait = await kubectl(['wait', '-n', ns.name, `--for=condition=${wanted}`, 'tj/fraud-oom', '--timeout=5s']);
+    expect(wait.stdout).toMatch(/condition met/);
+  }
 });
 
 test("bad input fails the run at once, in the program's own words, without spending the retries", async () => {
@@ -487,6 +505,163 @@ describe('the promotion gate', () => {
     expect(mv.stderr).toMatch(/NotFound/);
     expect((await eventFor('fraud-weak', 'GateRefused')).type).toBe('Warning');
   });
+
+  test("a hand-made ModelVersion already holding the name is someone else's: NameConflict, never Registered", async () => {
+    const theirs = {
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'ModelVersion',
+      metadata: { name: 'fraud-v9', namespace: ns.name },
+      spec: { model: 'fraud', version: 'v9', artifact: { uri: 's3://elsewhere/model.onnx' } },
+    };
+    await objectApi().create(theirs as never);
+    await objectApi().create(trainingJob('fraud-taken', { register: register('v9', 0.9) }) as never);
+    const refused = await waitForTj('fraud-taken', hasCondition('Registered', 'False', 'NameConflict'), 'NameConflict');
+    expect(refused.status?.modelVersion).toBeUndefined();
+    expect(condition(refused as never, 'Registered')?.message).toMatch(
+      /fraud-v9 already exists and was not registered by this TrainingJob/,
+    );
+    expect((await eventFor('fraud-taken', 'NameConflict')).type).toBe('Warning');
+    const { stdout } = await kubectl(['get', 'mv', 'fraud-v9', '-n', ns.name, '-o', 'jsonpath={.spec.artifact.uri}']);
+    expect(stdout).toBe('s3://elsewhere/model.onnx');
+  });
+});
+
+describe('what the API server refuses after the CRD accepted it (here: a ValidatingAdmissionPolicy)', () => {
+  // Platform teams' own admission rules refuse what the CRD cannot know about.
+  const policy = () => `modelops-test-${ns.name}`;
+  const manifests = () =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicy',
+          metadata: { name: policy() },
+          spec: {
+            failurePolicy: 'Fail',
+            matchConstraints: {
+              resourceRules: [
+                { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['jobs'] },
+                {
+                  apiGroups: ['modelops.dev'],
+                  apiVersions: ['*'],
+                  operations: ['CREATE'],
+                  resources: ['modelversions'],
+                },
+              ],
+            },
+            validations: [
+              {
+                expression:
+                  "request.kind.kind != 'Job' || object.metadata.?labels['kueue.x-k8s.io/queue-name'].orValue('') != 'closed'",
+                message: 'queue closed is not open to this namespace',
+              },
+              {
+                expression: "request.kind.kind != 'ModelVersion' || object.spec.version != 'frozen'",
+                message: 'version frozen may not be registered here',
+              },
+            ],
+          },
+        },
+        {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicyBinding',
+          metadata: { name: policy() },
+          spec: {
+            policyName: policy(),
+            validationActions: ['Deny'],
+            matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } },
+          },
+        },
+      ],
+    });
+  beforeAll(async () => {
+    const applied = await kubectl(['apply', '-f', '-'], manifests());
+    if (applied.code !== 0) throw new Error(applied.stderr);
+    // The policy takes effect once the API server's informer has it: probe with a dry run, backing off.
+    const probe = JSON.stringify({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'probe', namespace: ns.name, labels: { 'kueue.x-k8s.io/queue-name': 'closed' } },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: 'x' }] } } },
+    });
+    for (let delayMs = 50; ; delayMs *= 2) {
+      const dryRun = await kubectl(['create', '--dry-run=server', '-f', '-'], probe);
+      if (dryRun.stderr.includes('queue closed is not open')) break;
+      if (delayMs > 5_000) throw new Error(`the admission policy never took effect: ${dryRun.stderr || dryRun.stdout}`);
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  });
+  afterAll(() => kubectl(['delete', '--ignore-not-found', '-f', '-'], manifests()));
+
+  test('a Job the API server refuses: Failed=True with its message, a Warning, and no retrying', async () => {
+    await objectApi().create(trainingJob('fraud-closed', { runPolicy: { queueName: 'closed' } }) as never);
+    const failed = await waitForTj('fraud-closed', hasCondition('Failed', 'True', 'JobRejected'), 'JobRejected');
+    expect(failed.status?.phase).toBe('Failed');
+    expect(condition(failed as never, 'Failed')?.message).toMatch(
+      /^the API server refused the Job: .*queue closed is not open to this namespace/,
+    );
+    expect(condition(failed as never, 'Finished')).toMatchObject({ status: 'True', reason: 'JobRejected' });
+    expect((await eventFor('fraud-closed', 'JobRejected')).type).toBe('Warning');
+  });
+
+  test('a registration the API server refuses: the run stays Succeeded, is not rerun when its Job goes, and says why', async () => {
+    await objectApi().create(
+      trainingJob('fraud-frozen', {
+        register: { modelName: 'fraud', version: 'frozen', gate: [] },
+        runPolicy: { ttlSecondsAfterFinished: 0 },
+      }) as never,
+    );
+    const refused = await waitForTj(
+      'fraud-frozen',
+      hasCondition('Registered', 'False', 'RegistrationRejected'),
+      'RegistrationRejected',
+    );
+    expect(refused.status?.phase).toBe('Succeeded');
+    expect(condition(refused as never, 'Registered')?.message).toMatch(/version frozen may not be registered here/);
+    expect((await eventFor('fraud-frozen', 'RegistrationRejected')).type).toBe('Warning');
+    await waitForGone(
+      `/apis/batch/v1/namespaces/${ns.name}/jobs`,
+      'the Job, removed by its TTL',
+      byName('fraud-frozen'),
+    );
+    // A spec change makes the controller act again after the Job is gone: no second Job, no second run.
+    await objectApi().patch(
+      {
+        apiVersion: 'modelops.dev/v1alpha1',
+        kind: 'TrainingJob',
+        metadata: { name: 'fraud-frozen', namespace: ns.name },
+        spec: { runPolicy: { queueName: 'later' } },
+      } as never,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'application/merge-patch+json' as never,
+    );
+    const acknowledged = await waitForTj('fraud-frozen', (tj) => tj.status?.observedGeneration === 2, 'generation 2');
+    expect(acknowledged.status?.phase).toBe('Succeeded');
+    const jobs = await kubectl([
+      'get',
+      'jobs',
+      '-n',
+      ns.name,
+      '--field-selector',
+      'metadata.name=fraud-frozen',
+      '-o',
+      'name',
+    ]);
+    expect(jobs.stdout.trim()).toBe('');
+    // The Job was created once, and said so once: one Created Event, no repeats in its series.
+    const events = await getJson<{ items: { regarding?: { name?: string }; reason?: string; series?: unknown }[] }>(
+      kubeConfig(),
+      `/apis/events.k8s.io/v1/namespaces/${ns.name}/events`,
+    );
+    const created = events.items.filter((e) => e.regarding?.name === 'fraud-frozen' && e.reason === 'Created');
+    expect(created).toHaveLength(1);
+    expect(created[0]!.series).toBeUndefined();
+  });
 });
 
 describe('GPUs through Dynamic Resource Allocation', () => {
@@ -572,4 +747,31 @@ describe('GPUs through Dynamic Resource Allocation', () => {
     expect(pod.spec!.containers[0]!.resources?.limits?.['nvidia.com/gpu']).toBeUndefined();
     await waitForTj('fraud-dra', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
   });
+});
+
+test('a reconcile that fails (a quota refuses the Job) tells the user in a Warning Event and is retried until it works', async () => {
+  const quota = {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: 'no-jobs', namespace: quotaNs.name },
+    spec: { hard: { 'count/jobs.batch': '0' } },
+  };
+  await objectApi().create(quota as never);
+  // the quota controller computes usage first; until then the quota admits nothing anyway
+  const run = trainingJob('fraud-quota', { output: { uri: 's3://models/fraud', credentialsSecret: { name: 's3' } } });
+  await objectApi().create({ ...run, metadata: { name: 'fraud-quota', namespace: quotaNs.name } } as never);
+  const warning = await waitFor<{ reason?: string; type?: string; note?: string; regarding?: { name?: string } }>(
+    `/apis/events.k8s.io/v1/namespaces/${quotaNs.name}/events`,
+    (e) => e.regarding?.name === 'fraud-quota' && e.reason === 'ReconcileError',
+    'the ReconcileError event',
+  );
+  expect(warning.type).toBe('Warning');
+  expect(warning.note).toMatch(/^trainingjob controller: .*exceeded quota: no-jobs/);
+  await objectApi().delete(quota as never);
+  const done = await waitFor<TrainingJob>(
+    `/apis/modelops.dev/v1alpha1/namespaces/${quotaNs.name}/trainingjobs`,
+    (tj) => tj.status?.phase === 'Succeeded',
+    'fraud-quota Succeeded after the quota went',
+  );
+  expect(condition(done as never, 'Created')?.status).toBe('True');
 });

@@ -1,9 +1,32 @@
-// Schemas shared by the three resources: conditions and references.
-import { object, string, integer, enumOf, list, optional, Type, type Static } from './schema.js';
+// Schemas shared by the three resources: conditions, references, names, URIs, labels, env. Every
+// string, list and map here is bounded, so a resource cannot smuggle a megabyte through a field and
+// CEL rules over them stay within the API server's cost budget.
+import {
+  object,
+  string,
+  integer,
+  enumOf,
+  list,
+  optional,
+  cel,
+  quantity,
+  stringMap,
+  Type,
+  type Static,
+} from './schema.js';
 
 export const GROUP = 'modelops.dev';
 export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** A DNS label: what model names are (they name Services and label values). */
+const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** What a Kubernetes label value may be (empty included). */
+const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+/** A qualified name with an optional DNS-subdomain prefix: label and annotation keys. */
+const QUALIFIED_NAME_PATTERN =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+const MODEL_NAME_MAX = 40;
+export const VERSION_MAX = 40;
 
 export const Condition = object("A metav1.Condition: one aspect of the resource's state.", {
   type: string('Type of the condition, in CamelCase (Ready, Running, Succeeded, ...).', { maxLength: 316 }),
@@ -15,10 +38,12 @@ export const Condition = object("A metav1.Condition: one aspect of the resource'
 });
 export type Condition = Static<typeof Condition>;
 
-export const conditions = () =>
+export const conditions = (
+  description = "The latest observations of the resource's state. `Ready` is the one `kubectl wait --for=condition=Ready` uses.",
+) =>
   Type.Array(Condition, {
-    description:
-      "The latest observations of the resource's state. `Ready` is the one `kubectl wait --for=condition=Ready` uses.",
+    description,
+    maxItems: 32,
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['type'],
   });
@@ -30,17 +55,113 @@ export const LocalObjectReference = object('A reference to an object in the same
   name: string('Name of the object.', { minLength: 1, maxLength: 253 }),
 });
 
-export const EnvVar = object('An environment variable for the container (a core/v1 EnvVar).', {
-  name: string('Name of the variable.', { minLength: 1 }),
-  value: optional(string('Literal value.')),
-  valueFrom: optional(
-    Type.Unsafe<Record<string, unknown>>({
-      type: 'object',
-      'x-kubernetes-preserve-unknown-fields': true,
-      description: 'Source of the value (secretKeyRef, configMapKeyRef, fieldRef), as in core/v1.',
+/** The name of a model: a DNS label of at most 40 characters (it names Services and labels). */
+export const modelName = (description: string) =>
+  string(description, { pattern: DNS_LABEL_PATTERN, maxLength: MODEL_NAME_MAX });
+
+/** A model version: lowercase alphanumerics, '-' and '.', at most 40 characters. */
+export const modelVersion = (description: string) =>
+  string(description, { pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: VERSION_MAX });
+
+/** A string that must be a valid Kubernetes label value (it becomes one). */
+export const labelValue = (description: string) => string(description, { pattern: LABEL_VALUE_PATTERN, maxLength: 63 });
+
+/** A container image reference: no whitespace, bounded. */
+export const imageReference = (description: string) =>
+  string(description, { minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' });
+
+/**
+ * A URI with one of `schemes` (`'/'` allows an absolute path), bounded. The scheme is what the
+ * consumer dispatches on, so anything else is refused at apply time.
+ */
+export function uri(description: string, schemes: readonly string[], options: { maxLength?: number } = {}) {
+  const alternatives = schemes.map((s) => (s === '/' ? '/' : `${s}://`)).join('|');
+  return string(description, {
+    minLength: 1,
+    maxLength: options.maxLength ?? 2048,
+    pattern: `^(${alternatives})[^\\s]+$`,
+  });
+}
+
+/** Kubernetes labels: qualified-name keys, label-value values. */
+export const labelMap = (description: string) =>
+  stringMap(description, {
+    maxProperties: 64,
+    maxValueLength: 63,
+    ...cel(
+      {
+        rule: `self.all(k, k.matches('${QUALIFIED_NAME_PATTERN}'))`,
+        message: 'label keys are [prefix/]name: name at most 63 characters of [A-Za-z0-9_.-], prefix a DNS subdomain',
+      },
+      {
+        rule: `self.all(k, self[k].matches('${LABEL_VALUE_PATTERN}'))`,
+        message: 'label values are at most 63 characters of [A-Za-z0-9_.-], starting and ending alphanumeric',
+      },
+    ),
+  });
+
+/** Kubernetes annotations: qualified-name keys, values up to 4 KiB each. */
+export const annotationMap = (description: string) =>
+  stringMap(description, {
+    maxProperties: 64,
+    maxValueLength: 4096,
+    ...cel({
+      rule: `self.all(k, k.matches('${QUALIFIED_NAME_PATTERN}'))`,
+      message:
+        'annotation keys are [prefix/]name: name at most 63 characters of [A-Za-z0-9_.-], prefix a DNS subdomain',
     }),
-  ),
-});
+  });
+
+const keySelector = (what: string) =>
+  object(`A key of a ${what} in the same namespace.`, {
+    name: string(`Name of the ${what}.`, { minLength: 1, maxLength: 253 }),
+    key: string('The key.', { minLength: 1, maxLength: 253 }),
+    optional: optional(Type.Boolean({ description: `Whether the ${what} or its key may be missing.` })),
+  });
+
+export const EnvVar = object(
+  'An environment variable for the container (a core/v1 EnvVar).',
+  {
+    name: string('Name of the variable: printable ASCII without "=".', {
+      minLength: 1,
+      maxLength: 256,
+      pattern: '^[ -<>-~]+$',
+    }),
+    value: optional(string('Literal value.', { maxLength: 32768 })),
+    valueFrom: optional(
+      object(
+        'Where the value comes from (exactly one source), as in core/v1.',
+        {
+          secretKeyRef: optional(keySelector('Secret')),
+          configMapKeyRef: optional(keySelector('ConfigMap')),
+          fieldRef: optional(
+            object("A field of the pod, e.g. metadata.name or metadata.annotations['x'].", {
+              apiVersion: optional(string('Version of the schema the path is written in.', { maxLength: 64 })),
+              fieldPath: string('Path of the field.', { minLength: 1, maxLength: 512 }),
+            }),
+          ),
+          resourceFieldRef: optional(
+            object('A resource limit or request of a container, e.g. limits.memory.', {
+              containerName: optional(string('The container; this one when omitted.', { maxLength: 63 })),
+              resource: string('The resource.', { minLength: 1, maxLength: 128 }),
+              divisor: optional(quantity('Output unit, e.g. 1Mi.')),
+            }),
+          ),
+        },
+        cel({
+          rule: '[has(self.secretKeyRef), has(self.configMapKeyRef), has(self.fieldRef), has(self.resourceFieldRef)].filter(x, x).size() == 1',
+          message: 'valueFrom needs exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef',
+        }),
+      ),
+    ),
+  },
+  cel({ rule: '!(has(self.value) && has(self.valueFrom))', message: 'an env var has a value or valueFrom, not both' }),
+);
 export type EnvVar = Static<typeof EnvVar>;
 
-export const envList = () => list(EnvVar, 'Environment variables for the container.', { maxItems: 128 });
+export const envList = () =>
+  list(EnvVar, 'Environment variables for the container.', {
+    maxItems: 128,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['name'],
+  });

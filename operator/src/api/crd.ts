@@ -16,6 +16,8 @@ export interface CrdDefinition {
   shortNames: string[];
   description: string;
   spec: TSchema;
+  /** Rules on the whole object, for what needs metadata.name (the only metadata CEL sees, with generateName). */
+  rootRules?: CelRule[];
   /** Rules on the whole spec, such as immutable fields (transition rules compare with oldSelf). */
   specRules: CelRule[];
   status: TSchema;
@@ -52,6 +54,7 @@ export function buildCrd(def: CrdDefinition): Record<string, unknown> {
             openAPIV3Schema: {
               description: def.description,
               type: 'object',
+              ...(def.rootRules?.length ? { 'x-kubernetes-validations': def.rootRules } : {}),
               required: ['spec'],
               properties: {
                 apiVersion: { type: 'string', description: 'APIVersion of this object: modelops.dev/v1alpha1.' },

@@ -1,12 +1,15 @@
 // The modelops.dev/v1alpha1 API: schemas, TypeScript types and resource references.
 import type { Static } from './schema.js';
-import type { KubernetesObject, ObjectMeta, ResourceRef } from '../runtime/index.js';
+import type { KubernetesObject, ObjectMeta } from '../runtime/index.js';
 import { GROUP, VERSION } from './common.js';
 import { trainingJobDefinition, type TrainingJobSpec, type TrainingJobStatus } from './trainingjob.js';
 import { modelVersionDefinition, type ModelVersionSpec, type ModelVersionStatus } from './modelversion.js';
 import { driftMonitorDefinition, type DriftMonitorSpec, type DriftMonitorStatus } from './driftmonitor.js';
 
 export * from './common.js';
+export { parsePvcUri, pvcUri, type PvcLocation } from './pvc-uri.js';
+export { resources } from './resources.js';
+export { MODEL_INDEX, modelVersionsByModel } from './indexes.js';
 export { DEFAULT_SERVING_IMAGE } from './modelversion.js';
 export { DRIFT_METHODS } from './driftmonitor.js';
 export type { MetricGate, RegisterSpec } from './trainingjob.js';
@@ -36,11 +39,4 @@ export type {
   ModelVersionStatus,
   DriftMonitorSpec,
   DriftMonitorStatus,
-};
-
-/** References the runtime's informers and client take, one per kind. */
-export const resources: Record<'TrainingJob' | 'ModelVersion' | 'DriftMonitor', ResourceRef> = {
-  TrainingJob: { group: GROUP, version: VERSION, plural: 'trainingjobs', kind: 'TrainingJob', namespaced: true },
-  ModelVersion: { group: GROUP, version: VERSION, plural: 'modelversions', kind: 'ModelVersion', namespaced: true },
-  DriftMonitor: { group: GROUP, version: VERSION, plural: 'driftmonitors', kind: 'DriftMonitor', namespaced: true },
 };

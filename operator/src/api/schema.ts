@@ -63,30 +63,31 @@ export function enumOf<const V extends readonly string[]>(values: V, description
   return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], description, ...options });
 }
 
-/** map[string]string, the shape of labels, annotations and hyperparameters. */
-export function stringMap(description: string, options: SchemaOptions = {}) {
+/** map[string]string, the shape of labels, annotations and hyperparameters; bound it (maxProperties, value maxLength). */
+export function stringMap(description: string, options: SchemaOptions & { maxValueLength?: number } = {}) {
+  const { maxValueLength, ...rest } = options;
   return Type.Unsafe<Record<string, string>>({
     type: 'object',
-    additionalProperties: { type: 'string' },
+    additionalProperties: { type: 'string', ...(maxValueLength !== undefined ? { maxLength: maxValueLength } : {}) },
     description,
-    ...options,
+    ...rest,
   });
 }
 
-/** A resource.Quantity: `2`, `500m`, `16Gi`. */
+/**
+ * A resource.Quantity (`2`, `500m`, `16Gi`), never negative. `x-kubernetes-int-or-string` is how a
+ * structural schema says "integer or string" (what `kubectl explain` shows as IntOrString).
+ */
 export function quantity(description: string) {
   return Type.Unsafe<string | number>({
-    description,
+    description: `${description} A quantity: an integer or a string such as 500m, 1.5 or 16Gi.`,
     'x-kubernetes-int-or-string': true,
     anyOf: [{ type: 'integer' }, { type: 'string' }],
+    minimum: 0, // applies to the integer form; the pattern to the string form
+    maxLength: 64,
     pattern:
-      '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+      '^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
   });
-}
-
-/** Anything Kubernetes itself validates later (env valueFrom, raw pod fields): kept as is. */
-export function preserved<T>(description: string) {
-  return Type.Unsafe<T>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description });
 }
 
 export function list<T extends TSchema>(items: T, description: string, options: SchemaOptions = {}) {
@@ -96,6 +97,11 @@ export function list<T extends TSchema>(items: T, description: string, options: 
 export const optional = Type.Optional;
 
 /** map[string]number, the shape of reported metrics. */
-export function numberMap(description: string) {
-  return Type.Unsafe<Record<string, number>>({ type: 'object', additionalProperties: { type: 'number' }, description });
+export function numberMap(description: string, options: SchemaOptions = {}) {
+  return Type.Unsafe<Record<string, number>>({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    description,
+    ...options,
+  });
 }

@@ -45,10 +45,14 @@ export function setCondition(
   return existing ? conditions.map((c) => (c === existing ? next : c)) : [...conditions, next];
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+/** A condition by type, from written conditions or from a reconciler's ConditionInputs. */
+export function findCondition<C extends ConditionInput>(
+  conditions: readonly C[] | undefined,
+  type: string,
+): C | undefined {
   return conditions?.find((c) => c.type === type);
 }
 
-export function isConditionTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
+export function isConditionTrue(conditions: readonly ConditionInput[] | undefined, type: string): boolean {
   return findCondition(conditions, type)?.status === 'True';
 }

@@ -1,21 +1,37 @@
-// The TrainingJob reconciler: read from the cache, create what is missing, decide the state with
-// the pure functions beside it, write the status once, then tell the user what changed in Events.
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+// The TrainingJob reconciler: read from the cache, create what is missing, decide the state and the
+// registration with the pure functions beside it, write the status once, then tell the user what
+// changed in Events. A run's outcome is recorded before anything can make it happen twice.
 import {
+  findCondition,
   isAlreadyExists,
-  type ConditionInput,
+  isBeingDeleted,
+  isConditionTrue,
+  isNotFound,
+  isInvalid,
   type ControllerOptions,
   type KubernetesObject,
   type ObjectKey,
   type ReconcileContext,
+  type ReconcileResult,
+  type ResourceRef,
 } from '../../runtime/index.js';
-import { resources, type ModelVersion, type TrainingJob, type TrainingJobStatus } from '../../api/index.js';
-import { JOB, POD, RESOURCE_CLAIM_TEMPLATE, SERVICE } from '../resources.js';
-import { buildClaimTemplate, buildJob, buildWorkersService, LABEL_TRAININGJOB, totalGpus } from './job.js';
-import { decideRunState, type RunState } from './state.js';
-import { evaluateGate } from './gate.js';
-import { buildModelVersion, modelVersionName } from './register.js';
-import type { TrainingReport } from './report.js';
+import { MODEL_INDEX, modelVersionsByModel, resources, type ModelVersion, type TrainingJob } from '../../api/index.js';
+import { JOB, POD, RESOURCE_CLAIM_TEMPLATE, SERVICE, type Job, type Pod } from '../resources.js';
+import { buildClaimTemplate, buildJob, buildWorkersService, clusterUri, LABEL_TRAININGJOB } from './job.js';
+import { decideRunState, isFinished, type Blocked, type RunState } from './state.js';
+import {
+  decideRegistration,
+  isOurs,
+  modelVersionName,
+  nameTaken,
+  recordedRegistration,
+  registering,
+  rejected,
+  type PendingEvent,
+  type Registration,
+  type RunOutcome,
+} from './register.js';
+import { desiredStatus, passEvents, type Pass } from './status.js';
 
 const TJ = resources.TrainingJob;
 const MV = resources.ModelVersion;
@@ -24,226 +40,213 @@ export function trainingJobController(): ControllerOptions {
   return {
     name: 'trainingjob',
     for: TJ,
-    owns: [JOB, SERVICE, RESOURCE_CLAIM_TEMPLATE],
-    // Pods belong to the Job, not to the TrainingJob: map them back through the label the Job template
-    // sets, and cache only those pods, not every pod of the cluster.
-    watches: [{ resource: POD, map: (pod) => podOwnerKey(pod), labelSelector: LABEL_TRAININGJOB }],
+    // DRA is served from Kubernetes 1.34 only: without it the operator runs, and DRA runs wait.
+    owns: [JOB, SERVICE, { resource: RESOURCE_CLAIM_TEMPLATE, optional: true }],
+    watches: [
+      // Pods belong to the Job, not to the TrainingJob: map them back through the label the Job
+      // template sets, and cache only those pods, not every pod of the cluster.
+      {
+        resource: POD,
+        map: (pod) => trainingJobNamed(pod, pod.metadata?.labels?.[LABEL_TRAININGJOB]),
+        labelSelector: LABEL_TRAININGJOB,
+      },
+      // A Job of the same name that is not ours blocks the run (NameConflict); when it goes, retry.
+      { resource: JOB, map: (job) => trainingJobNamed(job, job.metadata?.name) },
+    ],
+    // The model's stable version, for "must beat stable", is read from the cache by this index.
+    indexes: [modelVersionsByModel],
     reconcile: reconcileTrainingJob,
   };
 }
 
-function podOwnerKey(pod: KubernetesObject): ObjectKey[] {
-  const name = pod.metadata?.labels?.[LABEL_TRAININGJOB];
-  return name && pod.metadata?.namespace ? [{ namespace: pod.metadata.namespace, name }] : [];
+function trainingJobNamed(obj: KubernetesObject, name: string | undefined): ObjectKey[] {
+  const namespace = obj.metadata?.namespace;
+  return name && namespace ? [{ namespace, name }] : [];
 }
 
-export async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey): Promise<void> {
-  const tj = ctx.cache.get<TrainingJob & KubernetesObject>(TJ, key);
+async function reconcileTrainingJob(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
+  const tj = ctx.cache.get<TrainingJob>(TJ, key);
   // Gone or going: the Job, Service and claim template follow through their owner references.
-  if (!tj || tj.metadata.deletionTimestamp) return;
-  if (hasFinished(tj)) {
-    // The outcome is settled and recorded. Its pods, even its Job (ttlSecondsAfterFinished), may go
-    // away now; that must neither rerun the training nor rewrite what it reported.
-    await writeStatus(ctx, tj, {}, []);
-    return;
+  if (!tj || isBeingDeleted(tj)) return;
+  const previous = tj.status;
+  const recorded = recordedRegistration(tj);
+  if (isFinished(previous?.phase) && (previous.phase === 'Failed' || !tj.spec.register || recorded)) {
+    // Settled. Its pods, even its Job, may go away now; that must neither rerun the training nor
+    // rewrite what it reported.
+    await writeStatus(ctx, tj, { tj, run: { phase: previous.phase, conditions: [] } }, []);
+    return cleanUp(ctx, tj);
   }
 
-  const job = await ensureChildren(ctx, tj);
-  if (job === 'conflict') {
-    await writeStatus(
-      ctx,
-      tj,
-      {
-        phase: 'Pending',
-        conditions: [
-          {
-            type: 'Created',
-            status: 'False',
-            reason: 'NameConflict',
-            message: `a Job named ${tj.metadata.name} exists and is not owned by this TrainingJob`,
-          },
-          { type: 'Ready', status: 'False', reason: 'NameConflict', message: 'the Job could not be created' },
-        ],
-      },
-      [
-        {
-          type: 'Warning',
-          reason: 'NameConflict',
-          message: `Job ${tj.metadata.name} exists and belongs to something else`,
-        },
-      ],
-    );
-    return;
+  let pass: Pass;
+  if (isFinished(previous?.phase)) {
+    // Succeeded and recorded; only the registration is left (it failed to be written, or the spec
+    // changed after a refusal). The Job is not looked at again.
+    pass = { tj, run: { phase: previous.phase, conditions: [] }, outcome: recordedOutcome(tj) };
+  } else {
+    const children = await ensureChildren(ctx, tj);
+    const pods = ctx.cache.list<Pod>(POD, {
+      namespace: key.namespace,
+      labelSelector: { [LABEL_TRAININGJOB]: tj.metadata.name },
+    });
+    const run = decideRunState({ job: children.job, pods, previous, blocked: children.blocked });
+    pass = { tj, run, outcome: reportedOutcome(tj, run), createdJob: children.created };
   }
-  const pods = ctx.cache.list<V1Pod & KubernetesObject>(POD, {
-    namespace: key.namespace,
-    labelSelector: { [LABEL_TRAININGJOB]: tj.metadata.name },
+
+  let retry: unknown;
+  if (pass.outcome && tj.spec.register) {
+    const result = recorded ? { registration: recorded } : await register(ctx, tj, pass.outcome);
+    pass.registration = result.registration;
+    retry = 'retry' in result ? result.retry : undefined;
+  }
+  await writeStatus(ctx, tj, pass, passEvents(previous?.phase, pass));
+  // The run is recorded; now let the runtime retry what failed (with backoff, and a Warning Event).
+  if (retry !== undefined) throw retry;
+}
+
+/**
+ * ttlSecondsAfterFinished, applied here rather than by the Job's own TTL: the Job (and its pods, with
+ * the report) is deleted only after the run's outcome is recorded, counted from then.
+ */
+async function cleanUp(ctx: ReconcileContext, tj: TrainingJob): Promise<ReconcileResult> {
+  const ttlSeconds = tj.spec.runPolicy?.ttlSecondsAfterFinished;
+  const key = { namespace: tj.metadata.namespace, name: tj.metadata.name };
+  const job = ctx.cache.get<Job>(JOB, key);
+  if (ttlSeconds === undefined || !job || !isOwnedBy(job, tj) || isBeingDeleted(job)) return;
+  const finished = findCondition(tj.status?.conditions, 'Finished')?.lastTransitionTime ?? tj.status?.completionTime;
+  const dueInMs = (finished ? Date.parse(finished) : 0) + ttlSeconds * 1000 - ctx.now().getTime();
+  if (dueInMs > 0) return { requeueAfterMs: dueInMs };
+  await ctx.client.delete(JOB, key).catch((err: unknown) => {
+    if (!isNotFound(err)) throw err;
   });
-  const run = decideRunState(job, pods);
-  const registration = run.report && tj.spec.register ? await register(ctx, tj, run.report) : undefined;
-
-  const events: PendingEvent[] = [];
-  if (run.phase !== tj.status?.phase) events.push(phaseEvent(run));
-  if (run.warning && run.phase !== 'Failed') events.push({ type: 'Warning', ...run.warning });
-  if (registration?.event) events.push(registration.event);
-  await writeStatus(ctx, tj, desiredStatus(tj, job, run, registration), events);
+  ctx.log.info({ job: key.name, ttlSeconds }, 'deleted the finished Job (ttlSecondsAfterFinished)');
 }
 
-const hasFinished = (tj: TrainingJob) => tj.status?.phase === 'Succeeded' || tj.status?.phase === 'Failed';
-
-interface PendingEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
+const isOwnedBy = (obj: KubernetesObject, tj: TrainingJob) =>
+  obj.metadata?.ownerReferences?.some((o) => o.uid === tj.metadata.uid) ?? false;
 
 /** One status write per pass; Events only when it changed something, so resyncs stay silent. */
-async function writeStatus(
-  ctx: ReconcileContext,
-  tj: TrainingJob & KubernetesObject,
-  status: Record<string, unknown>,
-  events: PendingEvent[],
-): Promise<void> {
+async function writeStatus(ctx: ReconcileContext, tj: TrainingJob, pass: Pass, events: PendingEvent[]): Promise<void> {
+  // A recorded run asserts nothing about itself again (what it wrote stays); only a registration may add.
+  const status = pass.run.conditions.length || pass.registration ? desiredStatus(pass) : {};
   const changed = await ctx.status.update(TJ, tj, { observedGeneration: tj.metadata.generation, ...status });
   if (!changed) return;
   for (const e of events) await ctx.recorder.event(tj, e.type, e.reason, e.message);
 }
 
-/** Creates the Job (and Service, claim template) when missing; returns the Job as cached. */
-async function ensureChildren(
-  ctx: ReconcileContext,
-  tj: TrainingJob & KubernetesObject,
-): Promise<V1Job | undefined | 'conflict'> {
+interface Children {
+  job?: Job;
+  blocked?: Blocked;
+  /** The name of the Job this pass created. */
+  created?: string;
+}
+
+/** Creates the Job (and Service, claim template) when missing; returns the Job as cached, or why there is none. */
+async function ensureChildren(ctx: ReconcileContext, tj: TrainingJob): Promise<Children> {
   const key = { namespace: tj.metadata.namespace, name: tj.metadata.name };
+  const job = ctx.cache.get<Job>(JOB, key);
+  if (job) {
+    if (!isOwnedBy(job, tj)) {
+      return {
+        blocked: {
+          final: false,
+          reason: 'NameConflict',
+          message: `a Job named ${key.name} exists and is not owned by this TrainingJob; the run starts when it is gone`,
+        },
+      };
+    }
+    // A Job's pod template is immutable; suspend is the one run-policy field that may change.
+    const suspend = buildJob(tj).spec?.suspend ?? false;
+    if (Boolean(job.spec?.suspend) !== suspend) await ctx.client.patch(JOB, key, { spec: { suspend } });
+    return { job };
+  }
+  // A Job this TrainingJob had is gone: never create another (decideRunState says what happened).
+  if (isConditionTrue(tj.status?.conditions, 'Created')) return {};
+
   const claimTemplate = buildClaimTemplate(tj);
-  if (
-    claimTemplate &&
-    !ctx.cache.get(RESOURCE_CLAIM_TEMPLATE, { namespace: key.namespace, name: claimTemplate.metadata.name })
-  ) {
-    await createIfMissing(ctx, RESOURCE_CLAIM_TEMPLATE, claimTemplate as unknown as KubernetesObject);
+  if (claimTemplate) {
+    if (!ctx.cache.isAvailable(RESOURCE_CLAIM_TEMPLATE)) {
+      return {
+        blocked: {
+          final: false,
+          reason: 'DRAUnavailable',
+          message:
+            'this cluster does not serve resource.k8s.io/v1 (Dynamic Resource Allocation, Kubernetes 1.34+): the run starts once it does; or set spec.gpus.allocation to DevicePlugin in a new TrainingJob',
+        },
+      };
+    }
+    if (!ctx.cache.get(RESOURCE_CLAIM_TEMPLATE, { namespace: key.namespace, name: claimTemplate.metadata.name })) {
+      const refused = await createIfMissing(ctx, RESOURCE_CLAIM_TEMPLATE, claimTemplate, 'ClaimTemplateRejected');
+      if (refused) return { blocked: refused };
+    }
   }
   const service = buildWorkersService(tj);
   if (service && !ctx.cache.get(SERVICE, { namespace: key.namespace, name: service.metadata!.name! })) {
-    await createIfMissing(ctx, SERVICE, service as KubernetesObject);
+    const refused = await createIfMissing(ctx, SERVICE, service, 'ServiceRejected');
+    if (refused) return { blocked: refused };
   }
-
   const desired = buildJob(tj);
-  const job = ctx.cache.get<V1Job & KubernetesObject>(JOB, key);
-  if (!job) {
-    await createIfMissing(ctx, JOB, desired as KubernetesObject);
-    ctx.log.info({ job: desired.metadata?.name }, 'created Job');
-    return undefined;
-  }
-  if (!job.metadata?.ownerReferences?.some((o) => o.uid === tj.metadata.uid)) return 'conflict';
-  // A Job's pod template is immutable; suspend is the one run-policy field that may change.
-  if (Boolean(job.spec?.suspend) !== Boolean(desired.spec?.suspend)) {
-    await ctx.client.patch(JOB, key, { spec: { suspend: desired.spec?.suspend } });
-  }
-  return job;
+  const refused = await createIfMissing(ctx, JOB, desired, 'JobRejected');
+  if (refused) return { blocked: refused };
+  ctx.log.info({ job: key.name }, 'created Job');
+  return { created: key.name };
 }
 
-async function createIfMissing(ctx: ReconcileContext, ref: typeof JOB, obj: KubernetesObject): Promise<void> {
+/**
+ * Creates `obj`. An object created by an earlier pass is fine (the cache lags the API server); one
+ * the API server refuses is final — sending it again cannot help — and says why.
+ */
+async function createIfMissing(
+  ctx: ReconcileContext,
+  ref: ResourceRef,
+  obj: KubernetesObject,
+  refusedReason: string,
+): Promise<Blocked | undefined> {
   try {
     await ctx.client.create(ref, obj);
   } catch (err) {
-    // The cache lags the API server: an object created by an earlier pass is fine.
-    if (!isAlreadyExists(err)) throw err;
+    if (isAlreadyExists(err)) return undefined;
+    if (isInvalid(err))
+      return { final: true, reason: refusedReason, message: `the API server refused the ${ref.kind}: ${err.message}` };
+    throw err;
   }
+  return undefined;
 }
 
-interface Registration {
-  status: Partial<TrainingJobStatus>;
-  condition: ConditionInput;
-  event?: PendingEvent;
+/** A run that succeeded in this pass: its report, with paths in the container turned into cluster URIs. */
+function reportedOutcome(tj: TrainingJob, run: RunState): RunOutcome | undefined {
+  const report = run.report;
+  if (!report) return undefined;
+  const located = (l: typeof report.artifact) => l && { ...l, uri: clusterUri(tj, l.uri) };
+  return { metrics: report.metrics, artifact: located(report.artifact), reference: located(report.reference) };
 }
 
-/** Decides once: a run that was registered (or refused) keeps that outcome. */
-async function register(ctx: ReconcileContext, tj: TrainingJob, report: TrainingReport): Promise<Registration> {
-  const decided = tj.status?.conditions?.find((c) => c.type === 'Registered');
-  if (decided) {
-    return {
-      status: { modelVersion: tj.status?.modelVersion, gateMessage: tj.status?.gateMessage },
-      condition: { type: 'Registered', status: decided.status, reason: decided.reason, message: decided.message },
-    };
-  }
-  const registerSpec = tj.spec.register!;
-  if (!report.artifact) {
-    const message = 'the run reported no artifact to register';
-    return {
-      status: { gateMessage: message },
-      condition: { type: 'Registered', status: 'False', reason: 'NoArtifact', message },
-      event: { type: 'Warning', reason: 'NoArtifact', message },
-    };
-  }
-  const stable = await stableVersion(ctx, tj.metadata.namespace, registerSpec.modelName);
-  const gate = evaluateGate(registerSpec, report.metrics, stable?.spec.lineage?.metrics);
-  if (!gate.passed) {
-    return {
-      status: { gateMessage: gate.message },
-      condition: { type: 'Registered', status: 'False', reason: 'GateRefused', message: gate.message },
-      event: { type: 'Warning', reason: 'GateRefused', message: gate.message },
-    };
-  }
-  const mv = buildModelVersion(tj, report);
-  await createIfMissing(ctx, MV, mv as unknown as KubernetesObject);
-  const message = `registered ModelVersion ${mv.metadata.name}: ${gate.message}`;
-  return {
-    status: { modelVersion: modelVersionName(tj), gateMessage: gate.message },
-    condition: { type: 'Registered', status: 'True', reason: 'GatePassed', message },
-    event: { type: 'Normal', reason: 'Registered', message },
-  };
+function recordedOutcome(tj: TrainingJob): RunOutcome {
+  const { metrics = {}, artifact, reference } = tj.status ?? {};
+  return { metrics, artifact, reference };
 }
 
-async function stableVersion(
+/** Decides the registration and creates the ModelVersion it calls for. `retry`: a failure worth retrying. */
+async function register(
   ctx: ReconcileContext,
-  namespace: string,
-  model: string,
-): Promise<ModelVersion | undefined> {
-  const list = await ctx.client.list<ModelVersion & KubernetesObject>(MV, { namespace });
-  return list.items.find((mv) => mv.spec.model === model && mv.status?.role === 'stable');
-}
-
-function desiredStatus(
   tj: TrainingJob,
-  job: V1Job | undefined,
-  run: RunState,
-  registration: Registration | undefined,
-): Record<string, unknown> {
-  const metrics = run.report?.metrics;
-  return {
-    phase: run.phase,
-    jobName: job?.metadata?.name ?? tj.metadata.name,
-    gpus: totalGpus(tj),
-    startTime: run.startTime,
-    completionTime: run.completionTime,
-    ...(metrics ? { metrics, headlineMetric: headline(tj, metrics) } : {}),
-    ...(run.report?.artifact ? { artifact: run.report.artifact } : {}),
-    ...(run.report?.reference ? { reference: run.report.reference } : {}),
-    ...registration?.status,
-    conditions: [...run.conditions, ...(registration ? [registration.condition] : [])],
-  };
-}
-
-/** The metric a user cares about first: the gate's, else val_auc, else any. */
-function headline(tj: TrainingJob, metrics: Record<string, number>): string | undefined {
-  const name = tj.spec.register?.gate?.[0]?.metric ?? ('val_auc' in metrics ? 'val_auc' : Object.keys(metrics)[0]);
-  const value = name === undefined ? undefined : metrics[name];
-  return value === undefined ? undefined : `${name}=${Number(value.toFixed(4))}`;
-}
-
-function phaseEvent(run: RunState): PendingEvent {
-  const message =
-    run.conditions.find((c) => c.type === (run.phase === 'Failed' ? 'Failed' : 'Ready'))?.message ?? run.phase;
-  switch (run.phase) {
-    case 'Failed':
-      return { type: 'Warning', reason: run.warning?.reason ?? 'Failed', message: run.warning?.message ?? message };
-    case 'Succeeded':
-      return { type: 'Normal', reason: 'Succeeded', message: 'training completed' };
-    case 'Running':
-      return { type: 'Normal', reason: 'Running', message: 'training pods are running' };
-    case 'Suspended':
-      return { type: 'Normal', reason: 'Suspended', message: 'the run is suspended' };
-    default:
-      return { type: 'Normal', reason: 'Created', message: 'creating the training Job' };
+  outcome: RunOutcome,
+): Promise<{ registration: Registration; retry?: unknown }> {
+  const namespace = tj.metadata.namespace;
+  const stable = ctx.cache
+    .list<ModelVersion>(MV, { namespace, index: { name: MODEL_INDEX, value: tj.spec.register!.modelName } })
+    .find((mv) => mv.status?.role === 'stable');
+  const existing = ctx.cache.get<ModelVersion>(MV, { namespace, name: modelVersionName(tj) });
+  const decision = decideRegistration(tj, outcome, stable, existing);
+  if (!('create' in decision)) return decision;
+  const gateMessage = decision.registration.status.gateMessage ?? '';
+  try {
+    await ctx.client.create(MV, decision.create);
+    return decision;
+  } catch (err) {
+    if (isInvalid(err)) return { registration: rejected(tj, err.message, gateMessage) };
+    if (!isAlreadyExists(err)) return { registration: registering(tj, String(err)), retry: err };
+    // Created meanwhile (by an earlier pass whose status write failed, or by someone else): whose is it?
+    const current = await ctx.client.get<ModelVersion>(MV, { namespace, name: decision.create.metadata.name });
+    return { registration: isOurs(tj, current) ? decision.registration : nameTaken(tj, gateMessage) };
   }
 }

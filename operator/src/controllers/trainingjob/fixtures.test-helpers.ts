@@ -1,6 +1,7 @@
-// Builders of TrainingJobs, Jobs and pods for the controller's unit tests.
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+// Builders of TrainingJobs, Jobs, pods and reports for the controller's unit tests.
 import type { TrainingJob, TrainingJobSpec } from '../../api/index.js';
+import type { Job, Pod } from '../resources.js';
+import { COMPLETION_INDEX_ANNOTATION, TRAINER_CONTAINER } from './job.js';
 
 export function trainingJob(spec: Partial<TrainingJobSpec> = {}, name = 'fraud-1'): TrainingJob {
   return {
@@ -17,7 +18,7 @@ export function trainingJob(spec: Partial<TrainingJobSpec> = {}, name = 'fraud-1
   };
 }
 
-export function job(status: V1Job['status'] = {}, spec: Partial<NonNullable<V1Job['spec']>> = {}): V1Job {
+export function job(status: Job['status'] = {}, spec: Partial<NonNullable<Job['spec']>> = {}): Job {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -30,38 +31,53 @@ export function job(status: V1Job['status'] = {}, spec: Partial<NonNullable<V1Jo
 export const complete = {
   conditions: [{ type: 'Complete', status: 'True' }],
   succeeded: 1,
-  startTime: new Date('2026-01-01T00:00:00Z'),
-  completionTime: new Date('2026-01-01T00:10:00Z'),
+  startTime: '2026-01-01T00:00:00Z',
+  completionTime: '2026-01-01T00:10:00Z',
 };
 
-export function pod(
-  phase: string,
-  terminated?: { exitCode: number; reason?: string; message?: string; finishedAt?: Date },
-  waiting?: { reason: string; message?: string },
-): V1Pod {
+export const failed = (reason: string, message?: string) => ({
+  conditions: [{ type: 'Failed', status: 'True', reason, ...(message ? { message } : {}) }],
+});
+
+export interface PodOptions {
+  terminated?: { exitCode: number; reason?: string; message?: string; finishedAt?: string };
+  waiting?: { reason: string; message?: string };
+  /** The completion index (rank) of an Indexed Job's pod. */
+  index?: number;
+  name?: string;
+}
+
+let pods = 0;
+export function pod(phase: string, opts: PodOptions = {}): Pod {
+  const { terminated, waiting, index = 0 } = opts;
   return {
     metadata: {
-      name: `fraud-1-${Math.random().toString(36).slice(2, 7)}`,
-      annotations: { 'batch.kubernetes.io/job-completion-index': '0' },
+      name: opts.name ?? `fraud-1-${index}-${++pods}`,
+      namespace: 'ml',
+      labels: { 'modelops.dev/trainingjob': 'fraud-1' },
+      annotations: { [COMPLETION_INDEX_ANNOTATION]: String(index) },
     },
     status: {
       phase,
       containerStatuses: [
         {
-          name: 'trainer',
+          name: TRAINER_CONTAINER,
           image: 'x',
           imageID: '',
           ready: false,
           restartCount: 0,
-          state: terminated ? { terminated: terminated as never } : waiting ? { waiting } : { running: {} },
+          state: terminated ? { terminated } : waiting ? { waiting } : { running: {} },
         },
       ],
     },
   };
 }
 
-export const REPORT = JSON.stringify({
-  metrics: { val_auc: 0.97, val_accuracy: 0.99, val_loss: 0.05 },
-  artifact: { uri: '/output/fraud/model.onnx', digest: 'sha256:' + 'a'.repeat(64) },
-  reference: { uri: '/output/fraud/reference.json', digest: 'sha256:' + 'b'.repeat(64) },
-});
+export const report = (metrics: Record<string, unknown>, artifact = '/output/fraud/model.onnx') =>
+  JSON.stringify({
+    metrics,
+    artifact: { uri: artifact, digest: 'sha256:' + 'a'.repeat(64) },
+    reference: { uri: '/output/fraud/reference.json', digest: 'sha256:' + 'b'.repeat(64) },
+  });
+
+export const REPORT = report({ val_auc: 0.97, val_accuracy: 0.99, val_loss: 0.05 });

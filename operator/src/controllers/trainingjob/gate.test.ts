@@ -39,4 +39,43 @@ describe('evaluateGate', () => {
     expect(evaluateGate(beat, { val_loss: 0.04 }, { val_loss: 0.05 }).passed).toBe(true);
     expect(evaluateGate(beat, { val_loss: 0.06 }, { val_loss: 0.05 }).passed).toBe(false);
   });
+
+  test.each([
+    ['>=', 0.9, true],
+    ['>', 0.9, false],
+    ['<=', 0.9, true],
+    ['<', 0.9, false],
+    ['>', 0.89, true],
+    ['<', 0.91, true],
+  ] as const)('val_auc 0.9 %s %d → %s (ties pass only the inclusive operators)', (operator, threshold, passed) => {
+    const gate = { modelName: 'fraud', gate: [{ metric: 'val_auc', operator, threshold }] };
+    expect(evaluateGate(gate, { val_auc: 0.9 }, undefined).passed).toBe(passed);
+  });
+
+  test('a tie with the stable version does not beat it, either way round', () => {
+    const higher = { modelName: 'fraud', mustBeatStable: { metric: 'val_auc', higherIsBetter: true } };
+    const lower = { modelName: 'fraud', mustBeatStable: { metric: 'val_loss', higherIsBetter: false } };
+    expect(evaluateGate(higher, { val_auc: 0.96 }, { val_auc: 0.96 }).passed).toBe(false);
+    expect(evaluateGate(lower, { val_loss: 0.05 }, { val_loss: 0.05 }).passed).toBe(false);
+  });
+
+  test('every threshold must hold, the first failure is named; no gate at all passes', () => {
+    const two = {
+      modelName: 'fraud',
+      gate: [
+        { metric: 'val_auc', operator: '>=' as const, threshold: 0.9 },
+        { metric: 'val_loss', operator: '<' as const, threshold: 0.1 },
+      ],
+    };
+    expect(evaluateGate(two, { val_auc: 0.95, val_loss: 0.2 }, undefined).message).toBe(
+      'gate failed: val_loss 0.2 is not < 0.1',
+    );
+    expect(evaluateGate(two, { val_auc: 0.95, val_loss: 0.05 }, undefined).message).toBe(
+      'gate passed: val_auc 0.95 >= 0.9, val_loss 0.05 < 0.1',
+    );
+    expect(evaluateGate({ modelName: 'fraud' }, {}, undefined)).toEqual({
+      passed: true,
+      message: 'no gate configured',
+    });
+  });
 });

@@ -1,7 +1,7 @@
 // The promotion gate: do the run's metrics earn it a ModelVersion?
 import type { MetricGate, RegisterSpec } from '../../api/index.js';
 
-export type GateResult = { passed: true; message: string } | { passed: false; message: string };
+type GateResult = { passed: true; message: string } | { passed: false; message: string };
 
 const compare: Record<MetricGate['operator'], (a: number, b: number) => boolean> = {
   '>=': (a, b) => a >= b,

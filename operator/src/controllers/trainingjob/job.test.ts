@@ -1,4 +1,11 @@
-import { buildJob, buildWorkersService, buildClaimTemplate, containerOutputUri, GPU_TOLERATION } from './job.js';
+import {
+  buildJob,
+  buildWorkersService,
+  buildClaimTemplate,
+  clusterUri,
+  containerOutputUri,
+  GPU_TOLERATION,
+} from './job.js';
 import { trainingJob } from './fixtures.test-helpers.js';
 
 const envOf = (job: ReturnType<typeof buildJob>) =>
@@ -70,12 +77,9 @@ describe('buildJob', () => {
       'modelops.dev/trainingjob': 'fraud-1',
       'kueue.x-k8s.io/queue-name': 'gpu-queue',
     });
-    expect(job.spec).toMatchObject({
-      backoffLimit: 2,
-      activeDeadlineSeconds: 3600,
-      ttlSecondsAfterFinished: 600,
-      suspend: true,
-    });
+    expect(job.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 3600, suspend: true });
+    // the controller deletes the Job itself, once the run's outcome is recorded
+    expect(job.spec!.ttlSecondsAfterFinished).toBeUndefined();
     expect(job.spec!.completionMode).toBeUndefined();
   });
 
@@ -86,14 +90,54 @@ describe('buildJob', () => {
     ]);
   });
 
-  test('hands the container its data, output and hyperparameters', () => {
-    const env = envOf(buildJob(trainingJob({ hyperparameters: { lr: '0.001', epochs: '3' } })));
-    expect(env).toMatchObject({
+  test("hands the container its data, output, hyperparameters and the user's own env, after the operator's", () => {
+    const job = buildJob(
+      trainingJob({
+        hyperparameters: { lr: '0.001', epochs: '3' },
+        env: [
+          { name: 'WANDB_MODE', value: 'offline' },
+          { name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'token' } } },
+        ],
+      }),
+    );
+    expect(envOf(job)).toMatchObject({
       MODELOPS_DATASET_URI: 'synthetic://fraud?rows=1000&seed=7',
       MODELOPS_DATASET_VERSION: 'v3',
       MODELOPS_OUTPUT_URI: '/output/fraud',
       MODELOPS_HYPERPARAMETERS: '{"lr":"0.001","epochs":"3"}',
+      WANDB_MODE: 'offline',
+      HF_TOKEN: { secretKeyRef: { name: 'hf', key: 'token' } },
     });
+    expect(job.spec!.template.spec!.containers[0]!.env!.at(-1)!.name).toBe('HF_TOKEN');
+  });
+
+  test('crash logs become the failure message: the termination message falls back to the logs', () => {
+    expect(buildJob(trainingJob()).spec!.template.spec!.containers[0]).toMatchObject({
+      name: 'trainer',
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    });
+  });
+
+  test("the pods keep the operator's labels whatever podMetadata says; the rest of podMetadata goes through", () => {
+    const template = buildJob(
+      trainingJob({
+        podMetadata: {
+          labels: { team: 'risk', 'modelops.dev/trainingjob': 'someone-else' },
+          annotations: { 'sim.modelops.dev/run-for': '1s' },
+        },
+      }),
+    ).spec!.template.metadata!;
+    expect(template.labels).toMatchObject({ team: 'risk', 'modelops.dev/trainingjob': 'fraud-1' });
+    expect(template.annotations).toEqual({ 'sim.modelops.dev/run-for': '1s' });
+  });
+
+  test('paths the container reports under the output mount become pvc:// URIs; others pass through', () => {
+    const tj = trainingJob({ output: { uri: 'pvc://models/fraud' } });
+    expect(clusterUri(tj, '/output/fraud/run/model.onnx')).toBe('pvc://models/fraud/run/model.onnx');
+    expect(clusterUri(tj, '/outputs/model.onnx')).toBe('/outputs/model.onnx');
+    const s3 = trainingJob({ output: { uri: 's3://bucket/models', credentialsSecret: { name: 'c' } } });
+    expect(clusterUri(s3, 's3://bucket/models/model.onnx')).toBe('s3://bucket/models/model.onnx');
+    expect(containerOutputUri('pvc://models')).toBe('/output');
   });
 
   test('mounts the output PVC, or passes S3 credentials from the Secret', () => {

@@ -1,34 +1,31 @@
 // Pure builders of the objects a TrainingJob runs as: the batch/v1 Job, the headless Service of a
 // multi-node run and, under Dynamic Resource Allocation, the ResourceClaimTemplate for its GPUs.
-import type {
-  V1Job,
-  V1Service,
-  V1PodSpec,
-  V1Container,
-  V1EnvVar,
-  V1Volume,
-  V1VolumeMount,
-  V1OwnerReference,
-} from '@kubernetes/client-node';
-import { resources, type TrainingJob } from '../../api/index.js';
-import { controllerReference, type KubernetesObject } from '../../runtime/index.js';
+import type { V1PodSpec, V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { parsePvcUri, pvcUri, resources, type TrainingJob } from '../../api/index.js';
+import { controllerReference, type OwnerReference, type Wire } from '../../runtime/index.js';
+import type { Job, Service } from '../resources.js';
 
 export const LABEL_TRAININGJOB = 'modelops.dev/trainingjob';
-export const LABEL_QUEUE = 'kueue.x-k8s.io/queue-name';
-export const GPU_RESOURCE = 'nvidia.com/gpu';
-export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
+const LABEL_QUEUE = 'kueue.x-k8s.io/queue-name';
+const GPU_RESOURCE = 'nvidia.com/gpu';
+const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 export const GPU_TOLERATION = { key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' } as const;
 export const MASTER_PORT = 29500;
 /** The training image's exit code for bad input (hyperparameters, dataset, output): retrying cannot help. */
 export const EXIT_INVALID_INPUT = 2;
+/** The container whose termination message is the run's report. */
+export const TRAINER_CONTAINER = 'trainer';
+/** An Indexed Job's pod carries its index (its rank) here. */
+export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** Where a pvc:// output claim is mounted in the training container. */
 const OUTPUT_MOUNT = '/output';
 const GPU_CLAIM = 'gpus';
 
-/** A ResourceClaimTemplate (resource.k8s.io/v1); client-node 1.4 has no type for it. */
-export interface ResourceClaimTemplate {
+/** A ResourceClaimTemplate (resource.k8s.io/v1); client-node 1.4 has no type for it. A type, not an interface: a KubernetesObject as it is. */
+export type ResourceClaimTemplate = {
   apiVersion: 'resource.k8s.io/v1';
   kind: 'ResourceClaimTemplate';
-  metadata: { name: string; namespace: string; labels: Record<string, string>; ownerReferences: V1OwnerReference[] };
+  metadata: { name: string; namespace: string; labels: Record<string, string>; ownerReferences: OwnerReference[] };
   spec: {
     spec: {
       devices: {
@@ -44,15 +41,14 @@ export interface ResourceClaimTemplate {
       };
     };
   };
-}
+};
 
-const ownerReference = (tj: TrainingJob): V1OwnerReference =>
-  controllerReference(resources.TrainingJob, tj as TrainingJob & KubernetesObject);
+const ownerReference = (tj: TrainingJob): OwnerReference => controllerReference(resources.TrainingJob, tj);
 
-export const workersServiceName = (tj: TrainingJob) => `${tj.metadata.name}-workers`;
-export const claimTemplateName = (tj: TrainingJob) => `${tj.metadata.name}-gpus`;
-export const gpusPerNode = (tj: TrainingJob) => tj.spec.gpus?.count ?? 1;
-export const nodeCount = (tj: TrainingJob) => tj.spec.nodes ?? 1;
+const workersServiceName = (tj: TrainingJob) => `${tj.metadata.name}-workers`;
+const claimTemplateName = (tj: TrainingJob) => `${tj.metadata.name}-gpus`;
+const gpusPerNode = (tj: TrainingJob) => tj.spec.gpus?.count ?? 1;
+const nodeCount = (tj: TrainingJob) => tj.spec.nodes ?? 1;
 export const totalGpus = (tj: TrainingJob) => gpusPerNode(tj) * nodeCount(tj);
 const isMultiNode = (tj: TrainingJob) => nodeCount(tj) > 1;
 const usesDra = (tj: TrainingJob) => tj.spec.gpus?.allocation === 'DynamicResourceAllocation' && gpusPerNode(tj) > 0;
@@ -69,15 +65,25 @@ function labels(tj: TrainingJob): Record<string, string> {
 
 /** Where the artifact lands, as the container sees it: a path under the PVC mount, or the s3:// URI. */
 export function containerOutputUri(uri: string): string {
-  const pvc = /^pvc:\/\/[^/]+(\/.*)?$/.exec(uri);
-  return pvc ? `${OUTPUT_MOUNT}${pvc[1] ?? ''}` : uri;
+  const pvc = parsePvcUri(uri);
+  return pvc ? `${OUTPUT_MOUNT}${pvc.path}` : uri;
+}
+
+/**
+ * The reverse: a path the container reported (under the output mount) as the URI the rest of the
+ * cluster can use (pvc://CLAIM/PATH). s3:// and other URIs pass through.
+ */
+export function clusterUri(tj: TrainingJob, reported: string): string {
+  const pvc = parsePvcUri(tj.spec.output.uri);
+  const underMount = reported === OUTPUT_MOUNT || reported.startsWith(`${OUTPUT_MOUNT}/`);
+  return pvc && underMount ? pvcUri({ claim: pvc.claim, path: reported.slice(OUTPUT_MOUNT.length) }) : reported;
 }
 
 function outputVolume(uri: string): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
-  const pvc = /^pvc:\/\/([^/]+)/.exec(uri);
+  const pvc = parsePvcUri(uri);
   if (!pvc) return { volumes: [], mounts: [] };
   return {
-    volumes: [{ name: 'output', persistentVolumeClaim: { claimName: pvc[1]! } }],
+    volumes: [{ name: 'output', persistentVolumeClaim: { claimName: pvc.claim } }],
     mounts: [{ name: 'output', mountPath: OUTPUT_MOUNT }],
   };
 }
@@ -94,7 +100,7 @@ function env(tj: TrainingJob): V1EnvVar[] {
   if (isMultiNode(tj)) {
     const master = `${tj.metadata.name}-0.${workersServiceName(tj)}`;
     const rank: V1EnvVar['valueFrom'] = {
-      fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+      fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` },
     };
     vars.push(
       { name: 'MASTER_ADDR', value: master },
@@ -122,7 +128,7 @@ function container(tj: TrainingJob, mounts: V1VolumeMount[]): V1Container {
   if (spec.resources?.memory !== undefined) limits.memory = requests.memory = String(spec.resources.memory);
   if (gpus > 0 && !usesDra(tj)) limits[GPU_RESOURCE] = String(gpus);
   return {
-    name: 'trainer',
+    name: TRAINER_CONTAINER,
     image: spec.image,
     ...(spec.command ? { command: spec.command } : {}),
     ...(spec.args ? { args: spec.args } : {}),
@@ -166,7 +172,7 @@ function podSpec(tj: TrainingJob): V1PodSpec {
   };
 }
 
-export function buildJob(tj: TrainingJob): V1Job {
+export function buildJob(tj: TrainingJob): Job {
   const { spec } = tj;
   const nodes = nodeCount(tj);
   const run = spec.runPolicy;
@@ -183,14 +189,15 @@ export function buildJob(tj: TrainingJob): V1Job {
       backoffLimit: run?.backoffLimit ?? 0,
       suspend: run?.suspend ?? false,
       ...(run?.activeDeadlineSeconds ? { activeDeadlineSeconds: run.activeDeadlineSeconds } : {}),
-      ...(run?.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: run.ttlSecondsAfterFinished } : {}),
+      // No ttlSecondsAfterFinished here: the Job's TTL could delete it (and its pods, with the report)
+      // before the outcome is recorded. The controller deletes it after recording (see controller.ts).
       ...(isMultiNode(tj) ? { completionMode: 'Indexed', completions: nodes, parallelism: nodes } : {}),
       podFailurePolicy: {
         rules: [
           // Bad input fails the run at once instead of spending the retries on it.
           {
             action: 'FailJob',
-            onExitCodes: { containerName: 'trainer', operator: 'In', values: [EXIT_INVALID_INPUT] },
+            onExitCodes: { containerName: TRAINER_CONTAINER, operator: 'In', values: [EXIT_INVALID_INPUT] },
           },
           // A pod evicted or preempted (node drain, higher-priority job) is retried without counting as a failure.
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
@@ -198,17 +205,18 @@ export function buildJob(tj: TrainingJob): V1Job {
       },
       template: {
         metadata: {
-          labels: { ...labels(tj), ...spec.podMetadata?.labels },
+          // Ours last: the pods must keep the label the controller finds them by.
+          labels: { ...spec.podMetadata?.labels, ...labels(tj) },
           annotations: { ...spec.podMetadata?.annotations },
         },
-        spec: podSpec(tj),
+        spec: podSpec(tj) as Wire<V1PodSpec>,
       },
     },
   };
 }
 
 /** Multi-node runs reach rank 0 by a stable DNS name: `<job>-0.<service>`. */
-export function buildWorkersService(tj: TrainingJob): V1Service | undefined {
+export function buildWorkersService(tj: TrainingJob): Service | undefined {
   if (!isMultiNode(tj)) return undefined;
   return {
     apiVersion: 'v1',

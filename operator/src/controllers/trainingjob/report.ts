@@ -1,10 +1,17 @@
-// The training program's report: one JSON object in the container's termination message.
-import type { V1Pod } from '@kubernetes/client-node';
+// The training program's report: one JSON object in the training container's termination message.
+import type { Pod } from '../resources.js';
+import { TRAINER_CONTAINER } from './job.js';
+
+interface ArtifactLocation {
+  uri: string;
+  digest?: string;
+}
 
 export interface TrainingReport {
+  /** Finite numbers only: anything else a program reports under metrics is left out. */
   metrics: Record<string, number>;
-  artifact?: { uri: string; digest?: string };
-  reference?: { uri: string; digest?: string };
+  artifact?: ArtifactLocation;
+  reference?: ArtifactLocation;
 }
 
 export type ParsedReport = { ok: true; report: TrainingReport } | { ok: false; error: string };
@@ -32,17 +39,17 @@ export function failureMessage(message: string | undefined): string | undefined 
     const value: unknown = JSON.parse(message);
     if (isObject(value) && typeof value.error === 'string') return value.error;
   } catch {
-    /* not JSON: logs */
+    /* not JSON: logs (terminationMessagePolicy FallbackToLogsOnError) */
   }
   return truncate(message.trim(), 512);
 }
 
 /** The terminated state of the training container in a pod, if it ended. */
-export function terminatedState(pod: V1Pod) {
-  return pod.status?.containerStatuses?.find((c) => c.name === 'trainer')?.state?.terminated;
+export function terminatedState(pod: Pod) {
+  return pod.status?.containerStatuses?.find((c) => c.name === TRAINER_CONTAINER)?.state?.terminated;
 }
 
-function location(value: unknown): TrainingReport['artifact'] {
+function location(value: unknown): ArtifactLocation | undefined {
   if (!isObject(value) || typeof value.uri !== 'string') return undefined;
   return { uri: value.uri, ...(typeof value.digest === 'string' ? { digest: value.digest } : {}) };
 }

@@ -1,22 +1,55 @@
-// Pure state machine: from the Job and its pods to the TrainingJob's phase and conditions.
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+// Pure state machine: from what the controller observed (the Job, its pods, what the status already
+// says, what kept the Job from being created) to the run's phase and conditions.
+//
+//   Pending ──▶ Running ──▶ Succeeded
+//      │   ╲       ▲ │ ╲──▶ Failed
+//      │    ▶ Suspended        (Succeeded and Failed are final; a phase never goes back to Pending)
+//      ╰──────────────────▶ Failed (the API server refused the Job, the Job vanished mid-run)
+//
+// Conditions are consistent with the phase: Succeeded=True exactly when Succeeded, Failed=True
+// exactly when Failed. Finished and Ready are added by status.ts, once registration is known.
+import { isConditionTrue, type ConditionInput } from '../../runtime/index.js';
 import type { TrainingJobStatus } from '../../api/index.js';
-import type { ConditionInput } from '../../runtime/index.js';
-import { failureMessage, parseReport, terminatedState, type TrainingReport } from './report.js';
-import { EXIT_INVALID_INPUT } from './job.js';
+import type { Job, Pod } from '../resources.js';
+import { failureMessage, parseReport, terminatedState, type ParsedReport, type TrainingReport } from './report.js';
+import { COMPLETION_INDEX_ANNOTATION, EXIT_INVALID_INPUT } from './job.js';
+
+export type Phase = NonNullable<TrainingJobStatus['phase']>;
+
+export interface Problem {
+  reason: string;
+  message: string;
+}
+
+/** Why the Job was not created: `final` when only a new TrainingJob can help (the API server refused it). */
+export interface Blocked extends Problem {
+  final: boolean;
+}
+
+export interface Observed {
+  job: Job | undefined;
+  pods: Pod[];
+  /** The status as the controller last wrote it. */
+  previous: TrainingJobStatus | undefined;
+  blocked?: Blocked;
+}
 
 export interface RunState {
-  phase: NonNullable<TrainingJobStatus['phase']>;
+  phase: Phase;
+  /** Created, Suspended, Running, Succeeded, Failed. */
   conditions: ConditionInput[];
   startTime?: string;
   completionTime?: string;
   /** Set once the run succeeded and its report parsed. */
   report?: TrainingReport;
-  /** A Warning worth an Event (image pull failures, failed runs, unreadable reports). */
-  warning?: { reason: string; message: string };
+  /** A Warning worth an Event (image pull failures, failed runs, unreadable reports, a refused Job). */
+  warning?: Problem;
 }
 
 const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
+export const isFinished = (phase: Phase | undefined): phase is 'Succeeded' | 'Failed' =>
+  phase === 'Succeeded' || phase === 'Failed';
 
 const cond = (type: string, status: ConditionInput['status'], reason: string, message: string): ConditionInput => ({
   type,
@@ -25,14 +58,12 @@ const cond = (type: string, status: ConditionInput['status'], reason: string, me
   message,
 });
 
-function jobCondition(job: V1Job, type: string) {
+function jobCondition(job: Job, type: string) {
   return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 }
 
-const toIso = (t: Date | string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
-
 /** Why the run failed, in the terms a user acts on: OOMKilled, the program's own error, the Job's reason. */
-function explainFailure(job: V1Job, pods: V1Pod[]): { reason: string; message: string } {
+function explainFailure(job: Job, pods: Pod[]): Problem {
   const failedCondition = jobCondition(job, 'Failed');
   const jobReason = failedCondition?.reason ?? 'Failed';
   const lastFailed = pods
@@ -66,7 +97,7 @@ function explainFailure(job: V1Job, pods: V1Pod[]): { reason: string; message: s
   return { reason: jobReason, message: failedCondition?.message ?? 'the Job failed' };
 }
 
-function imagePullProblem(pods: V1Pod[]): { reason: string; message: string } | undefined {
+function imagePullProblem(pods: Pod[]): Problem | undefined {
   for (const pod of pods) {
     const waiting = pod.status?.containerStatuses?.find(
       (c) => c.state?.waiting && IMAGE_PULL_REASONS.has(c.state.waiting.reason ?? ''),
@@ -81,7 +112,7 @@ function imagePullProblem(pods: V1Pod[]): { reason: string; message: string } | 
 }
 
 /** The scheduler's own words when a pod cannot be placed (no GPU of that model, too few GPUs, ...). */
-function schedulingProblem(pods: V1Pod[]): { reason: string; message: string } | undefined {
+function schedulingProblem(pods: Pod[]): Problem | undefined {
   for (const pod of pods) {
     const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
@@ -90,57 +121,89 @@ function schedulingProblem(pods: V1Pod[]): { reason: string; message: string } |
   return undefined;
 }
 
-function successfulReport(pods: V1Pod[]): ReturnType<typeof parseReport> {
-  // Rank 0 (or the only pod) reports; an Indexed Job names it by its completion index.
+/** Rank 0 reports. In an Indexed Job that is the pod with completion index 0 — never another rank's. */
+function rankZeroReport(job: Job, pods: Pod[]): ParsedReport {
   const succeeded = pods.filter((p) => p.status?.phase === 'Succeeded');
-  const rankZero =
-    succeeded.find((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'] === '0') ??
-    succeeded[0];
-  return parseReport(rankZero ? terminatedState(rankZero)?.message : undefined);
+  const reporter =
+    job.spec?.completionMode === 'Indexed'
+      ? succeeded.find((p) => p.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION] === '0')
+      : succeeded[0];
+  if (!reporter) return { ok: false, error: 'the succeeded pod of rank 0 is gone, and its report with it' };
+  return parseReport(terminatedState(reporter)?.message);
 }
 
-export function decideRunState(job: V1Job | undefined, pods: V1Pod[]): RunState {
+/** Terminal conditions, consistent with the phase. */
+function outcome(phase: Phase, reason: string, message: string): ConditionInput[] {
+  if (phase === 'Succeeded')
+    return [
+      cond('Succeeded', 'True', 'Completed', 'training completed and reported its metrics'),
+      cond('Failed', 'False', 'Succeeded', 'the run succeeded'),
+    ];
+  if (phase === 'Failed') return [cond('Succeeded', 'False', reason, message), cond('Failed', 'True', reason, message)];
+  const notYet = 'the run has not finished';
+  return [cond('Succeeded', 'False', phase, notYet), cond('Failed', 'False', phase, notYet)];
+}
+
+/** A run that never got its Job: refused (final) or waiting for something (DRA served, a name freed). */
+function blockedState(blocked: Blocked): RunState {
+  const phase: Phase = blocked.final ? 'Failed' : 'Pending';
+  return {
+    phase,
+    warning: { reason: blocked.reason, message: blocked.message },
+    conditions: [
+      cond('Created', 'False', blocked.reason, blocked.message),
+      cond('Running', 'False', blocked.reason, 'no Job'),
+      ...outcome(phase, blocked.reason, blocked.message),
+    ],
+  };
+}
+
+const RANK: Record<Phase, number> = { Pending: 0, Suspended: 1, Running: 1, Succeeded: 2, Failed: 2 };
+
+export function decideRunState({ job, pods, previous, blocked }: Observed): RunState {
+  if (blocked) return blockedState(blocked);
+  const created = isConditionTrue(previous?.conditions, 'Created');
+  if (!job && created) {
+    // It ran, and its Job is gone before the outcome was recorded: rerunning would train again.
+    return blockedState({
+      final: true,
+      reason: 'JobDeleted',
+      message:
+        'the Job was deleted before the run finished, so its outcome is unknown; create a new TrainingJob to train again',
+    });
+  }
   if (!job) {
     return {
       phase: 'Pending',
       conditions: [
         cond('Created', 'False', 'Creating', 'creating the Job'),
-        cond('Ready', 'False', 'Pending', 'the run has not started'),
+        cond('Running', 'False', 'Pending', 'the run has not started'),
+        ...outcome('Pending', '', ''),
       ],
     };
   }
-  const created = cond('Created', 'True', 'JobCreated', `Job ${job.metadata?.name} created`);
+  const createdCondition = cond('Created', 'True', 'JobCreated', `Job ${job.metadata?.name} created`);
   const times = { startTime: toIso(job.status?.startTime), completionTime: toIso(job.status?.completionTime) };
 
   if (jobCondition(job, 'Complete')) {
-    const parsed = successfulReport(pods);
-    const base = [
-      created,
+    const parsed = rankZeroReport(job, pods);
+    const ended = [
+      createdCondition,
       cond('Running', 'False', 'Completed', 'the run finished'),
       cond('Suspended', 'False', 'Completed', 'the run finished'),
-      cond('Failed', 'False', 'Completed', 'the run finished'),
     ];
-    if (!parsed.ok) {
+    if (!parsed.ok)
       return {
         phase: 'Failed',
         ...times,
-        conditions: [
-          ...base,
-          cond('Succeeded', 'False', 'ReportUnreadable', parsed.error),
-          cond('Ready', 'False', 'ReportUnreadable', parsed.error),
-        ],
+        conditions: [...ended, ...outcome('Failed', 'ReportUnreadable', parsed.error)],
         warning: { reason: 'ReportUnreadable', message: parsed.error },
       };
-    }
     return {
       phase: 'Succeeded',
       ...times,
       report: parsed.report,
-      conditions: [
-        ...base,
-        cond('Succeeded', 'True', 'Completed', 'training completed and reported its metrics'),
-        cond('Ready', 'True', 'Succeeded', 'training completed'),
-      ],
+      conditions: [...ended, ...outcome('Succeeded', '', '')],
     };
   }
 
@@ -151,12 +214,10 @@ export function decideRunState(job: V1Job | undefined, pods: V1Pod[]): RunState 
       ...times,
       warning: failure,
       conditions: [
-        created,
+        createdCondition,
         cond('Running', 'False', failure.reason, 'the run ended'),
         cond('Suspended', 'False', 'Failed', 'the run ended'),
-        cond('Succeeded', 'False', failure.reason, failure.message),
-        cond('Failed', 'True', failure.reason, failure.message),
-        cond('Ready', 'False', failure.reason, failure.message),
+        ...outcome('Failed', failure.reason, failure.message),
       ],
     };
   }
@@ -166,30 +227,35 @@ export function decideRunState(job: V1Job | undefined, pods: V1Pod[]): RunState 
       phase: 'Suspended',
       ...times,
       conditions: [
-        created,
+        createdCondition,
         cond('Suspended', 'True', 'Suspended', 'spec.runPolicy.suspend is true: no pods run'),
         cond('Running', 'False', 'Suspended', 'the run is suspended'),
-        cond('Ready', 'False', 'Suspended', 'the run is suspended'),
+        ...outcome('Suspended', '', ''),
       ],
     };
   }
 
-  const blocked = imagePullProblem(pods) ?? schedulingProblem(pods);
+  const blockedPods = imagePullProblem(pods) ?? schedulingProblem(pods);
   const running = pods.filter((p) => p.status?.phase === 'Running').length;
-  const runningCondition = blocked
-    ? cond('Running', 'False', blocked.reason, blocked.message)
+  const runningCondition = blockedPods
+    ? cond('Running', 'False', blockedPods.reason, blockedPods.message)
     : running > 0
       ? cond('Running', 'True', 'Running', `${running} training pod(s) running`)
       : cond('Running', 'False', 'Starting', 'waiting for the training pods to start');
+  // Between pods (a retry, a resumed run, a pod done before its Job is) a run that started stays Running.
+  const started = running > 0 && !blockedPods;
+  const phase: Phase = started || RANK[previous?.phase ?? 'Pending'] >= RANK.Running ? 'Running' : 'Pending';
   return {
-    phase: running > 0 && !blocked ? 'Running' : 'Pending',
+    phase,
     ...times,
-    ...(blocked ? { warning: blocked } : {}),
+    ...(blockedPods ? { warning: blockedPods } : {}),
     conditions: [
-      created,
+      createdCondition,
       cond('Suspended', 'False', 'Resumed', 'the run is not suspended'),
       runningCondition,
-      cond('Ready', 'False', 'Running', 'the run has not finished'),
+      ...outcome(phase, '', ''),
     ],
   };
 }
+
+const toIso = (t: string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());

@@ -1,0 +1,140 @@
+import type { ModelVersion, TrainingJob } from '../../api/index.js';
+import {
+  ANNOTATION_TRAININGJOB_UID,
+  buildModelVersion,
+  decideRegistration,
+  modelVersionName,
+  recordedRegistration,
+  type RunOutcome,
+} from './register.js';
+import { trainingJob } from './fixtures.test-helpers.js';
+
+const register = (extra: Partial<NonNullable<TrainingJob['spec']['register']>> = {}) =>
+  trainingJob({
+    register: { modelName: 'fraud', gate: [{ metric: 'val_auc', operator: '>=', threshold: 0.9 }], ...extra },
+  });
+const outcome: RunOutcome = {
+  metrics: { val_auc: 0.95 },
+  artifact: { uri: 'pvc://models/fraud/model.onnx', digest: 'sha256:abc' },
+  reference: { uri: 'pvc://models/fraud/reference.json' },
+};
+const modelVersion = (name: string, uid?: string, metrics?: Record<string, number>): ModelVersion => ({
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'ModelVersion',
+  metadata: { name, namespace: 'ml', ...(uid ? { annotations: { [ANNOTATION_TRAININGJOB_UID]: uid } } : {}) },
+  spec: { model: 'fraud', version: 'x', artifact: { uri: 'pvc://elsewhere/model.onnx' }, lineage: { metrics } },
+});
+const summary = (d: ReturnType<typeof decideRegistration>) => ({
+  create: 'create' in d ? d.create.metadata.name : undefined,
+  condition: `${d.registration.condition.status}/${d.registration.condition.reason}`,
+  event: d.registration.event && `${d.registration.event.type}/${d.registration.event.reason}`,
+});
+
+describe('decideRegistration', () => {
+  test('the version defaults to the TrainingJob name; the ModelVersion is <model>-<version>', () => {
+    expect(modelVersionName(register())).toBe('fraud-fraud-1');
+    expect(modelVersionName(register({ version: 'v7' }))).toBe('fraud-v7');
+  });
+
+  test('gate passed, name free: create the ModelVersion, Registered=True, a Normal event', () => {
+    expect(summary(decideRegistration(register(), outcome, undefined, undefined))).toEqual({
+      create: 'fraud-fraud-1',
+      condition: 'True/GatePassed',
+      event: 'Normal/Registered',
+    });
+  });
+
+  test.each([
+    ['no artifact', { ...outcome, artifact: undefined }, undefined, undefined, 'False/NoArtifact'],
+    ['metrics below the gate', { ...outcome, metrics: { val_auc: 0.5 } }, undefined, undefined, 'False/GateRefused'],
+    ['not beating stable', outcome, modelVersion('fraud-v1', 'x', { val_auc: 0.99 }), undefined, 'False/GateRefused'],
+    [
+      "someone else's ModelVersion holds the name",
+      outcome,
+      undefined,
+      modelVersion('fraud-fraud-1'),
+      'False/NameConflict',
+    ],
+    [
+      "another run's ModelVersion holds the name",
+      outcome,
+      undefined,
+      modelVersion('fraud-fraud-1', 'other-uid'),
+      'False/NameConflict',
+    ],
+  ])('%s: refused, nothing created, a Warning', (_what, given, stable, existing, condition) => {
+    const tj = register({ mustBeatStable: { metric: 'val_auc', higherIsBetter: true } });
+    expect(summary(decideRegistration(tj, given, stable, existing))).toEqual({
+      create: undefined,
+      condition,
+      event: `Warning/${condition.split('/')[1]}`,
+    });
+  });
+
+  test('our own ModelVersion already there (its status write was lost): registered, nothing created again', () => {
+    const d = decideRegistration(register(), outcome, undefined, modelVersion('fraud-fraud-1', 'uid-1'));
+    expect(summary(d)).toEqual({ create: undefined, condition: 'True/GatePassed', event: 'Normal/Registered' });
+    expect(d.registration.status.modelVersion).toBe('fraud-fraud-1');
+  });
+
+  test('a name conflict says how to get out of it', () => {
+    const d = decideRegistration(register(), outcome, undefined, modelVersion('fraud-fraud-1'));
+    expect(d.registration.condition.message).toBe(
+      'ModelVersion fraud-fraud-1 already exists and was not registered by this TrainingJob; set spec.register.version to a version not taken',
+    );
+    expect(d.registration.status).toEqual({ gateMessage: 'gate passed: val_auc 0.95 >= 0.9', modelVersion: undefined });
+  });
+});
+
+describe('recordedRegistration', () => {
+  const withRegistered = (status: 'True' | 'False', observedGeneration: number, generation: number): TrainingJob => {
+    const tj = register();
+    return {
+      ...tj,
+      metadata: { ...tj.metadata, generation },
+      status: {
+        modelVersion: status === 'True' ? 'fraud-fraud-1' : undefined,
+        conditions: [
+          { type: 'Registered', status, reason: 'R', message: 'm', observedGeneration, lastTransitionTime: '' },
+        ],
+      },
+    };
+  };
+
+  test('a registration stays; a refusal stays for its generation and is decided again after a spec change', () => {
+    expect(recordedRegistration(withRegistered('True', 1, 3))?.status.modelVersion).toBe('fraud-fraud-1');
+    expect(recordedRegistration(withRegistered('False', 2, 2))?.condition.status).toBe('False');
+    expect(recordedRegistration(withRegistered('False', 2, 3))).toBeUndefined();
+    expect(recordedRegistration(register())).toBeUndefined();
+  });
+});
+
+test('the ModelVersion carries the artifact URI as recorded, the lineage, and whose it is', () => {
+  const tj = register({ version: 'v7', serving: { replicas: 2 } });
+  const mv = buildModelVersion(tj, outcome);
+  expect(mv.metadata).toEqual({
+    name: 'fraud-v7',
+    namespace: 'ml',
+    labels: {
+      'modelops.dev/model': 'fraud',
+      'modelops.dev/trainingjob': 'fraud-1',
+      'app.kubernetes.io/managed-by': 'modelops',
+    },
+    annotations: { [ANNOTATION_TRAININGJOB_UID]: 'uid-1' },
+  });
+  expect(mv.metadata.ownerReferences).toBeUndefined(); // deleting the run must not take the model down
+  expect(mv.spec).toEqual({
+    model: 'fraud',
+    version: 'v7',
+    artifact: { uri: 'pvc://models/fraud/model.onnx', digest: 'sha256:abc' },
+    reference: { uri: 'pvc://models/fraud/reference.json' },
+    serving: { replicas: 2 },
+    lineage: {
+      trainingJob: 'fraud-1',
+      image: 'ghcr.io/modelops/training:0.1.0',
+      datasetUri: 'synthetic://fraud?rows=1000&seed=7',
+      datasetVersion: 'v3',
+      metrics: { val_auc: 0.95 },
+    },
+  });
+});

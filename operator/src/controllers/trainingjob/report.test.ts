@@ -1,0 +1,68 @@
+import { failureMessage, parseReport, terminatedState } from './report.js';
+import { pod } from './fixtures.test-helpers.js';
+
+describe('parseReport', () => {
+  test('metrics, artifact and reference from the JSON the program wrote', () => {
+    const parsed = parseReport(
+      JSON.stringify({
+        metrics: { val_auc: 0.97 },
+        artifact: { uri: '/output/m.onnx', digest: 'sha256:x' },
+        reference: { uri: '/output/r.json' },
+      }),
+    );
+    expect(parsed).toEqual({
+      ok: true,
+      report: {
+        metrics: { val_auc: 0.97 },
+        artifact: { uri: '/output/m.onnx', digest: 'sha256:x' },
+        reference: { uri: '/output/r.json' },
+      },
+    });
+  });
+
+  test('only finite numbers are metrics: strings, null, NaN-ish and nested values are left out', () => {
+    const parsed = parseReport(
+      '{"metrics":{"val_auc":0.9,"val_loss":"0.1","epochs":null,"best":{"x":1},"big":1e400,"ok":3}}',
+    );
+    expect(parsed.ok && parsed.report.metrics).toEqual({ val_auc: 0.9, ok: 3 });
+  });
+
+  test.each([
+    [undefined, 'the training container wrote no termination message'],
+    ['  ', 'the training container wrote no termination message'],
+    ['Traceback (most recent call last)', 'the termination message is not JSON: Traceback (most recent call last)'],
+    ['[1,2]', 'the termination message is not a JSON object'],
+    ['{"artifact":{"uri":"x"}}', 'the termination message has no "metrics" object'],
+    ['{"metrics":[0.9]}', 'the termination message has no "metrics" object'],
+  ])('%j is refused: %s', (message, error) => {
+    expect(parseReport(message)).toEqual({ ok: false, error });
+  });
+
+  test('an artifact without a string uri is no artifact', () => {
+    const parsed = parseReport('{"metrics":{},"artifact":{"uri":7},"reference":"r.json"}');
+    expect(parsed).toEqual({ ok: true, report: { metrics: {}, artifact: undefined, reference: undefined } });
+  });
+});
+
+describe('failureMessage', () => {
+  test("the program's own error, else the log tail (truncated), else nothing", () => {
+    expect(failureMessage('{"error":"CUDA out of memory"}')).toBe('CUDA out of memory');
+    expect(failureMessage('  Traceback: boom \n')).toBe('Traceback: boom');
+    expect(failureMessage('x'.repeat(600))).toBe(`${'x'.repeat(512)}…`);
+    expect(failureMessage('{"status":"bad"}')).toBe('{"status":"bad"}');
+    expect(failureMessage(undefined)).toBeUndefined();
+  });
+});
+
+test("terminatedState reads the trainer container, not a sidecar's", () => {
+  const p = pod('Failed', { terminated: { exitCode: 137, reason: 'OOMKilled' } });
+  p.status!.containerStatuses!.unshift({
+    name: 'sidecar',
+    image: 'x',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state: { terminated: { exitCode: 0 } },
+  });
+  expect(terminatedState(p)).toEqual({ exitCode: 137, reason: 'OOMKilled' });
+});
