@@ -175,8 +175,24 @@ for port in (int(sys.argv[1]), 0):
         pass' "$1"
 }
 
+# dir — whether any data-plane daemon of the bed at dir still runs.
+dataplane_alive() {
+  local name pid
+  for name in dataplane prometheus kube-proxy; do
+    pid="$(cat "$1/pids/$name.pid" 2>/dev/null)" && kill -0 "$pid" 2>/dev/null && return 0
+  done
+  return 1
+}
+
 claim_dataplane() {
   local owner; owner="$(cat "$dataplane_owner_file" 2>/dev/null || true)"
+  if [[ -n "$owner" && "$owner" != "$cluster_dir" ]] && ! dataplane_alive "$owner"; then
+    # A bed killed without `down` (a machine reboot, a killed session) must not block every later bed.
+    log "the data plane of the bed at $owner no longer runs: removing what it left and taking it over"
+    pkill -KILL -f -- "--modelops-bed=$owner\$" 2>/dev/null || true # its orphaned serving processes
+    remove_dataplane_leftovers
+    owner=""
+  fi
   if [[ -n "$owner" && "$owner" != "$cluster_dir" && -d "$owner" ]]; then
     log "the data plane of this machine belongs to the bed at $owner (loopback addresses, nftables and"
     log "kube-proxy exist once per machine). Stop that bed, or start this one with MODELOPS_TESTBED_DATAPLANE=off."
@@ -248,14 +264,19 @@ dataplane_down() {
   # The agent first: it stops the serving processes and removes their addresses.
   for name in dataplane prometheus kube-proxy; do stop_daemon "$name"; done
   pkill -KILL -f -- "--modelops-bed=$cluster_dir\$" 2>/dev/null || true # a crashed agent's orphans
-  local table
+  remove_dataplane_leftovers
+  rm -f "$cluster_dir/modelops-dataplane"
+  log "data plane removed (kube-proxy's nftables tables, loopback addresses, local routes)"
+}
+
+# The machine-wide state a data plane adds; safe to run when none of it exists.
+remove_dataplane_leftovers() {
+  local table address
   for table in "ip kube-proxy" "ip6 kube-proxy"; do nft delete table $table 2>/dev/null || true; done
-  local address
   for address in $(ip -o -4 addr show dev lo label lo:modelops | awk '{print $4}'); do ip addr del "$address" dev lo; done
   ip -4 route del local "$pod_cidr" dev lo table local 2>/dev/null || true
   ip -4 route del local "$service_cidr" dev lo table local 2>/dev/null || true
-  rm -f "$dataplane_owner_file" "$cluster_dir/modelops-dataplane"
-  log "data plane removed (kube-proxy's nftables tables, loopback addresses, local routes)"
+  rm -f "$dataplane_owner_file"
 }
 
 stop_daemon() { # name — SIGTERM, then SIGKILL after 10 s
