@@ -122,7 +122,7 @@ k wait -n demo --for=condition=Registered=false tj/fraud-weak --timeout=60s >/de
 show get tj -n demo
 show get events -n demo --field-selector involvedObject.kind=TrainingJob -o custom-columns=OBJECT:.involvedObject.name,TYPE:.type,REASON:.reason,MESSAGE:.message
 
-step "The registered ModelVersion carries its lineage"
+step "The registered ModelVersion carries its lineage; a DriftMonitor watches the model"
 show get mv fraud-v1 -n demo -o jsonpath='{.spec.lineage}{"\n"}'
 show apply -n demo -f examples/driftmonitor-fraud.yaml
 show describe tj fraud-weak -n demo
@@ -194,6 +194,11 @@ if [[ -n "$load_pid" ]]; then
   kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null || true; load_pid=""
   say "what the clients saw: $(grep -v '^ *$' "$work/load.log" | tail -1)"
 fi
+
+step "The DriftMonitor's latest evaluation: what it watches, or why it cannot judge yet"
+k wait -n demo --for=jsonpath='{.status.observedGeneration}'=1 dm/fraud-drift --timeout=30s >/dev/null
+show get dm fraud-drift -n demo -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
+show get modelops -n demo
 
 step "Operator metrics (controller-runtime names)"
 curl -s "localhost:$metrics_port/metrics" | grep -E '^controller_runtime_reconcile_total' | sed 's/^/    /'

@@ -409,12 +409,12 @@ const invalid: [string, Manifest, RegExp][] = [
   [
     'DriftMonitor with warning above critical',
     withSpec(driftMonitor, 'tests', [{ method: 'PSI', warning: 0.3, critical: 0.2 }]),
-    /spec\.tests\[0\]\.warning: .*warning must be lower than critical/,
+    /spec\.tests\[0\]\.warning: .*warning must come before critical/,
   ],
   [
     'DriftMonitor with equal thresholds',
     withSpec(driftMonitor, 'tests', [{ method: 'KS', warning: 0.2, critical: 0.2 }]),
-    /spec\.tests\[0\]\.warning: .*warning must be lower than critical/,
+    /spec\.tests\[0\]\.warning: .*warning must come before critical/,
   ],
   [
     'DriftMonitor with a negative threshold',
@@ -436,9 +436,109 @@ const invalid: [string, Manifest, RegExp][] = [
     /spec\.intervalSeconds: Invalid value: 5/,
   ],
   [
-    'DriftMonitor with a 10-second window',
-    withSpec(driftMonitor, 'windowSeconds', 10),
-    /spec\.windowSeconds: Invalid value: 10/,
+    'DriftMonitor with a 9-second window',
+    withSpec(driftMonitor, 'windowSeconds', 9),
+    /spec\.windowSeconds: Invalid value: 9/,
+  ],
+  [
+    'DriftMonitor with a window shorter than its interval',
+    withSpec(() => withSpec(driftMonitor, 'intervalSeconds', 600), 'windowSeconds', 300),
+    /spec\.windowSeconds: .*windowSeconds must be at least intervalSeconds/,
+  ],
+  [
+    'DriftMonitor with the default window and a longer interval',
+    withSpec(driftMonitor, 'intervalSeconds', 7200),
+    /windowSeconds must be at least intervalSeconds/,
+  ],
+  [
+    'DriftMonitor with ChiSquare thresholds the wrong way round',
+    withSpec(driftMonitor, 'tests', [{ method: 'ChiSquare', warning: 0.01, critical: 0.05 }]),
+    /spec\.tests\[0\]\.warning: .*for ChiSquare \(a p-value\) higher than critical/,
+  ],
+  [
+    'DriftMonitor with a JS threshold above 1',
+    withSpec(driftMonitor, 'tests', [{ method: 'JS', critical: 1.5 }]),
+    /spec\.tests\[0\]: .*KS, JS and ChiSquare thresholds lie in \[0, 1\]/,
+  ],
+  [
+    'DriftMonitor with an unknown version choice',
+    withSpec(driftMonitor, 'versions', 'Newest'),
+    /spec\.versions: Unsupported value: "Newest"/,
+  ],
+  [
+    'DriftMonitor with an s3:// reference (not fetched by the operator yet)',
+    withSpec(driftMonitor, 'reference', { uri: 's3://bucket/reference.json' }),
+    /spec\.reference\.uri: Invalid value/,
+  ],
+  [
+    'DriftMonitor with a drifted share of 0',
+    withSpec(driftMonitor, 'driftedShare', 0),
+    /spec\.driftedShare: Invalid value: 0: driftedShare must be above 0/,
+  ],
+  [
+    'DriftMonitor with a feature name that no reference can hold',
+    withSpec(driftMonitor, 'features', ['amount', 'card-type']),
+    /spec\.features\[1\]: Invalid value: "card-type"/,
+  ],
+  [
+    'DriftMonitor with a feature listed twice',
+    withSpec(driftMonitor, 'features', ['amount', 'amount']),
+    /spec\.features\[1\]: Duplicate value: "amount"/,
+  ],
+  [
+    'DriftMonitor rolling back a canary it does not watch',
+    withSpec(driftMonitor, 'actions', { rollbackCanary: true }),
+    /spec\.actions\.rollbackCanary: .*needs versions Canary or Both/,
+  ],
+  [
+    'DriftMonitor retraining from a template that registers nothing',
+    withSpec(driftMonitor, 'actions', {
+      retrain: { template: { image: 'x', dataset: { uri: 'y' }, output: { uri: 'pvc://models/z' } } },
+    }),
+    /spec\.actions\.retrain\.template\.register: .*must register its result/,
+  ],
+  [
+    'DriftMonitor retraining into a fixed version',
+    withSpec(driftMonitor, 'actions', {
+      retrain: {
+        template: {
+          image: 'x',
+          dataset: { uri: 'y' },
+          output: { uri: 'pvc://models/z' },
+          register: { modelName: 'fraud', version: 'v2' },
+        },
+      },
+    }),
+    /template\.register\.version: .*must be unset/,
+  ],
+  [
+    'DriftMonitor retraining another model',
+    withSpec(driftMonitor, 'actions', {
+      retrain: {
+        template: {
+          image: 'x',
+          dataset: { uri: 'y' },
+          output: { uri: 'pvc://models/z' },
+          register: { modelName: 'churn' },
+        },
+      },
+    }),
+    /spec\.actions\.retrain\.template\.register\.modelName: .*must be the monitored model/,
+  ],
+  [
+    'DriftMonitor retraining more than 10 times a day',
+    withSpec(driftMonitor, 'actions', {
+      retrain: {
+        maxPerDay: 24,
+        template: {
+          image: 'x',
+          dataset: { uri: 'y' },
+          output: { uri: 'pvc://models/z' },
+          register: { modelName: 'fraud' },
+        },
+      },
+    }),
+    /spec\.actions\.retrain\.maxPerDay: Invalid value: 24/,
   ],
   [
     'DriftMonitor retraining with an invalid template',

@@ -244,12 +244,24 @@ describe('ModelVersion health', () => {
 describe('DriftMonitor health', () => {
   const dm = (status: object) => ({ metadata: { generation: 1 }, status: { observedGeneration: 1, ...status } });
   test.each([
-    ['no drift', 'Healthy', 'max drift PSI 0.04 (amount)', dm({ phase: 'Healthy', maxScore: 'PSI 0.04 (amount)' })],
+    ['no drift', 'Healthy', 'amount PSI=0.04', dm({ phase: 'Healthy', summary: 'amount PSI=0.04' })],
     [
       'drift breached',
       'Degraded',
-      'PSI 0.31 on amount >= 0.25',
-      dm({ phase: 'Breached', conditions: [cond('Ready', 'False', 'Breached', 'PSI 0.31 on amount >= 0.25')] }),
+      'v1: 2 of 30 features critical (amount PSI=0.31)',
+      dm({
+        phase: 'Critical',
+        conditions: [
+          cond('Ready', 'True', 'Evaluated', 'evaluated v1'),
+          cond('Drifted', 'True', 'Critical', 'v1: 2 of 30 features critical (amount PSI=0.31)'),
+        ],
+      }),
+    ],
+    [
+      'too little traffic',
+      'Progressing',
+      'not enough traffic in the window to judge drift',
+      dm({ phase: 'NotEnoughData' }),
     ],
     ['not evaluated yet', 'Progressing', 'waiting for the first evaluation', { metadata: { generation: 1 } }],
   ])('%s → %s', (_case, status, message, obj) => {

@@ -20,6 +20,7 @@ export { parsePvcUri, pvcUri, type PvcLocation } from './pvc-uri.js';
 export { resources } from './resources.js';
 export { MODEL_INDEX, modelVersionsByModel } from './indexes.js';
 export { DRIFT_METHODS } from './driftmonitor.js';
+export type { DriftAction, DriftMethod, SeriesVerdict, Severity, VersionVerdict } from './driftmonitor.js';
 export type { MetricGate, RegisterSpec } from './trainingjob.js';
 export type { Static };
 

@@ -7,7 +7,9 @@ import type { ModelVersion, TrainingJob, TrainingJobStatus } from '../../api/ind
 import { LABEL_TRAININGJOB } from './job.js';
 import { evaluateGate } from './gate.js';
 
-const LABEL_MODEL = 'modelops.dev/model';
+export const LABEL_MODEL = 'modelops.dev/model';
+/** Set on a retraining run by the DriftMonitor that started it; the registered version carries it on. */
+export const LABEL_DRIFTMONITOR = 'modelops.dev/driftmonitor';
 /** Which TrainingJob (by uid) registered a ModelVersion: a namesake from elsewhere is not ours. */
 export const ANNOTATION_TRAININGJOB_UID = 'modelops.dev/trainingjob-uid';
 
@@ -131,6 +133,9 @@ export function buildModelVersion(tj: TrainingJob, outcome: RunOutcome): ModelVe
       labels: {
         [LABEL_MODEL]: register.modelName,
         [LABEL_TRAININGJOB]: tj.metadata.name,
+        ...(tj.metadata.labels?.[LABEL_DRIFTMONITOR]
+          ? { [LABEL_DRIFTMONITOR]: tj.metadata.labels[LABEL_DRIFTMONITOR] }
+          : {}),
         'app.kubernetes.io/managed-by': 'modelops',
       },
       annotations: { [ANNOTATION_TRAININGJOB_UID]: tj.metadata.uid! },
