@@ -127,9 +127,10 @@ show get mv fraud-v1 -n demo -o jsonpath='{.spec.lineage}{"\n"}'
 show apply -n demo -f examples/driftmonitor-fraud.yaml
 show describe tj fraud-weak -n demo
 
-if [[ -z "${MODELOPS_PROMETHEUS_URL:-}" ]]; then
-  step "Serving and canaries need the bed's data plane (another bed on this machine has it): skipped"
-else
+# ---- ModelVersion: serving and canaries (needs the bed's data plane) ----------------------------------
+# fraud-v1 (registered by the training run above) serves; a good v2 is promoted, a bad v3 rolled back.
+# Leaves v2 serving and the clients' load running ($load_pid) for the sections after it.
+demo_modelversion() {
   # The run wrote its model here; in a cluster the pod writes it to the claim. Put it where the bed keeps
   # the claim's files (v2 is the same network retrained: here, the same file; v3 is v2 with a fault).
   claim="$MODELOPS_TESTBED_VOLUMES/demo/models/fraud"
@@ -180,7 +181,16 @@ else
   follow fraud-v3
   k wait -n demo --for=condition=RolledBack mv/fraud-v3 --timeout=10s >/dev/null
   show get events -n demo --field-selector involvedObject.name=fraud-v3,reason=RolledBack -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
-  show get mv fraud-v3 -n demo -o jsonpath='{.status.worstCaseDetectionSeconds}{" s worst-case detection\n"}'
+  show get mv fraud-v3 -n demo -o jsonpath='{range .status.conditions[?(@.type=="RolledBack")]}{.message}{"\n"}{end}'
+  say "worst case for this analysis: a breach unseen for at most 5 s × 1 failure + 10 s window = 15 s (status.worstCaseDetectionSeconds while it is a canary)"
+}
+
+if [[ -z "${MODELOPS_PROMETHEUS_URL:-}" ]]; then
+  step "Serving and canaries need the bed's data plane (another bed on this machine has it): skipped"
+else
+  demo_modelversion
+fi
+if [[ -n "$load_pid" ]]; then
   kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null || true; load_pid=""
   say "what the clients saw: $(grep -v '^ *$' "$work/load.log" | tail -1)"
 fi
