@@ -1,7 +1,7 @@
 // The modelops operator: one process, three controllers, one leader at a time.
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseConfig, USAGE } from './config.js';
-import { controllers, managerOptions } from './operator.js';
+import { CONTROLLERS, controllers, managerOptions } from './operator.js';
 import { createLogger, Manager } from './runtime/index.js';
 
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   kubeConfig.loadFromDefault(); // in cluster: the ServiceAccount; outside: KUBECONFIG
 
   const manager = new Manager(managerOptions(config, kubeConfig, logger));
-  for (const controller of controllers(config)) manager.addController(controller);
+  for (const controller of controllers(config, CONTROLLERS, manager.registry)) manager.addController(controller);
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');

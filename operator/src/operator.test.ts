@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { parseConfig, type ControllerSettings, type OperatorConfig } from './config.js';
 import { controllers, managerOptions, type ControllerFactory } from './operator.js';
 import { resources } from './api/index.js';
@@ -58,4 +59,12 @@ test('no setting is parsed and then dropped: changing any one changes what runs'
     if (field === 'logLevel') continue;
     expect([field, whatRuns({ ...base, [field]: value })]).not.toEqual([field, whatRuns(base)]);
   }
+});
+
+test("the Manager's registry reaches every controller factory, for the controllers' own metrics", () => {
+  const seen: ControllerSettings[] = [];
+  const registry = new Registry();
+  controllers(parseConfig([], {}), [recordingFactory(seen, 'a'), recordingFactory(seen, 'b')], registry);
+  expect(seen.map((s) => (s as ControllerSettings & { registry: Registry }).registry)).toEqual([registry, registry]);
+  expect((seen[0] as ControllerSettings & { registry: Registry }).registry).toBe(registry);
 });

@@ -2,6 +2,7 @@
 // given the settings it needs. Kept apart from main.ts (process wiring) so a test can check that
 // every flag reaches somewhere.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import type { ControllerSettings, OperatorConfig } from './config.js';
 import type { ControllerOptions, Logger, ManagerOptions } from './runtime/index.js';
 import { trainingJobController } from './controllers/trainingjob/controller.js';
@@ -10,10 +11,11 @@ import { driftMonitorController } from './controllers/driftmonitor/controller.js
 
 const LEASE_NAME = 'modelops-operator';
 
-export type ControllerFactory = (settings: ControllerSettings) => ControllerOptions;
+/** The flags' settings, and the Manager's registry: a controller's own metrics go there, on /metrics. */
+export type ControllerFactory = (settings: ControllerSettings & { registry: Registry }) => ControllerOptions;
 
 /** One factory per resource; each receives the flags' settings. */
-const CONTROLLERS: readonly ControllerFactory[] = [
+export const CONTROLLERS: readonly ControllerFactory[] = [
   trainingJobController,
   modelVersionController,
   driftMonitorController,
@@ -41,7 +43,8 @@ export function managerOptions(config: OperatorConfig, kubeConfig: KubeConfig, l
 export function controllers(
   config: OperatorConfig,
   factories: readonly ControllerFactory[] = CONTROLLERS,
+  registry: Registry = new Registry(),
 ): ControllerOptions[] {
-  const settings: ControllerSettings = { prometheusUrl: config.prometheusUrl, servingImage: config.servingImage };
+  const settings = { prometheusUrl: config.prometheusUrl, servingImage: config.servingImage, registry };
   return factories.map((factory) => ({ workers: config.workers, ...factory(settings) }));
 }

@@ -340,3 +340,36 @@ describe('registration', () => {
     expect(s.tj().status?.modelVersion).toBe('fraud-v8');
   });
 });
+
+describe('what wakes a TrainingJob', () => {
+  const [pods, jobs] = controller.watches!;
+  const meta = (metadata: KubernetesObject['metadata']): KubernetesObject => ({ metadata });
+  const cache = new InMemoryCluster().context(controller).cache;
+
+  test('its pods, by the label the Job template gives them, and only those pods are cached', () => {
+    expect(pods!.resource).toBe(POD);
+    expect(pods!.labelSelector).toBe('modelops.dev/trainingjob');
+    expect(
+      pods!.map(
+        meta({ namespace: 'ml', name: 'fraud-1-0-x', labels: { 'modelops.dev/trainingjob': 'fraud-1' } }),
+        cache,
+      ),
+    ).toEqual([{ namespace: 'ml', name: 'fraud-1' }]);
+    expect(pods!.map(meta({ namespace: 'ml', name: 'other', labels: {} }), cache)).toEqual([]);
+    expect(pods!.map(meta({ name: 'x', labels: { 'modelops.dev/trainingjob': 'fraud-1' } }), cache)).toEqual([]);
+  });
+
+  test('a Job of its name, whoever owns it (one not ours blocks the run until it goes)', () => {
+    expect(jobs!.resource).toBe(JOB);
+    expect(jobs!.map(meta({ namespace: 'ml', name: 'fraud-1' }), cache)).toEqual([
+      { namespace: 'ml', name: 'fraud-1' },
+    ]);
+    expect(jobs!.map(meta({ namespace: 'ml' }), cache)).toEqual([]);
+  });
+
+  test('it owns its Job and workers Service, and the claim template where DRA is served', () => {
+    expect(controller.name).toBe('trainingjob');
+    expect(controller.for).toBe(TJ);
+    expect(controller.owns).toEqual([JOB, SERVICE, { resource: RESOURCE_CLAIM_TEMPLATE, optional: true }]);
+  });
+});

@@ -138,3 +138,9 @@ test('the ModelVersion carries the artifact URI as recorded, the lineage, and wh
     },
   });
 });
+
+test('a retraining run started by a DriftMonitor passes the monitor on to the version it registers', () => {
+  const tj = register();
+  tj.metadata.labels = { 'modelops.dev/driftmonitor': 'fraud-drift' };
+  expect(buildModelVersion(tj, outcome).metadata.labels).toMatchObject({ 'modelops.dev/driftmonitor': 'fraud-drift' });
+});

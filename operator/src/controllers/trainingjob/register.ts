@@ -7,12 +7,16 @@ import type { ModelVersion, TrainingJob, TrainingJobStatus } from '../../api/ind
 import { LABEL_TRAININGJOB } from './job.js';
 import { evaluateGate } from './gate.js';
 
-const LABEL_MODEL = 'modelops.dev/model';
+export const LABEL_MODEL = 'modelops.dev/model';
+/** Set on a retraining run by the DriftMonitor that started it; the registered version carries it on. */
+export const LABEL_DRIFTMONITOR = 'modelops.dev/driftmonitor';
 /** Which TrainingJob (by uid) registered a ModelVersion: a namesake from elsewhere is not ours. */
 export const ANNOTATION_TRAININGJOB_UID = 'modelops.dev/trainingjob-uid';
 
 const registeredVersion = (tj: TrainingJob) => tj.spec.register?.version ?? tj.metadata.name;
-export const modelVersionName = (tj: TrainingJob) => `${tj.spec.register!.modelName}-${registeredVersion(tj)}`;
+/** A DNS-1035 label (it names the version's Deployment and Service): dots of the version become dashes. */
+export const modelVersionName = (tj: TrainingJob) =>
+  `${tj.spec.register!.modelName}-${registeredVersion(tj).replaceAll('.', '-')}`;
 
 /** What a succeeded run recorded in its status: the registration's input. */
 export type RunOutcome = Required<Pick<TrainingJobStatus, 'metrics'>> &
@@ -129,6 +133,9 @@ export function buildModelVersion(tj: TrainingJob, outcome: RunOutcome): ModelVe
       labels: {
         [LABEL_MODEL]: register.modelName,
         [LABEL_TRAININGJOB]: tj.metadata.name,
+        ...(tj.metadata.labels?.[LABEL_DRIFTMONITOR]
+          ? { [LABEL_DRIFTMONITOR]: tj.metadata.labels[LABEL_DRIFTMONITOR] }
+          : {}),
         'app.kubernetes.io/managed-by': 'modelops',
       },
       annotations: { [ANNOTATION_TRAININGJOB_UID]: tj.metadata.uid! },

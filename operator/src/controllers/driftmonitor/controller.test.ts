@@ -1,0 +1,245 @@
+// The reconciler on the runtime's in-memory cluster, with a stand-in Prometheus whose answers each
+// test sets: when it evaluates, what one pass writes and creates, and what it says in Events.
+import { Registry } from 'prom-client';
+import { ApiError, type ObjectKey } from '../../runtime/index.js';
+import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
+import { resources, type DriftMonitor, type ModelVersion, type TrainingJob } from '../../api/index.js';
+import { driftMonitorController } from './controller.js';
+import { CENTRED, driftMonitor, modelVersion, retrainSpec, SHIFTED } from './fixtures.test-helpers.js';
+import type { PrometheusClient } from '../../prometheus/index.js';
+
+const DM = resources.DriftMonitor;
+const MV = resources.ModelVersion;
+const TJ = resources.TrainingJob;
+const KEY: ObjectKey = { namespace: 'ml', name: 'fraud-drift' };
+const EDGES = ['-1', '-0.5', '0.5', '1', '+Inf'];
+
+/** Answers like Prometheus for features f0..f2: centred, or shifted for those listed (all versions, or by version). */
+class StandIn implements PrometheusClient {
+  readonly url = 'http://prom:9090';
+  shifted: string[] = [];
+  shiftedByVersion: Record<string, string[]> = {};
+  samples = 2000;
+  queries = 0;
+  async query(expr: string) {
+    this.queries++;
+    const version = /version="([^"]+)"/.exec(expr)![1]!;
+    const shifted = this.shiftedByVersion[version] ?? this.shifted;
+    const cumulative = (counts: number[], labels: Record<string, string>) => {
+      let sum = 0;
+      return counts.map((c, i) => ({
+        labels: { ...labels, le: EDGES[i]! },
+        value: (sum += (c * this.samples) / 1000),
+      }));
+    };
+    const features = (live: boolean) =>
+      ['f0', 'f1', 'f2'].flatMap((feature) =>
+        cumulative(live && shifted.includes(feature) ? SHIFTED : CENTRED, { feature }),
+      );
+    if (expr.includes('modelops_reference_feature')) return features(false);
+    if (expr.includes('modelops_feature_value')) return features(true);
+    return cumulative(CENTRED, {});
+  }
+  async queryRange(): Promise<never> {
+    throw new Error('the DriftMonitor makes instant queries only');
+  }
+}
+
+function setUp(spec: Partial<DriftMonitor['spec']> = {}, { operatorPrometheus = true } = {}) {
+  const clock = new FakeClock(Date.UTC(2026, 2, 1, 12));
+  const cluster = new InMemoryCluster({ clock });
+  const prometheus = new StandIn();
+  const registry = new Registry();
+  const prometheusUrl = operatorPrometheus ? 'http://prom:9090' : undefined;
+  const controller = driftMonitorController(
+    { prometheusUrl, servingImage: 'unused', registry },
+    { prometheus: () => prometheus },
+  );
+  cluster.seed(MV, modelVersion('fraud-v1', 'v1', { role: 'stable', phase: 'Serving' }));
+  cluster.seed(DM, driftMonitor({ intervalSeconds: 60, windowSeconds: 600, driftedShare: 0.5, ...spec }));
+  const dm = () => cluster.get<DriftMonitor>(DM, KEY)!;
+  const reconcile = () => cluster.reconcile(controller, KEY);
+  return { clock, cluster, prometheus, registry, controller, dm, reconcile };
+}
+
+const statusWrites = (cluster: InMemoryCluster) => cluster.writes.filter((w) => w.verb === 'updateStatus').length;
+
+describe('when it evaluates', () => {
+  test('at once, then not before the interval, then again; Events only when the verdict changes', async () => {
+    const { clock, cluster, prometheus, dm, reconcile } = setUp();
+    expect(await reconcile()).toEqual({ requeueAfterMs: 60_000 });
+    expect(dm().status).toMatchObject({ phase: 'Healthy', lastEvaluationTime: '2026-03-01T12:00:00.000Z' });
+    const queries = prometheus.queries;
+
+    // Woken early (a ModelVersion changed): no queries, no write, back at the evaluation's time.
+    clock.advance(20_000);
+    const writes = statusWrites(cluster);
+    expect(await reconcile()).toEqual({ requeueAfterMs: 40_000 });
+    expect(prometheus.queries).toBe(queries);
+    expect(statusWrites(cluster)).toBe(writes);
+
+    clock.advance(40_000);
+    await reconcile();
+    expect(prometheus.queries).toBeGreaterThan(queries);
+    expect(dm().status!.lastEvaluationTime).toBe('2026-03-01T12:01:00.000Z');
+    expect(cluster.events.map((e) => e.reason)).toEqual(['NoDrift']);
+
+    prometheus.shifted = ['f0', 'f1'];
+    clock.advance(60_000);
+    await reconcile();
+    expect(dm().status).toMatchObject({ phase: 'Critical', summary: 'f0 PSI=0.9861 (v1)' });
+    clock.advance(60_000);
+    await reconcile();
+    expect(cluster.events.map((e) => [e.type, e.reason])).toEqual([
+      ['Normal', 'NoDrift'],
+      ['Warning', 'DriftCritical'],
+    ]);
+  });
+
+  test('at once after a spec change', async () => {
+    const { clock, cluster, prometheus, reconcile } = setUp();
+    await reconcile();
+    const queries = prometheus.queries;
+    const changed = structuredClone(cluster.get<DriftMonitor>(DM, KEY)!);
+    changed.metadata.generation = 2;
+    changed.spec.driftedShare = 0.2;
+    cluster.seed(DM, changed);
+    clock.advance(1_000);
+    await reconcile();
+    expect(prometheus.queries).toBeGreaterThan(queries);
+    expect(cluster.get<DriftMonitor>(DM, KEY)!.status!.observedGeneration).toBe(2);
+  });
+
+  test('with no Prometheus configured it says what to set', async () => {
+    const { dm, reconcile } = setUp({}, { operatorPrometheus: false });
+    await reconcile();
+    expect(dm().status!.phase).toBe('Error');
+    expect(dm().status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'PrometheusNotConfigured',
+      message: expect.stringMatching(/set spec.prometheusUrl or the operator flag --prometheus-url/),
+    });
+  });
+});
+
+describe('retraining', () => {
+  const setUpRetrain = () => {
+    const s = setUp({ ...retrainSpec({ cooldownSeconds: 3600, maxPerDay: 2 }), driftedShare: 0.5 });
+    s.prometheus.shifted = ['f0', 'f1'];
+    return s;
+  };
+  const runs = (cluster: InMemoryCluster) => cluster.list<TrainingJob>(TJ, 'ml');
+  const finish = (cluster: InMemoryCluster, name: string) => {
+    const tj = structuredClone(cluster.get<TrainingJob>(TJ, { namespace: 'ml', name })!);
+    cluster.seed(TJ, { ...tj, status: { phase: 'Succeeded' } } as never);
+  };
+
+  test('one run at a time, none within the cooldown, the next after it', async () => {
+    const { clock, cluster, dm, reconcile } = setUpRetrain();
+    await reconcile();
+    expect(runs(cluster).map((r) => r.metadata.name)).toEqual(['fraud-drift-retrain-1']);
+    expect(dm().status).toMatchObject({ activeTrainingJob: 'fraud-drift-retrain-1', retrainingRuns: 1 });
+    expect(cluster.events.map((e) => e.reason)).toEqual(['DriftCritical', 'RetrainingStarted']);
+
+    clock.advance(60_000);
+    await reconcile();
+    expect(runs(cluster)).toHaveLength(1);
+    expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject({ reason: 'RunInProgress' });
+
+    finish(cluster, 'fraud-drift-retrain-1');
+    clock.advance(60_000);
+    await reconcile();
+    expect(runs(cluster)).toHaveLength(1);
+    expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject({ reason: 'Cooldown' });
+    expect(cluster.events.at(-1)).toMatchObject({ type: 'Normal', reason: 'RetrainingCooldown' });
+
+    clock.advance(3_600_000);
+    await reconcile();
+    expect(
+      runs(cluster)
+        .map((r) => r.metadata.name)
+        .sort(),
+    ).toEqual(['fraud-drift-retrain-1', 'fraud-drift-retrain-2']);
+    expect(dm().status!.actions!.map((a) => a.trainingJob)).toEqual(['fraud-drift-retrain-1', 'fraud-drift-retrain-2']);
+  });
+
+  test('a run whose start could not be recorded is found, not created twice', async () => {
+    const { clock, cluster, dm, reconcile } = setUpRetrain();
+    let refuse = true;
+    cluster.interceptWrites(({ verb, ref }) =>
+      refuse && verb === 'updateStatus' && ref === DM
+        ? new ApiError(409, 'Conflict', 'the object has been modified')
+        : undefined,
+    );
+    await expect(reconcile()).rejects.toThrow(/modified/);
+    expect(runs(cluster)).toHaveLength(1);
+
+    refuse = false;
+    clock.advance(1_000);
+    await reconcile();
+    expect(runs(cluster)).toHaveLength(1);
+    expect(cluster.writes.filter((w) => w.verb === 'create')).toHaveLength(1);
+    expect(dm().status!.actions).toEqual([
+      expect.objectContaining({
+        type: 'Retrain',
+        trainingJob: 'fraud-drift-retrain-1',
+        reason: expect.stringMatching(/^v1 \(stable\)/),
+      }),
+    ]);
+  });
+
+  test('no run while a canary rolls out: its outcome comes first', async () => {
+    const { cluster, dm, reconcile } = setUpRetrain();
+    cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'canary', phase: 'Canary' }));
+    await reconcile();
+    expect(runs(cluster)).toHaveLength(0);
+    expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject({
+      reason: 'RolloutInProgress',
+    });
+  });
+});
+
+test('a canary in breach is asked to roll back, once; a stable version in breach is not a canary to roll back', async () => {
+  const { clock, cluster, prometheus, dm, reconcile } = setUp({ versions: 'Both', actions: { rollbackCanary: true } });
+  cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'canary', phase: 'Canary' }));
+  prometheus.shiftedByVersion = { v1: ['f0', 'f1'], v2: [] };
+  await reconcile();
+  expect(dm().status!.versions!.map((v) => [v.version, v.verdict])).toEqual([
+    ['v1', 'Critical'],
+    ['v2', 'None'],
+  ]);
+  expect(cluster.get<ModelVersion>(MV, { namespace: 'ml', name: 'fraud-v2' })!.metadata.annotations).toBeUndefined();
+
+  prometheus.shiftedByVersion = { v1: [], v2: ['f0', 'f1'] };
+  clock.advance(60_000);
+  await reconcile();
+  const canary = cluster.get<ModelVersion>(MV, { namespace: 'ml', name: 'fraud-v2' })!;
+  expect(canary.metadata.annotations).toEqual({ 'modelops.dev/abort': 'driftmonitor/fraud-drift: f0 PSI=0.9861' });
+  expect(cluster.writes.filter((w) => w.verb === 'patch')).toEqual([
+    expect.objectContaining({ key: { namespace: 'ml', name: 'fraud-v2' }, fieldManager: 'modelops-driftmonitor' }),
+  ]);
+  expect(cluster.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'CanaryRollbackRequested' });
+
+  clock.advance(60_000);
+  await reconcile();
+  expect(cluster.writes.filter((w) => w.verb === 'patch')).toHaveLength(1);
+  expect(dm().status!.actions).toEqual([expect.objectContaining({ type: 'RollbackCanary', modelVersion: 'fraud-v2' })]);
+});
+
+test('the gauge follows the monitor and goes with it', async () => {
+  const { cluster, registry, reconcile } = setUp();
+  await reconcile();
+  expect(await registry.metrics()).toMatch(/modelops_drift_score\{[^}]*feature="f0",method="PSI"\} 0/);
+  await cluster.client.delete(DM, KEY);
+  await reconcile();
+  expect(await registry.metrics()).not.toMatch(/modelops_drift_score\{/);
+});
+
+test("a ModelVersion's change wakes the monitors of its model, and only those", () => {
+  const { cluster, controller } = setUp();
+  cluster.seed(DM, { ...driftMonitor(), metadata: { name: 'churn-drift', namespace: 'ml' }, spec: { model: 'churn' } });
+  const ctx = cluster.context(controller);
+  const watch = controller.watches!.find((w) => w.resource === MV)!;
+  const mv: ModelVersion = modelVersion('fraud-v3', 'v3');
+  expect(watch.map(mv as never, ctx.cache)).toEqual([KEY]);
+});

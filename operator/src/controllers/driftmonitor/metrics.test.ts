@@ -1,0 +1,47 @@
+import { Registry } from 'prom-client';
+import type { VersionVerdict } from '../../api/index.js';
+import { DriftScoreGauge } from './metrics.js';
+
+const verdict = (version: string, psi: number): VersionVerdict => ({
+  version,
+  modelVersion: `fraud-${version}`,
+  role: 'stable',
+  verdict: 'None',
+  features: [
+    { name: 'amount', severity: 'None', scores: { PSI: psi, KS: 0.01 } },
+    { name: ':prediction', severity: 'None', scores: { PSI: 0.02, KS: 0.03 } },
+  ],
+});
+const monitor = { namespace: 'ml', name: 'fraud-drift', model: 'fraud' };
+
+test('one series per version, feature and method; replaced at every evaluation, removed with the monitor', async () => {
+  const registry = new Registry();
+  const gauge = new DriftScoreGauge(registry);
+  gauge.set(monitor, [verdict('v1', 0.3), verdict('v2', 0.05)]);
+  let text = await registry.metrics();
+  expect(text).toContain(
+    'modelops_drift_score{namespace="ml",driftmonitor="fraud-drift",model="fraud",version="v1",feature="amount",method="PSI"} 0.3',
+  );
+  expect(text).toContain('version="v2",feature=":prediction",method="KS"} 0.03');
+  expect(text.match(/^modelops_drift_score\{/gm)).toHaveLength(8);
+
+  // v2 stopped serving: its series go.
+  gauge.set(monitor, [verdict('v1', 0.4)]);
+  text = await registry.metrics();
+  expect(text).toContain('version="v1",feature="amount",method="PSI"} 0.4');
+  expect(text).not.toContain('version="v2"');
+
+  gauge.remove(monitor);
+  expect((await registry.metrics()).match(/^modelops_drift_score\{/gm)).toBeNull();
+});
+
+test('two monitors share the gauge without touching each other', async () => {
+  const registry = new Registry();
+  const a = new DriftScoreGauge(registry);
+  a.set(monitor, [verdict('v1', 0.3)]);
+  a.set({ ...monitor, namespace: 'other' }, [verdict('v1', 0.1)]);
+  a.remove(monitor);
+  const text = await registry.metrics();
+  expect(text).toContain('namespace="other"');
+  expect(text).not.toContain('namespace="ml"');
+});

@@ -1,0 +1,123 @@
+import type { Condition } from '../../api/index.js';
+import { distributions, evidence, SHIFTED } from './fixtures.test-helpers.js';
+import { assess, driftTransitionEvent } from './status.js';
+import { evaluateVersion, policyOf } from './verdict.js';
+
+const policy = { ...policyOf({ model: 'fraud' }), driftedShare: 0.2 };
+const healthy = evaluateVersion(policy, evidence());
+const critical = evaluateVersion(
+  policy,
+  evidence({
+    version: 'v2',
+    modelVersion: 'fraud-v2',
+    role: 'canary',
+    liveDistributions: distributions(10, { f1: SHIFTED, f4: SHIFTED }),
+  }),
+);
+const tooLittle = evaluateVersion(policy, evidence({ samples: 12 }));
+const unavailable = evaluateVersion(policy, evidence({ live: { error: 'Prometheus: timeout after 10s' } }));
+
+describe('assess', () => {
+  test.each([
+    ['one healthy version', [healthy], 'Healthy', ['True', 'Evaluated'], ['False', 'NoDrift']],
+    [
+      'a critical canary beside a healthy stable',
+      [healthy, critical],
+      'Critical',
+      ['True', 'Evaluated'],
+      ['True', 'Critical'],
+    ],
+    [
+      'not enough data is never no drift',
+      [tooLittle],
+      'NotEnoughData',
+      ['True', 'Evaluated'],
+      ['Unknown', 'NotEnoughData'],
+    ],
+    [
+      'a healthy stable and an unjudged canary',
+      [healthy, tooLittle],
+      'NotEnoughData',
+      ['True', 'Evaluated'],
+      ['Unknown', 'NotEnoughData'],
+    ],
+    [
+      'Prometheus unreachable',
+      [unavailable],
+      'Error',
+      ['False', 'LiveDataUnavailable'],
+      ['Unknown', 'LiveDataUnavailable'],
+    ],
+    [
+      'drift outweighs an unreadable version',
+      [unavailable, critical],
+      'Critical',
+      ['False', 'LiveDataUnavailable'],
+      ['True', 'Critical'],
+    ],
+  ] as const)('%s', (_name, evaluations, phase, [readyStatus, readyReason], [driftStatus, driftReason]) => {
+    const result = assess([...evaluations]);
+    expect(result.phase).toBe(phase);
+    expect(result.conditions).toEqual([
+      expect.objectContaining({ type: 'Ready', status: readyStatus, reason: readyReason }),
+      expect.objectContaining({ type: 'Drifted', status: driftStatus, reason: driftReason }),
+    ]);
+    expect(result.versions).toHaveLength(evaluations.length);
+  });
+
+  test('the message names every version; the summary the worst series', () => {
+    const result = assess([healthy, critical]);
+    expect(result.conditions[1]!.message).toMatch(
+      /^v1 \(stable\): 0 of 10 features critical.* \| v2 \(canary\): 2 of 10 features critical \(f1 PSI=0\.9861, f4 PSI=0\.9861\)/,
+    );
+    expect(result.summary).toBe('f1 PSI=0.9861 (v2)');
+    expect(assess([tooLittle]).summary).toBe('12 samples (v1)');
+  });
+
+  test('nothing to evaluate: no serving version is Pending, a configuration problem is an Error', () => {
+    expect(assess([])).toMatchObject({
+      phase: 'Pending',
+      conditions: [{ reason: 'NoServingVersion' }, { status: 'Unknown' }],
+    });
+    const why = { reason: 'PrometheusNotConfigured', message: 'no Prometheus URL' };
+    expect(assess([], why)).toMatchObject({
+      phase: 'Error',
+      conditions: [
+        { status: 'False', ...why },
+        { status: 'Unknown', ...why },
+      ],
+    });
+  });
+});
+
+describe('driftTransitionEvent: Events on transitions only', () => {
+  const was = (status: Condition['status'], reason: string): Condition => ({
+    type: 'Drifted',
+    status,
+    reason,
+    message: 'before',
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+  });
+  const drifted = (r: ReturnType<typeof assess>) => r.conditions.find((c) => c.type === 'Drifted')!;
+
+  test.each([
+    ['first evaluation, no drift', undefined, assess([healthy]), 'Normal', 'NoDrift'],
+    ['no drift → critical', was('False', 'NoDrift'), assess([critical]), 'Warning', 'DriftCritical'],
+    ['critical → no drift', was('True', 'Critical'), assess([healthy]), 'Normal', 'NoDrift'],
+    ['no drift → not enough data', was('False', 'NoDrift'), assess([tooLittle]), 'Normal', 'NotEnoughData'],
+    [
+      'no drift → Prometheus unreachable',
+      was('False', 'NoDrift'),
+      assess([unavailable]),
+      'Warning',
+      'LiveDataUnavailable',
+    ],
+  ] as const)('%s', (_name, previous, next, type, reason) => {
+    expect(driftTransitionEvent(previous, drifted(next))).toMatchObject({ type, reason });
+  });
+
+  test('the same state again (new scores, same reason) says nothing', () => {
+    expect(driftTransitionEvent(was('True', 'Critical'), drifted(assess([critical])))).toBeUndefined();
+    expect(driftTransitionEvent(was('False', 'NoDrift'), drifted(assess([healthy])))).toBeUndefined();
+  });
+});

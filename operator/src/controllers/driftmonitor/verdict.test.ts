@@ -1,0 +1,188 @@
+import { CENTRED, distributions, evidence, histogram, NUDGED, SHIFTED } from './fixtures.test-helpers.js';
+import { DEFAULT_THRESHOLDS, evaluateVersion, policyOf, PREDICTION, severityOf, type Policy } from './verdict.js';
+
+const policy = (overrides: Partial<Policy> = {}): Policy => ({ ...policyOf({ model: 'fraud' }), ...overrides });
+
+describe('policyOf', () => {
+  test('defaults: PSI 0.1 / 0.25, 500 samples, half the features, the prediction watched', () => {
+    expect(policyOf({ model: 'fraud' })).toEqual({
+      tests: [{ method: 'PSI', warning: 0.1, critical: 0.25 }],
+      minSamples: 500,
+      driftedShare: 0.5,
+      prediction: true,
+      windowSeconds: 3600,
+    });
+  });
+
+  test("a test without thresholds takes its method's defaults; given ones win", () => {
+    const p = policyOf({ model: 'fraud', tests: [{ method: 'ChiSquare' }, { method: 'KS', critical: 0.3 }] });
+    expect(p.tests).toEqual([
+      { method: 'ChiSquare', ...DEFAULT_THRESHOLDS.ChiSquare },
+      { method: 'KS', warning: 0.1, critical: 0.3 },
+    ]);
+  });
+});
+
+describe('severityOf', () => {
+  test.each([
+    ['PSI', 0.05, 'None'],
+    ['PSI', 0.1, 'Warning'],
+    ['PSI', 0.25, 'Critical'],
+    ['JS', 0.15, 'Warning'],
+    // ChiSquare scores a p-value: lower is worse.
+    ['ChiSquare', 0.5, 'None'],
+    ['ChiSquare', 0.03, 'Warning'],
+    ['ChiSquare', 0.001, 'Critical'],
+  ] as const)('%s %d → %s', (method, score, expected) => {
+    expect(severityOf({ method, ...DEFAULT_THRESHOLDS[method] }, score)).toBe(expected);
+  });
+});
+
+describe('the chain stops before any score when a version cannot be judged', () => {
+  test.each([
+    [
+      'no reference',
+      evidence({ reference: { error: 'no modelops_reference_* series for fraud v1' } }),
+      'Unavailable',
+      'ReferenceUnavailable',
+      /no modelops_reference_\* series/,
+    ],
+    [
+      'Prometheus down',
+      evidence({ live: { error: 'Prometheus: connect ECONNREFUSED' } }),
+      'Unavailable',
+      'LiveDataUnavailable',
+      /ECONNREFUSED/,
+    ],
+    [
+      'too little traffic',
+      evidence({ samples: 120 }),
+      'NotEnoughData',
+      'NotEnoughData',
+      /120 predictions in the last 3600s, fewer than minSamples 500/,
+    ],
+    [
+      'too little traffic, even if what there is looks drifted',
+      evidence({ samples: 3, liveDistributions: distributions(10, { f0: SHIFTED, f1: SHIFTED }) }),
+      'NotEnoughData',
+      'NotEnoughData',
+      /fewer than minSamples/,
+    ],
+    [
+      'the live buckets are not the reference bins',
+      evidence({
+        liveDistributions: {
+          ...distributions(10),
+          features: new Map(
+            [...distributions(10).features].map(([k, v]) => [
+              k,
+              k === 'f3' ? { ...v, upperBounds: [0, Infinity], counts: [1, 1] } : v,
+            ]),
+          ),
+        },
+      }),
+      'Unavailable',
+      'BinsMismatch',
+      /live buckets of f3 \(2 bins\) are not the reference's bins \(5\)/,
+    ],
+    [
+      'a monitored feature with no live histogram',
+      evidence({ liveDistributions: { features: new Map(), prediction: histogram(CENTRED) } }),
+      'Unavailable',
+      'BinsMismatch',
+      /no live histogram for f0/,
+    ],
+  ] as const)('%s', (_name, input, verdict, reason, message) => {
+    const result = evaluateVersion(policy(), input);
+    expect(result.verdict.verdict).toBe(verdict);
+    expect(result.reason).toBe(reason);
+    expect(result.verdict.message).toMatch(message);
+    expect(result.verdict.features).toBeUndefined();
+  });
+
+  test('features asked for that the reference lacks', () => {
+    const result = evaluateVersion(policy({ features: ['f1', 'amount'] }), evidence());
+    expect(result).toMatchObject({
+      reason: 'UnknownFeatures',
+      verdict: { message: 'not in the reference of v1: amount' },
+    });
+  });
+});
+
+describe('the verdict', () => {
+  test('live traffic like the reference: no drift, every series None', () => {
+    const result = evaluateVersion(policy(), evidence({ liveDistributions: distributions(10, { f0: NUDGED }) }));
+    expect(result.verdict).toMatchObject({ verdict: 'None', samples: 1000, driftedShare: 0 });
+    expect(result.reason).toBe('NoDrift');
+    expect(result.verdict.features).toHaveLength(11);
+    expect(result.verdict.features!.every((f) => f.severity === 'None')).toBe(true);
+    // The worst first: f0 moved a little, the others not at all.
+    expect(result.verdict.features![0]!.name).toBe('f0');
+  });
+
+  test('two shifted features of ten are exactly the two critical ones; below the drifted share it is a Warning', () => {
+    const live = distributions(10, { f2: SHIFTED, f7: SHIFTED });
+    const result = evaluateVersion(policy(), evidence({ liveDistributions: live }));
+    const critical = result.verdict.features!.filter((f) => f.severity === 'Critical').map((f) => f.name);
+    expect(critical.sort()).toEqual(['f2', 'f7']);
+    expect(result.verdict).toMatchObject({ verdict: 'Warning', driftedShare: 0.2 });
+    expect(result.verdict.message).toBe(
+      '2 of 10 features critical (f2 PSI=0.9861, f7 PSI=0.9861); drifted share 0.2 < 0.5; prediction score stable (PSI=0)',
+    );
+    expect(result.worst).toMatch(/^f2 PSI=/);
+  });
+
+  test('at the drifted share the model is in breach', () => {
+    const live = distributions(10, { f2: SHIFTED, f7: SHIFTED });
+    const result = evaluateVersion(policy({ driftedShare: 0.2 }), evidence({ liveDistributions: live }));
+    expect(result.verdict.verdict).toBe('Critical');
+    expect(result.reason).toBe('Critical');
+    expect(result.verdict.message).toMatch(/drifted share 0\.2 >= 0\.2/);
+  });
+
+  test('a critical prediction score is a breach by itself; it does not count towards the share', () => {
+    const result = evaluateVersion(policy(), evidence({ liveDistributions: distributions(10, {}, SHIFTED) }));
+    expect(result.verdict).toMatchObject({ verdict: 'Critical', driftedShare: 0 });
+    expect(result.verdict.features![0]).toMatchObject({ name: PREDICTION, severity: 'Critical' });
+    expect(result.verdict.message).toMatch(/prediction score critical \(PSI=0\.9861\)/);
+  });
+
+  test('the prediction can be left out', () => {
+    const result = evaluateVersion(
+      policy({ prediction: false }),
+      evidence({ liveDistributions: distributions(10, {}, SHIFTED) }),
+    );
+    expect(result.verdict.verdict).toBe('None');
+    expect(result.verdict.features!.map((f) => f.name)).not.toContain(PREDICTION);
+  });
+
+  test('only the features asked for are judged', () => {
+    const live = distributions(10, { f2: SHIFTED, f7: SHIFTED });
+    const result = evaluateVersion(
+      policy({ features: ['f2', 'f3'], prediction: false }),
+      evidence({ liveDistributions: live }),
+    );
+    expect(result.verdict.features!.map((f) => [f.name, f.severity])).toEqual([
+      ['f2', 'Critical'],
+      ['f3', 'None'],
+    ]);
+    expect(result.verdict).toMatchObject({ verdict: 'Critical', driftedShare: 0.5 });
+  });
+
+  test('every method scores; a series takes the worst severity of its tests', () => {
+    const tests = (['PSI', 'KS', 'JS', 'ChiSquare'] as const).map((method) => ({
+      method,
+      ...DEFAULT_THRESHOLDS[method],
+    }));
+    const result = evaluateVersion(
+      policy({ tests, prediction: false }),
+      evidence({ liveDistributions: distributions(2, { f0: SHIFTED }), reference: distributions(2) }),
+    );
+    const f0 = result.verdict.features!.find((f) => f.name === 'f0')!;
+    expect(Object.keys(f0.scores).sort()).toEqual(['ChiSquare', 'JS', 'KS', 'PSI']);
+    expect(f0.severity).toBe('Critical');
+    expect(f0.scores.ChiSquare).toBeLessThan(1e-10);
+    const f1 = result.verdict.features!.find((f) => f.name === 'f1')!;
+    expect(f1).toMatchObject({ severity: 'None', scores: { PSI: 0, KS: 0, JS: 0, ChiSquare: 1 } });
+  });
+});
