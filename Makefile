@@ -46,3 +46,8 @@ test: deps testbed ## Run every check and test; ends with "N passed, N failed".
 .PHONY: demo
 demo: deps testbed ## Run the operator on a local control plane and watch the examples' lifecycle.
 	@bash examples/demo.sh
+
+.PHONY: mutation
+mutation: deps ## Mutation-test the unit tests (StrykerJS; FOLDER=serving-image/src for one folder; MUTATION_TYPECHECK=off skips the slow type checker). Reports in .cache/mutation.
+	MUTATION_FOLDER=$(FOLDER) node_modules/.bin/stryker run
+	@node test/mutation/scores.mjs $(if $(FOLDER),.cache/mutation/$(subst /,-,$(FOLDER))/report.json)

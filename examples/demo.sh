@@ -4,6 +4,8 @@
 #  2. the operator, running as a local process against it
 #  3. the training program run for real on this CPU, its report handed to the simulated GPU pod
 #  4. examples/ applied; TrainingJobs create GPU Jobs, succeed or fail, and register ModelVersions
+#  5. the registered version serves (real serving processes on the bed's data plane); a good v2 rolls out
+#     as a canary and is promoted, a bad v3 is rolled back by itself
 # Leaves nothing running unless MODELOPS_KEEP_TESTBED=1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,8 +20,9 @@ k() { bash test/bed/testbed.sh kubectl "$@"; }
 show() { printf '%s$ kubectl %s%s\n' "$dim" "$*" "$off"; k "$@" | sed 's/^/    /'; }
 
 started_bed=0
-operator_pid=""
+operator_pid="" load_pid=""
 cleanup() {
+  [[ -n "$load_pid" ]] && kill "$load_pid" 2>/dev/null && wait "$load_pid" 2>/dev/null || true
   [[ -n "$operator_pid" ]] && kill "$operator_pid" 2>/dev/null && wait "$operator_pid" 2>/dev/null || true
   if ((started_bed)) && [[ "${MODELOPS_KEEP_TESTBED:-0}" != 1 ]]; then bash test/bed/testbed.sh down >/dev/null 2>&1; fi
 }
@@ -82,6 +85,10 @@ MODELOPS_DATASET_URI='synthetic://fraud?rows=20000&seed=7' MODELOPS_DATASET_VERS
 MODELOPS_OUTPUT_URI="$work/output" MODELOPS_HYPERPARAMETERS='{"epochs": 3}' \
 MODELOPS_TERMINATION_MESSAGE_PATH="$work/report.json" PYTHONPATH=training-image \
   /usr/bin/python3 -m modelops_train >"$work/training.log" 2>&1 || { tail -5 "$work/training.log"; exit 1; }
+# In the pod the run writes under its output claim's mount: report the paths it would have reported there.
+node -e 'const fs = require("fs"); const [file, from, to] = process.argv.slice(1);
+  fs.writeFileSync(file, fs.readFileSync(file, "utf8").split(from).join(to));' \
+  "$work/report.json" "$work/output" /output/fraud/fraud-train
 say "report: $(cat "$work/report.json" | cut -c1-160)…"
 
 # Applies examples/trainingjob-fraud.yaml as NAME, with the simulated pod's outcome as annotations:
@@ -118,12 +125,70 @@ show get events -n demo --field-selector involvedObject.kind=TrainingJob -o cust
 step "The registered ModelVersion carries its lineage; a DriftMonitor watches the model"
 show get mv fraud-v1 -n demo -o jsonpath='{.spec.lineage}{"\n"}'
 show apply -n demo -f examples/driftmonitor-fraud.yaml
-k wait -n demo --for=jsonpath='{.status.phase}'=Pending mv/fraud-v1 --timeout=30s >/dev/null
-# Its first evaluation says what it watches, or why it cannot yet (no serving version, no Prometheus).
+show describe tj fraud-weak -n demo
+
+if [[ -z "${MODELOPS_PROMETHEUS_URL:-}" ]]; then
+  step "Serving and canaries need the bed's data plane (another bed on this machine has it): skipped"
+else
+  # The run wrote its model here; in a cluster the pod writes it to the claim. Put it where the bed keeps
+  # the claim's files (v2 is the same network retrained: here, the same file; v3 is v2 with a fault).
+  claim="$MODELOPS_TESTBED_VOLUMES/demo/models/fraud"
+  for v in fraud-train v2 v3; do mkdir -p "$claim/$v" && cp "$work/output/model.onnx" "$work/output/reference.json" "$claim/$v/"; done
+
+  step "fraud-v1 serves: its Deployment's pods run the serving image, the model's Service sends them everything"
+  k wait -n demo --for=condition=Ready mv/fraud-v1 --timeout=120s >/dev/null
+  show get modelops -n demo
+  show get mv fraud-v1 -n demo -o jsonpath='{.status.url}{"\n"}'
+  node --import tsx test/harness/load-cli.ts --service demo/fraud --model fraud --rate 30 --seconds 600 \
+    --reference "$work/output/reference.json" >"$work/load.log" 2>&1 &
+  load_pid=$!
+  say "clients: 30 requests/s to the model's Service (the harness's load driver, logging to $work/load.log)"
+
+  # Applies examples/modelversion-fraud-v2.yaml as version VERSION, with the demo's short steps and analysis
+  # (5 s pauses, an analysis every 5 s over 10 s) and ENV=VALUE pairs for the serving container.
+  apply_version() {
+    node --input-type=module -e '
+      import { load, dump } from "js-yaml"; import { readFileSync } from "node:fs";
+      const [version, ...env] = process.argv.slice(1);
+      const mv = load(readFileSync("examples/modelversion-fraud-v2.yaml", "utf8"));
+      mv.metadata.name = `fraud-${version}`;
+      Object.assign(mv.spec, { version, artifact: { uri: `pvc://models/fraud/${version}/model.onnx` }, reference: { uri: `pvc://models/fraud/${version}/reference.json` } });
+      mv.spec.serving.env = env.map((p) => ({ name: p.split("=")[0], value: p.split("=")[1] }));
+      mv.spec.serving.rollout.steps = [20, 50, 100].map((weight) => ({ weight, pauseSeconds: 5 }));
+      Object.assign(mv.spec.serving.rollout.analysis, { intervalSeconds: 5, windowSeconds: 10, minSamples: 20, failureLimit: 1 });
+      process.stdout.write(dump(mv));' "$@" | k apply -n demo -f - | sed 's/^/    /'
+  }
+  # Shows `kubectl get modelops` each time the canary's step or phase changes, until it settles.
+  follow() {
+    local last="" now
+    for _ in $(seq 600); do
+      now=$(k get mv "$1" -n demo -o jsonpath='{.status.phase}/{.status.rollout.step}/{.status.weight}' 2>/dev/null)
+      if [[ "$now" != "$last" ]]; then show get modelops -n demo; last=$now; fi
+      [[ "$now" == Serving/* || "$now" == RolledBack/* ]] && return
+      sleep 1
+    done
+  }
+
+  step "fraud-v2, a good version, rolls out as a canary: 20 → 50 → 100 %, analysed every 5 s against v1"
+  apply_version v2
+  follow fraud-v2
+  k wait -n demo --for=condition=Promoted mv/fraud-v2 --timeout=10s >/dev/null
+  show get mv fraud-v2 -n demo -o jsonpath='{range .status.conditions[?(@.type=="Promoted")]}{.message}{"\n"}{end}'
+
+  step "fraud-v3 answers half its requests with 500s: rolled back by itself, all traffic back on v2"
+  apply_version v3 MODELOPS_FAULT_ERROR_RATE=0.5
+  follow fraud-v3
+  k wait -n demo --for=condition=RolledBack mv/fraud-v3 --timeout=10s >/dev/null
+  show get events -n demo --field-selector involvedObject.name=fraud-v3,reason=RolledBack -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
+  show get mv fraud-v3 -n demo -o jsonpath='{.status.worstCaseDetectionSeconds}{" s worst-case detection\n"}'
+  kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null || true; load_pid=""
+  say "what the clients saw: $(grep -v '^ *$' "$work/load.log" | tail -1)"
+fi
+
+step "The DriftMonitor's latest evaluation: what it watches, or why it cannot judge yet"
 k wait -n demo --for=jsonpath='{.status.observedGeneration}'=1 dm/fraud-drift --timeout=30s >/dev/null
 show get dm fraud-drift -n demo -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
 show get modelops -n demo
-show describe tj fraud-weak -n demo
 
 step "Operator metrics (controller-runtime names)"
 curl -s "localhost:$metrics_port/metrics" | grep -E '^controller_runtime_reconcile_total' | sed 's/^/    /'

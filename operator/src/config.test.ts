@@ -9,7 +9,7 @@ describe('parseConfig', () => {
       prometheusUrl: undefined,
       metricsPort: 8080,
       healthPort: 8081,
-      workers: 4,
+      workers: 32,
       logLevel: 'info',
     });
   });

@@ -244,18 +244,48 @@ const invalid: [string, Manifest, RegExp][] = [
     withSpec(modelVersion, 'model', 'Fraud'),
     /spec\.model: Invalid value: "Fraud"/,
   ],
-  ['ModelVersion with a 41-character model', withSpec(modelVersion, 'model', 'a'.repeat(41)), /spec\.model: Too long/],
+  [
+    'ModelVersion with a model starting with a digit (not a DNS-1035 label)',
+    withSpec(modelVersion, 'model', '1fraud'),
+    /spec\.model: Invalid value: "1fraud"/,
+  ],
+  ['ModelVersion with a 64-character model', withSpec(modelVersion, 'model', 'a'.repeat(64)), /spec\.model: Too long/],
   ['ModelVersion without version', withSpec(modelVersion, 'version', undefined), /spec\.version: Required value/],
   [
     'ModelVersion with a version containing a slash',
     withSpec(modelVersion, 'version', 'v1/2'),
     /spec\.version: Invalid value: "v1\/2"/,
   ],
+  [
+    'ModelVersion named with a dot (not a DNS-1035 label)',
+    { ...modelVersion(), metadata: { name: 'fraud.v1' } },
+    /metadata\.name must be a DNS-1035 label/,
+  ],
+  [
+    'ModelVersion named after its model',
+    { ...modelVersion(), metadata: { name: 'fraud' } },
+    /metadata\.name must differ from spec\.model/,
+  ],
   ['ModelVersion without artifact', withSpec(modelVersion, 'artifact', undefined), /spec\.artifact: Required value/],
   [
     'ModelVersion with a malformed digest',
-    withSpec(modelVersion, 'artifact', { uri: 'x', digest: 'md5:abc' }),
+    withSpec(modelVersion, 'artifact', { uri: 'pvc://models/m.onnx', digest: 'md5:abc' }),
     /spec\.artifact\.digest: Invalid value: "md5:abc"/,
+  ],
+  [
+    'ModelVersion with an ftp artifact',
+    withSpec(modelVersion, 'artifact', { uri: 'ftp://host/model.onnx' }),
+    /spec\.artifact\.uri: .*artifact\.uri must be pvc:\/\/CLAIM\/PATH, s3:\/\/BUCKET\/KEY or http\(s\):\/\//,
+  ],
+  [
+    'ModelVersion with a pvc artifact without a path',
+    withSpec(modelVersion, 'artifact', { uri: 'pvc://models' }),
+    /spec\.artifact\.uri: .*artifact\.uri must be/,
+  ],
+  [
+    'ModelVersion with a bare-path reference',
+    withSpec(modelVersion, 'reference', { uri: '/models/reference.json' }),
+    /spec\.reference\.uri: .*reference\.uri must be/,
   ],
   [
     'ModelVersion with zero replicas',
@@ -263,8 +293,13 @@ const invalid: [string, Manifest, RegExp][] = [
     /spec\.serving\.replicas: Invalid value: 0/,
   ],
   [
+    'ModelVersion autoscaling with minReplicas above maxReplicas',
+    withSpec(modelVersion, 'serving', { autoscaling: { minReplicas: 5, maxReplicas: 2 } }),
+    /spec\.serving\.autoscaling: .*minReplicas must not exceed maxReplicas/,
+  ],
+  [
     'ModelVersion with a canary weight of 0',
-    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 0 }] } }),
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 0 }, { weight: 100 }] } }),
     /spec\.serving\.rollout\.steps\[0\]\.weight: Invalid value: 0/,
   ],
   [
@@ -274,13 +309,18 @@ const invalid: [string, Manifest, RegExp][] = [
   ],
   [
     'ModelVersion with decreasing canary weights',
-    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 50 }, { weight: 20 }] } }),
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 50 }, { weight: 20 }, { weight: 100 }] } }),
     /spec\.serving\.rollout\.steps: .*canary step weights must be strictly increasing/,
   ],
   [
     'ModelVersion with repeated canary weights',
-    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 20 }, { weight: 20 }] } }),
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 20 }, { weight: 20 }, { weight: 100 }] } }),
     /spec\.serving\.rollout\.steps: .*canary step weights must be strictly increasing/,
+  ],
+  [
+    'ModelVersion whose canary steps stop short of 100',
+    withSpec(modelVersion, 'serving', { rollout: { steps: [{ weight: 10 }, { weight: 50 }] } }),
+    /spec\.serving\.rollout\.steps: .*the last canary step must be weight 100/,
   ],
   [
     'ModelVersion with no canary steps',
@@ -288,19 +328,76 @@ const invalid: [string, Manifest, RegExp][] = [
     /spec\.serving\.rollout\.steps: Invalid value.*at least 1 item/,
   ],
   [
-    'ModelVersion with a success rate over 1',
-    withSpec(modelVersion, 'serving', { rollout: { analysis: { minSuccessRate: 1.5 } } }),
-    /spec\.serving\.rollout\.analysis\.minSuccessRate: Invalid value: 1\.5/,
+    'ModelVersion with an error-rate bound over 1',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { errorRate: { max: 1.5 } } } }),
+    /spec\.serving\.rollout\.analysis\.errorRate\.max: Invalid value: 1\.5/,
   ],
   [
     'ModelVersion with a negative latency bound',
-    withSpec(modelVersion, 'serving', { rollout: { analysis: { maxLatencyP99Ms: -1 } } }),
-    /spec\.serving\.rollout\.analysis\.maxLatencyP99Ms: Invalid value: -1/,
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { latencyP99: { maxMs: -1 } } } }),
+    /spec\.serving\.rollout\.analysis\.latencyP99\.maxMs: Invalid value: -1/,
+  ],
+  [
+    'ModelVersion with a failureLimit of 0',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { failureLimit: 0 } } }),
+    /spec\.serving\.rollout\.analysis\.failureLimit: Invalid value: 0/,
+  ],
+  [
+    'ModelVersion with an unknown prediction-shift method',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { predictionShift: { method: 'KL' } } } }),
+    /spec\.serving\.rollout\.analysis\.predictionShift\.method: Unsupported value: "KL"/,
   ],
   [
     'ModelVersion with a non-http Prometheus URL',
     withSpec(modelVersion, 'serving', { rollout: { analysis: { prometheusUrl: 'prometheus:9090' } } }),
-    /spec\.serving\.rollout\.analysis\.prometheusUrl: Invalid value: "prometheus:9090"/,
+    /spec\.serving\.rollout\.analysis\.prometheusUrl: .*prometheusUrl must be an http\(s\):\/\/ URL/,
+  ],
+  [
+    'ModelVersion with a query check without bounds',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { queries: [{ name: 'q', query: 'up' }] } } }),
+    /spec\.serving\.rollout\.analysis\.queries\[0\]: .*a query check needs max, min or both/,
+  ],
+  [
+    'ModelVersion with two query checks of one name',
+    withSpec(modelVersion, 'serving', {
+      rollout: {
+        analysis: {
+          queries: [
+            { name: 'q', query: 'up', max: 1 },
+            { name: 'q', query: 'up', min: 0 },
+          ],
+        },
+      },
+    }),
+    /spec\.serving\.rollout\.analysis\.queries: .*query check names must be unique/,
+  ],
+  [
+    'ModelVersion experiment with both weight and header',
+    withSpec(modelVersion, 'serving', {
+      traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } },
+      rollout: { experiment: { weight: 10, header: { name: 'x-v', value: '2' } } },
+    }),
+    /spec\.serving\.rollout\.experiment: .*an experiment has either weight or header/,
+  ],
+  [
+    'ModelVersion experiment by header without Gateway API',
+    withSpec(modelVersion, 'serving', { rollout: { experiment: { header: { name: 'x-v', value: '2' } } } }),
+    /spec\.serving\.rollout\.experiment\.header: .*an experiment by header needs traffic\.gatewayAPI\.parentRefs/,
+  ],
+  [
+    'ModelVersion gatewayAPI with neither parentRefs nor httpRoute',
+    withSpec(modelVersion, 'serving', { traffic: { gatewayAPI: {} } }),
+    /spec\.serving\.traffic\.gatewayAPI: .*gatewayAPI needs either parentRefs .* or httpRoute/,
+  ],
+  [
+    'ModelVersion gatewayAPI with both parentRefs and httpRoute',
+    withSpec(modelVersion, 'serving', { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }], httpRoute: 'r' } } }),
+    /spec\.serving\.traffic\.gatewayAPI: .*gatewayAPI needs either parentRefs .* or httpRoute/,
+  ],
+  [
+    'TrainingJob registering a ModelVersion whose name would exceed 63 characters',
+    withSpec(trainingJob, 'register', { modelName: 'm'.repeat(40), version: 'v'.repeat(30) }),
+    /register: the ModelVersion name <modelName>-<version>.*must be at most 63 characters/,
   ],
   // DriftMonitor
   ['DriftMonitor without model', withSpec(driftMonitor, 'model', undefined), /spec\.model: Required value/],

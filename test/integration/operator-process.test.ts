@@ -69,7 +69,7 @@ test('it takes the Lease in its namespace, reconciles, and says so in /metrics',
     for (const result of ['success', 'error', 'requeue', 'requeue_after'])
       expect(metrics).toContain(`controller_runtime_reconcile_total{controller="${controller}",result="${result}"}`);
     expect(metrics).toMatch(
-      new RegExp(`^controller_runtime_max_concurrent_reconciles\\{controller="${controller}"\\} 4$`, 'm'),
+      new RegExp(`^controller_runtime_max_concurrent_reconciles\\{controller="${controller}"\\} 32$`, 'm'),
     );
     expect(metrics).toMatch(new RegExp(`^workqueue_depth\\{name="${controller}"\\} \\d+$`, 'm'));
   }

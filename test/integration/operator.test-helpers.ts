@@ -2,6 +2,7 @@
 // the integration tests that need the whole process (flags, logs, signals, its own credentials).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../harness/paths.js';
 
@@ -27,20 +28,29 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts `operator/src/main.ts` with `args` (ports are added) and resolves once it logs that it started. */
-export async function startOperator(args: string[], env: NodeJS.ProcessEnv = {}): Promise<OperatorProcess> {
+/**
+ * Starts the operator with `args` (ports are added) and resolves once it logs that it started: by default
+ * `operator/src/main.ts` under tsx; `entry` runs another build of it (node ENTRY, in ENTRY's directory).
+ */
+export async function startOperator(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  entry?: string,
+): Promise<OperatorProcess> {
   const ports = { metrics: await freePort(), health: await freePort() };
   const child = spawn(
     'node',
     [
-      '--import',
-      'tsx',
-      'operator/src/main.ts',
+      ...(entry ? [entry] : ['--import', 'tsx', 'operator/src/main.ts']),
       `--metrics-port=${ports.metrics}`,
       `--health-port=${ports.health}`,
       ...args,
     ],
-    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: entry ? dirname(entry) : repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const logs: LogLine[] = [];
   const stderr: string[] = [];

@@ -305,6 +305,24 @@ test('an idle operator sends no writes across several resyncs', async () => {
   }
 }, 90_000);
 
+test("the cache keeps no managedFields, and a status written from a cached object keeps the API server's", async () => {
+  const manager = newManager();
+  manager.addController(widgetController());
+  await manager.start();
+  const key = { namespace: ns.name, name: 'fields' };
+  await createWidget(manager, key.name, '1');
+  await widgetObserved(key.name, '1');
+  await manager.client.patch(WIDGET, key, { spec: { value: '2' } }); // and a second status write
+  await widgetObserved(key.name, '2');
+  expect(manager.cache.get(WIDGET, key)?.metadata).not.toHaveProperty('managedFields');
+  // The status PUTs sent the cached object without managedFields: the API server kept what it had.
+  const served = await manager.client.get(WIDGET, key);
+  const managers = (served.metadata?.managedFields as { manager: string; subresource?: string }[]).map(
+    (m) => `${m.manager}${m.subresource ? `/${m.subresource}` : ''}`,
+  );
+  expect(managers.sort()).toEqual(['modelops', 'modelops-widget/status']);
+});
+
 /** The kube-apiserver's process_start_time_seconds: tells whether a restart really happened. */
 async function apiServerStartTime(): Promise<string | undefined> {
   const { stdout } = await kubectl(['get', '--raw', '/metrics']);

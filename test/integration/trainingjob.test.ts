@@ -373,12 +373,15 @@ test('a finished run whose Job is cleaned up (ttlSecondsAfterFinished) keeps its
   expect(jobs.stdout.trim()).toBe('');
 });
 
-test("multi-node runs as an Indexed Job with a headless Service and torchrun's environment", async () => {
+test("multi-node runs as an Indexed Job with a headless Service and torchrun's environment; rank 0 reports", async () => {
+  // Rank 1 reports other metrics than rank 0: the run's metrics must be rank 0's.
+  const rankOneReport = { ...REPORT, metrics: { ...REPORT.metrics, val_auc: 0.5 } };
   await objectApi().create(
-    trainingJob('fraud-ddp', {
-      nodes: 2,
-      gpus: { count: 8, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' },
-    }) as never,
+    trainingJob(
+      'fraud-ddp',
+      { nodes: 2, gpus: { count: 8, allocation: 'DevicePlugin', deviceClassName: 'gpu.nvidia.com' } },
+      { 'sim.modelops.dev/message-rank-1': JSON.stringify(rankOneReport) },
+    ) as never,
   );
   const job = await waitFor<V1Job>(
     `/apis/batch/v1/namespaces/${ns.name}/jobs`,
@@ -406,6 +409,26 @@ test("multi-node runs as an Indexed Job with a headless Service and torchrun's e
   expect(service.spec).toMatchObject({ clusterIP: 'None', selector: { 'modelops.dev/trainingjob': 'fraud-ddp' } });
   const done = await waitForTj('fraud-ddp', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
   expect(done.status?.gpus).toBe(16);
+  expect(done.status?.metrics).toEqual(REPORT.metrics);
+  expect(done.status?.headlineMetric).toBe('val_auc=0.961');
+  // The ranks did report differently: the pod of index 1 carries rank 1's report.
+  const messages = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns.name,
+    '-l',
+    'modelops.dev/trainingjob=fraud-ddp',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.annotations.batch\\.kubernetes\\.io/job-completion-index}={.status.containerStatuses[0].state.terminated.message}{"\\n"}{end}',
+  ]);
+  const byRank = Object.fromEntries(
+    messages.stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), JSON.parse(line.slice(line.indexOf('=') + 1)) as unknown]),
+  );
+  expect(byRank).toEqual({ '0': REPORT, '1': rankOneReport });
   const { stdout } = await kubectl([
     'get',
     'pods',

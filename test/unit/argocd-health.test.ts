@@ -118,44 +118,138 @@ describe('TrainingJob health', () => {
   });
 });
 
-describe('ModelVersion and DriftMonitor health', () => {
-  const mv = (status: object) => ({ metadata: { generation: 1 }, status: { observedGeneration: 1, ...status } });
+describe('ModelVersion health', () => {
+  const mv = (status: object, generation = 1) => ({
+    metadata: { generation },
+    status: { observedGeneration: 1, ...status },
+  });
   test.each([
+    ['no status yet', 'Progressing', 'waiting for the operator', { metadata: { generation: 1 } }],
+    ['a generation not yet observed', 'Progressing', 'waiting for the operator', mv({ phase: 'Serving' }, 2)],
     [
-      'serving',
-      'ModelVersion',
-      'Healthy',
-      'serving 100 % of fraud',
-      mv({ phase: 'Serving', conditions: [cond('Ready', 'True', 'Serving', 'serving 100 % of fraud')] }),
+      'deploying',
+      'Progressing',
+      'starting its pods',
+      mv({ phase: 'Deploying', conditions: [cond('Progressing', 'True', 'Deploying', 'starting its pods')] }),
     ],
     [
-      'canary in progress',
-      'ModelVersion',
+      'canary walking its steps',
       'Progressing',
-      'step 2 of 3: 50 %',
-      mv({ phase: 'Canary', conditions: [cond('Ready', 'False', 'Canary', 'step 2 of 3: 50 %')] }),
+      'step 2 of 4: 25 %; analysis Pass',
+      mv({
+        phase: 'Canary',
+        conditions: [
+          cond('Ready', 'True', 'Canary', 'serving 25 % of fraud as the canary'),
+          cond('Progressing', 'True', 'Analysing', 'step 2 of 4: 25 %; analysis Pass'),
+          cond('Degraded', 'False', 'AsExpected', 'nothing holds it back'),
+        ],
+      }),
+    ],
+    [
+      'canary held while Prometheus is unreachable',
+      'Progressing',
+      'held: Prometheus http://p: unreachable',
+      mv({
+        phase: 'Canary',
+        conditions: [
+          cond('Progressing', 'True', 'Analysing', 'step 1 of 4: 5 %; analysis Error'),
+          cond('Degraded', 'True', 'MetricsUnavailable', 'Prometheus http://p: unreachable'),
+        ],
+      }),
+    ],
+    [
+      'paused',
+      'Suspended',
+      'paused at step 2 of 4: 25 % (spec.serving.rollout.paused)',
+      mv({
+        phase: 'Paused',
+        conditions: [
+          cond('Progressing', 'False', 'Paused', 'paused at step 2 of 4: 25 % (spec.serving.rollout.paused)'),
+        ],
+      }),
+    ],
+    [
+      'serving as stable',
+      'Healthy',
+      'serving 100 % of fraud as the stable version (2/2 pods ready)',
+      mv({
+        phase: 'Serving',
+        conditions: [cond('Ready', 'True', 'Serving', 'serving 100 % of fraud as the stable version (2/2 pods ready)')],
+      }),
+    ],
+    [
+      'stable without ready pods',
+      'Degraded',
+      'the stable version has no ready pod (0/2 pods ready)',
+      mv({
+        phase: 'Serving',
+        conditions: [cond('Ready', 'False', 'NoReadyPods', 'the stable version has no ready pod (0/2 pods ready)')],
+      }),
+    ],
+    [
+      'stable asking for Gateway API on a cluster without it',
+      'Degraded',
+      'the cluster does not serve HTTPRoutes',
+      mv({
+        phase: 'Serving',
+        conditions: [
+          cond('Ready', 'True', 'Serving', 'serving'),
+          cond('Degraded', 'True', 'GatewayAPIUnavailable', 'the cluster does not serve HTTPRoutes'),
+        ],
+      }),
+    ],
+    [
+      'held as an experiment',
+      'Healthy',
+      'held as an experiment (20 % of requests)',
+      mv({
+        phase: 'Experiment',
+        conditions: [cond('Progressing', 'False', 'Experiment', 'held as an experiment (20 % of requests)')],
+      }),
+    ],
+    [
+      'retired after a promotion',
+      'Healthy',
+      'retired',
+      mv({ phase: 'Retired', conditions: [cond('Progressing', 'False', 'Retired', 'retired')] }),
     ],
     [
       'rolled back',
-      'ModelVersion',
       'Degraded',
-      'success rate 0.91 < 0.99',
-      mv({ phase: 'RolledBack', conditions: [cond('Ready', 'False', 'AnalysisFailed', 'success rate 0.91 < 0.99')] }),
+      'error-rate: 31 % > 1 %',
+      mv({
+        phase: 'RolledBack',
+        conditions: [
+          cond('Ready', 'False', 'RolledBack', 'rolled back: no traffic'),
+          cond('RolledBack', 'True', 'AnalysisFailed', 'error-rate: 31 % > 1 %'),
+        ],
+      }),
     ],
     [
-      'controller not there yet',
-      'ModelVersion',
-      'Progressing',
-      'not yet',
-      mv({ phase: 'Pending', conditions: [cond('Ready', 'False', 'NotImplemented', 'not yet')] }),
+      'a duplicate version',
+      'Degraded',
+      'version v1 of fraud is already ModelVersion fraud-a',
+      mv({
+        phase: 'Failed',
+        conditions: [
+          cond('Degraded', 'True', 'DuplicateVersion', 'version v1 of fraud is already ModelVersion fraud-a'),
+        ],
+      }),
     ],
-    ['no drift', 'DriftMonitor', 'Healthy', 'amount PSI=0.04', mv({ phase: 'Healthy', summary: 'amount PSI=0.04' })],
+  ])('%s → %s', (_case, status, message, obj) => {
+    expect(health('ModelVersion', obj)).toEqual({ status, message });
+  });
+});
+
+describe('DriftMonitor health', () => {
+  const dm = (status: object) => ({ metadata: { generation: 1 }, status: { observedGeneration: 1, ...status } });
+  test.each([
+    ['no drift', 'Healthy', 'amount PSI=0.04', dm({ phase: 'Healthy', summary: 'amount PSI=0.04' })],
     [
       'drift breached',
-      'DriftMonitor',
       'Degraded',
       'v1: 2 of 30 features critical (amount PSI=0.31)',
-      mv({
+      dm({
         phase: 'Critical',
         conditions: [
           cond('Ready', 'True', 'Evaluated', 'evaluated v1'),
@@ -165,19 +259,12 @@ describe('ModelVersion and DriftMonitor health', () => {
     ],
     [
       'too little traffic',
-      'DriftMonitor',
       'Progressing',
       'not enough traffic in the window to judge drift',
-      mv({ phase: 'NotEnoughData' }),
+      dm({ phase: 'NotEnoughData' }),
     ],
-    [
-      'not evaluated yet',
-      'DriftMonitor',
-      'Progressing',
-      'waiting for the first evaluation',
-      { metadata: { generation: 1 } },
-    ],
-  ])('%s %s → %s', (_case, kind, status, message, obj) => {
-    expect(health(kind, obj)).toEqual({ status, message });
+    ['not evaluated yet', 'Progressing', 'waiting for the first evaluation', { metadata: { generation: 1 } }],
+  ])('%s → %s', (_case, status, message, obj) => {
+    expect(health('DriftMonitor', obj)).toEqual({ status, message });
   });
 });

@@ -43,6 +43,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [apps]
   resources: [deployments]
   verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [autoscaling]
+  # The HPA of a stable ModelVersion that asks for autoscaling.
+  resources: [horizontalpodautoscalers]
+  verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [gateway.networking.k8s.io]
+  # Canary weights: the operator's own HTTPRoute per model (apply), or an existing one's rules (update).
+  resources: [httproutes]
+  verbs: [get, list, watch, create, patch, update, delete]
 - apiGroups: [resource.k8s.io]
   resources: [resourceclaimtemplates]
   verbs: [get, list, watch, create, delete]

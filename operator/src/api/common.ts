@@ -18,8 +18,6 @@ import {
 export const GROUP = 'modelops.dev';
 export const VERSION = 'v1alpha1';
 
-/** A DNS label: what model names are (they name Services and label values). */
-const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** What a Kubernetes label value may be (empty included). */
 const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 /** A qualified name with an optional DNS-subdomain prefix: label and annotation keys. */
@@ -27,6 +25,9 @@ const QUALIFIED_NAME_PATTERN =
   '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
 const MODEL_NAME_MAX = 40;
 export const VERSION_MAX = 40;
+
+/** A DNS-1035 label (Service names): lower case alphanumerics and '-', starting with a letter. */
+export const DNS1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 
 export const Condition = object("A metav1.Condition: one aspect of the resource's state.", {
   type: string('Type of the condition, in CamelCase (Ready, Running, Succeeded, ...).', { maxLength: 316 }),
@@ -55,9 +56,9 @@ export const LocalObjectReference = object('A reference to an object in the same
   name: string('Name of the object.', { minLength: 1, maxLength: 253 }),
 });
 
-/** The name of a model: a DNS label of at most 40 characters (it names Services and labels). */
+/** The name of a model: a DNS-1035 label of at most 40 characters (it names the model's Service and labels). */
 export const modelName = (description: string) =>
-  string(description, { pattern: DNS_LABEL_PATTERN, maxLength: MODEL_NAME_MAX });
+  string(description, { pattern: DNS1035_LABEL, maxLength: MODEL_NAME_MAX });
 
 /** A model version: lowercase alphanumerics, '-' and '.', at most 40 characters. */
 export const modelVersion = (description: string) =>

@@ -7,10 +7,18 @@ import { modelVersionDefinition, type ModelVersionSpec, type ModelVersionStatus 
 import { driftMonitorDefinition, type DriftMonitorSpec, type DriftMonitorStatus } from './driftmonitor.js';
 
 export * from './common.js';
+export { DEFAULT_SERVING_IMAGE, DEFAULT_STEPS, ROLLOUT_DEFAULTS } from './modelversion.js';
+export type {
+  AnalysisSpec,
+  CheckResult,
+  ModelVersionPhase,
+  ModelVersionServingSpec,
+  Role,
+  Verdict,
+} from './modelversion.js';
 export { parsePvcUri, pvcUri, type PvcLocation } from './pvc-uri.js';
 export { resources } from './resources.js';
 export { MODEL_INDEX, modelVersionsByModel } from './indexes.js';
-export { DEFAULT_SERVING_IMAGE } from './modelversion.js';
 export { DRIFT_METHODS } from './driftmonitor.js';
 export type { DriftAction, DriftMethod, SeriesVerdict, Severity, VersionVerdict } from './driftmonitor.js';
 export type { MetricGate, RegisterSpec } from './trainingjob.js';

@@ -241,6 +241,12 @@ export const trainingJobDefinition: CrdDefinition = {
       rule: `!has(self.spec.register) || has(self.spec.register.version) || size(self.metadata.name) <= ${VERSION_MAX}`,
       message: `without spec.register.version the TrainingJob's name is the registered version, and a version is at most ${VERSION_MAX} characters: set spec.register.version`,
     },
+    {
+      // The registered ModelVersion is named <modelName>-<version> and names a Deployment and a Service.
+      rule: '!has(self.spec.register) || size(self.spec.register.modelName) + 1 + size(has(self.spec.register.version) ? self.spec.register.version : self.metadata.name) <= 63',
+      message:
+        'register: the ModelVersion name <modelName>-<version> (version defaults to the TrainingJob name) must be at most 63 characters',
+    },
   ],
   specRules: [
     {

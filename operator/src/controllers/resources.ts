@@ -13,6 +13,20 @@ export const RESOURCE_CLAIM_TEMPLATE: ResourceRef = {
   kind: 'ResourceClaimTemplate',
   namespaced: true,
 };
+export const DEPLOYMENT: ResourceRef = {
+  group: 'apps',
+  version: 'v1',
+  plural: 'deployments',
+  kind: 'Deployment',
+  namespaced: true,
+};
+export const HPA: ResourceRef = {
+  group: 'autoscaling',
+  version: 'v2',
+  plural: 'horizontalpodautoscalers',
+  kind: 'HorizontalPodAutoscaler',
+  namespaced: true,
+};
 
 export type Job = Wire<V1Job>;
 export type Pod = Wire<V1Pod>;

@@ -62,6 +62,22 @@ test('builds paths, sends the bearer token, reuses one connection', async () => 
   expect(connections - before).toBe(1);
 });
 
+test('a burst of many concurrent requests keeps its connections for the next burst (no handshake per burst)', async () => {
+  const burst = (n: number) => {
+    // answered only once all n are in flight at once, each on its own connection
+    const waiting: (() => void)[] = [];
+    handler = (_req, _body, res) => {
+      waiting.push(() => json(res, 200, { metadata: { name: 'j' } }));
+      if (waiting.length === n) for (const send of waiting) send();
+    };
+    return Promise.all(Array.from({ length: n }, () => client.get(JOBS, { namespace: 'ml', name: 'j' })));
+  };
+  await burst(40);
+  const before = connections;
+  await burst(40);
+  expect(connections - before).toBe(0);
+});
+
 test.each([
   [404, 'NotFound', NotFoundError],
   [409, 'AlreadyExists', AlreadyExistsError],
@@ -139,6 +155,71 @@ test("a scoped client's signal aborts a request the server never answers, with t
   await expect(pending).rejects.toBe(reason);
   // an aborted signal sends nothing at all
   await expect(client.scoped({ signal: abort.signal }).get(JOBS, { namespace: 'ml', name: 'x' })).rejects.toBe(reason);
+});
+
+test("delete sends its propagationPolicy, and the connection's next request is answered normally", async () => {
+  const seen: string[] = [];
+  handler = (req, body, res) => {
+    seen.push(`${req.method} ${req.url} ${body}`);
+    json(res, 200, { metadata: { name: 'j' } });
+  };
+  const before = connections;
+  await client.delete(JOBS, { namespace: 'ml', name: 'j' });
+  await client.get(JOBS, { namespace: 'ml', name: 'j' });
+  expect(seen).toEqual([
+    'DELETE /apis/batch/v1/namespaces/ml/jobs/j {"propagationPolicy":"Background"}',
+    'GET /apis/batch/v1/namespaces/ml/jobs/j ',
+  ]);
+  expect(connections - before).toBeLessThanOrEqual(1); // the same keep-alive socket, still in step
+});
+
+describe('throttled by the API server', () => {
+  /** Answers with each status in turn (headers with it), then 200. */
+  function answers(...refusals: [number, Record<string, string>][]) {
+    let calls = 0;
+    handler = (_req, _body, res) => {
+      const [code, headers] = refusals[calls++] ?? [200, {}];
+      res.writeHead(code, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(code === 200 ? { metadata: { name: 'j' } } : status(code, 'TooManyRequests')));
+    };
+    return () => calls;
+  }
+
+  test('a 429 (priority and fairness) is sent again after its Retry-After, a POST too: it was not served', async () => {
+    const calls = answers([429, { 'retry-after': '0' }], [429, { 'retry-after': '0' }]);
+    await expect(client.create(JOBS, { metadata: { namespace: 'ml', name: 'j' } })).resolves.toMatchObject({
+      metadata: { name: 'j' },
+    });
+    expect(calls()).toBe(3);
+  });
+
+  test('a 5xx is retried only when it says Retry-After', async () => {
+    let calls = answers([503, { 'retry-after': '0' }]);
+    await client.get(JOBS, { namespace: 'ml', name: 'j' });
+    expect(calls()).toBe(2);
+    calls = answers([500, {}]);
+    await expect(client.get(JOBS, { namespace: 'ml', name: 'j' })).rejects.toMatchObject({ status: 500 });
+    expect(calls()).toBe(1);
+  });
+
+  test('the wait for Retry-After ends with the reconcile: its signal aborts it', async () => {
+    const calls = answers([429, { 'retry-after': '10' }]);
+    const abort = new AbortController();
+    const pending = client.scoped({ signal: abort.signal }).get(JOBS, { namespace: 'ml', name: 'j' });
+    while (calls() === 0) await new Promise((r) => setImmediate(r));
+    const reason = new ReconcileAbortedError('deadline', 'too late');
+    abort.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(calls()).toBe(1);
+  });
+
+  test('it gives up after ten attempts with the 429', async () => {
+    const calls = answers(
+      ...Array.from({ length: 10 }, (): [number, Record<string, string>] => [429, { 'retry-after': '0' }]),
+    );
+    await expect(client.get(JOBS, { namespace: 'ml', name: 'j' })).rejects.toMatchObject({ status: 429 });
+    expect(calls()).toBe(10);
+  });
 });
 
 test('updateStatus PUTs the /status subresource', async () => {

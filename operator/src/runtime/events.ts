@@ -3,6 +3,9 @@
 // v1 Events are the same objects seen through the old schema, so `kubectl describe` still shows them).
 // Repeats of the same object+type+reason+message within a window update the existing Event's series
 // instead of creating another, so a hot-looping failure cannot flood etcd with Events.
+// Like client-go's broadcaster, recording never waits on the API server: event() queues the write and
+// returns; a few writes run at a time in the background (in order within one series) and a backlog past
+// its bound is dropped with a warning, so a burst of Events slows neither reconciles nor the API server.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Client } from './client.js';
@@ -14,7 +17,10 @@ export const REPORTING_CONTROLLER = 'modelops.dev/operator';
 export type EventType = 'Normal' | 'Warning';
 
 export interface EventRecorder {
-  /** Never rejects: a failed Event is logged, not allowed to fail a reconcile. */
+  /**
+   * Queues the Event and resolves at once: it is written in the background. Never rejects — a failed
+   * Event is logged, not allowed to fail a reconcile.
+   */
   event(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void>;
 }
 
@@ -40,6 +46,8 @@ interface Series {
   lastSeenMs: number;
   /** Writes for one key run in order, so a repeat never races the create it bumps. */
   tail: Promise<void>;
+  /** A bump is queued and has not started: it will write the latest count, so another need not be queued. */
+  bumpQueued: boolean;
 }
 
 export interface RecorderOptions {
@@ -51,12 +59,24 @@ export interface RecorderOptions {
   windowMs?: number;
   /** Bound on remembered series; the least recently seen are forgotten first. */
   maxSeries?: number;
+  /** Event writes sent at once. Default 4. */
+  maxInFlight?: number;
+  /** Writes waiting beyond this many are dropped (with a warning). Default 1000, client-go's. */
+  maxQueued?: number;
 }
 
 export class Recorder implements EventRecorder {
   private readonly series = new Map<string, Series>();
   private readonly windowMs: number;
   private readonly maxSeries: number;
+  private readonly maxInFlight: number;
+  private readonly maxQueued: number;
+  /** Writes queued or running. */
+  private pending = 0;
+  private inFlight = 0;
+  private readonly waitingForSlot: (() => void)[] = [];
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
 
   constructor(
     private readonly client: Client,
@@ -64,6 +84,8 @@ export class Recorder implements EventRecorder {
   ) {
     this.windowMs = opts.windowMs ?? 10 * 60_000;
     this.maxSeries = opts.maxSeries ?? 4096;
+    this.maxInFlight = opts.maxInFlight ?? 4;
+    this.maxQueued = opts.maxQueued ?? 1000;
   }
 
   event(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
@@ -79,18 +101,56 @@ export class Recorder implements EventRecorder {
           count: 0,
           lastSeenMs: nowMs,
           tail: Promise.resolve(),
+          bumpQueued: false,
         };
     entry.count++;
     entry.lastSeenMs = nowMs;
     this.remember(key, entry);
+    if (entry.count > 1 && entry.bumpQueued) return Promise.resolve();
+    if (this.pending >= this.maxQueued) {
+      this.opts.logger.warn({ reason, queued: this.pending }, 'event dropped: too many Events waiting to be written');
+      return Promise.resolve();
+    }
     const write =
       entry.count === 1
         ? () => this.create(entry, obj, type, reason, message)
-        : () => this.bump(entry, obj, type, reason, message);
+        : () => {
+            entry.bumpQueued = false;
+            return this.bump(entry, obj, type, reason, message);
+          };
+    if (entry.count > 1) entry.bumpQueued = true;
+    this.started();
     entry.tail = entry.tail
-      .then(write)
-      .catch((err: unknown) => this.opts.logger.warn({ err: String(err), reason }, 'could not record event'));
-    return entry.tail;
+      .then(() => this.withSlot(write))
+      .catch((err: unknown) => this.opts.logger.warn({ err: String(err), reason }, 'could not record event'))
+      .finally(() => this.finished());
+    return Promise.resolve();
+  }
+
+  /** Resolves once every queued Event has been written (or has failed): for shutdown and tests. */
+  flush(): Promise<void> {
+    return this.idle;
+  }
+
+  private started(): void {
+    if (this.pending++ === 0) this.idle = new Promise((resolve) => (this.markIdle = resolve));
+  }
+
+  private finished(): void {
+    if (--this.pending === 0) this.markIdle();
+  }
+
+  /** Runs `write` once fewer than maxInFlight writes are running; a finished write hands its slot on. */
+  private async withSlot(write: () => Promise<void>): Promise<void> {
+    if (this.inFlight < this.maxInFlight) this.inFlight++;
+    else await new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
+    try {
+      await write();
+    } finally {
+      const next = this.waitingForSlot.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
   }
 
   private async create(

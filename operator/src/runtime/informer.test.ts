@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { WatchEvent } from './client.js';
 import { FakeClock } from './clock.js';
 import { ApiError, GoneError } from './errors.js';
-import { Informer, type ListerWatcher } from './informer.js';
+import { cacheable, Informer, type ListerWatcher } from './informer.js';
 import type { KubernetesObject, ObjectList, ResourceRef } from './types.js';
 
 const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -156,5 +156,89 @@ describe('Informer', () => {
     await flush();
     expect(updates).toEqual(['a', 'a']);
     await informer.stop();
+  });
+
+  test('what the cache keeps: the object without managedFields, with apiVersion and kind; the original untouched', () => {
+    const listed = {
+      metadata: { namespace: 'ns', name: 'a', labels: { x: 'y' }, managedFields: [{ manager: 'kubectl' }] },
+      spec: { nodeName: 'n' },
+    };
+    expect(cacheable(pods, listed)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { namespace: 'ns', name: 'a', labels: { x: 'y' } },
+      spec: { nodeName: 'n' },
+    });
+    expect(listed.metadata.managedFields).toHaveLength(1);
+  });
+
+  test('a write result taken into the store is kept without its managedFields too', async () => {
+    const { source, informer } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
+    informer.start();
+    await flush();
+    informer.recordWrite({ ...pod('a', '6'), metadata: { ...pod('a', '6').metadata, managedFields: [{}] } }, '5');
+    expect(informer.store.get({ namespace: 'ns', name: 'a' })?.metadata).not.toHaveProperty('managedFields');
+    await informer.stop();
+  });
+
+  describe('read your own writes (recordWrite)', () => {
+    const withUid = (o: KubernetesObject, uid: string): KubernetesObject => ({
+      ...o,
+      metadata: { ...o.metadata, uid },
+    });
+
+    async function synced(items: KubernetesObject[]) {
+      const t = setup();
+      t.source.lists.push({ metadata: { resourceVersion: '10' }, items });
+      t.informer.start();
+      await flush();
+      return t;
+    }
+
+    test("an update's result replaces the version it was conditioned on at once; the watch event still runs the handlers", async () => {
+      const { source, informer, seen } = await synced([pod('a', '5')]);
+      expect(informer.recordWrite(pod('a', '12'), '5')).toBe(true);
+      expect(informer.store.get({ namespace: 'ns', name: 'a' })?.metadata?.resourceVersion).toBe('12');
+      expect(seen).toEqual(['add a']); // no handler for the write itself
+      source.watches[0]!.emit({ type: 'MODIFIED', object: pod('a', '12') });
+      expect(seen).toEqual(['add a', 'update a 12->12']);
+      await informer.stop();
+    });
+
+    test('an update conditioned on a version the store no longer holds is ignored: the store has newer', async () => {
+      const { source, informer } = await synced([pod('a', '5')]);
+      source.watches[0]!.emit({ type: 'MODIFIED', object: pod('a', '12') });
+      source.watches[0]!.emit({ type: 'MODIFIED', object: pod('a', '13') });
+      expect(informer.recordWrite(pod('a', '12'), '5')).toBe(false);
+      expect(informer.store.get({ namespace: 'ns', name: 'a' })?.metadata?.resourceVersion).toBe('13');
+      await informer.stop();
+    });
+
+    test("a create's result is stored unless the store has the object, or saw it deleted meanwhile", async () => {
+      const { source, informer } = await synced([]);
+      expect(informer.recordWrite(withUid(pod('b', '11'), 'uid-b'), undefined)).toBe(true);
+      expect(informer.store.get({ namespace: 'ns', name: 'b' })).toBeDefined();
+      // the watch has brought c and its deletion before the create's answer was processed
+      source.watches[0]!.emit({ type: 'ADDED', object: withUid(pod('c', '12'), 'uid-c') });
+      source.watches[0]!.emit({ type: 'DELETED', object: withUid(pod('c', '13'), 'uid-c') });
+      expect(informer.recordWrite(withUid(pod('c', '12'), 'uid-c'), undefined)).toBe(false);
+      expect(informer.store.get({ namespace: 'ns', name: 'c' })).toBeUndefined();
+      // the watch already brought d (and maybe more): its create's answer must not replace that
+      source.watches[0]!.emit({ type: 'ADDED', object: withUid(pod('d', '14'), 'uid-d') });
+      source.watches[0]!.emit({ type: 'MODIFIED', object: withUid(pod('d', '15'), 'uid-d') });
+      expect(informer.recordWrite(withUid(pod('d', '14'), 'uid-d'), undefined)).toBe(false);
+      expect(informer.store.get({ namespace: 'ns', name: 'd' })?.metadata?.resourceVersion).toBe('15');
+      await informer.stop();
+    });
+
+    test('the stored copy is frozen; the object the writer got back is not', async () => {
+      const { informer } = await synced([pod('a', '5')]);
+      const result = pod('a', '6');
+      informer.recordWrite(result, '5');
+      expect(Object.isFrozen(informer.store.get({ namespace: 'ns', name: 'a' }))).toBe(true);
+      expect(Object.isFrozen(result)).toBe(false);
+      await informer.stop();
+    });
   });
 });

@@ -46,18 +46,27 @@ export interface InformerOptions {
 
 /** A watch that ends this soon without delivering anything counts as a failure (no hot loop). */
 const MIN_HEALTHY_WATCH_MS = 1000;
+/** How many deleted objects' uids an informer remembers, so a late write result cannot bring one back. */
+const DELETED_UIDS_KEPT = 4096;
+
+/**
+ * What the cache keeps of an object: all of it but metadata.managedFields — server-side apply's bookkeeping,
+ * which no controller reads and which was 60% of a cached object's memory (bench/operator; controller-runtime
+ * offers TransformStripManagedFields for the same reason) — with apiVersion and kind filled in (list items
+ * come without them), so every object in the store is self-describing. A write of a cached object (a status
+ * update) carries no managedFields, and the API server then keeps the ones it has.
+ */
+export function cacheable(ref: ResourceRef, obj: KubernetesObject): KubernetesObject {
+  const { managedFields: _, ...metadata } = obj.metadata ?? {};
+  return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(ref), kind: obj.kind ?? ref.kind, metadata };
+}
 
 export function listerWatcher(
   client: RestClient,
   ref: ResourceRef,
   opts: { watchTimeoutSeconds: number; idleTimeoutMs: number; labelSelector?: string; namespace?: string },
 ): ListerWatcher {
-  // List items come without apiVersion/kind; fill them in so every object in the store is self-describing.
-  const typed = (obj: KubernetesObject): KubernetesObject => ({
-    ...obj,
-    apiVersion: obj.apiVersion ?? apiVersionOf(ref),
-    kind: obj.kind ?? ref.kind,
-  });
+  const typed = (obj: KubernetesObject) => cacheable(ref, obj);
   return {
     list: async () => {
       const list = await client.list(ref, { labelSelector: opts.labelSelector, namespace: opts.namespace });
@@ -89,6 +98,8 @@ export class Informer {
   private loop: Promise<void> | undefined;
   private synced = false;
   private failure: unknown;
+  /** Uids of objects seen deleted, oldest first (bounded). */
+  private readonly deletedUids = new Set<string>();
   private markSynced!: (synced: boolean) => void;
   private readonly syncedPromise = new Promise<boolean>((resolve) => (this.markSynced = resolve));
 
@@ -122,6 +133,27 @@ export class Informer {
   /** Resolves true once the first list is in the store, false if the informer stops first. */
   whenSynced(): Promise<boolean> {
     return this.syncedPromise;
+  }
+
+  /**
+   * Read your own writes: puts a write's result into the store before the watch delivers it, where that
+   * cannot hide a newer state — a create whose object the store has neither seen nor seen deleted, or an
+   * update conditioned on (`basedOn`) the resourceVersion the store still holds, which the API server
+   * accepted, so the result is the newest version there is. No handlers run: the watch event that
+   * follows runs them, as for any change. Returns whether the store took it.
+   */
+  recordWrite(obj: KubernetesObject, basedOn: string | undefined): boolean {
+    if (!this.synced) return false;
+    const current = this.store.get(objectKeyOf(obj));
+    const accepted =
+      basedOn === undefined
+        ? !current && !this.deletedUids.has(obj.metadata?.uid ?? '')
+        : current !== undefined && current.metadata?.resourceVersion === basedOn;
+    // A copy the caller cannot change, made with JSON rather than structuredClone: structuredClone's objects
+    // belong to the main realm, and under jest (a vm context) isDeepStrictEqual then told an unchanged status
+    // from the cached one as different, and every resync wrote it again.
+    if (accepted) this.store.upsert(JSON.parse(JSON.stringify(cacheable(this.resource, obj))) as KubernetesObject);
+    return accepted;
   }
 
   async stop(): Promise<void> {
@@ -186,6 +218,7 @@ export class Informer {
       const key = objectKeyOf(obj);
       if (seen.has(keyToString(key))) continue;
       this.store.remove(key);
+      this.rememberDeleted(obj);
       this.emit((h) => h.onDelete?.(obj));
     }
     this.failure = undefined;
@@ -203,11 +236,19 @@ export class Informer {
     if (type === 'BOOKMARK') return;
     if (type === 'DELETED') {
       const previous = this.store.remove(objectKeyOf(object));
+      this.rememberDeleted(object);
       this.emit((h) => h.onDelete?.(previous ?? object));
       return;
     }
     const previous = this.store.upsert(object);
     this.emit((h) => (previous ? h.onUpdate?.(previous, object) : h.onAdd?.(object)));
+  }
+
+  private rememberDeleted(obj: KubernetesObject): void {
+    const uid = obj.metadata?.uid;
+    if (!uid) return;
+    this.deletedUids.add(uid);
+    if (this.deletedUids.size > DELETED_UIDS_KEPT) this.deletedUids.delete(this.deletedUids.values().next().value!);
   }
 
   private async resyncLoop(): Promise<void> {

@@ -14,26 +14,29 @@ class FakeLeaseApi {
   readonly partitioned = new Set<string>();
   /** Requests from these replicas never answer (packets dropped, no RST). */
   readonly blackholed = new Set<string>();
+  /** Requests by verb and replica: "get a", "update b". */
+  readonly requests: string[] = [];
 
   clientFor(identity: string): Client {
-    const guard = async (): Promise<void> => {
+    const guard = async (verb: string): Promise<void> => {
+      this.requests.push(`${verb} ${identity}`);
       if (this.partitioned.has(identity)) throw new Error('connection refused');
       if (this.blackholed.has(identity)) await new Promise(() => {});
     };
     return {
       get: async () => {
-        await guard();
+        await guard('get');
         if (!this.lease) throw new NotFoundError(404, 'NotFound', 'no lease');
         return structuredClone(this.lease);
       },
       create: async (_ref: unknown, obj: Lease) => {
-        await guard();
+        await guard('create');
         if (this.lease) throw new AlreadyExistsError(409, 'AlreadyExists', 'exists');
         this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
         return this.lease;
       },
       update: async (_ref: unknown, obj: Lease) => {
-        await guard();
+        await guard('update');
         if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion)
           throw new ConflictError(409, 'Conflict', 'stale');
         this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
@@ -106,6 +109,23 @@ describe('LeaderElector', () => {
     expect(a.elector.isLeader()).toBe(true);
     expect(b.elector.isLeader()).toBe(false);
     expect(api.lease?.spec).toMatchObject({ holderIdentity: 'a', leaseTransitions: 0 });
+    await a.elector.stop();
+    await b.elector.stop();
+  });
+
+  test("a leader renews with one PUT of the Lease it last wrote, not a GET and a PUT (client-go's fast path)", async () => {
+    const { api, clock, a, b } = await leaderAndStandby();
+    api.requests.length = 0;
+    await advance(clock, 20_000); // ten renewals
+    const byA = api.requests.filter((r) => r.endsWith(' a'));
+    expect(byA).toEqual(Array(10).fill('update a'));
+    expect(api.lease?.spec?.holderIdentity).toBe('a');
+    // someone else wrote the Lease meanwhile: the renewal as last written conflicts, and a reads it again
+    api.lease = { ...api.lease!, metadata: { ...api.lease!.metadata, resourceVersion: '999' } };
+    api.requests.length = 0;
+    await advance(clock, 2_000);
+    expect(api.requests.filter((r) => r.endsWith(' a'))).toEqual(['update a', 'get a', 'update a']);
+    expect(a.elector.isLeader()).toBe(true);
     await a.elector.stop();
     await b.elector.stop();
   });

@@ -58,6 +58,8 @@ export class LeaderElector {
   private readonly abort = new AbortController();
   private observed: LeaseSpec | undefined;
   private observedAtMs = 0;
+  /** The Lease as this replica last wrote it: a leader renews it as it is, without reading it first. */
+  private written: Lease | undefined;
   private leading = false;
   private loop: Promise<void> | undefined;
 
@@ -140,6 +142,16 @@ export class LeaderElector {
     const { leaseName: name, namespace, identity } = this.config;
     const now = toMicroTime(this.clock.now());
     const durationSeconds = Math.ceil(this.leaseDurationMs / 1000);
+    // client-go's fast path: the leader renews the Lease it last wrote (one PUT instead of a GET and a
+    // PUT); its resourceVersion makes that safe, and any failure falls back to reading it first.
+    if (this.leading && this.written?.spec) {
+      const spec: LeaseSpec = { ...this.written.spec, renewTime: now };
+      try {
+        if (await this.write(() => this.client.update(leasesRef, { ...this.written!, spec }), spec)) return true;
+      } catch (err) {
+        this.log.debug({ err: String(err), lease: name }, 'renewing the lease as last written failed; reading it');
+      }
+    }
     let lease: Lease;
     try {
       lease = await this.client.get<Lease>(leasesRef, { namespace, name });
@@ -183,10 +195,11 @@ export class LeaderElector {
   }
 
   /** Writes `spec`; losing a race to another candidate (409) is an ordinary "not this time". */
-  private async write(send: () => Promise<unknown>, spec: LeaseSpec): Promise<boolean> {
+  private async write(send: () => Promise<Lease>, spec: LeaseSpec): Promise<boolean> {
     try {
-      await send();
+      this.written = await send();
     } catch (err) {
+      this.written = undefined;
       if (isConflict(err) || isAlreadyExists(err)) return false;
       throw err;
     }

@@ -25,6 +25,7 @@ import { RuntimeMetrics } from './metrics.js';
 import { ResourceInformer } from './resource-informer.js';
 import { RestTransport } from './rest.js';
 import { InformerCache } from './store/cache.js';
+import { ReadYourWritesClient } from './store/read-your-writes.js';
 import { resourceId, resourceName, type ResourceRef } from './types.js';
 
 export interface ManagerOptions {
@@ -64,6 +65,7 @@ export class Manager {
   readonly client: RestClient;
   readonly cache = new InformerCache();
   readonly recorder: EventRecorder;
+  private readonly events: Recorder;
   private readonly metrics = new RuntimeMetrics();
   private readonly rest: RestTransport;
   private readonly clock: Clock;
@@ -92,7 +94,11 @@ export class Manager {
     this.client = new RestClient(this.rest);
     this.discovery = opts.discovery ?? new RestDiscovery(this.rest);
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-    this.recorder = new Recorder(this.client, { clock: this.clock, logger: this.log, reportingInstance: identity });
+    this.recorder = this.events = new Recorder(this.client, {
+      clock: this.clock,
+      logger: this.log,
+      reportingInstance: identity,
+    });
     if (opts.leaderElection) {
       this.elector = new LeaderElector(
         this.client,
@@ -122,7 +128,8 @@ export class Manager {
     if (this.started) throw new Error('addController must be called before start()');
     if (this.controllers.some((c) => c.name === opts.name)) throw new Error(`duplicate controller name ${opts.name}`);
     const controller = new Controller(opts, {
-      client: (scope) => this.client.scoped(scope),
+      // What a reconcile writes, its next reconcile reads, even before the watch brings it.
+      client: (scope) => new ReadYourWritesClient(this.client.scoped(scope), this.cache),
       cache: this.cache,
       recorder: this.recorder,
       logger: this.log,
@@ -210,6 +217,10 @@ export class Manager {
     await Promise.all([...this.resources.values()].map((r) => r.stop()));
     await this.elector?.stop();
     await Promise.all(this.servers.map((s) => s.close()));
+    // Events still being written in the background get the grace period too.
+    const graceOver = new AbortController();
+    await Promise.race([this.events.flush(), sleep(this.clock, graceMs, graceOver.signal)]);
+    graceOver.abort();
     this.rest.close();
     this.log.info('stopped');
   }

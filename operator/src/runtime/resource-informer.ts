@@ -4,6 +4,7 @@
 // while the API server serves it: the Manager starts it when discovery finds it and it stops itself
 // (`onNotServed`) when its list or watch answers 404.
 import type { IndexFunc, StoreQuery } from './store/store.js';
+import { compileSelector } from './store/label-selector.js';
 import type { Informer, InformerHandlers } from './informer.js';
 import { resourceName, type KubernetesObject, type ObjectKey, type ResourceRef } from './types.js';
 
@@ -17,6 +18,7 @@ export class ResourceInformer {
   private readonly indexes = new Map<string, IndexFunc>();
   private informers = new Map<string | undefined, Informer>();
   private current: ResourceState = 'stopped';
+  private selects: ((labels: Record<string, string>) => boolean) | undefined;
   /** Required unless every controller that names it marks it optional. */
   optional = true;
 
@@ -80,6 +82,13 @@ export class ResourceInformer {
     return [...this.informers.values()].map((i) => i.lastError).find((e) => e !== undefined);
   }
 
+  /** A write's result, for the store of the object's namespace if it is cached here (see Informer.recordWrite). */
+  recordWrite(obj: KubernetesObject, basedOn: string | undefined): boolean {
+    if (this.current !== 'running' || !this.matchesSelector(obj)) return false;
+    const informer = this.ref.namespaced && this.namespaces ? this.informers.get(obj.metadata?.namespace) : this.sole();
+    return informer?.recordWrite(obj, basedOn) ?? false;
+  }
+
   get(key: ObjectKey): KubernetesObject | undefined {
     const informer = this.ref.namespaced && this.namespaces ? this.informers.get(key.namespace) : this.sole();
     return informer?.store.get(key);
@@ -89,6 +98,11 @@ export class ResourceInformer {
     if (!(this.ref.namespaced && this.namespaces)) return this.sole()?.store.list(query) ?? [];
     if (query.namespace !== undefined) return this.informers.get(query.namespace)?.store.list(query) ?? [];
     return [...this.informers.values()].flatMap((i) => i.store.list(query));
+  }
+
+  private matchesSelector(obj: KubernetesObject): boolean {
+    this.selects ??= compileSelector(this.labelSelector);
+    return this.selects(obj.metadata?.labels ?? {});
   }
 
   private sole(): Informer | undefined {

@@ -125,3 +125,97 @@ test('a lone request runs when its queue delay expires, and whoever comes meanwh
     jest.useRealTimers();
   }
 });
+
+test('a run whose outputs are not batched along axis 0 is repeated request by request', async () => {
+  const runs: number[] = [];
+  // A model that sums everything into one value, whatever the batch: right for one request, wrong for two.
+  const total: Execute = async ([input]) => [
+    {
+      name: 'total',
+      datatype: 'FP32',
+      shape: [1],
+      data: Float32Array.of((input!.data as Float32Array).reduce((sum, v) => sum + v, 0)),
+    },
+  ];
+  const batcher = new Batcher(total, { maxBatchSize: 8, maxQueueDelayMicros: 0, onRun: (rows) => runs.push(rows) });
+  const results = await Promise.all([batcher.submit([rowsOf([[1, 2]])], 1), batcher.submit([rowsOf([[3, 4]])], 1)]);
+  expect(results.map(sums)).toEqual([[3], [7]]);
+  expect(runs).toEqual([2, 1, 1]);
+});
+
+test('BYTES requests are batched as strings and each gets its own rows back', async () => {
+  const seen: string[][] = [];
+  const upper: Execute = async ([input]) => {
+    seen.push([...(input!.data as string[])]);
+    return [{ ...input!, name: 'upper', data: (input!.data as string[]).map((s) => s.toUpperCase()) }];
+  };
+  const batcher = new Batcher(upper, { maxBatchSize: 8, maxQueueDelayMicros: 0, onRun: () => undefined });
+  const text = (rows: string[][]): Tensor => ({
+    name: 's',
+    datatype: 'BYTES',
+    shape: [rows.length, 2],
+    data: rows.flat(),
+  });
+  const results = await Promise.all([
+    batcher.submit([text([['a', 'b']])], 1),
+    batcher.submit(
+      [
+        text([
+          ['c', 'd'],
+          ['e', 'f'],
+        ]),
+      ],
+      2,
+    ),
+  ]);
+  expect(seen).toEqual([['a', 'b', 'c', 'd', 'e', 'f']]);
+  expect(results.map(([output]) => [output!.shape, output!.data])).toEqual([
+    [
+      [1, 2],
+      ['A', 'B'],
+    ],
+    [
+      [2, 2],
+      ['C', 'D', 'E', 'F'],
+    ],
+  ]);
+});
+
+test('it is idle only with nothing queued or running, and says so when the last request is answered', async () => {
+  let finish: () => void = () => undefined;
+  const slow: Execute = (inputs) => new Promise((resolve) => (finish = () => resolve(inputs)));
+  const idleCalls: boolean[] = [];
+  const batcher: Batcher = new Batcher(slow, {
+    maxBatchSize: 8,
+    maxQueueDelayMicros: 0,
+    onRun: () => undefined,
+    onIdle: () => idleCalls.push(batcher.idle),
+  });
+  expect(batcher.idle).toBe(true);
+  const answered = batcher.submit([rowsOf([[1, 1]])], 1);
+  expect(batcher.idle).toBe(false); // queued, its run due at the end of this turn
+  await new Promise(setImmediate);
+  expect(batcher.idle).toBe(false); // running
+  expect(idleCalls).toEqual([]);
+  finish();
+  await answered;
+  await new Promise(setImmediate);
+  expect(batcher.idle).toBe(true);
+  expect(idleCalls).toEqual([true]);
+});
+
+describe('with a queue delay (fake timers)', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  test('a batch that fills before its delay is up runs at once, and only once', async () => {
+    const { execute, batches } = recordingExecute();
+    const batcher = new Batcher(execute, { maxBatchSize: 2, maxQueueDelayMicros: 2000, onRun: () => undefined });
+    const both = Promise.all([batcher.submit([rowsOf([[1, 1]])], 1), batcher.submit([rowsOf([[2, 2]])], 1)]);
+    await new Promise(setImmediate);
+    await both;
+    expect(jest.getTimerCount()).toBe(0); // the delay's timer went with the run
+    await jest.advanceTimersByTimeAsync(5);
+    expect(batches.map((rows) => rows.length)).toEqual([2]);
+  });
+});

@@ -61,17 +61,15 @@ export class Batcher {
     const remainingMicros = delay > 0 ? delay - (performance.now() - this.queue[0]!.queuedAt) * 1000 : 0;
     if (this.queuedRows >= this.options.maxBatchSize || remainingMicros <= 0) this.runSoon();
     else if (!this.timer) {
-      // The oldest request's delay is up when this fires (a run in flight then starts the next when it ends).
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (!this.running && !this.immediate) this.runSoon();
-      }, remainingMicros / 1000);
+      // The oldest request's delay is up when this fires. Nothing else can have started a run meanwhile: a run
+      // starts only through runSoon, which clears this timer.
+      this.timer = setTimeout(() => this.runSoon(), remainingMicros / 1000);
     }
   }
 
   /** At the end of this event-loop turn, so that everything parsed in the same I/O pass joins. */
   private runSoon(): void {
-    clearTimeout(this.timer);
+    clearTimeout(this.timer); // a no-op when called by the timer itself
     this.timer = undefined;
     this.immediate = setImmediate(() => this.runNext());
   }

@@ -65,3 +65,28 @@ test('with more classes the others keep their proportions', () => {
   expect(a).toBeCloseTo(0.2, 6);
   expect(b).toBeCloseTo(0.1, 6);
 });
+
+test('without added latency the request is not held back by a timer', async () => {
+  jest.useFakeTimers();
+  try {
+    // Resolves without the fake clock moving: no timer, not even one of 0 ms, stands in its way.
+    await expect(new FaultInjector(settings({})).beforeInference()).resolves.toBeUndefined();
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
+test('a prediction that is not [batch, classes] is left as it is', () => {
+  const scores: Tensor = { name: 'p', datatype: 'FP32', shape: [3], data: Float32Array.from([0.2, 0.5, 0.9]) };
+  new FaultInjector(settings({ scoreShift: 0.5 })).shiftScores(scores);
+  expect(Array.from(scores.data as Float32Array)).toEqual(Array.from(Float32Array.from([0.2, 0.5, 0.9])));
+});
+
+test('when the positive class held everything, the others share what the shift leaves equally', () => {
+  const tensor = probabilities([[0, 0, 1]]);
+  new FaultInjector(settings({ scoreShift: -0.4 })).shiftScores(tensor);
+  const [a, b, c] = Array.from(tensor.data as Float32Array);
+  expect(c).toBeCloseTo(0.6, 6);
+  expect(a).toBeCloseTo(0.2, 6);
+  expect(b).toBeCloseTo(0.2, 6);
+});

@@ -100,3 +100,39 @@ test('addresses AWS virtual-hosted and custom endpoints path-style', () => {
     'http://minio:9000/b/k/m.onnx',
   );
 });
+
+test('the scheme is case-insensitive', async () => {
+  expect(
+    Buffer.from(await fetcher(`HTTP://127.0.0.1:${new URL(endpoint).port}/models/fraud/model.onnx`)).toString(),
+  ).toBe('model-bytes');
+  await expect(fetcher(pathToFileURL('/no/such/model.onnx').toString().replace('file:', 'FILE:'))).rejects.toThrow(
+    'FILE:///no/such/model.onnx not found (no such file)',
+  );
+});
+
+test('a local path that cannot be read for another reason is that error, not "not found"', async () => {
+  const failure = fetcher('serving-image/test/fixtures');
+  await expect(failure).rejects.not.toBeInstanceOf(NotFoundError);
+  await expect(failure).rejects.toMatchObject({ code: 'EISDIR' });
+});
+
+test('a failed GET says which URI, the status and the start of the body', async () => {
+  await expect(fetcher(`${endpoint}/broken`)).rejects.toThrow(`GET ${endpoint}/broken failed: HTTP 500 nope`);
+  await expect(fetcher(`${endpoint}/missing`)).rejects.toThrow(`${endpoint}/missing not found (HTTP 404)`);
+});
+
+test('an S3 URI needs a bucket and a key', async () => {
+  await expect(fetcher('s3://bucket-only')).rejects.toThrow(
+    'S3 URI must look like s3://bucket/key, got s3://bucket-only',
+  );
+  await expect(fetcher('s3://bucket/')).rejects.toThrow(/S3 URI must look like/);
+});
+
+test('each segment of an S3 key is URI-encoded, its slashes kept', () => {
+  expect(s3ObjectUrl('b', 'fraud v2/model#1.onnx', { region: 'r', endpointUrl: 'http://minio:9000' }).pathname).toBe(
+    '/b/fraud%20v2/model%231.onnx',
+  );
+  expect(s3ObjectUrl('b', 'fraud v2/m.onnx', { region: 'r', endpointUrl: undefined }).pathname).toBe(
+    '/fraud%20v2/m.onnx',
+  );
+});

@@ -35,3 +35,30 @@ test('signs the session token and encodes path segments', () => {
     /^AWS4-HMAC-SHA256 Credential=AK\/20260102\/eu-west-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
   );
 });
+
+// The other two examples of that page: a signed query string, sorted by name, and a parameter without a value.
+const EXAMPLE_KEY = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  sessionToken: undefined,
+  region: 'us-east-1',
+};
+test.each([
+  ['?max-keys=2&prefix=J', '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7'],
+  ['?prefix=J&max-keys=2', '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7'],
+  ['?lifecycle', 'fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543'],
+])('matches the documented example GET /%s', (query, signature) => {
+  const url = new URL(`https://examplebucket.s3.amazonaws.com/${query}`);
+  const headers = signRequest('GET', url, {}, EXAMPLE_KEY, new Date('2013-05-24T00:00:00Z'));
+  expect(headers.authorization).toBe(
+    'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, ' +
+      `SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${signature}`,
+  );
+});
+
+test('repeated query parameters are signed in the order of their values', () => {
+  const sign = (query: string) =>
+    signRequest('GET', new URL(`https://b.s3.amazonaws.com/k${query}`), {}, EXAMPLE_KEY, new Date(0)).authorization;
+  expect(sign('?a=2&a=1')).toBe(sign('?a=1&a=2'));
+  expect(sign('?a=1&b=1')).not.toBe(sign('?a=1&b=2'));
+});

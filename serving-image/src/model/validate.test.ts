@@ -54,3 +54,21 @@ test('requested outputs must exist and be asked for once', () => {
   expect(() => validateRequestedOutputs(outputs, ['z'])).toThrow(/unknown output 'z'; the model's outputs are 'y'/);
   expect(() => validateRequestedOutputs(outputs, ['y', 'y'])).toThrow(/output 'y' is requested more than once/);
 });
+
+test('a lone input must still carry the name of the lone spec', () => {
+  const one: TensorSpec[] = [{ name: 'a', datatype: 'FP32', shape: [-1, 2] }];
+  expect(validateInputs(one, [a(2)])).toEqual({ ordered: [a(2)], rows: 2 });
+  expect(() => validateInputs(one, [{ ...a(1), name: 'x' }])).toThrow(/unknown input 'x'; the model's inputs are 'a'/);
+});
+
+test('an input given twice is refused by name', () => {
+  expect(() => validateInputs(specs, [a(1), b(1), a(1)])).toThrow(/input 'a' is given more than once/);
+});
+
+test('a scalar input counts as one row', () => {
+  const scalar: TensorSpec[] = [{ name: 't', datatype: 'FP32', shape: [] }];
+  const input: Tensor = { name: 't', datatype: 'FP32', shape: [], data: Float32Array.of(0.5) };
+  expect(validateInputs(scalar, [input]).rows).toBe(1);
+  const both: TensorSpec[] = [...scalar, { name: 'u', datatype: 'FP32', shape: [] }];
+  expect(validateInputs(both, [input, { ...input, name: 'u' }]).rows).toBe(1);
+});

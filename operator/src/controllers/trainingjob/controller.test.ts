@@ -67,6 +67,18 @@ describe('the run', () => {
     expect(events()).toEqual(['Normal Created', 'Normal Running', 'Normal Succeeded']);
   });
 
+  test('the pass that creates the Job says so in the one status write it makes', async () => {
+    const { cluster, reconcile, conditions } = setup();
+    await reconcile();
+    expect(conditions()).toMatchObject({ Created: 'True/JobCreated', Running: 'False/Starting' });
+    expect(cluster.writes.map((w) => `${w.verb} ${w.resource}`)).toEqual([
+      'create jobs.batch/v1',
+      'updateStatus trainingjobs.modelops.dev/v1alpha1',
+    ]);
+    await reconcile(); // the Job, as the watch brings it: nothing new to say
+    expect(cluster.writes).toHaveLength(2);
+  });
+
   test('terminal conditions agree with the phase: Succeeded, Finished and Ready on success', async () => {
     const { reconcile, conditions, jobStatus } = setup();
     await reconcile();
@@ -326,5 +338,38 @@ describe('registration', () => {
     await s.reconcile();
     expect(s.conditions()).toMatchObject({ Registered: 'True/GatePassed' });
     expect(s.tj().status?.modelVersion).toBe('fraud-v8');
+  });
+});
+
+describe('what wakes a TrainingJob', () => {
+  const [pods, jobs] = controller.watches!;
+  const meta = (metadata: KubernetesObject['metadata']): KubernetesObject => ({ metadata });
+  const cache = new InMemoryCluster().context(controller).cache;
+
+  test('its pods, by the label the Job template gives them, and only those pods are cached', () => {
+    expect(pods!.resource).toBe(POD);
+    expect(pods!.labelSelector).toBe('modelops.dev/trainingjob');
+    expect(
+      pods!.map(
+        meta({ namespace: 'ml', name: 'fraud-1-0-x', labels: { 'modelops.dev/trainingjob': 'fraud-1' } }),
+        cache,
+      ),
+    ).toEqual([{ namespace: 'ml', name: 'fraud-1' }]);
+    expect(pods!.map(meta({ namespace: 'ml', name: 'other', labels: {} }), cache)).toEqual([]);
+    expect(pods!.map(meta({ name: 'x', labels: { 'modelops.dev/trainingjob': 'fraud-1' } }), cache)).toEqual([]);
+  });
+
+  test('a Job of its name, whoever owns it (one not ours blocks the run until it goes)', () => {
+    expect(jobs!.resource).toBe(JOB);
+    expect(jobs!.map(meta({ namespace: 'ml', name: 'fraud-1' }), cache)).toEqual([
+      { namespace: 'ml', name: 'fraud-1' },
+    ]);
+    expect(jobs!.map(meta({ namespace: 'ml' }), cache)).toEqual([]);
+  });
+
+  test('it owns its Job and workers Service, and the claim template where DRA is served', () => {
+    expect(controller.name).toBe('trainingjob');
+    expect(controller.for).toBe(TJ);
+    expect(controller.owns).toEqual([JOB, SERVICE, { resource: RESOURCE_CLAIM_TEMPLATE, optional: true }]);
   });
 });

@@ -188,7 +188,10 @@ async function ensureChildren(ctx: ReconcileContext, tj: TrainingJob): Promise<C
   const refused = await createIfMissing(ctx, JOB, desired, 'JobRejected');
   if (refused) return { blocked: refused };
   ctx.log.info({ job: key.name }, 'created Job');
-  return { created: key.name };
+  // The cache reads this reconcile's own writes: the status written next already says Created, instead
+  // of "creating" and a second write once the watch brings the Job.
+  const created = ctx.cache.get<Job>(JOB, key);
+  return { job: created && isOwnedBy(created, tj) ? created : undefined, created: key.name };
 }
 
 /**

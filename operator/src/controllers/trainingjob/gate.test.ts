@@ -17,8 +17,40 @@ describe('evaluateGate', () => {
     });
   });
 
-  test('refuses when the metric was not reported', () => {
-    expect(evaluateGate(register, { val_loss: 0.1 }, undefined).passed).toBe(false);
+  test('refuses when the metric was not reported, by the gate or by "must beat stable", and says which', () => {
+    expect(evaluateGate(register, { val_loss: 0.1 }, undefined)).toEqual({
+      passed: false,
+      message: 'metric val_auc was not reported by the run',
+    });
+    const beat = { modelName: 'fraud', mustBeatStable: { metric: 'val_f1', higherIsBetter: true } };
+    expect(evaluateGate(beat, { val_auc: 0.95 }, { val_f1: 0.5 })).toEqual({
+      passed: false,
+      message: 'metric val_f1 was not reported by the run',
+    });
+  });
+
+  test('figures: integers as they are, others to four significant digits without trailing zeros', () => {
+    const gate = (value: number, threshold: number) =>
+      evaluateGate(
+        { modelName: 'fraud', gate: [{ metric: 'loss', operator: '<', threshold }] },
+        { loss: value },
+        undefined,
+      ).message;
+    expect(gate(0.123456, 1)).toBe('gate passed: loss 0.1235 < 1');
+    expect(gate(12.5, 20)).toBe('gate passed: loss 12.5 < 20');
+    expect(gate(100, 1000)).toBe('gate passed: loss 100 < 1000');
+    expect(gate(0.10004, 0.5)).toBe('gate passed: loss 0.1 < 0.5');
+  });
+
+  test('a stable version that recorded the metric is beaten, and the message says by what', () => {
+    const beat = { modelName: 'fraud', mustBeatStable: { metric: 'val_auc', higherIsBetter: true } };
+    expect(evaluateGate(beat, { val_auc: 0.97 }, { val_auc: 0.96 }).message).toBe(
+      'gate passed: val_auc 0.97 beats stable 0.96',
+    );
+    // higherIsBetter left out: higher is better
+    const unsaid = { modelName: 'fraud', mustBeatStable: { metric: 'val_auc' } };
+    expect(evaluateGate(unsaid, { val_auc: 0.97 }, { val_auc: 0.96 }).passed).toBe(true);
+    expect(evaluateGate(unsaid, { val_auc: 0.95 }, { val_auc: 0.96 }).passed).toBe(false);
   });
 
   test('must beat the stable version when asked', () => {

@@ -5,6 +5,7 @@ import {
   clusterUri,
   containerOutputUri,
   GPU_TOLERATION,
+  totalGpus,
 } from './job.js';
 import { trainingJob } from './fixtures.test-helpers.js';
 
@@ -210,5 +211,191 @@ describe('buildJob', () => {
       ],
     });
     expect(buildClaimTemplate(trainingJob())).toBeUndefined();
+  });
+});
+
+describe('the whole of what runs', () => {
+  // Every field of the Job, Service and claim template for two runs, so that none can go missing or change unnoticed:
+  // each is something the Job controller, the scheduler, the kubelet or torchrun acts on.
+  const rank = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+  const ownerReferences = [
+    {
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'TrainingJob',
+      name: 'fraud-1',
+      uid: 'uid-1',
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
+  const labels = {
+    'app.kubernetes.io/name': 'modelops-training',
+    'app.kubernetes.io/managed-by': 'modelops',
+    'modelops.dev/trainingjob': 'fraud-1',
+  };
+  const restricted = {
+    allowPrivilegeEscalation: false,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  const podFailurePolicy = {
+    rules: [
+      { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    ],
+  };
+
+  test('a single-node run on the defaults: one GPU through the device plugin, output on the PVC', () => {
+    const tj = trainingJob({ dataset: { uri: 's3://data/fraud.parquet' }, command: ['python'], args: ['train.py'] });
+    expect(buildJob(tj)).toEqual({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'fraud-1', namespace: 'ml', labels, ownerReferences },
+      spec: {
+        backoffLimit: 0,
+        suspend: false,
+        podFailurePolicy,
+        template: {
+          metadata: { labels, annotations: {} },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'trainer',
+                image: 'ghcr.io/modelops/training:0.1.0',
+                command: ['python'],
+                args: ['train.py'],
+                env: [
+                  { name: 'MODELOPS_DATASET_URI', value: 's3://data/fraud.parquet' },
+                  { name: 'MODELOPS_DATASET_VERSION', value: '' },
+                  { name: 'MODELOPS_OUTPUT_URI', value: '/output/fraud' },
+                  { name: 'MODELOPS_HYPERPARAMETERS', value: '{}' },
+                ],
+                resources: { limits: { 'nvidia.com/gpu': '1' }, requests: {} },
+                volumeMounts: [{ name: 'output', mountPath: '/output' }],
+                terminationMessagePolicy: 'FallbackToLogsOnError',
+                securityContext: restricted,
+              },
+            ],
+            volumes: [{ name: 'output', persistentVolumeClaim: { claimName: 'models' } }],
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65532,
+              fsGroup: 65532,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+          },
+        },
+      },
+    });
+    expect(buildWorkersService(tj)).toBeUndefined();
+    expect(buildClaimTemplate(tj)).toBeUndefined();
+  });
+
+  test('a two-node run under DRA: Indexed, ranks from the completion index, a headless Service, one claim per pod', () => {
+    const tj = trainingJob({
+      nodes: 2,
+      gpus: { count: 4, allocation: 'DynamicResourceAllocation', deviceClassName: 'h100.example.com' },
+      runPolicy: { activeDeadlineSeconds: 7200 },
+    });
+    const job = buildJob(tj);
+    expect(totalGpus(tj)).toBe(8);
+    expect(job.spec).toMatchObject({
+      activeDeadlineSeconds: 7200,
+      completionMode: 'Indexed',
+      completions: 2,
+      parallelism: 2,
+    });
+    const pod = job.spec!.template.spec!;
+    expect(pod.subdomain).toBe('fraud-1-workers');
+    expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(pod.resourceClaims).toEqual([{ name: 'gpus', resourceClaimTemplateName: 'fraud-1-gpus' }]);
+    const trainer = pod.containers[0]!;
+    expect(trainer.ports).toEqual([{ name: 'rendezvous', containerPort: 29500 }]);
+    expect(trainer.resources).toEqual({ limits: {}, requests: {}, claims: [{ name: 'gpus' }] });
+    expect(trainer.env!.slice(4)).toEqual([
+      { name: 'MASTER_ADDR', value: 'fraud-1-0.fraud-1-workers' },
+      { name: 'MASTER_PORT', value: '29500' },
+      { name: 'WORLD_SIZE', value: '2' },
+      { name: 'RANK', valueFrom: rank },
+      { name: 'NODE_RANK', valueFrom: rank },
+      { name: 'PET_NNODES', value: '2' },
+      { name: 'PET_NPROC_PER_NODE', value: '4' },
+      { name: 'PET_NODE_RANK', valueFrom: rank },
+      { name: 'PET_MASTER_ADDR', value: 'fraud-1-0.fraud-1-workers' },
+      { name: 'PET_MASTER_PORT', value: '29500' },
+    ]);
+    expect(buildWorkersService(tj)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'fraud-1-workers', namespace: 'ml', labels, ownerReferences },
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector: { 'modelops.dev/trainingjob': 'fraud-1' },
+        ports: [{ name: 'rendezvous', port: 29500, targetPort: 29500 }],
+      },
+    });
+    expect(buildClaimTemplate(tj)).toEqual({
+      apiVersion: 'resource.k8s.io/v1',
+      kind: 'ResourceClaimTemplate',
+      metadata: { name: 'fraud-1-gpus', namespace: 'ml', labels, ownerReferences },
+      spec: {
+        spec: {
+          devices: {
+            requests: [
+              { name: 'gpu', exactly: { deviceClassName: 'h100.example.com', allocationMode: 'ExactCount', count: 4 } },
+            ],
+          },
+        },
+      },
+    });
+  });
+
+  test('a CPU-only run on several nodes still starts one process per node; DRA with no GPUs claims nothing', () => {
+    const tj = trainingJob({
+      nodes: 3,
+      gpus: { count: 0, allocation: 'DynamicResourceAllocation', deviceClassName: 'gpu.nvidia.com' },
+    });
+    const pod = buildJob(tj).spec!.template.spec!;
+    expect(envOf(buildJob(tj)).PET_NPROC_PER_NODE).toBe('1');
+    expect(pod.resourceClaims).toBeUndefined();
+    expect(pod.tolerations).toBeUndefined();
+    expect(pod.containers[0]!.resources).toEqual({ limits: {}, requests: {} });
+    expect(buildClaimTemplate(tj)).toBeUndefined();
+  });
+
+  test('a GPU model is selected by the claim under DRA, by the node label with the device plugin, never both', () => {
+    const gpus = { count: 1, model: 'NVIDIA-A100-SXM4-40GB', deviceClassName: 'gpu.nvidia.com' } as const;
+    const dra = trainingJob({ gpus: { ...gpus, allocation: 'DynamicResourceAllocation' } });
+    expect(buildJob(dra).spec!.template.spec!.nodeSelector).toBeUndefined();
+    expect(buildClaimTemplate(dra)!.spec.spec.devices.requests[0]!.exactly.selectors).toEqual([
+      { cel: { expression: 'device.attributes["gpu.nvidia.com"].productName == "NVIDIA-A100-SXM4-40GB"' } },
+    ]);
+    const plugin = trainingJob({ gpus: { ...gpus, allocation: 'DevicePlugin' } });
+    expect(buildJob(plugin).spec!.template.spec!.nodeSelector).toEqual({
+      'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB',
+    });
+    expect(buildClaimTemplate(plugin)).toBeUndefined();
+  });
+
+  test("without the API server's defaults (an object stored before them): the device plugin; DRA from gpu.nvidia.com", () => {
+    expect(buildJob(trainingJob({ gpus: { count: 2 } })).spec!.template.spec!.containers[0]!.resources).toEqual({
+      limits: { 'nvidia.com/gpu': '2' },
+      requests: {},
+    });
+    const dra = trainingJob({ gpus: { count: 2, allocation: 'DynamicResourceAllocation' } });
+    expect(buildClaimTemplate(dra)!.spec.spec.devices.requests[0]!.exactly.deviceClassName).toBe('gpu.nvidia.com');
+  });
+
+  test('an output of the mount itself is the claim root; a path that only starts like the mount is not under it', () => {
+    const tj = trainingJob({ output: { uri: 'pvc://models' } });
+    expect(clusterUri(tj, '/output')).toBe('pvc://models');
+    expect(clusterUri(tj, '/output2/model.onnx')).toBe('/output2/model.onnx');
+    // an s3:// output has no mount: a path is passed on as reported
+    const s3 = trainingJob({ output: { uri: 's3://bucket/models', credentialsSecret: { name: 'c' } } });
+    expect(clusterUri(s3, '/output/model.onnx')).toBe('/output/model.onnx');
   });
 });

@@ -14,7 +14,9 @@ export const LABEL_DRIFTMONITOR = 'modelops.dev/driftmonitor';
 export const ANNOTATION_TRAININGJOB_UID = 'modelops.dev/trainingjob-uid';
 
 const registeredVersion = (tj: TrainingJob) => tj.spec.register?.version ?? tj.metadata.name;
-export const modelVersionName = (tj: TrainingJob) => `${tj.spec.register!.modelName}-${registeredVersion(tj)}`;
+/** A DNS-1035 label (it names the version's Deployment and Service): dots of the version become dashes. */
+export const modelVersionName = (tj: TrainingJob) =>
+  `${tj.spec.register!.modelName}-${registeredVersion(tj).replaceAll('.', '-')}`;
 
 /** What a succeeded run recorded in its status: the registration's input. */
 export type RunOutcome = Required<Pick<TrainingJobStatus, 'metrics'>> &

@@ -32,10 +32,18 @@ describe('parseReport', () => {
     ['  ', 'the training container wrote no termination message'],
     ['Traceback (most recent call last)', 'the termination message is not JSON: Traceback (most recent call last)'],
     ['[1,2]', 'the termination message is not a JSON object'],
+    ['null', 'the termination message is not a JSON object'],
+    [`<${'x'.repeat(199)}`, `the termination message is not JSON: <${'x'.repeat(199)}`],
+    [`<${'x'.repeat(200)}`, `the termination message is not JSON: <${'x'.repeat(199)}…`],
     ['{"artifact":{"uri":"x"}}', 'the termination message has no "metrics" object'],
     ['{"metrics":[0.9]}', 'the termination message has no "metrics" object'],
   ])('%j is refused: %s', (message, error) => {
     expect(parseReport(message)).toEqual({ ok: false, error });
+  });
+
+  test('a digest that is not a string is left out', () => {
+    const parsed = parseReport('{"metrics":{},"artifact":{"uri":"/output/m.onnx","digest":7}}');
+    expect(parsed.ok && parsed.report.artifact).toEqual({ uri: '/output/m.onnx' });
   });
 
   test('an artifact without a string uri is no artifact', () => {
@@ -51,6 +59,10 @@ describe('failureMessage', () => {
     expect(failureMessage('x'.repeat(600))).toBe(`${'x'.repeat(512)}…`);
     expect(failureMessage('{"status":"bad"}')).toBe('{"status":"bad"}');
     expect(failureMessage(undefined)).toBeUndefined();
+    expect(failureMessage(' ')).toBeUndefined();
+    expect(failureMessage('x'.repeat(512))).toBe('x'.repeat(512));
+    expect(failureMessage('{"error":{"code":5}}')).toBe('{"error":{"code":5}}'); // not a message of its own
+    expect(failureMessage('null')).toBe('null');
   });
 });
 

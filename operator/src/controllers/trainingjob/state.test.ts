@@ -183,3 +183,225 @@ describe('decideRunState', () => {
     expect(conditionsOf(state)).toMatchObject({ Created: 'False/JobDeleted', Failed: 'True/JobDeleted' });
   });
 });
+
+describe('what each condition says, in full', () => {
+  // What `kubectl describe` shows a user, for each way a run goes: type, status, reason and message.
+  const full = (state: ReturnType<typeof decideRunState>) =>
+    state.conditions.map((c) => `${c.type} ${c.status} ${c.reason}: ${c.message}`);
+  const notFinished = (phase: string) => [
+    `Succeeded False ${phase}: the run has not finished`,
+    `Failed False ${phase}: the run has not finished`,
+  ];
+
+  test('no Job yet', () => {
+    expect(full(decide({}))).toEqual([
+      'Created False Creating: creating the Job',
+      'Running False Pending: the run has not started',
+      ...notFinished('Pending'),
+    ]);
+  });
+
+  test('created, its pods not running yet', () => {
+    expect(full(decide({ job: job({ active: 1 }), pods: [pod('Pending')] }))).toEqual([
+      'Created True JobCreated: Job fraud-1 created',
+      'Suspended False Resumed: the run is not suspended',
+      'Running False Starting: waiting for the training pods to start',
+      ...notFinished('Pending'),
+    ]);
+  });
+
+  test('running, with the number of pods', () => {
+    const state = decide({ job: job({ active: 2 }), pods: [pod('Running'), pod('Running'), pod('Pending')] });
+    expect(full(state)).toEqual([
+      'Created True JobCreated: Job fraud-1 created',
+      'Suspended False Resumed: the run is not suspended',
+      'Running True Running: 2 training pod(s) running',
+      ...notFinished('Running'),
+    ]);
+    expect(state.warning).toBeUndefined();
+    expect(state.startTime).toBeUndefined();
+  });
+
+  test('suspended', () => {
+    expect(full(decide({ job: job({}, { suspend: true }) }))).toEqual([
+      'Created True JobCreated: Job fraud-1 created',
+      'Suspended True Suspended: spec.runPolicy.suspend is true: no pods run',
+      'Running False Suspended: the run is suspended',
+      ...notFinished('Suspended'),
+    ]);
+  });
+
+  test('succeeded', () => {
+    const state = decide({
+      job: job(complete),
+      pods: [pod('Succeeded', { terminated: { exitCode: 0, message: REPORT } })],
+    });
+    expect(full(state)).toEqual([
+      'Created True JobCreated: Job fraud-1 created',
+      'Running False Completed: the run finished',
+      'Suspended False Completed: the run finished',
+      'Succeeded True Completed: training completed and reported its metrics',
+      'Failed False Succeeded: the run succeeded',
+    ]);
+    expect(state.warning).toBeUndefined();
+    expect(state.startTime).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  test('failed', () => {
+    const state = decide({
+      job: job(failed('BackoffLimitExceeded')),
+      pods: [pod('Failed', { terminated: { exitCode: 3 } })],
+    });
+    const why = 'the training container exited with code 3';
+    expect(full(state)).toEqual([
+      'Created True JobCreated: Job fraud-1 created',
+      'Running False BackoffLimitExceeded: the run ended',
+      'Suspended False Failed: the run ended',
+      `Succeeded False BackoffLimitExceeded: ${why}`,
+      `Failed True BackoffLimitExceeded: ${why}`,
+    ]);
+    expect(state.warning).toEqual({ reason: 'BackoffLimitExceeded', message: why });
+  });
+
+  test('the report unreadable', () => {
+    const state = decide({ job: job(complete), pods: [pod('Succeeded', { terminated: { exitCode: 0 } })] });
+    const why = 'the training container wrote no termination message';
+    expect(full(state).slice(3)).toEqual([
+      `Succeeded False ReportUnreadable: ${why}`,
+      `Failed True ReportUnreadable: ${why}`,
+    ]);
+    expect(state.warning).toEqual({ reason: 'ReportUnreadable', message: why });
+  });
+
+  test('refused, waiting, or its Job deleted', () => {
+    expect(full(decide({ blocked: { final: true, reason: 'JobRejected', message: 'no' } }))).toEqual([
+      'Created False JobRejected: no',
+      'Running False JobRejected: no Job',
+      'Succeeded False JobRejected: no',
+      'Failed True JobRejected: no',
+    ]);
+    expect(full(decide({ blocked: { final: false, reason: 'NameConflict', message: 'taken' } }))).toEqual([
+      'Created False NameConflict: taken',
+      'Running False NameConflict: no Job',
+      ...notFinished('Pending'),
+    ]);
+    const deleted = decide({ previous: wasCreated });
+    expect(deleted.warning).toEqual({
+      reason: 'JobDeleted',
+      message:
+        'the Job was deleted before the run finished, so its outcome is unknown; create a new TrainingJob to train again',
+    });
+  });
+});
+
+describe('why a run failed', () => {
+  const failure = (status: Parameters<typeof job>[0], ...pods: ReturnType<typeof pod>[]) =>
+    decide({ job: job(status), pods }).warning;
+
+  test('the last pod to finish speaks for the run, whatever order the pods are listed in', () => {
+    const early = pod('Failed', { terminated: { exitCode: 1, message: 'first', finishedAt: '2026-01-01T00:05:00Z' } });
+    const late = pod('Failed', { terminated: { exitCode: 2, message: 'last', finishedAt: '2026-01-01T00:09:00Z' } });
+    const running = pod('Running');
+    const expected = { reason: 'BackoffLimitExceeded', message: 'the training container exited with code 2: last' };
+    expect(failure(failed('BackoffLimitExceeded'), late, early, running)).toEqual(expected);
+    expect(failure(failed('BackoffLimitExceeded'), early, late)).toEqual(expected);
+  });
+
+  test('without words of its own, or without a pod: what is known, no dangling colon', () => {
+    expect(
+      failure(failed('BackoffLimitExceeded'), pod('Failed', { terminated: { exitCode: 1, message: ' ' } })),
+    ).toEqual({ reason: 'BackoffLimitExceeded', message: 'the training container exited with code 1' });
+    expect(failure(failed('BackoffLimitExceeded', 'Job has reached the specified backoff limit'))).toEqual({
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+    });
+    expect(failure(failed('BackoffLimitExceeded'))).toEqual({
+      reason: 'BackoffLimitExceeded',
+      message: 'the Job failed',
+    });
+    // a Failed condition without a reason
+    expect(failure({ conditions: [{ type: 'Failed', status: 'True' }] })).toEqual({
+      reason: 'Failed',
+      message: 'the Job failed',
+    });
+    // a Failed condition that is not True is no failure
+    expect(decide({ job: job({ conditions: [{ type: 'Failed', status: 'False' }] }) }).phase).toBe('Pending');
+  });
+
+  test("a deadline without the Job's message; bad input without the program's words", () => {
+    expect(failure(failed('DeadlineExceeded'))).toEqual({
+      reason: 'DeadlineExceeded',
+      message: 'the run exceeded activeDeadlineSeconds',
+    });
+    expect(failure(failed('PodFailurePolicy'), pod('Failed', { terminated: { exitCode: 2 } }))).toEqual({
+      reason: 'InvalidInput',
+      message: 'the training program rejected its input',
+    });
+    // another exit code under the pod failure policy is not bad input
+    expect(failure(failed('PodFailurePolicy'), pod('Failed', { terminated: { exitCode: 1 } }))).toEqual({
+      reason: 'PodFailurePolicy',
+      message: 'the training container exited with code 1',
+    });
+  });
+
+  test('out of memory, in full', () => {
+    expect(
+      failure(failed('BackoffLimitExceeded'), pod('Failed', { terminated: { exitCode: 137, reason: 'OOMKilled' } })),
+    ).toEqual({
+      reason: 'OOMKilled',
+      message: 'the training container ran out of memory (exit code 137); raise spec.resources.memory',
+    });
+  });
+});
+
+describe('what keeps pods from running', () => {
+  test('ErrImageNeverPull is an image problem too; without a message the reason is named', () => {
+    const state = decide({
+      job: job({ active: 1 }),
+      pods: [pod('Pending', { waiting: { reason: 'ErrImageNeverPull' } })],
+    });
+    expect(state.warning).toEqual({
+      reason: 'ErrImageNeverPull',
+      message: 'cannot pull the training image (ErrImageNeverPull)',
+    });
+  });
+
+  test('a container waiting for another reason is no problem', () => {
+    const state = decide({
+      job: job({ active: 1 }),
+      pods: [pod('Pending', { waiting: { reason: 'ContainerCreating' } })],
+    });
+    expect(state.warning).toBeUndefined();
+    expect(conditionsOf(state).Running).toBe('False/Starting');
+  });
+
+  test('the image problem of any pod, before a scheduling problem; a scheduled pod is no problem', () => {
+    const unschedulable = pod('Pending');
+    unschedulable.status!.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }];
+    const scheduled = pod('Pending');
+    scheduled.status!.conditions = [{ type: 'PodScheduled', status: 'True', reason: 'Unschedulable' }];
+    const pulling = pod('Pending', { waiting: { reason: 'ErrImagePull', message: 'no such image' } });
+    expect(decide({ job: job({ active: 2 }), pods: [pod('Running'), unschedulable] }).warning).toEqual({
+      reason: 'Unschedulable',
+      message: 'no node can run the training pod',
+    });
+    expect(decide({ job: job({ active: 2 }), pods: [unschedulable, pulling] }).warning?.reason).toBe('ErrImagePull');
+    expect(decide({ job: job({ active: 1 }), pods: [scheduled] }).warning).toBeUndefined();
+  });
+
+  test('a pod running beside a blocked one does not make the run Running', () => {
+    const pulling = pod('Pending', { waiting: { reason: 'ImagePullBackOff' } });
+    expect(decide({ job: job({ active: 2 }), pods: [pod('Running'), pulling] }).phase).toBe('Pending');
+  });
+});
+
+test('a single-node run reads the report of the pod that succeeded, not of a failed try before it', () => {
+  const state = decide({
+    job: job(complete),
+    pods: [
+      pod('Failed', { terminated: { exitCode: 1, message: report({ val_auc: 0.1 }) } }),
+      pod('Succeeded', { terminated: { exitCode: 0, message: report({ val_auc: 0.9 }) } }),
+    ],
+  });
+  expect(state.report?.metrics).toEqual({ val_auc: 0.9 });
+});

@@ -48,6 +48,11 @@ export class InformerCache implements Cache {
     return this.resource(ref).hasSynced();
   }
 
+  /** @internal A write's result (see readYourWrites); ignored for resources not cached. */
+  recordWrite(ref: ResourceRef, obj: KubernetesObject, basedOn: string | undefined): boolean {
+    return this.resources.get(resourceId(ref))?.recordWrite(obj, basedOn) ?? false;
+  }
+
   private available(ref: ResourceRef): ResourceInformer {
     const resource = this.resource(ref);
     if (!resource.hasSynced()) {

@@ -1,0 +1,239 @@
+import {
+  analyse,
+  resolveAnalysis,
+  worstCaseDetectionSeconds,
+  type Measurements,
+  type VersionMeasurements,
+} from './checks.js';
+import { jensenShannon, psi } from '../../../statistics/index.js';
+import { errorsQuery, p99Query, requestsQuery, scoresQuery, userQuery, versionsSelector } from './queries.js';
+
+const bins = (counts: number[]) => ({
+  upperBounds: counts.map((_c, i) => (i === counts.length - 1 ? Infinity : (i + 1) / counts.length)),
+  counts,
+  total: counts.reduce((a, b) => a + b, 0),
+});
+const healthy: VersionMeasurements = { requests: 600, errors: 0, p99Seconds: 0.004, scores: bins([300, 200, 100]) };
+const measurements = (
+  canary: Partial<VersionMeasurements>,
+  stable: Partial<VersionMeasurements> | null = {},
+): Measurements => ({
+  windowSeconds: 60,
+  canary: { ...healthy, ...canary },
+  ...(stable ? { stable: { ...healthy, requests: 6000, ...stable } } : {}),
+  queries: {},
+});
+/** Distances that say what they were asked, so the tests see the canary/stable order. */
+const calls: string[] = [];
+const distances = {
+  psi: (reference: number[], live: number[]) => (calls.push(`psi(${reference}|${live})`), live[0]! < 200 ? 0.4 : 0.01),
+  jensenShannon: (reference: number[], live: number[]) => (calls.push(`js(${reference}|${live})`), 0.05),
+};
+const spec = resolveAnalysis({});
+const verdictOf = (m: Measurements, s = spec) => analyse(m, s, distances);
+const check = (m: Measurements, name: string, s = spec) => verdictOf(m, s).checks.find((c) => c.name === name);
+
+test('defaults: 30 s interval, 60 s window, 2 failures → 120 s worst-case detection', () => {
+  expect(spec).toMatchObject({ intervalSeconds: 30, windowSeconds: 60, failureLimit: 2, minSamples: 50 });
+  expect(worstCaseDetectionSeconds(spec)).toBe(120);
+  expect(worstCaseDetectionSeconds(resolveAnalysis({ intervalSeconds: 5, failureLimit: 1, windowSeconds: 10 }))).toBe(
+    15,
+  );
+  expect(resolveAnalysis({ errorRate: { max: 0.05 } }).errorRate).toEqual({
+    max: 0.05,
+    maxRatioToStable: 2,
+    noiseFloor: 0.005,
+  });
+});
+
+test('a healthy canary passes every check, each with its value and threshold', () => {
+  const result = verdictOf(measurements({}));
+  expect(result.verdict).toBe('Pass');
+  expect(result.checks.map((c) => [c.name, c.verdict])).toEqual([
+    ['samples', 'Pass'],
+    ['error-rate', 'Pass'],
+    ['error-rate-vs-stable', 'Pass'],
+    ['latency-p99', 'Pass'],
+    ['latency-p99-vs-stable', 'Pass'],
+    ['prediction-shift', 'Pass'],
+  ]);
+  expect(result.checks[3]).toEqual({
+    name: 'latency-p99',
+    verdict: 'Pass',
+    value: 0.004,
+    threshold: 0.5,
+    message: '4 ms <= 500 ms',
+  });
+  expect(result.message).toBe('6 checks passed over 60s');
+});
+
+test.each([
+  // case, canary, stable, check, verdict, message
+  ['idle canary', { requests: 0, errors: 0 }, {}, 'samples', 'Inconclusive', /0 requests in 60s \(minimum 50\)/],
+  [
+    'a few requests, all errors: still not judged',
+    { requests: 10, errors: 10 },
+    {},
+    'error-rate',
+    'Inconclusive',
+    /100 % \(threshold 1 %\); too few requests/,
+  ],
+  ['errors above the bound', { errors: 30 }, {}, 'error-rate', 'Fail', /^5 % > 1 %$/],
+  ['errors under the bound', { errors: 3 }, {}, 'error-rate', 'Pass', /^0.5 % <= 1 %$/],
+  [
+    'errors over 2 × the stable’s',
+    { errors: 9 },
+    { errors: 10 },
+    'error-rate-vs-stable',
+    'Fail',
+    /1.5 % vs stable 0.167 % \(threshold 2 × 0.5 % = 1 %\)/,
+  ],
+  ['errors at 2 × a noisy stable', { errors: 5 }, { errors: 60 }, 'error-rate-vs-stable', 'Pass', /vs stable 1 %/],
+  ['stable idle at 100 %', {}, { requests: 0 }, 'error-rate-vs-stable', 'Skipped', /stable served too little/],
+  ['no stable at all', {}, null, 'latency-p99-vs-stable', 'Skipped', /stable served too little/],
+  ['slow canary', { p99Seconds: 0.75 }, {}, 'latency-p99', 'Fail', /^750 ms > 500 ms$/],
+  [
+    'slower than 2 × the stable',
+    { p99Seconds: 0.18 },
+    { p99Seconds: 0.08 },
+    'latency-p99-vs-stable',
+    'Fail',
+    /180 ms vs stable 80 ms \(threshold 2 × 80 ms = 160 ms\)/,
+  ],
+  [
+    'slower than a fast stable, within the noise floor',
+    { p99Seconds: 0.015 },
+    { p99Seconds: 0.002 },
+    'latency-p99-vs-stable',
+    'Pass',
+    /15 ms vs stable 2 ms \(threshold 2 × 50 ms = 100 ms\)/,
+  ],
+  ['no latency data', { p99Seconds: undefined }, {}, 'latency-p99', 'Inconclusive', /no data/],
+  [
+    'predictions shifted',
+    { scores: bins([100, 200, 300]) },
+    {},
+    'prediction-shift',
+    'Fail',
+    /PSI 0.4 between canary and stable scores \(threshold 0.25\)/,
+  ],
+  [
+    'too few scores',
+    { scores: bins([10, 10, 10]) },
+    {},
+    'prediction-shift',
+    'Inconclusive',
+    /30 canary and 600 stable scores .* \(minimum 200 each\)/,
+  ],
+  [
+    'the stable served too few scores (at 100 % it serves none)',
+    {},
+    { scores: bins([10, 5, 0]) },
+    'prediction-shift',
+    'Skipped',
+    /600 canary and 15 stable scores/,
+  ],
+  [
+    'no reference, no scores',
+    { scores: undefined },
+    {},
+    'prediction-shift',
+    'Skipped',
+    /no prediction-score histogram/,
+  ],
+  ['different bins', { scores: bins([300, 300]) }, {}, 'prediction-shift', 'Skipped', /different bins/],
+] as const)('%s', (_case, canary, stable, name, verdict, message) => {
+  const c = check(measurements(canary, stable), name);
+  expect(c?.verdict).toBe(verdict);
+  expect(c?.message).toMatch(message);
+});
+
+test('the verdict: any Fail fails (naming every failed check), else any Inconclusive, else Pass; Skipped never blocks', () => {
+  const failing = verdictOf(measurements({ errors: 60, p99Seconds: 0.9 }));
+  expect(failing.verdict).toBe('Fail');
+  expect(failing.message).toBe(
+    'error-rate: 10 % > 1 %; error-rate-vs-stable: 10 % vs stable 0 % (threshold 2 × 0.5 % = 1 %); latency-p99: 900 ms > 500 ms; latency-p99-vs-stable: 900 ms vs stable 4 ms (threshold 2 × 50 ms = 100 ms)',
+  );
+  expect(verdictOf(measurements({ requests: 10 })).verdict).toBe('Inconclusive');
+  expect(verdictOf(measurements({ scores: undefined }, { requests: 0 })).verdict).toBe('Pass');
+});
+
+test('the ML check compares the canary (live) with the stable (reference), by PSI or JS as asked', () => {
+  calls.length = 0;
+  verdictOf(measurements({ scores: bins([250, 250, 100]) }));
+  expect(calls).toEqual(['psi(300,200,100|250,250,100)']);
+  calls.length = 0;
+  const js = resolveAnalysis({ predictionShift: { method: 'JS', max: 0.1 } });
+  expect(check(measurements({}), 'prediction-shift', js)).toMatchObject({
+    verdict: 'Pass',
+    value: 0.05,
+    threshold: 0.1,
+  });
+  expect(calls).toEqual(['js(300,200,100|300,200,100)']);
+  expect(
+    check(measurements({}), 'prediction-shift', resolveAnalysis({ predictionShift: { enabled: false } })),
+  ).toBeUndefined();
+});
+
+test('with the real statistics (C5): the same score distribution passes, one shifted by a bin fails', () => {
+  const real = { psi, jensenShannon };
+  const same = analyse(measurements({ scores: bins([600, 400, 200]) }), spec, real);
+  expect(same.checks.find((c) => c.name === 'prediction-shift')).toMatchObject({ verdict: 'Pass', value: 0 });
+  const shifted = analyse(measurements({ scores: bins([0, 300, 300]) }), spec, real);
+  const check = shifted.checks.find((c) => c.name === 'prediction-shift')!;
+  expect(check.verdict).toBe('Fail');
+  expect(check.value).toBeCloseTo(psi([300, 200, 100], [0, 300, 300]), 10);
+  const js = analyse(
+    measurements({ scores: bins([0, 300, 300]) }),
+    resolveAnalysis({ predictionShift: { method: 'JS', max: 0.2 } }),
+    real,
+  );
+  expect(js.checks.find((c) => c.name === 'prediction-shift')!.value).toBeCloseTo(
+    jensenShannon([300, 200, 100], [0, 300, 300]),
+    10,
+  );
+});
+
+test.each([
+  ['above max', { max: 0.05 }, { value: 0.08 }, 'Fail', '0.08 (must be <= 0.05)', 0.05],
+  ['within max', { max: 0.05 }, { value: 0.01 }, 'Pass', '0.01 (must be <= 0.05)', 0.05],
+  ['below min', { min: 0.5, max: 2 }, { value: 0.2 }, 'Fail', '0.2 (must be >= 0.5 and <= 2)', 0.5],
+  ['no data', { max: 1 }, { problem: 'the query returned no data' }, 'Inconclusive', 'the query returned no data', 1],
+  [
+    'several series',
+    { max: 1 },
+    { problem: 'the query returned 2 series; a check needs one number' },
+    'Inconclusive',
+    'the query returned 2 series; a check needs one number',
+    1,
+  ],
+] as const)('a PromQL check %s → %s', (_case, bounds, outcome, verdict, message, threshold) => {
+  const s = resolveAnalysis({ queries: [{ name: 'positive-rate', query: 'x', ...bounds }] });
+  const m = { ...measurements({}), queries: { 'positive-rate': outcome } };
+  expect(check(m, 'query:positive-rate', s)).toMatchObject({ verdict, message, threshold });
+});
+
+describe('queries', () => {
+  const target = { namespace: 'ml', model: 'fraud', canary: 'v2', stable: 'v1.0', windowSeconds: 60 };
+  test('select both versions by their own labels (dots escaped), never by role', () => {
+    expect(versionsSelector(target)).toBe('{namespace="ml",model="fraud",version=~"v2|v1\\\\.0"}');
+    expect(requestsQuery(target)).toBe(
+      'sum by (version) (increase(modelops_inference_requests_total{namespace="ml",model="fraud",version=~"v2|v1\\\\.0"}[60s]))',
+    );
+    expect(errorsQuery(target)).toContain(',code=~"5.."}[60s]');
+    expect(p99Query(target)).toBe(
+      'histogram_quantile(0.99, sum by (version, le) (rate(modelops_inference_request_duration_seconds_bucket{namespace="ml",model="fraud",version=~"v2|v1\\\\.0"}[60s])))',
+    );
+    expect(scoresQuery(target)).toContain('increase(modelops_prediction_score_bucket{');
+    expect(scoresQuery(target)).not.toContain('role');
+  });
+
+  test('a user query gets its placeholders filled', () => {
+    expect(
+      userQuery(
+        'x{model="${model}",version="${version}",ns="${namespace}"}[${window}] / y{version="${stableVersion}"} ${other}',
+        target,
+      ),
+    ).toBe('x{model="fraud",version="v2",ns="ml"}[60s] / y{version="v1.0"} ${other}');
+  });
+});

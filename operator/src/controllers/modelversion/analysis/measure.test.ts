@@ -1,0 +1,74 @@
+import type { PrometheusClient, Sample } from '../../../prometheus/index.js';
+import { PrometheusError } from '../../../prometheus/index.js';
+import { resolveAnalysis } from './checks.js';
+import { measure } from './measure.js';
+import { errorsQuery, p99Query, requestsQuery, scoresQuery, type Target } from './queries.js';
+
+const target: Target = { namespace: 'ml', model: 'fraud', canary: 'v2', stable: 'v1', windowSeconds: 30 };
+
+/** A PrometheusClient answering from a table of query → samples (the HTTP client has its own tests). */
+function answering(table: Record<string, Sample[]>): PrometheusClient & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    url: 'http://prometheus.test',
+    asked,
+    async query(expr) {
+      asked.push(expr);
+      const samples = table[expr];
+      if (!samples) throw new PrometheusError('query', 'http://prometheus.test', expr, 'unknown query');
+      return samples;
+    },
+    async queryRange() {
+      throw new Error('not used');
+    },
+  };
+}
+
+const v = (version: string, value: number, extra: Record<string, string> = {}) => ({
+  labels: { version, ...extra },
+  value,
+});
+
+test('one window, both versions: requests, errors, p99, score histograms and the user queries', async () => {
+  const spec = resolveAnalysis({
+    queries: [
+      { name: 'positives', query: 'sum(x{version="${version}"})', max: 1 },
+      { name: 'split', query: 'y', max: 1 },
+    ],
+  });
+  const client = answering({
+    [requestsQuery(target)]: [v('v2', 120), v('v1', 2400)],
+    [errorsQuery(target)]: [v('v2', 6)],
+    [p99Query(target)]: [v('v2', 0.012), v('v1', NaN)],
+    [scoresQuery(target)]: [
+      v('v2', 3, { le: '0.5' }),
+      v('v2', 10, { le: '+Inf' }),
+      v('v1', 50, { le: '0.5' }),
+      v('v1', 60, { le: '+Inf' }),
+    ],
+    'sum(x{version="v2"})': [v('v2', 0.02)],
+    y: [v('a', 1), v('b', 2)],
+  });
+  const m = await measure(client, target, spec);
+  expect(m).toEqual({
+    windowSeconds: 30,
+    canary: {
+      requests: 120,
+      errors: 6,
+      p99Seconds: 0.012,
+      scores: { upperBounds: [0.5, Infinity], counts: [3, 7], total: 10 },
+    },
+    stable: { requests: 2400, errors: 0, scores: { upperBounds: [0.5, Infinity], counts: [50, 10], total: 60 } },
+    queries: {
+      positives: { value: 0.02 },
+      split: { problem: 'the query returned 2 series; a check needs one number' },
+    },
+  });
+});
+
+test('a failing query fails the whole measurement with its error; no score query when the ML check is off', async () => {
+  const spec = resolveAnalysis({ predictionShift: { enabled: false } });
+  const client = answering({ [requestsQuery(target)]: [], [errorsQuery(target)]: [] });
+  await expect(measure(client, target, spec)).rejects.toThrow(/query failed for query `histogram_quantile/);
+  expect(client.asked).not.toContain(scoresQuery(target));
+});
