@@ -103,6 +103,24 @@ test('list follows continue tokens and keeps the first page resourceVersion', as
   expect(list.metadata?.resourceVersion).toBe('7');
 });
 
+test("list maps each page's items as the page arrives (an informer drops managedFields before the next page)", async () => {
+  const pages: string[] = [];
+  handler = (req, _body, res) => {
+    const cont = new URL(req.url!, 'http://x').searchParams.get('continue');
+    pages.push(cont ?? 'first');
+    const item = { metadata: { name: cont ? 'b' : 'a', managedFields: [{ manager: 'kubectl' }] } };
+    json(res, 200, { metadata: { resourceVersion: '7', continue: cont ? undefined : 'next' }, items: [item] });
+  };
+  const mapped: string[] = [];
+  const list = await client.list(JOBS, {}, (item) => {
+    mapped.push(`${item.metadata!.name} after ${pages.length} page(s)`);
+    const { managedFields: _, ...metadata } = item.metadata!;
+    return { ...item, metadata };
+  });
+  expect(mapped).toEqual(['a after 1 page(s)', 'b after 2 page(s)']);
+  expect(list.items).toEqual([{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }]);
+});
+
 test('server-side apply: the field manager, no force unless asked, an apply patch; /status too', async () => {
   const seen: { url?: string; type?: string; body?: string }[] = [];
   handler = (req, body, res) => {

@@ -122,9 +122,14 @@ export class RestClient implements Client {
     return this.call('GET', objectPath(ref, key));
   }
 
+  /**
+   * All pages of a list. `mapItem`, when given, is applied to each page's items as it arrives, so that what
+   * it drops (an informer's managedFields) is never held for the whole list at once.
+   */
   async list<T extends KubernetesObject = KubernetesObject>(
     ref: ResourceRef,
     opts: ListOptions = {},
+    mapItem?: (item: T) => T,
   ): Promise<ObjectList<T>> {
     const items: T[] = [];
     let cont: string | undefined;
@@ -137,7 +142,7 @@ export class RestClient implements Client {
         fieldSelector: opts.fieldSelector,
       };
       const page = await this.call<ObjectList<T>>('GET', collectionPath(ref, opts.namespace), { query });
-      items.push(...page.items);
+      items.push(...(mapItem ? page.items.map(mapItem) : page.items));
       resourceVersion ??= page.metadata?.resourceVersion;
       cont = page.metadata?.continue || undefined;
     } while (cont);

@@ -68,10 +68,7 @@ export function listerWatcher(
 ): ListerWatcher {
   const typed = (obj: KubernetesObject) => cacheable(ref, obj);
   return {
-    list: async () => {
-      const list = await client.list(ref, { labelSelector: opts.labelSelector, namespace: opts.namespace });
-      return { ...list, items: list.items.map(typed) };
-    },
+    list: () => client.list(ref, { labelSelector: opts.labelSelector, namespace: opts.namespace }, typed),
     watch: (resourceVersion, onEvent, signal) =>
       client.watch(
         ref,
