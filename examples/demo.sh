@@ -152,7 +152,8 @@ demo_modelversion() {
   say "clients: 30 requests/s to the model's Service (the harness's load driver, logging to $work/load.log)"
 
   # Applies examples/modelversion-fraud-v2.yaml as version VERSION, with the demo's short steps and analysis
-  # (5 s pauses, an analysis every 5 s over 10 s) and ENV=VALUE pairs for the serving container.
+  # (5 s pauses, an analysis every 5 s over 10 s, p99 bounds loose for a shared machine) and ENV=VALUE
+  # pairs for the serving container.
   apply_version() {
     node --input-type=module -e '
       import { load, dump } from "js-yaml"; import { readFileSync } from "node:fs";
@@ -162,7 +163,8 @@ demo_modelversion() {
       Object.assign(mv.spec, { version, artifact: { uri: `pvc://models/fraud/${version}/model.onnx` }, reference: { uri: `pvc://models/fraud/${version}/reference.json` } });
       mv.spec.serving.env = env.map((p) => ({ name: p.split("=")[0], value: p.split("=")[1] }));
       mv.spec.serving.rollout.steps = [20, 50, 100].map((weight) => ({ weight, pauseSeconds: 5 }));
-      Object.assign(mv.spec.serving.rollout.analysis, { intervalSeconds: 5, windowSeconds: 10, minSamples: 20, failureLimit: 1 });
+      // This machine is shared and busy: p99 latency swings by several times, so its bounds are loose here.
+      Object.assign(mv.spec.serving.rollout.analysis, { intervalSeconds: 5, windowSeconds: 10, minSamples: 20, failureLimit: 1, latencyP99: { maxMs: 1000, maxRatioToStable: 4 } });
       process.stdout.write(dump(mv));' "$@" | k apply -n demo -f - | sed 's/^/    /'
   }
   # Shows `kubectl get modelops` each time the canary's step or phase changes, until it settles.
