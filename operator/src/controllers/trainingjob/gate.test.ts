@@ -79,6 +79,8 @@ describe('evaluateGate', () => {
     ['<', 0.9, false],
     ['>', 0.89, true],
     ['<', 0.91, true],
+    ['>=', 0.91, false],
+    ['<=', 0.89, false],
   ] as const)('val_auc 0.9 %s %d → %s (ties pass only the inclusive operators)', (operator, threshold, passed) => {
     const gate = { modelName: 'fraud', gate: [{ metric: 'val_auc', operator, threshold }] };
     expect(evaluateGate(gate, { val_auc: 0.9 }, undefined).passed).toBe(passed);
