@@ -370,6 +370,26 @@ export async function waitForIdle(
   }
 }
 
+/**
+ * `--settle-s` (default 1200): how long a bench waits for the operator to go idle before it measures
+ * anyway. An operator whose controllers poll (a ModelVersion waiting for its pods requeues itself) never
+ * has a quiet queue; the figures then say it was not idle, and reconciles per minute show how busy it was.
+ */
+export const SETTLE_MS = Number(argValue('settle-s', '1200')) * 1000;
+
+/** waitForIdle bounded by SETTLE_MS: the moment it went idle, or undefined if it did not. */
+export async function settle(
+  op: OperatorProcess,
+  opts: { quietMs: number; minReconciles?: number },
+): Promise<number | undefined> {
+  try {
+    return await waitForIdle(op, { ...opts, timeoutMs: SETTLE_MS });
+  } catch (err) {
+    console.error(`[bench] ${String(err)} within --settle-s=${SETTLE_MS / 1000}; measuring anyway`);
+    return undefined;
+  }
+}
+
 // ---- the kube-apiserver's audit log of the operator's requests --------------------------------------
 
 export interface AuditEntry {

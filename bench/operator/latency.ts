@@ -30,9 +30,10 @@ import {
   machineCpu,
   percentile,
   prepareBed,
+  reconciles,
+  settle,
   startOperator,
   table,
-  waitForIdle,
   type Metrics,
 } from './bed.js';
 
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
   await createNamespace(client, namespace);
   const op = await startOperator(operatorKubeconfig, { args: OPERATOR_ARGS, name: `latency-${namespace}` });
   try {
-    await waitForIdle(op, { quietMs: 2000 });
+    const idleBefore = (await settle(op, { quietMs: 2000 })) !== undefined;
     const idleRss = op.figures().rssMb;
 
     // Every child that appears, by name and by its controller owner's uid.
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
     const peakDuringBurst = op.figures().peakRssMb;
     const metricsAtSeen = await op.metrics();
     // Then the rest of the runs' lives (pods start and finish, statuses follow) until the operator is idle.
-    const idleAt = await waitForIdle(op, { quietMs: 5000 });
+    const idleAt = await settle(op, { quietMs: 5000 });
     const after = { proc: op.figures(), machine: machineCpu(), load: loadAverage() };
     watchAbort.abort();
     await watching;
@@ -236,7 +237,7 @@ async function main(): Promise<void> {
       ),
     );
     console.log(
-      `machine CPU busy ${(busyShare(before.machine, after.machine) * 100).toFixed(0)}% over the run; idle again ${((idleAt - started) / 1000).toFixed(1)} s after the first create`,
+      `machine CPU busy ${(busyShare(before.machine, after.machine) * 100).toFixed(0)}% over the run; ${idleAt === undefined ? 'not idle again' : `idle again ${((idleAt - started) / 1000).toFixed(1)} s`} after the first create${idleBefore ? '' : '; the operator was not idle when the creates began'} (${reconciles(before.metrics)} reconciles before them)`,
     );
     console.log(`queue until all children existed: ${queueFigures(before.metrics, metricsAtSeen)}`);
     console.log(`the operator's requests (audit log, Lease excluded), ${N} ${KIND}s:`);

@@ -16,9 +16,10 @@ import {
   loadAverage,
   machineCpu,
   prepareBed,
+  reconciles,
+  settle,
   startOperator,
   table,
-  waitForIdle,
 } from './bed.js';
 import { ensureSettledPopulation } from './population.js';
 
@@ -33,9 +34,9 @@ async function main(): Promise<void> {
   const objects = await ensureSettledPopulation(client, operatorKubeconfig);
   const op = await startOperator(operatorKubeconfig, { args: OPERATOR_ARGS, name: 'steady-state' });
   try {
-    await waitForIdle(op, { quietMs: 10_000, minReconciles: objects });
+    const idle = (await settle(op, { quietMs: 10_000, minReconciles: objects })) !== undefined;
     const mark = auditMark(auditLog);
-    const before = { proc: op.figures(), machine: machineCpu(), load: loadAverage() };
+    const before = { proc: op.figures(), machine: machineCpu(), load: loadAverage(), metrics: await op.metrics() };
     let maxRss = before.proc.rssMb;
     const end = performance.now() + MINUTES * 60_000;
     while (performance.now() < end) {
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
           'writes/min',
           'Lease renewals/min',
           'requests/min (all)',
+          'reconciles/min',
           'load avg before → after',
         ],
         [
@@ -74,11 +76,13 @@ async function main(): Promise<void> {
             (writes.length / MINUTES).toFixed(1),
             (leaseWrites.length / MINUTES).toFixed(1),
             (audit.length / MINUTES).toFixed(1),
+            ((reconciles(after.metrics) - reconciles(before.metrics)) / MINUTES).toFixed(0),
             `${before.load} → ${after.load}`,
           ],
         ],
       ),
     );
+    if (!idle) console.log(`the operator had not gone idle within --settle-s; measured anyway`);
     console.log(`machine CPU busy ${(busyShare(before.machine, after.machine) * 100).toFixed(0)}% over the window`);
     console.log("the operator's requests in the window (audit log):");
     for (const [what, count] of countRequests(audit)) console.log(`  ${what.padEnd(36)} ${count}`);
