@@ -18,7 +18,22 @@ const FOLDERS = [
  * Each entry excludes one mutator's mutants of the code starting on one line (its exact text, trimmed) of one file
  * (test/mutation/equivalent-mutants.mjs; an entry that no longer matches exactly one line fails the run).
  */
-const EQUIVALENT_MUTANTS = [];
+const EQUIVALENT_MUTANTS = [
+  // buildClaimTemplate returns early unless usesDra(tj), which is false when spec.gpus is absent: past that point
+  // spec.gpus is always set, so `gpus?.x` and `gpus.x` read the same.
+  {
+    file: 'operator/src/controllers/trainingjob/job.ts',
+    line: 'const model = tj.spec.gpus?.model;',
+    mutator: 'OptionalChaining',
+    why: 'usesDra(tj) guarantees spec.gpus here',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/job.ts',
+    line: "deviceClassName: tj.spec.gpus?.deviceClassName ?? 'gpu.nvidia.com',",
+    mutator: 'OptionalChaining',
+    why: 'usesDra(tj) guarantees spec.gpus here',
+  },
+];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the
 // score (CompileError), but it re-checks the program for every mutant: on 2 shared cores that is about 3.5 s of CPU per

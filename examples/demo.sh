@@ -6,6 +6,7 @@
 #  4. examples/ applied; TrainingJobs create GPU Jobs, succeed or fail, and register ModelVersions
 #  5. the registered version serves (real serving processes on the bed's data plane); a good v2 rolls out
 #     as a canary and is promoted, a bad v3 is rolled back by itself
+#  6. the loop (examples/demo-loop.sh): drift injected, the DriftMonitor retrains, the new version rolls out
 # Leaves nothing running unless MODELOPS_KEEP_TESTBED=1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,10 +19,12 @@ step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$off"; }
 say() { printf '    %s\n' "$*"; }
 k() { bash test/bed/testbed.sh kubectl "$@"; }
 show() { printf '%s$ kubectl %s%s\n' "$dim" "$*" "$off"; k "$@" | sed 's/^/    /'; }
+source examples/demo-loop.sh
 
 started_bed=0
 operator_pid="" load_pid=""
 cleanup() {
+  stop_loop
   [[ -n "$load_pid" ]] && kill "$load_pid" 2>/dev/null && wait "$load_pid" 2>/dev/null || true
   [[ -n "$operator_pid" ]] && kill "$operator_pid" 2>/dev/null && wait "$operator_pid" 2>/dev/null || true
   if ((started_bed)) && [[ "${MODELOPS_KEEP_TESTBED:-0}" != 1 ]]; then bash test/bed/testbed.sh down >/dev/null 2>&1; fi
@@ -33,6 +36,9 @@ bash test/bed/testbed.sh status >/dev/null 2>&1 || started_bed=1
 bash test/bed/testbed.sh up 2>&1 | sed 's/^/    /'
 eval "$(bash test/bed/testbed.sh env)"
 show version
+# A previous run's ModelVersions keep their finalizer (its operator is gone): release them, or the namespace
+# waits for them forever.
+for mv in $(k get mv -n demo -o name 2>/dev/null); do k patch "$mv" -n demo --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null; done
 k delete namespace demo --ignore-not-found --wait=true >/dev/null
 k delete persistentvolume -l modelops.dev/demo --wait=false >/dev/null
 k create namespace demo >/dev/null
@@ -127,9 +133,10 @@ show get mv fraud-v1 -n demo -o jsonpath='{.spec.lineage}{"\n"}'
 show apply -n demo -f examples/driftmonitor-fraud.yaml
 show describe tj fraud-weak -n demo
 
-if [[ -z "${MODELOPS_PROMETHEUS_URL:-}" ]]; then
-  step "Serving and canaries need the bed's data plane (another bed on this machine has it): skipped"
-else
+# ---- ModelVersion: serving and canaries (needs the bed's data plane) ----------------------------------
+# fraud-v1 (registered by the training run above) serves; a good v2 is promoted, a bad v3 rolled back.
+# Leaves v2 serving and the clients' load running ($load_pid) for the sections after it.
+demo_modelversion() {
   # The run wrote its model here; in a cluster the pod writes it to the claim. Put it where the bed keeps
   # the claim's files (v2 is the same network retrained: here, the same file; v3 is v2 with a fault).
   claim="$MODELOPS_TESTBED_VOLUMES/demo/models/fraud"
@@ -180,13 +187,25 @@ else
   follow fraud-v3
   k wait -n demo --for=condition=RolledBack mv/fraud-v3 --timeout=10s >/dev/null
   show get events -n demo --field-selector involvedObject.name=fraud-v3,reason=RolledBack -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
-  show get mv fraud-v3 -n demo -o jsonpath='{.status.worstCaseDetectionSeconds}{" s worst-case detection\n"}'
+  show get mv fraud-v3 -n demo -o jsonpath='{range .status.conditions[?(@.type=="RolledBack")]}{.message}{"\n"}{end}'
+  say "worst case for this analysis: a breach unseen for at most 5 s × 1 failure + 10 s window = 15 s (status.worstCaseDetectionSeconds while it is a canary)"
+}
+
+if [[ -z "${MODELOPS_PROMETHEUS_URL:-}" ]]; then
+  step "Serving and canaries need the bed's data plane (another bed on this machine has it): skipped"
+else
+  demo_modelversion
+fi
+if [[ -n "$load_pid" ]]; then
   kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null || true; load_pid=""
   say "what the clients saw: $(grep -v '^ *$' "$work/load.log" | tail -1)"
+
+  demo_drift_loop
 fi
 
 step "The DriftMonitor's latest evaluation: what it watches, or why it cannot judge yet"
-k wait -n demo --for=jsonpath='{.status.observedGeneration}'=1 dm/fraud-drift --timeout=30s >/dev/null
+k wait -n demo --for=jsonpath='{.status.observedGeneration}'="$(k get dm fraud-drift -n demo -o jsonpath='{.metadata.generation}')" \
+  dm/fraud-drift --timeout=30s >/dev/null
 show get dm fraud-drift -n demo -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
 show get modelops -n demo
 

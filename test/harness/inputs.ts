@@ -57,3 +57,25 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Rows of a CSV data set with a header row (as the training image's `python3 -m modelops_train.data` writes
+ * it), in `features` order, drawn at random with replacement: traffic from the same world a model is (or is
+ * not) trained on, rather than a reference's bins.
+ */
+export function csvRows(path: string, features: string[], options: { seed?: number } = {}): RowSource {
+  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+  const columns = header!.split(',');
+  const index = features.map((name) => {
+    const i = columns.indexOf(name);
+    if (i < 0) throw new Error(`${path} has no column ${name}`);
+    return i;
+  });
+  const rows = lines.map((line) => {
+    const cells = line.split(',');
+    return index.map((i) => Number(cells[i]));
+  });
+  if (rows.length === 0) throw new Error(`${path} has no rows`);
+  const random = mulberry32(options.seed ?? 1);
+  return () => rows[Math.floor(random() * rows.length)]!;
+}

@@ -1,10 +1,11 @@
 // The load driver from a shell (the demo, a person at the bed), after eval "$(bash test/bed/testbed.sh env)":
 //   node --import tsx test/harness/load-cli.ts --service demo/fraud --model fraud --rate 20 --seconds 30
 //   node --import tsx test/harness/load-cli.ts --httproute demo/fraud --model fraud --shift v1=3,v2=3
+//   node --import tsx test/harness/load-cli.ts --service demo/fraud --model fraud --csv world.csv
 // Prints what each version answered every 5 s and at the end. --httproute routes as a gateway would
 // (an imitation: see gateway.ts).
 import { parseArgs } from 'node:util';
-import { loadReference, referenceRows } from './inputs.js';
+import { csvRows, loadReference, referenceRows } from './inputs.js';
 import { percentages, startLoad, type LoadReport, type LoadTarget } from './load.js';
 import { FIXTURE_REFERENCE } from './serving.js';
 
@@ -17,6 +18,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '20' },
     seconds: { type: 'string', default: '30' },
     shift: { type: 'string', default: '' },
+    // Rows of a data set (python3 -m modelops_train.data writes one) instead of the reference's bins.
+    csv: { type: 'string' },
     header: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -47,7 +50,13 @@ const run = startLoad({
   target: target(),
   model: values.model,
   inputName: reference.input.name,
-  rows: referenceRows(reference, { shift, seed: Date.now() }),
+  rows: values.csv
+    ? csvRows(
+        values.csv,
+        reference.features.map((f) => f.name),
+        { seed: Date.now() },
+      )
+    : referenceRows(reference, { shift, seed: Date.now() }),
   ratePerSecond: Number(values.rate),
   headers,
 });

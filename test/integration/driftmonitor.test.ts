@@ -143,7 +143,13 @@ test('traffic shifted on two features turns exactly those two critical at the fi
   await traffic('shifted', 1500, { v3: 2, v7: 2 });
   const seen = new Date().toISOString();
   const dm = await evaluatedAfter('shifted-drift', seen);
-  console.log(`shifted: ${JSON.stringify(dm.status!.versions![0]!.features!.slice(0, 3))}`);
+  const scores = dm.status!.versions![0]!.features!;
+  const others = scores.filter((f) => f.name !== 'v3' && f.name !== 'v7');
+  console.log(
+    `shifted: traffic counted by Prometheus at ${seen}, the next evaluation at ${dm.status!.lastEvaluationTime} ` +
+      `(interval 10 s): ${JSON.stringify(scores.filter((f) => f.name === 'v3' || f.name === 'v7'))}; ` +
+      `largest PSI of the other ${others.length} series ${Math.max(...others.map((f) => f.scores.PSI!))}`,
+  );
   const critical = Object.entries(severities(dm))
     .filter(([, s]) => s === 'Critical')
     .map(([name]) => name);
@@ -189,6 +195,9 @@ test('one retraining run from real drift, and none again within the cooldown', a
   expect((JSON.parse(runs.stdout).items as TrainingJob[]).map((tj) => tj.metadata.name)).toEqual([
     'shifted-retrain-retrain-1',
   ]);
+  console.log(
+    `retraining: ${[first, second, third].map((d) => `${d.status!.lastEvaluationTime} ${d.status!.phase} ${condition(d as never, 'Retraining')?.reason}`).join('; ')}; runs: 1`,
+  );
 });
 
 test('too little traffic says so', async () => {
@@ -209,4 +218,5 @@ test('too little traffic says so', async () => {
   expect(dm.status!.versions![0]!.samples).toBeGreaterThanOrEqual(60);
   expect(dm.status!.versions![0]!.samples).toBeLessThan(500);
   expect(dm.status!.versions![0]!.features).toBeUndefined();
+  console.log(`too little traffic: ${condition(dm as never, 'Drifted')!.message}`);
 });

@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // The operator releases its finalizers before it stops, so the namespace can go.
-  await kubectl(['delete', 'mv', '--all', '-n', ns.name, '--wait=true', '--timeout=60s']);
+  await kubectl(['delete', 'mv', '--all', '-n', ns.name, '--wait=true', '--timeout=120s']);
   await manager.stop();
   await prometheus.stop();
   await deleteModelsClaim(ns.name);
@@ -75,6 +75,8 @@ const service = (name: string, predicate: (s: V1Service) => boolean, what: strin
 const deployment = (name: string, predicate: (d: V1Deployment) => boolean, what: string) =>
   waitFor<V1Deployment>(`/apis/apps/v1/namespaces/${ns.name}/deployments`, predicate, `Deployment ${name}: ${what}`, {
     fieldSelector: `metadata.name=${name}`,
+    // A version that loses its traffic keeps its pods for a 30 s drain.
+    timeoutMs: 90_000,
   });
 /** The operator's requests to the API server so far, by method (its own metrics). */
 const requests = async (method: string) => {
@@ -213,8 +215,10 @@ test('deleting a canary mid-rollout: traffic back on the stable, then it goes; t
     kind: 'ModelVersion',
     metadata: { name: 'other-v2', namespace: ns.name },
   });
+  // Its pods drain for 30 s before its finalizer goes.
   await waitForGone(`/apis/modelops.dev/v1alpha1/namespaces/${ns.name}/modelversions`, 'other-v2', {
     fieldSelector: 'metadata.name=other-v2',
+    timeoutMs: 90_000,
   });
   const svc = await service('other', () => true, 'exists');
   expect(svc.spec!.selector).toEqual({ 'modelops.dev/modelversion': 'other-v1' });
@@ -229,6 +233,7 @@ test('deleting a canary mid-rollout: traffic back on the stable, then it goes; t
   });
   await waitForGone(`/api/v1/namespaces/${ns.name}/services`, 'the model Service', {
     fieldSelector: 'metadata.name=other',
+    timeoutMs: 90_000,
   });
 });
 

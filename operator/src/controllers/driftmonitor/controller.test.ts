@@ -110,6 +110,37 @@ describe('when it evaluates', () => {
     expect(cluster.get<DriftMonitor>(DM, KEY)!.status!.observedGeneration).toBe(2);
   });
 
+  test('at once when the stable version changes (the first serves, a promotion); a new canary at the interval', async () => {
+    const { clock, cluster, prometheus, dm, reconcile } = setUp({ versions: 'Both' });
+    cluster.seed(MV, modelVersion('fraud-v1', 'v1', { role: 'none', phase: 'Deploying' }));
+    await reconcile();
+    expect(dm().status!.phase).toBe('Pending');
+
+    // v1 serves before the interval is over: judged at once, not 60 s after the Pending verdict.
+    clock.advance(5_000);
+    cluster.seed(MV, modelVersion('fraud-v1', 'v1', { role: 'stable', phase: 'Serving' }));
+    await reconcile();
+    expect(dm().status).toMatchObject({ phase: 'Healthy', lastEvaluationTime: '2026-03-01T12:00:05.000Z' });
+
+    // A canary starts: its pods are rarely scraped yet, so it waits for the interval.
+    clock.advance(5_000);
+    cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'canary', phase: 'Canary' }));
+    const queries = prometheus.queries;
+    expect(await reconcile()).toEqual({ requeueAfterMs: 55_000 });
+    expect(prometheus.queries).toBe(queries);
+    clock.advance(55_000);
+    await reconcile();
+    expect(dm().status!.versions!.map((v) => `${v.role}/${v.version}`)).toEqual(['stable/v1', 'canary/v2']);
+
+    // Promoted: the new stable at once.
+    clock.advance(3_000);
+    cluster.seed(MV, modelVersion('fraud-v1', 'v1', { role: 'none', phase: 'Retired' }));
+    cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'stable', phase: 'Serving' }));
+    await reconcile();
+    expect(dm().status!.versions!.map((v) => `${v.role}/${v.version}`)).toEqual(['stable/v2']);
+    expect(dm().status!.lastEvaluationTime).toBe('2026-03-01T12:01:08.000Z');
+  });
+
   test('with no Prometheus configured it says what to set', async () => {
     const { dm, reconcile } = setUp({}, { operatorPrometheus: false });
     await reconcile();

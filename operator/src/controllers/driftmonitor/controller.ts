@@ -33,7 +33,13 @@ import {
   withOutcomes,
   type ActionInput,
 } from './actions.js';
-import { gatherEvidence, httpReferenceFetcher, watchedVersions, type ReferenceFetcher } from './gather.js';
+import {
+  gatherEvidence,
+  httpReferenceFetcher,
+  watchedVersions,
+  type ReferenceFetcher,
+  type WatchedVersion,
+} from './gather.js';
 import { HttpPrometheusClient, type PrometheusClient } from '../../prometheus/index.js';
 import { DriftScoreGauge } from './metrics.js';
 import { buildRetrainingJob, LABEL_DRIFTMONITOR } from './retrain.js';
@@ -76,7 +82,7 @@ export function driftMonitorController(
     // Retraining runs: a run's progress refreshes the monitor's record of it.
     owns: [TJ],
     // A version's rollout changing (a canary appears, is promoted or rolled back) refreshes the
-    // monitors of its model; an evaluation still waits for its interval.
+    // monitors of its model: a new stable version is evaluated at once (nextEvaluation).
     watches: [{ resource: MV, map: monitorsOf }],
     indexes: [MONITORS_BY_MODEL],
     // An evaluation is a handful of Prometheus queries (30 s each at most) and a few writes.
@@ -104,10 +110,17 @@ interface Deps {
 
 const intervalMs = (dm: DriftMonitor) => (dm.spec.intervalSeconds ?? 300) * 1000;
 
-/** An evaluation is due at the interval, and at once after a spec change. */
-export function nextEvaluation(dm: DriftMonitor): Date | undefined {
+/**
+ * An evaluation is due at the interval; at once after a spec change, and at once when the model's stable
+ * version is not the one judged last (its first version serves, a canary was promoted, one rolled back to).
+ * A new canary waits for the interval: its pods have rarely been scraped yet.
+ */
+export function nextEvaluation(dm: DriftMonitor, watching: WatchedVersion[]): Date | undefined {
   const last = dm.status?.lastEvaluationTime;
   if (!last || dm.status?.observedGeneration !== dm.metadata.generation) return undefined;
+  const judged = dm.status?.versions?.find((v) => v.role === 'stable')?.version;
+  const stable = watching.find((w) => w.role === 'stable')?.modelVersion.spec.version;
+  if (judged !== stable) return undefined;
   return new Date(new Date(last).getTime() + intervalMs(dm));
 }
 
@@ -130,7 +143,7 @@ export async function reconcileDriftMonitor(
       labelSelector: { [LABEL_DRIFTMONITOR]: dm.metadata.name },
     })
     .filter((tj) => tj.metadata.ownerReferences?.some((o) => o.uid === dm.metadata.uid));
-  const due = nextEvaluation(dm);
+  const due = nextEvaluation(dm, watchedVersions(dm, versions));
   const pass: Pass = {
     actions: adoptUnrecorded(dm.status?.actions, runs),
     retrainingRuns: dm.status?.retrainingRuns,

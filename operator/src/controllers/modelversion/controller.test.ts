@@ -8,6 +8,7 @@ import type { FakeClock, Wire } from '../../runtime/index.js';
 import { InMemoryCluster } from '../../runtime/testing/index.js';
 import { DEPLOYMENT, SERVICE } from '../resources.js';
 import { modelVersionController } from './controller.js';
+import { DRAIN_MS } from './rollout.js';
 import { modelVersion } from './fixtures.test-helpers.js';
 import { HTTP_ROUTE, type HTTPRoute } from './traffic/httproute.js';
 
@@ -218,7 +219,7 @@ test('a failing canary: the rollback is written to status first, then the Servic
   const replicas = () =>
     t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v2' })!.spec!.replicas;
   expect(replicas()).toBeGreaterThan(0);
-  t.advance(5);
+  t.advance(DRAIN_MS / 1000);
   await t.reconcile();
   expect(replicas()).toBe(0);
   expect(t.cluster.events.at(-1)).toMatchObject({
@@ -304,14 +305,14 @@ test('deleting the canary: traffic back on the stable, then the finalizer goes; 
   await t.reconcile();
   // Traffic first; the finalizer stays while its pods drain (the time recorded in its status), then goes.
   expect(t.mv('fraud-v2').status?.rollout?.drainUntil).toBeDefined();
-  t.advance(5);
+  t.advance(DRAIN_MS / 1000);
   await t.reconcile();
   expect(t.mv('fraud-v2')).toBeUndefined();
   expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
 
   await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
   await t.reconcile();
-  t.advance(5);
+  t.advance(DRAIN_MS / 1000);
   await t.reconcile();
   expect(t.mv('fraud-v1')).toBeUndefined();
   expect(t.cluster.get(SERVICE, KEY)).toBeUndefined();

@@ -332,7 +332,7 @@ describe('a canary', () => {
     expect(c.summary()).toEqual({ 'fraud-v1': 'Serving/stable/100', 'fraud-v2': 'RolledBack/none/0' });
     // Its pods drain for a moment (routing changes take a moment to reach the proxies), then go.
     expect(c.deployments.get('fraud-v2')!.replicas).toBeGreaterThan(0);
-    c.advance(5);
+    c.advance(DRAIN_MS / 1000);
     c.run();
     expect(c.deployments.get('fraud-v2')!.replicas).toBe(0);
     expect(c.modelService!.spec!.selector).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
@@ -648,7 +648,7 @@ describe('versions coming and going', () => {
     expect(c.status('fraud-v2').rollout?.drainUntil).toBeDefined();
     // ... and the pass wakes when the drain ends, not at the next unrelated event.
     expect(plan.requeueAfterMs).toBeLessThanOrEqual(DRAIN_MS);
-    c.advance(5);
+    c.advance(DRAIN_MS / 1000);
     c.run();
     expect(c.summary()).toEqual({ 'fraud-v1': 'Serving/stable/100' });
   });
@@ -667,7 +667,7 @@ describe('versions coming and going', () => {
     until(c, () => c.status('fraud-v2').weight === 5);
     c.delete('fraud-v1');
     c.run();
-    c.advance(5);
+    c.advance(DRAIN_MS / 1000);
     c.run();
     expect(c.summary()).toEqual({ 'fraud-v2': 'Serving/stable/100' });
     expect(c.condition('fraud-v2', 'Promoted')).toMatchObject({ reason: 'StableRemoved' });

@@ -327,6 +327,17 @@ describe('registration', () => {
     expect(s.tj().status?.gateMessage).toBe("gate failed: val_auc 0.95 does not beat the stable version's 0.95");
   });
 
+  test('must beat stable: a stable version applied by hand (no lineage) recorded nothing to beat', async () => {
+    const s = setup({ register: { modelName: 'fraud', mustBeatStable: { metric: 'val_auc', higherIsBetter: true } } });
+    s.cluster.seed(MV, {
+      metadata: { namespace: 'ml', name: 'fraud-v2' },
+      spec: { model: 'fraud', version: 'v2', artifact: { uri: 'pvc://m/x' } },
+      status: { role: 'stable' },
+    });
+    await succeed(s, { val_auc: 0.95 });
+    expect(s.tj().status?.gateMessage).toBe('gate passed: the stable version recorded no val_auc to beat');
+  });
+
   test('a refusal is decided again when the spec changes (another version), and then registers', async () => {
     const s = setup({ register: { ...gate, version: 'v7' } });
     s.cluster.seed(MV, { metadata: { namespace: 'ml', name: 'fraud-v7' }, spec: { model: 'fraud', version: 'v7' } });

@@ -147,6 +147,7 @@ describe('buildJob', () => {
     const s3 = buildJob(trainingJob({ output: { uri: 's3://bucket/models', credentialsSecret: { name: 's3-creds' } } }))
       .spec!.template.spec!;
     expect(s3.volumes).toEqual([]);
+    expect(s3.containers[0]!.volumeMounts).toEqual([]);
     expect(s3.containers[0]!.envFrom).toEqual([{ secretRef: { name: 's3-creds' } }]);
     expect(containerOutputUri('s3://bucket/models')).toBe('s3://bucket/models');
   });

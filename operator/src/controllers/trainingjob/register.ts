@@ -112,7 +112,8 @@ export function decideRegistration(
 ): RegistrationDecision {
   const register = tj.spec.register!;
   if (!outcome.artifact) return { registration: refused('NoArtifact', 'the run reported no artifact to register') };
-  const gate = evaluateGate(register, outcome.metrics, stable?.spec.lineage?.metrics);
+  // A stable version without lineage (applied by hand) recorded nothing to beat: still a stable version.
+  const gate = evaluateGate(register, outcome.metrics, stable ? (stable.spec.lineage?.metrics ?? {}) : undefined);
   if (!gate.passed) return { registration: refused('GateRefused', gate.message) };
   const name = modelVersionName(tj);
   if (existing)

@@ -115,7 +115,7 @@ test.each([
     {},
     'prediction-shift',
     'Fail',
-    /PSI 0.4 between canary and stable scores \(threshold 0.25\)/,
+    /PSI 0.4 between canary and stable scores \(threshold 0.25 \+ 0.04\d+ sampling noise at these counts\)/,
   ],
   [
     'too few scores',
@@ -164,11 +164,9 @@ test('the ML check compares the canary (live) with the stable (reference), by PS
   expect(calls).toEqual(['psi(300,200,100|250,250,100)']);
   calls.length = 0;
   const js = resolveAnalysis({ predictionShift: { method: 'JS', max: 0.1 } });
-  expect(check(measurements({}), 'prediction-shift', js)).toMatchObject({
-    verdict: 'Pass',
-    value: 0.05,
-    threshold: 0.1,
-  });
+  const byJs = check(measurements({}), 'prediction-shift', js)!;
+  expect(byJs).toMatchObject({ verdict: 'Pass', value: 0.05 });
+  expect(byJs.threshold).toBeGreaterThan(0.1);
   expect(calls).toEqual(['js(300,200,100|300,200,100)']);
   expect(
     check(measurements({}), 'prediction-shift', resolveAnalysis({ predictionShift: { enabled: false } })),
@@ -192,6 +190,39 @@ test('with the real statistics (C5): the same score distribution passes, one shi
     jensenShannon([300, 200, 100], [0, 300, 300]),
     10,
   );
+});
+
+test('the shift check allows for sampling noise: few scores of the same distribution pass, a real shift still fails', () => {
+  const real = { psi, jensenShannon };
+  // 20 equal bins; the stable's 400 scores exact, the canary's 100 a seeded draw of the same distribution.
+  let seed = 7;
+  const draw = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
+  const canary = new Array<number>(20).fill(0);
+  for (let i = 0; i < 100; i++) canary[Math.floor(draw() * 20)]!++;
+  const stable = new Array<number>(20).fill(20);
+  const small = { scores: bins(canary), requests: 100 };
+  const spec60 = resolveAnalysis({ minSamples: 30, predictionShift: { minSamples: 60 } });
+  const same = analyse(measurements(small, { scores: bins(stable) }), spec60, real).checks.find(
+    (c) => c.name === 'prediction-shift',
+  )!;
+  // Chance alone puts two such samples about 0.2 apart (19 / 80); the bound allows for it.
+  expect(same.value).toBeGreaterThan(0.1);
+  expect(same.threshold).toBeGreaterThan(same.value!);
+  expect(same.verdict).toBe('Pass');
+  const shiftedCounts = [...new Array<number>(10).fill(0), ...new Array<number>(10).fill(10)];
+  const shifted = analyse(
+    measurements({ ...small, scores: bins(shiftedCounts) }, { scores: bins(stable) }),
+    spec60,
+    real,
+  );
+  expect(shifted.checks.find((c) => c.name === 'prediction-shift')!.verdict).toBe('Fail');
+  // More scores, less noise: the bound closes in on max.
+  const many = analyse(
+    measurements({ scores: bins(stable.map((c) => c * 50)) }, { scores: bins(stable.map((c) => c * 50)) }),
+    spec60,
+    real,
+  ).checks.find((c) => c.name === 'prediction-shift')!;
+  expect(many.threshold! - 0.25).toBeLessThan(0.01);
 });
 
 test.each([

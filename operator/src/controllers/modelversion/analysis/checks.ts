@@ -178,10 +178,32 @@ const predictionShift: Check = ({ m, spec, distances, enough }) => {
     shift.method === 'PSI'
       ? distances.psi(stable.counts, canary.counts)
       : distances.jensenShannon(stable.counts, canary.counts);
-  const said = `${shift.method} ${fmt(value)} between canary and stable scores (threshold ${fmt(threshold)})`;
-  if (!enough) return result(name, 'Inconclusive', `${said}; too few requests to judge`, { value, threshold });
-  return result(name, value > threshold ? 'Fail' : 'Pass', said, { value, threshold });
+  const noise = samplingNoise(shift.method, stable.counts, canary.counts);
+  const bound = threshold + noise;
+  const said = `${shift.method} ${fmt(value)} between canary and stable scores (threshold ${fmt(threshold)} + ${fmt(noise)} sampling noise at these counts)`;
+  if (!enough) return result(name, 'Inconclusive', `${said}; too few requests to judge`, { value, threshold: bound });
+  return result(name, value > bound ? 'Fail' : 'Pass', said, { value, threshold: bound });
 };
+
+/**
+ * How far apart two samples of one distribution may come out by chance (99.9th percentile), in the
+ * check's unit: the noise floor of the distance, as the latency and error checks have one. Two samples
+ * of n₁ and n₂ scores over k non-empty bins give n·PSI ≈ X² ~ χ²(k − 1) with n = n₁n₂/(n₁ + n₂), and
+ * JS divergence ≈ X²/(8n) nats (both to second order). With 100 canary scores in 20 bins the noise alone
+ * is ≈ 0.25 PSI: without this allowance a good canary at a small weight was rolled back by chance.
+ */
+function samplingNoise(method: 'PSI' | 'JS', a: readonly number[], b: readonly number[]): number {
+  const [na, nb] = [sum(a), sum(b)];
+  const bins = a.filter((count, i) => count + b[i]! > 0).length;
+  if (bins < 2 || !na || !nb) return 0;
+  const x2 = chiSquareQuantile(bins - 1, Z_999) / ((na * nb) / (na + nb));
+  return method === 'PSI' ? x2 : Math.sqrt(x2 / 8 / Math.LN2);
+}
+
+const Z_999 = 3.0902;
+const sum = (xs: readonly number[]) => xs.reduce((t, x) => t + x, 0);
+/** The chi-square quantile at normal quantile z (Wilson–Hilferty: within a few % for dof >= 2). */
+const chiSquareQuantile = (dof: number, z: number) => dof * (1 - 2 / (9 * dof) + z * Math.sqrt(2 / (9 * dof))) ** 3;
 
 const sameBins = (a: HistogramCounts, b: HistogramCounts) =>
   a.upperBounds.length === b.upperBounds.length && a.upperBounds.every((u, i) => u === b.upperBounds[i]);
