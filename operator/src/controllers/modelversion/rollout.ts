@@ -86,8 +86,11 @@ export interface ModelPlan {
 
 const RETRYABLE: ModelVersionPhase[] = ['RolledBack', 'Superseded', 'Retired'];
 const SETTLED: ModelVersionPhase[] = ['RolledBack', 'Superseded', 'Retired', 'Failed'];
-/** A safety net while waiting on pods or routes (their watch events normally come first). */
-const WAIT_REQUEUE_MS = 30_000;
+/**
+ * A safety net while waiting on pods or routes: their watch events wake the model first. Long, because a
+ * version whose pods cannot schedule waits for good: at 30 s, 1780 such versions cost 75 reconciles a second.
+ */
+const WAIT_REQUEUE_MS = 300_000;
 /**
  * How long a version's pods outlive its traffic: a routing change takes a moment to reach every proxy
  * (EndpointSlices, kube-proxy's rules, a gateway's configuration); a pod stopped before then refuses what
