@@ -246,7 +246,12 @@ export const DriftMonitorStatus = object('The latest evaluation and the actions 
       "The worst watched version's verdict; Error when nothing could be evaluated.",
     ),
   ),
-  lastEvaluationTime: optional(string('When drift was last evaluated.', { format: 'date-time' })),
+  lastEvaluationTime: optional(
+    string(
+      'When drift was last evaluated. An evaluation that could judge no version and changed nothing (no Prometheus, no serving version) keeps the earlier time, so an idle monitor does not write.',
+      { format: 'date-time' },
+    ),
+  ),
   summary: optional(string('The worst feature and score, for `kubectl get`.', { maxLength: 256 })),
   versions: optional(list(VersionVerdict, 'One entry per watched version.', { maxItems: 2 })),
   actions: optional(list(DriftAction, 'The latest breach actions, newest last.', { maxItems: 20 })),

@@ -151,6 +151,17 @@ describe('when it evaluates', () => {
       message: expect.stringMatching(/set spec.prometheusUrl or the operator flag --prometheus-url/),
     });
   });
+
+  test('an evaluation that cannot judge and changes nothing writes nothing', async () => {
+    const { clock, cluster, dm, reconcile } = setUp({}, { operatorPrometheus: false });
+    expect(await reconcile()).toEqual({ requeueAfterMs: 60_000 });
+    const evaluated = dm().status!.lastEvaluationTime;
+    const writes = statusWrites(cluster);
+    clock.advance(60_000);
+    expect(await reconcile()).toEqual({ requeueAfterMs: 60_000 });
+    expect(statusWrites(cluster)).toBe(writes);
+    expect(dm().status!.lastEvaluationTime).toBe(evaluated);
+  });
 });
 
 describe('retraining', () => {

@@ -278,13 +278,34 @@ async function writeStatus(
   const a = pass.assessment;
   await ctx.status.update(DM, dm, {
     observedGeneration: dm.metadata.generation,
-    ...(a ? { phase: a.phase, summary: a.summary, versions: a.versions, lastEvaluationTime: now.toISOString() } : {}),
+    ...(a
+      ? { phase: a.phase, summary: a.summary, versions: a.versions, lastEvaluationTime: evaluatedAt(dm, a, now) }
+      : {}),
     actions,
     activeTrainingJob: active?.metadata.name,
     retrainingRuns: pass.retrainingRuns,
     conditions: pass.conditions,
   });
   for (const e of pass.events) await ctx.recorder.event(dm, e.type, e.reason, e.message);
+}
+
+/**
+ * The evaluation's time, except when it judged no version and found what the status already says (no
+ * Prometheus, no serving version): then the time stays, so an idle monitor writes nothing each interval.
+ */
+function evaluatedAt(dm: DriftMonitor, a: Assessment, now: Date): string {
+  const previous = dm.status;
+  const unchanged =
+    a.versions.length === 0 &&
+    previous?.lastEvaluationTime !== undefined &&
+    previous.phase === a.phase &&
+    (previous.versions ?? []).length === 0 &&
+    a.conditions.every((c) =>
+      previous.conditions?.some(
+        (p) => p.type === c.type && p.status === c.status && p.reason === c.reason && p.message === c.message,
+      ),
+    );
+  return unchanged ? previous.lastEvaluationTime! : now.toISOString();
 }
 
 async function evaluate(
