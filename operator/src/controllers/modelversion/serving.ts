@@ -124,6 +124,16 @@ function container(mv: ModelVersion, params: DeploymentParams, mounted: ReturnTy
   };
 }
 
+/** What a version's Deployment, Service and HPA share: its object name, labels and owner. */
+function versionObjectMetadata(mv: ModelVersion) {
+  return {
+    name: versionObjectName(mv),
+    namespace: mv.metadata.namespace,
+    labels: versionLabels(mv),
+    ownerReferences: [ownerReference(mv)],
+  };
+}
+
 export function buildDeployment(mv: ModelVersion, params: DeploymentParams): V1Deployment {
   const labels = versionLabels(mv);
   const mounted = artifacts(mv);
@@ -131,12 +141,7 @@ export function buildDeployment(mv: ModelVersion, params: DeploymentParams): V1D
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: versionObjectName(mv),
-      namespace: mv.metadata.namespace,
-      labels,
-      ownerReferences: [ownerReference(mv)],
-    },
+    metadata: versionObjectMetadata(mv),
     spec: {
       ...(params.replicas === 'autoscaled' ? {} : { replicas: params.replicas }),
       selector: { matchLabels: versionSelector(mv.metadata.name) },
@@ -164,12 +169,7 @@ export function buildVersionService(mv: ModelVersion): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: {
-      name: versionObjectName(mv),
-      namespace: mv.metadata.namespace,
-      labels: versionLabels(mv),
-      ownerReferences: [ownerReference(mv)],
-    },
+    metadata: versionObjectMetadata(mv),
     spec: {
       selector: versionSelector(mv.metadata.name),
       ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }],
@@ -184,12 +184,7 @@ export function buildAutoscaler(mv: ModelVersion): V2HorizontalPodAutoscaler | u
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
-    metadata: {
-      name: versionObjectName(mv),
-      namespace: mv.metadata.namespace,
-      labels: versionLabels(mv),
-      ownerReferences: [ownerReference(mv)],
-    },
+    metadata: versionObjectMetadata(mv),
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: versionObjectName(mv) },
       minReplicas: autoscaling.minReplicas ?? 1,
