@@ -30,16 +30,28 @@ export async function createModelClaim(namespace: string, claim: string, dirs: s
     await copyFile(FIXTURE_MODEL, `${root}/${dir}/model.onnx`);
     await copyFile(FIXTURE_REFERENCE, `${root}/${dir}/reference.json`);
   }
+  await createBoundClaim(namespace, claim, { path: root, accessMode: 'ReadOnlyMany' });
+}
+
+/**
+ * PVC `claim` bound to its own statically provisioned PV `<namespace>-<claim>` on `path` (a hostPath: where the
+ * pods are simulated nothing reads it). Delete the PV with deleteModelClaim; the PVC goes with the namespace.
+ */
+export async function createBoundClaim(
+  namespace: string,
+  claim: string,
+  { path, accessMode }: { path: string; accessMode: 'ReadOnlyMany' | 'ReadWriteMany' },
+): Promise<void> {
   await objectApi().create({
     apiVersion: 'v1',
     kind: 'PersistentVolume',
     metadata: { name: `${namespace}-${claim}`, labels: { 'modelops.dev/test': namespace } },
     spec: {
       capacity: { storage: '1Gi' },
-      accessModes: ['ReadOnlyMany'],
+      accessModes: [accessMode],
       storageClassName: '',
       persistentVolumeReclaimPolicy: 'Retain',
-      hostPath: { path: root },
+      hostPath: { path },
       claimRef: { namespace, name: claim },
     },
   } as never);
@@ -48,7 +60,7 @@ export async function createModelClaim(namespace: string, claim: string, dirs: s
     kind: 'PersistentVolumeClaim',
     metadata: { name: claim, namespace },
     spec: {
-      accessModes: ['ReadOnlyMany'],
+      accessModes: [accessMode],
       storageClassName: '',
       volumeName: `${namespace}-${claim}`,
       resources: { requests: { storage: '1Gi' } },

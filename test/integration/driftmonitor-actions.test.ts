@@ -9,6 +9,7 @@ import { driftMonitorController } from '../../operator/src/controllers/driftmoni
 import type { PrometheusClient } from '../../operator/src/prometheus/index.js';
 import type { DriftMonitor, ModelVersion, TrainingJob } from '../../operator/src/api/index.js';
 import { condition, kubectl, kubeConfig, objectApi, useNamespace, waitFor } from '../harness/cluster.js';
+import { createBoundClaim, deleteModelClaim } from '../harness/serving.js';
 
 const ns = useNamespace('dm');
 let manager: Manager;
@@ -49,29 +50,7 @@ const prometheus: PrometheusClient = {
 
 beforeAll(async () => {
   // The retraining runs write to pvc://models/...: a statically bound volume, as an admin would provide.
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: `models-${ns.name}` },
-    spec: {
-      capacity: { storage: '1Gi' },
-      accessModes: ['ReadWriteMany'],
-      storageClassName: '',
-      hostPath: { path: '/srv/models' },
-      claimRef: { namespace: ns.name, name: 'models' },
-    },
-  } as never);
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'models', namespace: ns.name },
-    spec: {
-      accessModes: ['ReadWriteMany'],
-      storageClassName: '',
-      volumeName: `models-${ns.name}`,
-      resources: { requests: { storage: '1Gi' } },
-    },
-  } as never);
+  await createBoundClaim(ns.name, 'models', { path: '/srv/models', accessMode: 'ReadWriteMany' });
   manager = new Manager({ kubeConfig: kubeConfig(), logger: createLogger({ level: 'warn' }), metricsPort: 0 });
   manager.addController(trainingJobController());
   manager.addController(
@@ -84,9 +63,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await manager.stop();
-  await objectApi()
-    .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` } } as never)
-    .catch(() => undefined);
+  await deleteModelClaim(ns.name, 'models');
 });
 
 const REPORT = {

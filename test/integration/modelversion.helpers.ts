@@ -2,9 +2,9 @@
 // scripts, and the claim the artifacts are on.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kubectl, objectApi } from '../harness/cluster.js';
+import { kubectl } from '../harness/cluster.js';
 import { repoRoot } from '../harness/paths.js';
-import { createModelClaim, deleteModelClaim } from '../harness/serving.js';
+import { createBoundClaim, createModelClaim, deleteModelClaim } from '../harness/serving.js';
 
 /** Answers the analysis's queries: every version healthy unless `errorRate` says otherwise. */
 export class StandInPrometheus {
@@ -47,29 +47,7 @@ export class StandInPrometheus {
  */
 export async function createModelsClaim(namespace: string, dirs: string[]): Promise<void> {
   if (process.env.MODELOPS_TESTBED_VOLUMES) return createModelClaim(namespace, 'models', dirs);
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: `${namespace}-models` },
-    spec: {
-      capacity: { storage: '1Gi' },
-      accessModes: ['ReadOnlyMany'],
-      storageClassName: '',
-      hostPath: { path: '/srv/models' },
-      claimRef: { namespace, name: 'models' },
-    },
-  } as never);
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'models', namespace },
-    spec: {
-      accessModes: ['ReadOnlyMany'],
-      storageClassName: '',
-      volumeName: `${namespace}-models`,
-      resources: { requests: { storage: '1Gi' } },
-    },
-  } as never);
+  await createBoundClaim(namespace, 'models', { path: '/srv/models', accessMode: 'ReadOnlyMany' });
 }
 
 export const deleteModelsClaim = (namespace: string) => deleteModelClaim(namespace, 'models');

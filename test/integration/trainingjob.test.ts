@@ -14,6 +14,7 @@ import {
   waitFor,
   waitForGone,
 } from '../harness/cluster.js';
+import { createBoundClaim, deleteModelClaim } from '../harness/serving.js';
 
 const ns = useNamespace('tj');
 const quotaNs = useNamespace('tjq');
@@ -21,34 +22,7 @@ let manager: Manager;
 
 beforeAll(async () => {
   // The runs write to pvc://models/...: a statically bound volume, as a cluster admin would provide.
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: `models-${ns.name}` },
-    spec: {
-      capacity: { storage: '10Gi' },
-      accessModes: ['ReadWriteMany'],
-      storageClassName: '',
-      hostPath: { path: '/srv/models' },
-      claimRef: { namespace: ns.name, name: 'models' },
-    },
-  } as never);
-  await objectApi().create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'models', namespace: ns.name },
-    spec: {
-      accessModes: ['ReadWriteMany'],
-      storageClassName: '',
-      volumeName: `models-${ns.name}`,
-      resources: { requests: { storage: '10Gi' } },
-    },
-  } as never);
-  await waitFor(
-    `/api/v1/namespaces/${ns.name}/persistentvolumeclaims`,
-    (pvc: { status?: { phase?: string } }) => pvc.status?.phase === 'Bound',
-    'the models PVC bound',
-  );
+  await createBoundClaim(ns.name, 'models', { path: '/srv/models', accessMode: 'ReadWriteMany' });
   manager = new Manager({
     kubeConfig: kubeConfig(),
     logger: createLogger({ level: process.env.RUNTIME_TEST_LOG ?? 'silent' }),
@@ -60,9 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await manager.stop();
-  await objectApi()
-    .delete({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `models-${ns.name}` } } as never)
-    .catch(() => undefined);
+  await deleteModelClaim(ns.name, 'models');
 });
 
 const REPORT = {
