@@ -269,10 +269,14 @@ const breachQueries: Record<string, (model: string) => string> = {
     const window = `[${ANALYSIS.windowSeconds}s]`;
     return `(sum(increase(modelops_inference_requests_total{${sel},code=~"5.."}${window})) / sum(increase(modelops_inference_requests_total{${sel}}${window})) > bool 0.01) * (sum(increase(modelops_inference_requests_total{${sel}}${window})) >= bool ${ANALYSIS.minSamples})`;
   },
+  // Either bound of the check: over 100 ms, or over 4 × the stable's p99 in the same window.
   slow: (m) => {
-    const sel = `namespace="${ns.name}",model="${m}",version="v2"`;
+    const sel = (version: string) => `namespace="${ns.name}",model="${m}",version="${version}"`;
     const window = `[${ANALYSIS.windowSeconds}s]`;
-    return `(histogram_quantile(0.99, sum by (le) (rate(modelops_inference_request_duration_seconds_bucket{${sel}}${window}))) > bool 0.1) * (sum(increase(modelops_inference_requests_total{${sel}}${window})) >= bool ${ANALYSIS.minSamples})`;
+    const p99 = (version: string) =>
+      `histogram_quantile(0.99, sum(rate(modelops_inference_request_duration_seconds_bucket{${sel(version)}}${window})) by (le))`;
+    const over = `clamp_max((${p99('v2')} > bool 0.1) + (${p99('v2')} > bool (4 * ${p99('v1')})), 1)`;
+    return `${over} * (sum(increase(modelops_inference_requests_total{${sel('v2')}}${window})) >= bool ${ANALYSIS.minSamples})`;
   },
 };
 
