@@ -8,7 +8,7 @@ import { driftMonitorController } from '../../operator/src/controllers/driftmoni
 import { trainingJobController } from '../../operator/src/controllers/trainingjob/controller.js';
 import type { DriftMonitor, TrainingJob } from '../../operator/src/api/index.js';
 import { condition, kubectl, kubeConfig, objectApi, useNamespace, waitFor } from '../harness/cluster.js';
-import { prometheusUrl, promQuery, waitUntil } from '../harness/dataplane.js';
+import { prometheusUrl, promQuery, waitForKubeProxyEndpoints, waitUntil } from '../harness/dataplane.js';
 import {
   deploymentReady,
   FIXTURE_REFERENCE,
@@ -71,6 +71,8 @@ async function serve(model: string): Promise<void> {
   ]);
   expect(patched.stderr).toBe('');
   await deploymentReady(ns.name, `${model}-v1`, 1);
+  // A new Service refuses connections until kube-proxy has programmed its endpoint.
+  await waitForKubeProxyEndpoints(ns.name, model, 1);
   // increase() needs a sample before the traffic: wait until Prometheus scrapes the pod's series.
   await waitUntil(
     () => promQuery(`modelops_reference_sample_count{namespace="${ns.name}",model="${model}"}`),
