@@ -18,6 +18,7 @@ import { TESTBED_GATEWAY, prometheusUrl } from '../harness/dataplane.js';
 import { FIXTURE_REFERENCE, useModelClaim } from '../harness/serving.js';
 import { loadReference, referenceRows } from '../harness/inputs.js';
 import { percentages, startLoad, type LoadRun, type LoadTarget } from '../harness/load.js';
+import { deleteLastVersion } from './modelversion.helpers.js';
 
 const ns = useNamespace('mvdp');
 // Whole rollouts with real processes on 2 shared cores: every wait below carries its own, telling timeout.
@@ -525,14 +526,6 @@ describe('deletion', () => {
       `deleting the canary mid-rollout: ${failed} of ${sent} requests sent from the delete on not answered 200 (whole run: ${JSON.stringify(report.byCode)})`,
     );
     expect(failed / sent).toBeLessThan(0.02);
-    await objectApi().delete({
-      apiVersion: 'modelops.dev/v1alpha1',
-      kind: 'ModelVersion',
-      metadata: { name: 'gone-v1', namespace: ns.name },
-    });
-    await waitForGone(`/api/v1/namespaces/${ns.name}/services`, 'the model Service', {
-      fieldSelector: 'metadata.name=gone',
-      timeoutMs: 120_000,
-    });
+    await deleteLastVersion(ns.name, 'gone-v1', 'gone', 120_000);
   });
 });

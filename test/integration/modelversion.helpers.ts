@@ -1,8 +1,8 @@
 // What the ModelVersion integration tests share: a stand-in Prometheus HTTP API whose answers the test
-// scripts, and the claim the artifacts are on.
+// scripts, the claim the artifacts are on, and the deletion of a model's last version.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kubectl } from '../harness/cluster.js';
+import { kubectl, objectApi, waitForGone } from '../harness/cluster.js';
 import { repoRoot } from '../harness/paths.js';
 import { createBoundClaim, createModelClaim, deleteModelClaim } from '../harness/serving.js';
 
@@ -59,4 +59,17 @@ export async function ensureGatewayApi(): Promise<void> {
   const installed = await kubectl(['apply', '--server-side', '-f', dir]);
   if (installed.code !== 0) throw new Error(installed.stderr);
   await kubectl(['wait', '--for=condition=Established', 'crd/httproutes.gateway.networking.k8s.io']);
+}
+
+/** Deletes a model's last version and waits until the operator has removed the model's Service. */
+export async function deleteLastVersion(namespace: string, version: string, model: string, timeoutMs: number) {
+  await objectApi().delete({
+    apiVersion: 'modelops.dev/v1alpha1',
+    kind: 'ModelVersion',
+    metadata: { name: version, namespace },
+  });
+  await waitForGone(`/api/v1/namespaces/${namespace}/services`, 'the model Service', {
+    fieldSelector: `metadata.name=${model}`,
+    timeoutMs,
+  });
 }

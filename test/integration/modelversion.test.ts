@@ -8,7 +8,13 @@ import { Manager, createLogger } from '../../operator/src/runtime/index.js';
 import { modelVersionController } from '../../operator/src/controllers/modelversion/controller.js';
 import type { ModelVersion, ModelVersionSpec } from '../../operator/src/api/index.js';
 import { condition, kubeConfig, kubectl, objectApi, useNamespace, waitFor, waitForGone } from '../harness/cluster.js';
-import { StandInPrometheus, createModelsClaim, deleteModelsClaim, ensureGatewayApi } from './modelversion.helpers.js';
+import {
+  StandInPrometheus,
+  createModelsClaim,
+  deleteLastVersion,
+  deleteModelsClaim,
+  ensureGatewayApi,
+} from './modelversion.helpers.js';
 
 const ns = useNamespace('mv');
 
@@ -226,15 +232,7 @@ test('deleting a canary mid-rollout: traffic back on the stable, then it goes; t
     fieldSelector: 'metadata.name=other-v2',
   });
 
-  await objectApi().delete({
-    apiVersion: 'modelops.dev/v1alpha1',
-    kind: 'ModelVersion',
-    metadata: { name: 'other-v1', namespace: ns.name },
-  });
-  await waitForGone(`/api/v1/namespaces/${ns.name}/services`, 'the model Service', {
-    fieldSelector: 'metadata.name=other',
-    timeoutMs: 90_000,
-  });
+  await deleteLastVersion(ns.name, 'other-v1', 'other', 90_000);
 });
 
 test('an existing HTTPRoute named by the spec: the rules pointing at the model get the weights, the rest is left alone', async () => {
