@@ -71,6 +71,21 @@ export function kubectl(args: string[], input?: string): string {
   });
 }
 
+/** The TrainingJob every bench creates: a CPU run whose simulated pod reports a metric and succeeds. */
+export const benchTrainingJob = (namespace: string, name: string): KubernetesObject => ({
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'TrainingJob',
+  metadata: { name, namespace },
+  spec: {
+    image: 'ghcr.io/modelops/training:0.1.0',
+    dataset: { uri: 'synthetic://fraud?rows=10000' },
+    output: { uri: 's3://models/bench', credentialsSecret: { name: 's3' } },
+    gpus: { count: 0 },
+    resources: { cpu: '100m', memory: '256Mi' },
+    podMetadata: { annotations: { 'sim.modelops.dev/message': '{"metrics":{"val_auc":0.93}}' } },
+  },
+});
+
 /** The bench's own client: the bed's admin credentials, one keep-alive connection pool. */
 export function adminClient(): RestClient {
   const kubeConfig = new KubeConfig();
@@ -86,10 +101,36 @@ export function prepareBed(): { operatorKubeconfig: string; auditLog: string } {
   mkdirSync(benchDir, { recursive: true });
   kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds')]);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(repoRoot, 'crds')]);
+  ensureServingCapacity();
   const auditLog = ensureAuditLog();
   const operatorKubeconfig = ensureOperatorIdentity();
   operatorCommand = buildOperator();
   return { operatorKubeconfig, auditLog };
+}
+
+/** Simulated nodes for the population's serving pods: 2000 ModelVersions need 2000 pods, kubelet's default is 110 a node. */
+const BENCH_NODES = 20;
+
+/**
+ * Adds BENCH_NODES kwok CPU nodes (110 pods each) beside the bed's own, so every ModelVersion of the
+ * population gets its pod and settles: a version left Pending for want of nodes is not an idle one.
+ */
+function ensureServingCapacity(): void {
+  const node = (i: number) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: `bench-${i}`,
+      annotations: { 'kwok.x-k8s.io/node': 'fake' },
+      labels: { 'kubernetes.io/hostname': `bench-${i}`, 'kubernetes.io/os': 'linux', type: 'kwok' },
+    },
+    status: {
+      capacity: { cpu: '32', memory: '128Gi', pods: '110' },
+      allocatable: { cpu: '32', memory: '128Gi', pods: '110' },
+    },
+  });
+  const nodes = Array.from({ length: BENCH_NODES }, (_, i) => dump(node(i))).join('---\n');
+  kubectl(['apply', '--server-side', '-f', '-'], nodes);
 }
 
 /**
@@ -458,9 +499,14 @@ export async function createNamespace(client: RestClient, name: string): Promise
 }
 
 /** Deletes a namespace and waits until it is gone (its objects garbage-collected). */
-export async function deleteNamespace(client: RestClient, name: string): Promise<void> {
+/** Deletes a namespace and waits until it is gone; after `timeoutMs` it says what is left and returns. */
+export async function deleteNamespace(client: RestClient, name: string, timeoutMs = Infinity): Promise<void> {
   await client.delete(NAMESPACE, { name }).catch(() => undefined);
-  for (;;) {
+  for (const deadline = performance.now() + timeoutMs; ;) {
+    if (performance.now() > deadline) {
+      console.error(`[bench] namespace ${name} still Terminating after ${timeoutMs / 1000} s`);
+      return;
+    }
     try {
       await client.get(NAMESPACE, { name });
     } catch (err) {

@@ -5,7 +5,16 @@ import { pathToFileURL } from 'node:url';
 import { resources } from '../../operator/src/api/index.js';
 import type { KubernetesObject } from '../../operator/src/runtime/index.js';
 import type { RestClient } from '../../operator/src/runtime/client.js';
-import { adminClient, createAll, createNamespace, NAMESPACE, prepareBed, startOperator, waitForIdle } from './bed.js';
+import {
+  adminClient,
+  benchTrainingJob,
+  createAll,
+  createNamespace,
+  NAMESPACE,
+  prepareBed,
+  startOperator,
+  waitForIdle,
+} from './bed.js';
 
 export const POPULATION_NAMESPACE = 'bench-population';
 
@@ -20,19 +29,7 @@ function make(kind: Kind, i: number): KubernetesObject {
   const apiVersion = 'modelops.dev/v1alpha1';
   switch (kind) {
     case 'TrainingJob':
-      return {
-        apiVersion,
-        kind,
-        metadata,
-        spec: {
-          image: 'ghcr.io/modelops/training:0.1.0',
-          dataset: { uri: 'synthetic://fraud?rows=10000' },
-          output: { uri: 's3://models/bench', credentialsSecret: { name: 's3' } },
-          gpus: { count: 0 },
-          resources: { cpu: '100m', memory: '256Mi' },
-          podMetadata: { annotations: { 'sim.modelops.dev/message': '{"metrics":{"val_auc":0.93}}' } },
-        },
-      };
+      return benchTrainingJob(POPULATION_NAMESPACE, metadata.name);
     case 'ModelVersion':
       return {
         apiVersion,
