@@ -14,6 +14,8 @@ class FakeLeaseApi {
   readonly partitioned = new Set<string>();
   /** Requests from these replicas never answer (packets dropped, no RST). */
   readonly blackholed = new Set<string>();
+  /** Requests from these replicas wait until the promise settles (a slow API server). */
+  readonly stalled = new Map<string, Promise<void>>();
   /** Requests by verb and replica: "get a", "update b". */
   readonly requests: string[] = [];
 
@@ -22,6 +24,7 @@ class FakeLeaseApi {
       this.requests.push(`${verb} ${identity}`);
       if (this.partitioned.has(identity)) throw new Error('connection refused');
       if (this.blackholed.has(identity)) await new Promise(() => {});
+      await this.stalled.get(identity);
     };
     return {
       get: async () => {
@@ -50,7 +53,7 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string) {
+function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string, log = pino({ level: 'silent' })) {
   const events: string[] = [];
   const elector = new LeaderElector(
     api.clientFor(identity),
@@ -64,7 +67,7 @@ function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string) {
     },
     { onStartedLeading: () => events.push('started'), onStoppedLeading: () => events.push('stopped') },
     clock,
-    pino({ level: 'silent' }),
+    log,
   );
   return { elector, events };
 }
@@ -157,6 +160,27 @@ describe('LeaderElector', () => {
     api.blackholed.add('a');
     const lostAfter = await runUntil(clock, () => !a.elector.isLeader());
     expect(lostAfter).toBeLessThanOrEqual(10_000 + 2_000);
+  });
+
+  test('a renewal round longer than the retry period is logged, saying whether the timer or the request was slow', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const lines: { msg: string; requestMs?: number; timerLateMs?: number }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const a = candidate(api, clock, 'a', log);
+    a.elector.start();
+    await flush();
+    await advance(clock, 10_000); // renewals in time: nothing logged
+    expect(lines).toEqual([]);
+    let answer!: () => void;
+    api.stalled.set('a', new Promise<void>((resolve) => (answer = resolve)));
+    await advance(clock, 2_000 + 5_000); // the next renewal is sent and waits 5 s for its answer
+    api.stalled.delete('a');
+    answer();
+    await flush();
+    expect(lines).toEqual([expect.objectContaining({ msg: 'lease renewal slow', timerLateMs: 0, requestMs: 5_000 })]);
+    expect(a.elector.isLeader()).toBe(true);
+    await a.elector.stop();
   });
 
   test('stop() releases the lease and the standby takes over within a retry period', async () => {

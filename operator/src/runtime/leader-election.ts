@@ -107,12 +107,16 @@ export class LeaderElector {
     this.setLeading(true);
     let lastRenewMs = this.clock.monotonicMs();
     while (!signal.aborted) {
+      const dueMs = this.clock.monotonicMs() + this.retryPeriodMs;
       await sleep(this.clock, this.retryPeriodMs, signal);
       if (signal.aborted) return;
       // A renewal that hangs (a partition dropping packets) must not outlive the deadline: past it,
       // a standby may take the Lease while this replica still believes it leads.
-      const remainingMs = lastRenewMs + this.renewDeadlineMs - this.clock.monotonicMs();
-      if (await this.attempt(remainingMs)) lastRenewMs = this.clock.monotonicMs();
+      const sentMs = this.clock.monotonicMs();
+      const remainingMs = lastRenewMs + this.renewDeadlineMs - sentMs;
+      const renewed = await this.attempt(remainingMs);
+      this.reportSlowRound(sentMs - dueMs, this.clock.monotonicMs() - sentMs);
+      if (renewed) lastRenewMs = this.clock.monotonicMs();
       else if (this.clock.monotonicMs() - lastRenewMs >= this.renewDeadlineMs) {
         this.log.error(
           { lease: this.config.leaseName },
@@ -122,6 +126,18 @@ export class LeaderElector {
         return;
       }
     }
+  }
+
+  /**
+   * A renewal round that took longer than retryPeriod eats into the renew deadline: says whether the
+   * timer fired late (this process was busy) or the request was slow (the API server or the network).
+   */
+  private reportSlowRound(timerLateMs: number, requestMs: number): void {
+    if (timerLateMs + requestMs <= this.retryPeriodMs) return;
+    this.log.warn(
+      { lease: this.config.leaseName, timerLateMs: Math.round(timerLateMs), requestMs: Math.round(requestMs) },
+      'lease renewal slow',
+    );
   }
 
   /** One tryAcquireOrRenew; true when this replica holds the Lease afterwards. Never throws; false after `timeoutMs`. */

@@ -68,6 +68,8 @@ export class Manager {
   private readonly events: Recorder;
   private readonly metrics = new RuntimeMetrics();
   private readonly rest: RestTransport;
+  /** The Lease's own connection: a renewal never waits for a new TLS handshake behind a burst of reconciles. */
+  private readonly leaseRest: RestTransport;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly discovery: Discovery;
@@ -88,9 +90,10 @@ export class Manager {
   constructor(private readonly opts: ManagerOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger;
-    this.rest = new RestTransport(opts.kubeConfig, (method, code) =>
-      this.metrics.restRequests.labels(method, String(code)).inc(),
-    );
+    const countResponse = (method: string, code: number | 'error') =>
+      this.metrics.restRequests.labels(method, String(code)).inc();
+    this.rest = new RestTransport(opts.kubeConfig, countResponse);
+    this.leaseRest = new RestTransport(opts.kubeConfig, countResponse);
     this.client = new RestClient(this.rest);
     this.discovery = opts.discovery ?? new RestDiscovery(this.rest);
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
@@ -101,7 +104,7 @@ export class Manager {
     });
     if (opts.leaderElection) {
       this.elector = new LeaderElector(
-        this.client,
+        new RestClient(this.leaseRest),
         { ...opts.leaderElection, identity },
         { onStartedLeading: () => this.startControllers(), onStoppedLeading: () => void this.leadershipLost() },
         this.clock,
@@ -222,6 +225,7 @@ export class Manager {
     await Promise.race([this.events.flush(), sleep(this.clock, graceMs, graceOver.signal)]);
     graceOver.abort();
     this.rest.close();
+    this.leaseRest.close();
     this.log.info('stopped');
   }
 
