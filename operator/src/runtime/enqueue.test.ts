@@ -95,5 +95,8 @@ describe('owner mapping', () => {
         cluster.cache,
       ),
     ).toEqual([]);
+    // Before the owners' cache has synced (their initial list enqueues every owner): nothing, and no throw.
+    cluster.setAvailable(modelVersion, false);
+    expect(map(deployment('mv-uid'), cluster.cache)).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ export const mapToSelf: MapFunc = (obj) => [objectKeyOf(obj)];
  * is an `owner`-kind object. Owners of other kinds, and non-controller owners, are ignored.
  * A namespaced owner lives in its dependent's namespace (cross-namespace owners are not allowed).
  * With `ownerKeys`, the owner is read from the cache and mapped on (an owner already gone maps to
- * nothing: its own delete event has enqueued its keys).
+ * nothing: its own delete event has enqueued its keys; so does every owner before that cache has synced).
  */
 export function mapToControllerOwner(owner: ResourceRef, ownerKeys?: MapFunc): MapFunc {
   const group = owner.group;
@@ -26,6 +26,9 @@ export function mapToControllerOwner(owner: ResourceRef, ownerKeys?: MapFunc): M
     const namespace = obj.metadata?.namespace;
     const key = owner.namespaced && namespace ? { namespace, name: ref.name } : { name: ref.name };
     if (!ownerKeys) return [key];
+    // Until the owners' cache has synced, their initial list enqueues every owner's keys anyway (a start
+    // with 2000 ModelVersions logged 4000 "event handler threw" for the Deployments and Services listed first).
+    if (!cache.isAvailable(owner)) return [];
     const ownerObj = cache.get(owner, key);
     return ownerObj && ownerObj.metadata?.uid === ref.uid ? ownerKeys(ownerObj, cache) : [];
   };

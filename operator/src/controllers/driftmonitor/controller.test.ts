@@ -284,4 +284,7 @@ test("a ModelVersion's change wakes the monitors of its model, and only those", 
   const watch = controller.watches!.find((w) => w.resource === MV)!;
   const mv: ModelVersion = modelVersion('fraud-v3', 'v3');
   expect(watch.map(mv as never, ctx.cache)).toEqual([KEY]);
+  // Before the monitors' cache has synced (its initial list enqueues every monitor): nothing, and no throw.
+  cluster.setAvailable(DM, false);
+  expect(watch.map(mv as never, ctx.cache)).toEqual([]);
 });

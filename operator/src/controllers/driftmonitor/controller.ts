@@ -92,6 +92,8 @@ export function driftMonitorController(
 }
 
 function monitorsOf(obj: KubernetesObject, cache: Cache): ObjectKey[] {
+  // Before the monitors' cache has synced, its initial list enqueues every monitor anyway.
+  if (!cache.isAvailable(DM)) return [];
   const mv = obj as ModelVersion & KubernetesObject;
   return cache
     .list<DriftMonitor & KubernetesObject>(DM, {

@@ -358,3 +358,14 @@ test('a retry annotation from kubectl restarts a rolled-back version; the same v
   await t.settle();
   expect(t.cluster.events.slice(events).map((e) => e.reason)).not.toContain('Retried');
 });
+
+test("an existing HTTPRoute named by a version's spec wakes that version's model; before the versions' cache has synced, nothing (and no throw)", () => {
+  const t = setup();
+  t.apply('fraud-v1', { ...FAST, serving: { traffic: { gatewayAPI: { httpRoute: 'shop' } } } } as never);
+  const watch = t.controller.watches!.find((w) => w.resource === HTTP_ROUTE)!;
+  const route = { metadata: { namespace: 'ml', name: 'shop' } };
+  const ctx = t.cluster.context(t.controller);
+  expect(watch.map(route, ctx.cache)).toEqual([KEY]);
+  t.cluster.setAvailable(MV, false);
+  expect(watch.map(route, ctx.cache)).toEqual([]);
+});

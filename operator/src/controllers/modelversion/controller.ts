@@ -75,11 +75,11 @@ export function modelVersionController(settings: ControllerSettings, deps: Model
       {
         resource: HTTP_ROUTE,
         optional: true,
-        // An existing route named by a ModelVersion's spec maps to that version's model.
+        // An existing route named by a ModelVersion's spec maps to that version's model (until the versions'
+        // cache has synced, its initial list enqueues every model anyway).
         map: (route, cache) => [
           ...byModelLabel(route),
-          ...cache
-            .list<ModelVersion>(MV, { namespace: route.metadata!.namespace! })
+          ...(cache.isAvailable(MV) ? cache.list<ModelVersion>(MV, { namespace: route.metadata!.namespace! }) : [])
             .filter((mv) => mv.spec.serving?.traffic?.gatewayAPI?.httpRoute === route.metadata!.name)
             .flatMap(modelKey),
         ],
