@@ -6,6 +6,8 @@ describe('buildRetrainingJob', () => {
   const tj = buildRetrainingJob(dm, 3, 'v1 (stable): 2 of 30 features critical');
 
   test('owned by the DriftMonitor, labelled and annotated with why it runs', () => {
+    expect(tj.apiVersion).toBe('modelops.dev/v1alpha1');
+    expect(tj.kind).toBe('TrainingJob');
     expect(tj.metadata).toEqual({
       name: 'fraud-drift-retrain-3',
       namespace: 'ml',
@@ -55,7 +57,50 @@ describe('buildRetrainingJob', () => {
   });
 });
 
+describe('buildRetrainingJob: edges of its inputs', () => {
+  test('the reason annotation is cut at 1024 characters', () => {
+    const reason = 'x'.repeat(1030);
+    const tj = buildRetrainingJob(driftMonitor(retrainSpec()), 1, reason);
+    expect(tj.metadata.annotations!['modelops.dev/drift-reason']).toBe('x'.repeat(1024));
+  });
+
+  test.each([
+    ['pvc://models/fraud/retrain', 'pvc://models/fraud/retrain/fraud-drift-retrain-1'],
+    ['pvc://models/fraud/retrain///', 'pvc://models/fraud/retrain/fraud-drift-retrain-1'],
+    ['s3://bucket/a/b', 's3://bucket/a/b/fraud-drift-retrain-1'],
+  ])('output %s → %s', (uri, expected) => {
+    const spec = retrainSpec();
+    spec.actions.retrain.template.output = { uri };
+    expect(buildRetrainingJob(driftMonitor(spec), 1, 'why').spec.output.uri).toBe(expected);
+  });
+
+  test('a template without a gate or mustBeatStable registers without comparing to the stable version', () => {
+    const spec = retrainSpec();
+    spec.actions.retrain.template.register = { modelName: 'fraud' } as typeof spec.actions.retrain.template.register;
+    expect(buildRetrainingJob(driftMonitor(spec), 1, 'why').spec.register).toEqual({ modelName: 'fraud' });
+    expect(mustBeatStable({ modelName: 'fraud' })).toBeUndefined();
+    expect(mustBeatStable({ modelName: 'fraud', gate: [] })).toBeUndefined();
+  });
+});
+
 describe('retrainingJobName', () => {
+  test('a name that fits exactly 40 characters is kept whole', () => {
+    const dm = driftMonitor();
+    dm.metadata.name = 'm'.repeat(40 - '-retrain-7'.length);
+    expect(retrainingJobName(dm, 7)).toBe(`${dm.metadata.name}-retrain-7`);
+    dm.metadata.name += 'm';
+    expect(retrainingJobName(dm, 7)).toMatch(/^m{23}-[0-9a-f]{6}-retrain-7$/);
+  });
+
+  test.each([
+    ['dashes', 'abcdefghijklmnopqrs---tail-of-a-long-monitor-name'],
+    ['dots', 'abcdefghijklmnopqrs...tail-of-a-long-monitor-name'],
+  ])('a shortened head ending in %s loses them (a name ends alphanumeric)', (_what, name) => {
+    const dm = driftMonitor();
+    dm.metadata.name = name;
+    expect(retrainingJobName(dm, 12)).toMatch(/^abcdefghijklmnopqrs-[0-9a-f]{6}-retrain-12$/);
+  });
+
   test('fits the 40 characters a registered version may have, stays distinct and valid', () => {
     const long = driftMonitor();
     long.metadata.name = 'a-very-long-drift-monitor-name-for-the-fraud-model';

@@ -15,6 +15,7 @@ const critical = evaluateVersion(
   }),
 );
 const tooLittle = evaluateVersion(policy, evidence({ samples: 12 }));
+const warning = evaluateVersion(policy, evidence({ liveDistributions: distributions(10, { f2: SHIFTED }) }));
 const unavailable = evaluateVersion(policy, evidence({ live: { error: 'Prometheus: timeout after 10s' } }));
 
 describe('assess', () => {
@@ -40,6 +41,13 @@ describe('assess', () => {
       'NotEnoughData',
       ['True', 'Evaluated'],
       ['Unknown', 'NotEnoughData'],
+    ],
+    [
+      'a warning outweighs a version without enough data',
+      [tooLittle, warning],
+      'Warning',
+      ['True', 'Evaluated'],
+      ['True', 'Warning'],
     ],
     [
       'Prometheus unreachable',
@@ -74,7 +82,61 @@ describe('assess', () => {
     expect(assess([tooLittle]).summary).toBe('12 samples (v1)');
   });
 
+  test('the conditions say which versions were evaluated, and why one could not be read', () => {
+    expect(assess([healthy, critical]).conditions[0]).toEqual({
+      type: 'Ready',
+      status: 'True',
+      reason: 'Evaluated',
+      message: 'evaluated v1 (stable), v2 (canary)',
+    });
+    expect(assess([unavailable]).conditions[0]).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'LiveDataUnavailable',
+      message: 'Prometheus: timeout after 10s',
+    });
+    const healthyOnly = assess([healthy]).conditions[1]!;
+    expect(healthyOnly.message).toBe(`v1 (stable): ${healthy.verdict.message}`);
+    expect(assess([tooLittle]).conditions[1]!.message).toBe(`v1 (stable): ${tooLittle.verdict.message}`);
+    expect(assess([unavailable])).not.toHaveProperty('summary');
+  });
+
+  test('an unreadable version without a message still gives Ready a message', () => {
+    const silent = { ...unavailable, verdict: { ...unavailable.verdict, message: undefined } };
+    expect(assess([silent]).conditions[0]).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'LiveDataUnavailable',
+      message: '',
+    });
+  });
+
+  test('not enough data without a sample count reads 0 samples', () => {
+    const { samples: _samples, ...verdict } = tooLittle.verdict;
+    expect(assess([{ ...tooLittle, verdict }]).summary).toBe('0 samples (v1)');
+  });
+
+  test('a reason to evaluate nothing wins over evaluations', () => {
+    const why = { reason: 'PrometheusNotConfigured', message: 'no Prometheus URL' };
+    expect(assess([healthy], why)).toEqual({
+      phase: 'Error',
+      versions: [],
+      conditions: [
+        { type: 'Ready', status: 'False', ...why },
+        { type: 'Drifted', status: 'Unknown', ...why },
+      ],
+    });
+  });
+
   test('nothing to evaluate: no serving version is Pending, a configuration problem is an Error', () => {
+    expect(assess([])).toEqual({
+      phase: 'Pending',
+      versions: [],
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'NoServingVersion', message: 'no watched version serves' },
+        { type: 'Drifted', status: 'Unknown', reason: 'NoServingVersion', message: 'no watched version serves' },
+      ],
+    });
     expect(assess([])).toMatchObject({
       phase: 'Pending',
       conditions: [{ reason: 'NoServingVersion' }, { status: 'Unknown' }],
@@ -105,6 +167,15 @@ describe('driftTransitionEvent: Events on transitions only', () => {
     ['no drift → critical', was('False', 'NoDrift'), assess([critical]), 'Warning', 'DriftCritical'],
     ['critical → no drift', was('True', 'Critical'), assess([healthy]), 'Normal', 'NoDrift'],
     ['no drift → not enough data', was('False', 'NoDrift'), assess([tooLittle]), 'Normal', 'NotEnoughData'],
+    ['no drift → warning', was('False', 'NoDrift'), assess([warning]), 'Warning', 'DriftWarning'],
+    [
+      'warning → critical: the same status, another reason',
+      was('True', 'Warning'),
+      assess([critical]),
+      'Warning',
+      'DriftCritical',
+    ],
+    ['no drift → no serving version', was('False', 'NoDrift'), assess([]), 'Normal', 'NoServingVersion'],
     [
       'no drift → Prometheus unreachable',
       was('False', 'NoDrift'),
@@ -113,7 +184,13 @@ describe('driftTransitionEvent: Events on transitions only', () => {
       'LiveDataUnavailable',
     ],
   ] as const)('%s', (_name, previous, next, type, reason) => {
-    expect(driftTransitionEvent(previous, drifted(next))).toMatchObject({ type, reason });
+    expect(driftTransitionEvent(previous, drifted(next))).toEqual({ type, reason, message: drifted(next).message });
+  });
+
+  test('the same reason with another status is a transition', () => {
+    expect(driftTransitionEvent(was('Unknown', 'NoDrift'), drifted(assess([healthy])))).toMatchObject({
+      reason: 'NoDrift',
+    });
   });
 
   test('the same state again (new scores, same reason) says nothing', () => {

@@ -101,10 +101,10 @@ describe('the chain stops before any score when a version cannot be judged', () 
   });
 
   test('features asked for that the reference lacks', () => {
-    const result = evaluateVersion(policy({ features: ['f1', 'amount'] }), evidence());
+    const result = evaluateVersion(policy({ features: ['f1', 'amount', 'age'] }), evidence());
     expect(result).toMatchObject({
       reason: 'UnknownFeatures',
-      verdict: { message: 'not in the reference of v1: amount' },
+      verdict: { verdict: 'Unavailable', message: 'not in the reference of v1: amount, age' },
     });
   });
 });
@@ -143,7 +143,8 @@ describe('the verdict', () => {
   test('a critical prediction score is a breach by itself; it does not count towards the share', () => {
     const result = evaluateVersion(policy(), evidence({ liveDistributions: distributions(10, {}, SHIFTED) }));
     expect(result.verdict).toMatchObject({ verdict: 'Critical', driftedShare: 0 });
-    expect(result.verdict.features![0]).toMatchObject({ name: PREDICTION, severity: 'Critical' });
+    // The status names it `:prediction`, which no feature of a reference can be called.
+    expect(result.verdict.features![0]).toMatchObject({ name: ':prediction', severity: 'Critical' });
     expect(result.verdict.message).toMatch(/prediction score critical \(PSI=0\.9861\)/);
   });
 
@@ -184,5 +185,195 @@ describe('the verdict', () => {
     expect(f0.scores.ChiSquare).toBeLessThan(1e-10);
     const f1 = result.verdict.features!.find((f) => f.name === 'f1')!;
     expect(f1).toMatchObject({ severity: 'None', scores: { PSI: 0, KS: 0, JS: 0, ChiSquare: 1 } });
+  });
+});
+
+describe('the edges of the policy and the chain', () => {
+  test("the spec's own settings win; an empty feature list means every feature", () => {
+    expect(
+      policyOf({
+        model: 'fraud',
+        minSamples: 50,
+        driftedShare: 0.3,
+        prediction: false,
+        windowSeconds: 600,
+        features: ['f1'],
+      }),
+    ).toEqual({
+      tests: [{ method: 'PSI', warning: 0.1, critical: 0.25 }],
+      minSamples: 50,
+      driftedShare: 0.3,
+      prediction: false,
+      windowSeconds: 600,
+      features: ['f1'],
+    });
+    expect(policyOf({ model: 'fraud', features: [] })).not.toHaveProperty('features');
+  });
+
+  test('exactly minSamples predictions are judged; the count is reported rounded, with the window', () => {
+    expect(evaluateVersion(policy(), evidence({ samples: 500 })).verdict).toMatchObject({
+      verdict: 'None',
+      samples: 500,
+    });
+    const few = evaluateVersion(policy({ windowSeconds: 900 }), evidence({ samples: 120.6 }));
+    expect(few.verdict).toEqual({
+      version: 'v1',
+      modelVersion: 'fraud-v1',
+      role: 'stable',
+      verdict: 'NotEnoughData',
+      message: '121 predictions in the last 900s, fewer than minSamples 500: not judged',
+      samples: 121,
+    });
+    const down = evaluateVersion(policy(), evidence({ live: { error: 'Prometheus: timeout' } }));
+    expect(down.verdict).not.toHaveProperty('samples');
+  });
+
+  test('an empty reference histogram cannot be compared with', () => {
+    const reference = distributions(10, { f4: [0, 0, 0, 0, 0] });
+    const result = evaluateVersion(policy(), evidence({ reference }));
+    expect(result).toMatchObject({
+      reason: 'ReferenceUnavailable',
+      verdict: { verdict: 'Unavailable', message: 'the reference of f4 is empty' },
+    });
+  });
+
+  test('a reference without a prediction histogram: the prediction is not judged', () => {
+    const reference = distributions(10);
+    delete reference.prediction;
+    const result = evaluateVersion(
+      policy(),
+      evidence({ reference, liveDistributions: distributions(10, {}, SHIFTED) }),
+    );
+    expect(result.verdict.verdict).toBe('None');
+    expect(result.verdict.features!.map((f) => f.name)).not.toContain(PREDICTION);
+    expect(result.verdict.message).not.toMatch(/prediction/);
+  });
+
+  test('a prediction score that drifted short of critical is a warning, and says so', () => {
+    const result = evaluateVersion(
+      policy(),
+      evidence({ liveDistributions: distributions(10, {}, [40, 130, 400, 270, 160]) }),
+    );
+    expect(result.verdict.verdict).toBe('Warning');
+    expect(result.reason).toBe('Warning');
+    expect(result.verdict.message).toMatch(/; prediction score warning \(PSI=0\.\d+\)$/);
+  });
+
+  test('only the prediction is watched: no features, a share of 0', () => {
+    const only = (counts: number[]) => ({ features: new Map(), prediction: histogram(counts) });
+    const result = evaluateVersion(
+      policy({ driftedShare: 0 }),
+      evidence({ reference: only(CENTRED), liveDistributions: only(CENTRED) }),
+    );
+    expect(result.verdict).toMatchObject({ verdict: 'None', driftedShare: 0 });
+    expect(result.verdict.message).toMatch(/^0 of 0 features critical; drifted share 0 >= 0;/);
+  });
+});
+
+describe('which series is the worst', () => {
+  test.each([
+    ['ChiSquare', 0.05, 'Warning'],
+    ['ChiSquare', 0.01, 'Critical'],
+    ['ChiSquare', 0.0100001, 'Warning'],
+    ['PSI', 0.2499, 'Warning'],
+    ['KS', 0.0999, 'None'],
+  ] as const)('severityOf %s at %d → %s', (method, score, expected) => {
+    expect(severityOf({ method, ...DEFAULT_THRESHOLDS[method] }, score)).toBe(expected);
+  });
+
+  test('series are ranked by how far past their critical threshold they are, across methods', () => {
+    // KS's critical bound is lower than PSI's, so a feature shifted by KS's measure outranks PSI's score of it.
+    const tests = [
+      { method: 'PSI' as const, warning: 0.1, critical: 10 },
+      { method: 'KS' as const, warning: 0.1, critical: 0.2 },
+    ];
+    const result = evaluateVersion(
+      policy({ tests, prediction: false }),
+      evidence({ liveDistributions: distributions(10, { f6: SHIFTED }) }),
+    );
+    expect(result.worst).toMatch(/^f6 KS=0\.\d+$/);
+    const chi = evaluateVersion(
+      policy({
+        tests: [
+          { method: 'ChiSquare', ...DEFAULT_THRESHOLDS.ChiSquare },
+          { method: 'PSI', ...DEFAULT_THRESHOLDS.PSI },
+        ],
+        prediction: false,
+      }),
+      evidence({ liveDistributions: distributions(10, { f6: SHIFTED }) }),
+    );
+    // A p-value of (nearly) 0 is infinitely past its bound: nothing outranks it.
+    expect(chi.worst).toMatch(/^f6 ChiSquare=/);
+  });
+
+  test('a ChiSquare p-value of exactly 0 is infinitely past even a critical bound of 0', () => {
+    const tests = [
+      { method: 'ChiSquare' as const, warning: 0.05, critical: 0 },
+      { method: 'PSI' as const, ...DEFAULT_THRESHOLDS.PSI },
+    ];
+    const result = evaluateVersion(
+      policy({ tests, prediction: false }),
+      evidence({
+        reference: distributions(10, { f6: [1000, 0, 0, 0, 0] }),
+        liveDistributions: distributions(10, { f6: [0, 0, 0, 0, 1000] }),
+      }),
+    );
+    expect(result.worst).toBe('f6 ChiSquare=0');
+  });
+
+  test('a large ChiSquare p-value is far from its bound: a PSI shift of the same series ranks above it', () => {
+    const tests = [
+      { method: 'ChiSquare' as const, ...DEFAULT_THRESHOLDS.ChiSquare },
+      { method: 'PSI' as const, ...DEFAULT_THRESHOLDS.PSI },
+    ];
+    const result = evaluateVersion(
+      policy({ tests, prediction: false }),
+      // Ten live predictions: far off by PSI, but too few for the chi-square test to tell them apart.
+      evidence({ liveDistributions: distributions(10, { f6: [0, 1, 3, 3, 3] }) }),
+    );
+    expect(result.worst).toMatch(/^f6 PSI=\d/);
+    expect(result.verdict.features!.find((f) => f.name === 'f6')!.scores.ChiSquare).toBeGreaterThan(0.01);
+  });
+
+  test('a series takes the worst severity of its tests, whichever test comes last', () => {
+    const tests = [
+      { method: 'PSI' as const, ...DEFAULT_THRESHOLDS.PSI },
+      { method: 'KS' as const, warning: 0.8, critical: 0.9 },
+    ];
+    const result = evaluateVersion(
+      policy({ tests, prediction: false }),
+      evidence({ liveDistributions: distributions(10, { f6: SHIFTED }) }),
+    );
+    expect(result.verdict.features![0]).toMatchObject({ name: 'f6', severity: 'Critical' });
+    expect(result.verdict.features![0]!.scores.KS).toBeLessThan(0.8);
+  });
+
+  test('tests that score a series alike: the first one listed names it', () => {
+    const tests = [
+      { method: 'PSI' as const, ...DEFAULT_THRESHOLDS.PSI },
+      { method: 'KS' as const, ...DEFAULT_THRESHOLDS.KS },
+    ];
+    expect(evaluateVersion(policy({ tests, prediction: false }), evidence()).worst).toBe('f0 PSI=0');
+  });
+
+  test('series that score alike are listed by name', () => {
+    const result = evaluateVersion(policy({ prediction: false }), evidence());
+    expect(result.verdict.features!.map((f) => f.name)).toEqual([
+      'f0',
+      'f1',
+      'f2',
+      'f3',
+      'f4',
+      'f5',
+      'f6',
+      'f7',
+      'f8',
+      'f9',
+    ]);
+    const shifted = evaluateVersion(
+      policy({ prediction: false }),
+      evidence({ liveDistributions: distributions(10, { f8: SHIFTED, f3: SHIFTED }) }),
+    );
+    expect(shifted.verdict.features!.slice(0, 3).map((f) => f.name)).toEqual(['f3', 'f8', 'f0']);
   });
 });
