@@ -121,16 +121,13 @@ async function serving() {
   return t;
 }
 
-test('the first pass only adds the finalizer; the next creates the objects and writes the status once', async () => {
+test('the first pass adds the finalizer, then creates the objects and writes the status once; the next writes nothing', async () => {
   const t = setup();
   t.apply('fraud-v1');
   await t.reconcile();
   expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
-  expect(t.cluster.writes.map((w) => `${w.verb} ${w.resource}`)).toEqual(['patch modelversions.modelops.dev/v1alpha1']);
-
-  t.cluster.writes.length = 0;
-  await t.reconcile();
   expect(t.cluster.writes.map((w) => `${w.verb} ${w.resource} ${w.key.name}`)).toEqual([
+    'patch modelversions.modelops.dev/v1alpha1 fraud-v1',
     'updateStatus modelversions.modelops.dev/v1alpha1 fraud-v1',
     // Server-side apply of objects that do not exist yet: the in-memory cluster records a create.
     'create services/v1 fraud',
@@ -149,6 +146,9 @@ test('the first pass only adds the finalizer; the next creates the objects and w
   expect(deployment.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ModelVersion', name: 'fraud-v1' });
   expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
   expect(t.cluster.events).toEqual([]);
+  t.cluster.writes.length = 0;
+  await t.reconcile();
+  expect(t.cluster.writes).toEqual([]);
 });
 
 test('ready pods make it the stable version: Ready, an Event after the write; then passes write nothing', async () => {

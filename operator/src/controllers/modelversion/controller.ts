@@ -7,7 +7,6 @@ import type { ControllerSettings } from '../../config.js';
 import { HttpPrometheusClient, PrometheusError, type PrometheusClient } from '../../prometheus/index.js';
 import { jensenShannon, psi } from '../../statistics/index.js';
 import {
-  hasFinalizer,
   isNotFound,
   type ControllerOptions,
   type KubernetesObject,
@@ -32,7 +31,7 @@ import {
 import { buildAutoscaler, buildDeployment, buildVersionService } from './serving.js';
 import { versionStatus } from './status.js';
 import { HTTP_ROUTE, type HTTPRoute } from './traffic/httproute.js';
-import { deploymentView, isDeleting, type ModelView, type VersionView } from './view.js';
+import { deploymentView, type ModelView, type VersionView } from './view.js';
 
 const MV = resources.ModelVersion;
 
@@ -98,14 +97,12 @@ interface Env {
 
 export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env: Env): Promise<ReconcileResult> {
   const namespace = key.namespace!;
-  const versions = ctx.cache.list<ModelVersion>(MV, {
-    namespace,
-    index: { name: MODEL_INDEX, value: key.name },
-  });
-  // Every version holds the finalizer until its traffic has moved; the write re-enqueues the model.
-  const missing = versions.filter((mv) => !isDeleting({ mv }) && !hasFinalizer(mv, FINALIZER));
-  for (const mv of missing) await ctx.finalizers.add(MV, mv, FINALIZER);
-  if (missing.length) return;
+  // Every version holds the finalizer until its traffic has moved; the pass goes on with the versions as written.
+  const versions = await Promise.all(
+    ctx.cache
+      .list<ModelVersion>(MV, { namespace, index: { name: MODEL_INDEX, value: key.name } })
+      .map((mv) => ctx.finalizers.add(MV, mv, FINALIZER)),
+  );
 
   const view = gather(ctx, namespace, key.name, versions, env.settings);
   const due = analysisDue(view);
@@ -250,12 +247,15 @@ async function applyVersion(ctx: ReconcileContext, d: Draft, settings: Controlle
     replicas: d.replicas,
     createdAsRole: d.createdAsRole,
   });
-  await ensure(ctx, DEPLOYMENT, deployment, ctx.cache.get(DEPLOYMENT, key));
-  await ensure(ctx, SERVICE, buildVersionService(mv), ctx.cache.get(SERVICE, key));
   const hpa = d.autoscaler ? buildAutoscaler(mv) : undefined;
   const observedHpa = ctx.cache.get<V2HorizontalPodAutoscaler & KubernetesObject>(HPA, key);
-  if (hpa) await ensure(ctx, HPA, hpa, observedHpa);
-  else if (observedHpa) await remove(ctx, HPA, key.namespace, key.name);
+  // Independent objects, written at once: under a burst the API server took seconds per Service (its
+  // ClusterIP), and a reconcile waiting for each in turn held its worker while hundreds of keys queued.
+  await Promise.all([
+    ensure(ctx, DEPLOYMENT, deployment, ctx.cache.get(DEPLOYMENT, key)),
+    ensure(ctx, SERVICE, buildVersionService(mv), ctx.cache.get(SERVICE, key)),
+    hpa ? ensure(ctx, HPA, hpa, observedHpa) : observedHpa && remove(ctx, HPA, key.namespace, key.name),
+  ]);
 }
 
 /** Server-side apply, only when the cluster's copy lacks something we set. Our objects: we force. */
