@@ -155,7 +155,17 @@ function buildOperator(): string[] {
   execFileSync('npm', ['run', '--silent', 'build:operator'], { cwd: operatorRoot, stdio: 'inherit' });
   const image = mkdtempSync(join(tmpdir(), 'modelops-operator-image-'));
   copyFileSync(join(operatorRoot, 'dist/operator/main.mjs'), join(image, 'main.mjs'));
-  return [join(image, 'main.mjs')];
+  return imageEntrypoint().map((arg) => (arg === 'main.mjs' ? join(image, arg) : arg));
+}
+
+/** The image's `node` flags and script, from operator/Dockerfile's ENTRYPOINT (the V8 flags it ships with count). */
+function imageEntrypoint(): string[] {
+  const dockerfile = readFileSync(join(operatorRoot, 'operator/Dockerfile'), 'utf8');
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  if (!entrypoint) throw new Error('operator/Dockerfile has no ENTRYPOINT ["node", ...]');
+  const [node, ...args] = JSON.parse(entrypoint) as string[];
+  if (node !== 'node' || !args.includes('main.mjs')) throw new Error(`unexpected ENTRYPOINT ${entrypoint}`);
+  return args;
 }
 
 /** A tsconfig compiling the checkout's operator/src (tests left out) to its dist/. */
@@ -312,7 +322,7 @@ export async function startOperator(
       ...(opts.args ?? []),
     ],
     {
-      cwd: dirname(operatorCommand[0]!),
+      cwd: dirname(operatorCommand.at(-1)!),
       env: { ...process.env, KUBECONFIG: operatorKubeconfig, POD_NAME: opts.name, LOG_LEVEL: opts.logLevel ?? 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
