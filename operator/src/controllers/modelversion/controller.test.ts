@@ -130,9 +130,10 @@ test('the first pass adds the finalizer, then creates the objects and writes the
     'patch modelversions.modelops.dev/v1alpha1 fraud-v1',
     'updateStatus modelversions.modelops.dev/v1alpha1 fraud-v1',
     // Server-side apply of objects that do not exist yet: the in-memory cluster records a create.
-    'create services/v1 fraud',
+    // Capacity before traffic: the version's objects, then the model's Service.
     'create deployments.apps/v1 fraud-v1',
     'create services/v1 fraud-v1',
+    'create services/v1 fraud',
   ]);
   expect(new Set(t.cluster.writes.map((w) => w.fieldManager))).toEqual(new Set(['modelops-modelversion']));
   expect(t.mv('fraud-v1').status).toMatchObject({

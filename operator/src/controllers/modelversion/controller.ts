@@ -114,8 +114,12 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
   for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))
     if (await ctx.status.update(MV, d.view.mv, versionStatus(d, plan, view))) changed.add(d);
 
+  // Capacity before traffic: versions that gain pods are written before the routing moves traffic, the
+  // rest (those losing pods) after it — a canary's step, a rollback to the stable, a brand-new version.
+  const growing = plan.drafts.filter((d) => grows(ctx, d));
+  for (const d of growing) await applyVersion(ctx, d, env.settings);
   await applyRouting(ctx, view, plan);
-  for (const d of plan.drafts) await applyVersion(ctx, d, env.settings);
+  for (const d of plan.drafts.filter((d) => !growing.includes(d))) await applyVersion(ctx, d, env.settings);
   for (const { view: v, until } of plan.deleting) {
     // Its traffic went elsewhere above; its pods drain until `until` (recorded so a restart keeps it).
     if (Date.parse(until) > ctx.now().getTime()) {
@@ -235,6 +239,14 @@ async function applyRouting(ctx: ReconcileContext, view: ModelView, plan: ModelP
   }
   if (plan.deleteOwnedRoute) await remove(ctx, HTTP_ROUTE, view.namespace, routeName(view.model));
   if (!view.modelServiceConflict) await ensure(ctx, SERVICE, desired.modelService, view.modelService);
+}
+
+/** Whether the plan gives a version pods it does not have yet: a new Deployment, or more replicas. */
+function grows(ctx: ReconcileContext, d: Draft): boolean {
+  const key = { namespace: d.view.mv.metadata.namespace, name: d.view.mv.metadata.name };
+  const current = ctx.cache.get<V1Deployment & KubernetesObject>(DEPLOYMENT, key);
+  if (!current) return true;
+  return typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0);
 }
 
 /** The version's Deployment, Service and HPA as the plan sizes them. */
