@@ -211,8 +211,9 @@ describe('prediction shift: its bounds', () => {
     expect(noise([300, 200, 100], [600, 400, 200]) * 400).toBeCloseTo(psiNoise * 300, 10);
     // A bin empty on both sides is no bin.
     expect(noise([300, 200, 0, 100], [300, 200, 0, 100])).toBeCloseTo(psiNoise, 10);
-    // One bin: nothing can differ by chance.
+    // One bin: nothing can differ by chance; two bins can.
     expect(noise([600], [600])).toBe(0);
+    expect(noise([300, 300], [300, 300])).toBeGreaterThan(0.01);
     // JS distance from the same X²: sqrt(X² / (8n) / ln 2).
     const js = resolveAnalysis({ predictionShift: { method: 'JS', max: 0.1 } });
     expect(noise([300, 200, 100], [300, 200, 100], js)).toBeCloseTo(Math.sqrt(psiNoise / 8 / Math.LN2), 10);
@@ -348,7 +349,8 @@ describe('the values each check reports beside its verdict', () => {
       { verdict: 'Skipped', message: 'the stable served too little in the window to compare with' },
     ],
   ] as const)('%s', (_case, canary, stable, name, expected) => {
-    expect(check(measurements(canary, stable), name)).toEqual({ name, ...expected });
+    // Strictly: a value the check did not see is absent, not undefined.
+    expect(check(measurements(canary, stable), name)).toStrictEqual({ name, ...expected });
   });
 });
 
