@@ -260,6 +260,35 @@ describe('a step is in place only once the cluster makes the split', () => {
       },
     };
     expect(gateway.inPlace(s, { ...observed, route: defaulted })).toBe(true);
+    // Matches are alternatives: a rule whose second match is the header still sends those requests to the canary.
+    const orPath: HTTPRoute = {
+      ...route,
+      spec: {
+        ...route.spec,
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/docs' } }, { headers: [{ type: 'Exact', ...header }] }],
+            backendRefs: [{ name: 'fraud-v2', port: 80, weight: 1 }],
+          },
+          route.spec.rules![1]!,
+        ],
+      },
+    };
+    expect(gateway.inPlace(s, { ...observed, route: orPath })).toBe(true);
+    // A match without a header condition, or a header rule that sends nowhere, is not the experiment.
+    const ruleWith = (rule: NonNullable<HTTPRoute['spec']['rules']>[number]): HTTPRoute => ({
+      ...route,
+      spec: { ...route.spec, rules: [route.spec.rules![1]!, rule] },
+    });
+    expect(
+      gateway.inPlace(s, {
+        ...observed,
+        route: ruleWith({ matches: [{ headers: [] }], backendRefs: [{ name: 'fraud-v2', port: 80, weight: 1 }] }),
+      }),
+    ).toBe(false);
+    expect(
+      gateway.inPlace(s, { ...observed, route: ruleWith({ matches: [{ headers: [{ type: 'Exact', ...header }] }] }) }),
+    ).toBe(false);
     const withoutRule = { ...route, spec: { ...route.spec, rules: [route.spec.rules![1]!] } };
     expect(gateway.inPlace(s, { ...observed, route: withoutRule })).toBe(false);
     const otherValue = split({ weight: 0, header: { ...header, value: 'v3' } });
