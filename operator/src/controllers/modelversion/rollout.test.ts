@@ -75,6 +75,8 @@ class Cluster {
   routes: Record<string, HTTPRoute> = {};
   events: (PendingEvent & { object: string })[] = [];
   gatewayApi = true;
+  /** List the versions as the API server does (by name) rather than in the order they were applied. */
+  listByName = false;
   /** Pods become ready as soon as they are asked for, unless held. */
   holdPods = new Set<string>();
   private created = 0;
@@ -106,10 +108,12 @@ class Cluster {
       namespace: 'ml',
       model: 'fraud',
       now: new Date(this.now),
-      versions: [...this.versions.values()].map((mv) => {
-        const d = this.deployments.get(mv.metadata.name);
-        return { mv, ...(d ? { deployment: { readyReplicas: d.ready, createdAsRole: d.role } } : {}) };
-      }),
+      versions: [...this.versions.values()]
+        .sort((a, b) => (this.listByName ? a.metadata.name.localeCompare(b.metadata.name) : 0))
+        .map((mv) => {
+          const d = this.deployments.get(mv.metadata.name);
+          return { mv, ...(d ? { deployment: { readyReplicas: d.ready, createdAsRole: d.role } } : {}) };
+        }),
       ...(this.modelService ? { modelService: this.modelService } : {}),
       routes: this.routes,
       gatewayApiAvailable: this.gatewayApi,
@@ -644,6 +648,25 @@ describe('Gateway API', () => {
     expect(c.routes.fraud!.spec.rules).toEqual([{ backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] }]);
     c.run();
     expect(c.routes.fraud).toBeUndefined();
+  });
+});
+
+describe('the order the API server lists versions in', () => {
+  test('by name, not by age: the newest version is the canary and supersedes the older one', () => {
+    const c = new Cluster();
+    c.listByName = true;
+    c.apply('fraud-a', FAST);
+    c.reconcile();
+    c.reconcile();
+    c.apply('fraud-c', FAST);
+    c.run();
+    expect(c.status('fraud-a')).toMatchObject({ phase: 'Serving', role: 'stable', weight: 100 });
+    expect(c.status('fraud-c')).toMatchObject({ role: 'canary' });
+    // fraud-b is listed before fraud-c, but applied after it.
+    c.apply('fraud-b', FAST);
+    c.run();
+    expect(c.status('fraud-c')).toMatchObject({ phase: 'Superseded' });
+    expect(c.status('fraud-b')).toMatchObject({ role: 'canary' });
   });
 });
 
