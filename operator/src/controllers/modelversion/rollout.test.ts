@@ -75,6 +75,8 @@ class Cluster {
   routes: Record<string, HTTPRoute> = {};
   events: (PendingEvent & { object: string })[] = [];
   gatewayApi = true;
+  /** List the versions as the API server does (by name) rather than in the order they were applied. */
+  listByName = false;
   /** Pods become ready as soon as they are asked for, unless held. */
   holdPods = new Set<string>();
   private created = 0;
@@ -106,10 +108,12 @@ class Cluster {
       namespace: 'ml',
       model: 'fraud',
       now: new Date(this.now),
-      versions: [...this.versions.values()].map((mv) => {
-        const d = this.deployments.get(mv.metadata.name);
-        return { mv, ...(d ? { deployment: { readyReplicas: d.ready, createdAsRole: d.role } } : {}) };
-      }),
+      versions: [...this.versions.values()]
+        .sort((a, b) => (this.listByName ? a.metadata.name.localeCompare(b.metadata.name) : 0))
+        .map((mv) => {
+          const d = this.deployments.get(mv.metadata.name);
+          return { mv, ...(d ? { deployment: { readyReplicas: d.ready, createdAsRole: d.role } } : {}) };
+        }),
       ...(this.modelService ? { modelService: this.modelService } : {}),
       routes: this.routes,
       gatewayApiAvailable: this.gatewayApi,
@@ -508,6 +512,19 @@ describe('manual control (C7)', () => {
     expect(c.events.length).toBe(events);
   });
 
+  test('abort with an empty value: rolled back all the same, and the message says no reason was given', () => {
+    const c = serving();
+    c.apply('fraud-v2', FAST);
+    until(c, () => c.status('fraud-v2').weight === 5);
+    c.apply('fraud-v2', {}, { 'modelops.dev/abort': '' });
+    c.run();
+    expect(c.summary()['fraud-v2']).toBe('RolledBack/none/0');
+    expect(c.condition('fraud-v2', 'RolledBack')!.message).toBe('aborted by modelops.dev/abort: (no reason given)');
+    expect(c.events.find((e) => e.reason === 'RolledBack')!.message).toBe(
+      'aborted by modelops.dev/abort: (no reason given); all traffic back on v1',
+    );
+  });
+
   test('actions that do not apply are handled once, with an Event that says why', () => {
     const c = serving();
     c.apply('fraud-v1', {}, { 'modelops.dev/abort': 'x', 'modelops.dev/promote': 'y', 'modelops.dev/retry': 'z' });
@@ -630,6 +647,62 @@ describe('Gateway API', () => {
     // The pass that rolls back sends everything to the stable by the route it has; the next one drops it.
     expect(c.routes.fraud!.spec.rules).toEqual([{ backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] }]);
     c.run();
+    expect(c.routes.fraud).toBeUndefined();
+  });
+});
+
+describe('the order the API server lists versions in', () => {
+  test('by name, not by age: the newest version is the canary and supersedes the older one', () => {
+    const c = new Cluster();
+    c.listByName = true;
+    c.apply('fraud-a', FAST);
+    c.reconcile();
+    c.reconcile();
+    c.apply('fraud-c', FAST);
+    c.run();
+    expect(c.status('fraud-a')).toMatchObject({ phase: 'Serving', role: 'stable', weight: 100 });
+    expect(c.status('fraud-c')).toMatchObject({ role: 'canary' });
+    // fraud-b is listed before fraud-c, but applied after it.
+    c.apply('fraud-b', FAST);
+    c.run();
+    expect(c.status('fraud-c')).toMatchObject({ phase: 'Superseded' });
+    expect(c.status('fraud-b')).toMatchObject({ role: 'canary' });
+  });
+});
+
+describe('Gateway API: an existing HTTPRoute', () => {
+  const byRoute = { traffic: { gatewayAPI: { httpRoute: 'public' } } };
+  const publicRoute = (): HTTPRoute => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'public', namespace: 'ml' },
+    spec: {
+      parentRefs: [{ name: 'edge' }],
+      rules: [
+        { matches: [{ path: { type: 'PathPrefix', value: '/docs' } }], backendRefs: [{ name: 'docs', port: 80 }] },
+        { backendRefs: [{ name: 'fraud', port: 80 }] },
+      ],
+    },
+  });
+
+  test('named but missing: Degraded says so; once it exists, its rule for the model carries the weights', () => {
+    const c = serving({ serving: { ...FAST.serving, ...byRoute } });
+    expect(c.summary()['fraud-v1']).toBe('Serving/stable/100');
+    expect(c.condition('fraud-v1', 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'HTTPRouteNotFound',
+      message: 'HTTPRoute public named by traffic.gatewayAPI.httpRoute does not exist',
+    });
+    c.routes.public = publicRoute();
+    c.run();
+    expect(c.condition('fraud-v1', 'Degraded')).toMatchObject({ status: 'False' });
+    expect(c.routes.public!.spec.rules).toEqual([
+      publicRoute().spec.rules![0],
+      { backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] },
+    ]);
+    c.apply('fraud-v2', { serving: { ...FAST.serving, ...byRoute } });
+    until(c, () => c.status('fraud-v2').phase === 'Serving');
+    expect(c.routes.public!.spec.rules![1]).toEqual({ backendRefs: [{ name: 'fraud-v2', port: 80, weight: 100 }] });
     expect(c.routes.fraud).toBeUndefined();
   });
 });

@@ -35,6 +35,125 @@ describe('Deployment', () => {
     expect(c!.readinessProbe!.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' });
   });
 
+  test('the whole Deployment of a plain stable version', () => {
+    const d = buildDeployment(modelVersion('fraud-v1'), params);
+    expect(d.apiVersion).toBe('apps/v1');
+    expect(d.kind).toBe('Deployment');
+    const { template, ...rest } = d.spec!;
+    // Pods are replaced one at a time without lowering capacity; a few old ReplicaSets are kept for rollbacks.
+    expect(rest).toEqual({
+      replicas: 2,
+      selector: { matchLabels: { 'modelops.dev/modelversion': 'fraud-v1' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      revisionHistoryLimit: 3,
+    });
+    const { containers, ...pod } = template.spec!;
+    expect(pod).toEqual({
+      volumes: [{ name: 'models', persistentVolumeClaim: { claimName: 'models', readOnly: true } }],
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      // Longer than the serving image's 25 s drain after SIGTERM.
+      terminationGracePeriodSeconds: 30,
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    });
+    const { securityContext: _securityContext, ...c } = containers[0]!;
+    expect(c).toEqual({
+      name: 'server',
+      image: 'ghcr.io/modelops/serving:0.1.0',
+      ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+      env: [
+        { name: 'MODEL_URI', value: '/models/fraud/v1/model.onnx' },
+        { name: 'MODEL_NAME', value: 'fraud' },
+        { name: 'MODEL_VERSION', value: 'v1' },
+        { name: 'MODEL_ROLE', value: 'stable' },
+      ],
+      // No resources given: no empty maps, which the API server would drop (and every pass would then differ).
+      resources: {},
+      livenessProbe: {
+        httpGet: { path: '/v2/health/live', port: 'http' },
+        periodSeconds: 5,
+        timeoutSeconds: 2,
+        failureThreshold: 3,
+      },
+      readinessProbe: {
+        httpGet: { path: '/v2/health/ready', port: 'http' },
+        periodSeconds: 5,
+        timeoutSeconds: 2,
+        failureThreshold: 1,
+      },
+      volumeMounts: [{ name: 'models', mountPath: '/models', readOnly: true }],
+    });
+  });
+
+  test("a reference on the artifact's claim shares its volume", () => {
+    const mv = modelVersion('fraud-v1', { reference: { uri: 'pvc://models/fraud/v1/reference.json' } });
+    const pod = buildDeployment(mv, params).spec!.template.spec!;
+    expect(pod.volumes).toEqual([{ name: 'models', persistentVolumeClaim: { claimName: 'models', readOnly: true } }]);
+    expect(pod.containers[0]!.volumeMounts).toEqual([{ name: 'models', mountPath: '/models', readOnly: true }]);
+    expect(pod.containers[0]!.env).toContainEqual({ name: 'REFERENCE_URI', value: '/models/fraud/v1/reference.json' });
+  });
+
+  test.each([
+    [
+      "a reference on a claim whose name starts like the artifact's",
+      'pvc://models/fraud/model.onnx',
+      'pvc://models-2/fraud/reference.json',
+      ['models', 'reference'],
+      '/reference/fraud/reference.json',
+    ],
+    [
+      'a pvc reference beside an s3 artifact',
+      's3://bucket/model.onnx',
+      'pvc://models/fraud/reference.json',
+      ['reference'],
+      '/reference/fraud/reference.json',
+    ],
+    [
+      'an s3 reference beside a pvc artifact',
+      'pvc://models/model.onnx',
+      's3://b/reference.json',
+      ['models'],
+      's3://b/reference.json',
+    ],
+  ])('%s gets its own volume', (_case, artifact, reference, volumes, referenceUri) => {
+    const mv = modelVersion('fraud-v1', { artifact: { uri: artifact }, reference: { uri: reference } });
+    const pod = buildDeployment(mv, params).spec!.template.spec!;
+    expect((pod.volumes ?? []).map((v) => v.name)).toEqual(volumes);
+    expect(pod.containers[0]!.env).toContainEqual({ name: 'REFERENCE_URI', value: referenceUri });
+  });
+
+  test.each([
+    ['pvc://models/a/b/model.onnx', '/m/a/b/model.onnx', 'models'],
+    ['pvc://models/', 'pvc://models/', undefined],
+    ['xpvc://models/model.onnx', 'xpvc://models/model.onnx', undefined],
+    ['s3://pvc://models/model.onnx', 's3://pvc://models/model.onnx', undefined],
+  ])('mountUri(%s)', (uri, expectedUri, claim) => {
+    const mounted = mountUri(uri, 'vol', '/m');
+    expect(mounted.uri).toBe(expectedUri);
+    expect(mounted.volume?.persistentVolumeClaim?.claimName).toBe(claim);
+  });
+
+  test.each([
+    ['cpu only', { cpu: '250m' }, { requests: { cpu: '250m' } }],
+    [
+      'memory only: requested and limited alike',
+      { memory: '512Mi' },
+      { requests: { memory: '512Mi' }, limits: { memory: '512Mi' } },
+    ],
+    ['a CPU limit only', { cpuLimit: '1' }, { limits: { cpu: '1' } }],
+  ])('resources, %s', (_case, resources, expected) => {
+    const mv = modelVersion('fraud-v1', { serving: { resources } });
+    expect(buildDeployment(mv, params).spec!.template.spec!.containers[0]!.resources).toEqual(expected);
+  });
+
+  test('an API key Secret with its own key', () => {
+    const mv = modelVersion('fraud-v1', { serving: { apiKeySecret: { name: 'clients', key: 'api-key' } } });
+    expect(buildDeployment(mv, params).spec!.template.spec!.containers[0]!.env).toContainEqual({
+      name: 'API_KEY',
+      valueFrom: { secretKeyRef: { name: 'clients', key: 'api-key' } },
+    });
+  });
+
   test('runs under the restricted Pod Security profile', () => {
     const spec = buildDeployment(modelVersion('fraud-v1'), params).spec!.template.spec!;
     expect(spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
@@ -149,6 +268,15 @@ describe('Deployment', () => {
 
 test('the version Service selects that version alone, on port 80 → http', () => {
   const s = buildVersionService(modelVersion('fraud-v2'));
+  expect(s.apiVersion).toBe('v1');
+  expect(s.kind).toBe('Service');
+  expect(s.metadata!.labels).toEqual({
+    'app.kubernetes.io/name': 'modelops-serving',
+    'app.kubernetes.io/managed-by': 'modelops',
+    'modelops.dev/model': 'fraud',
+    'modelops.dev/version': 'v2',
+    'modelops.dev/modelversion': 'fraud-v2',
+  });
   expect(s.metadata!.name).toBe('fraud-v2');
   expect(s.metadata!.ownerReferences![0]!.name).toBe('fraud-v2');
   expect(s.spec).toEqual({
@@ -166,4 +294,16 @@ test('the HPA exists only when autoscaling is asked for, targeting the Deploymen
     maxReplicas: 8,
     metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
   });
+});
+
+test("the HPA's own minimum and CPU target win over the defaults", () => {
+  const mv = modelVersion('fraud-v1', {
+    serving: { autoscaling: { minReplicas: 3, maxReplicas: 9, targetCPUUtilizationPercentage: 55 } },
+  });
+  const hpa = buildAutoscaler(mv)!;
+  expect(hpa.apiVersion).toBe('autoscaling/v2');
+  expect(hpa.kind).toBe('HorizontalPodAutoscaler');
+  expect(hpa.metadata).toMatchObject({ name: 'fraud-v1', namespace: 'ml' });
+  expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 9 });
+  expect(hpa.spec!.metrics![0]!.resource!.target.averageUtilization).toBe(55);
 });

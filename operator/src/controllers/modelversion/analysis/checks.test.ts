@@ -148,6 +148,212 @@ test.each([
   expect(c?.message).toMatch(message);
 });
 
+test('the verdict message: every inconclusive check in order; a pass counts only the checks that passed', () => {
+  const unsure = verdictOf(measurements({ requests: 10, p99Seconds: undefined }));
+  expect(unsure.message).toBe(
+    'samples: 10 requests in 60s (minimum 50); error-rate: 0 % (threshold 1 %); too few requests to judge; ' +
+      'error-rate-vs-stable: 0 % vs stable 0 % (threshold 2 × 0.5 % = 1 %); too few requests to judge; ' +
+      'latency-p99: no data in the window; latency-p99-vs-stable: no data in the window; ' +
+      'prediction-shift: PSI 0.01 between canary and stable scores (threshold 0.25 + 0.0471 sampling noise at these counts); too few requests to judge',
+  );
+  const stableIdle = verdictOf(measurements({}, { requests: 0 }));
+  expect(stableIdle.checks.filter((c) => c.verdict === 'Skipped')).toHaveLength(2);
+  expect(stableIdle).toMatchObject({ verdict: 'Pass', message: '4 checks passed over 60s' });
+});
+
+describe('prediction shift: its bounds', () => {
+  const shiftOf = (canary: Partial<VersionMeasurements>, stable: Partial<VersionMeasurements> = {}, s = spec) =>
+    check(measurements(canary, stable), 'prediction-shift', s)!;
+
+  test('exactly minSamples scores on each side are judged; one fewer is not', () => {
+    expect(shiftOf({ scores: bins([200, 0, 0]) }, { scores: bins([150, 50, 0]) }).verdict).toBe('Pass');
+    expect(shiftOf({ scores: bins([100, 60, 39]) }, { scores: bins([100, 60, 40]) })).toEqual({
+      name: 'prediction-shift',
+      verdict: 'Inconclusive',
+      message: '199 canary and 200 stable scores in the window (minimum 200 each)',
+      threshold: 0.25,
+    });
+    expect(shiftOf({ scores: bins([100, 60, 40]) }, { scores: bins([100, 60, 39]) })).toEqual({
+      name: 'prediction-shift',
+      verdict: 'Skipped',
+      message: '200 canary and 199 stable scores in the window (minimum 200 each)',
+      threshold: 0.25,
+    });
+  });
+
+  test('with minSamples 0, no scores on a side is still no comparison', () => {
+    const any = resolveAnalysis({ predictionShift: { minSamples: 0 } });
+    expect(shiftOf({}, { scores: bins([0, 0, 0]) }, any).verdict).toBe('Skipped');
+    expect(shiftOf({ scores: bins([0, 0, 0]) }, {}, any).verdict).toBe('Inconclusive');
+  });
+
+  test('too few requests: the shift is shown, not judged', () => {
+    expect(shiftOf({ requests: 10, scores: bins([100, 200, 300]) })).toEqual({
+      name: 'prediction-shift',
+      verdict: 'Inconclusive',
+      message: expect.stringMatching(
+        /^PSI 0\.4 between canary and stable scores \(threshold 0\.25 \+ 0\.0\d+ sampling noise at these counts\); too few requests to judge$/,
+      ),
+      value: 0.4,
+      threshold: expect.any(Number),
+    });
+  });
+
+  // The noise allowance is the chi-square 99.9th percentile over n = n1·n2/(n1+n2): for 3 bins (2 degrees of freedom)
+  // that percentile is 13.82, which the Wilson–Hilferty approximation meets within a few %.
+  test('the noise allowance: the chi-square percentile of the non-empty bins over the effective count', () => {
+    const noise = (c: number[], st: number[], s = spec) =>
+      shiftOf({ scores: bins(c) }, { scores: bins(st) }, s).threshold! - s.predictionShift.max;
+    const psiNoise = noise([300, 200, 100], [300, 200, 100]);
+    expect(psiNoise * 300).toBeGreaterThan(13.82 * 0.97);
+    expect(psiNoise * 300).toBeLessThan(13.82 * 1.03);
+    // Unequal counts: n = 600·1200/1800 = 400.
+    expect(noise([300, 200, 100], [600, 400, 200]) * 400).toBeCloseTo(psiNoise * 300, 10);
+    // A bin empty on both sides is no bin.
+    expect(noise([300, 200, 0, 100], [300, 200, 0, 100])).toBeCloseTo(psiNoise, 10);
+    // One bin: nothing can differ by chance; two bins can.
+    expect(noise([600], [600])).toBe(0);
+    expect(noise([300, 300], [300, 300])).toBeGreaterThan(0.01);
+    // JS distance from the same X²: sqrt(X² / (8n) / ln 2).
+    const js = resolveAnalysis({ predictionShift: { method: 'JS', max: 0.1 } });
+    expect(noise([300, 200, 100], [300, 200, 100], js)).toBeCloseTo(Math.sqrt(psiNoise / 8 / Math.LN2), 10);
+  });
+
+  test.each([
+    ['as many bins, other edges', { upperBounds: [0.3, Infinity], counts: [300, 300], total: 600 }],
+    ['the stable’s bins less its last', { upperBounds: [0.5], counts: [600], total: 600 }],
+  ])('scores binned differently are not compared: %s', (_case, scores) => {
+    expect(shiftOf({ scores }, { scores: bins([300, 300]) })).toEqual({
+      name: 'prediction-shift',
+      verdict: 'Skipped',
+      message: 'the versions score into different bins (references with different edges)',
+    });
+  });
+
+  test('a shift exactly at its bound passes', () => {
+    const exact = { psi: () => 0.25, jensenShannon: () => 0 };
+    const c = analyse(measurements({ scores: bins([600]) }, { scores: bins([600]) }), spec, exact).checks.find(
+      (x) => x.name === 'prediction-shift',
+    )!;
+    expect(c).toMatchObject({ verdict: 'Pass', value: 0.25, threshold: 0.25 });
+  });
+});
+
+describe('the values each check reports beside its verdict', () => {
+  test.each([
+    [
+      "samples: the canary's requests against minSamples",
+      { requests: 50 },
+      {},
+      'samples',
+      { verdict: 'Pass', message: '50 requests in 60s (minimum 50)', value: 50, threshold: 50 },
+    ],
+    [
+      'latency: no data',
+      { p99Seconds: undefined },
+      {},
+      'latency-p99',
+      { verdict: 'Inconclusive', message: 'no data in the window', threshold: 0.5 },
+    ],
+    [
+      'latency: too few requests',
+      { requests: 10, p99Seconds: 0.9 },
+      {},
+      'latency-p99',
+      {
+        verdict: 'Inconclusive',
+        message: '900 ms (threshold 500 ms); too few requests to judge',
+        value: 0.9,
+        threshold: 0.5,
+      },
+    ],
+    [
+      'latency exactly at the bound passes',
+      { p99Seconds: 0.5 },
+      {},
+      'latency-p99',
+      { verdict: 'Pass', message: '500 ms <= 500 ms', value: 0.5, threshold: 0.5 },
+    ],
+    [
+      'errors: an idle canary has no error rate',
+      { requests: 0, errors: 0 },
+      {},
+      'error-rate',
+      { verdict: 'Inconclusive', message: 'no data in the window', threshold: 0.01 },
+    ],
+    [
+      'errors counted past the requests (counters read apart) are capped at 100 %',
+      { requests: 60, errors: 90 },
+      {},
+      'error-rate',
+      { verdict: 'Fail', message: '100 % > 1 %', value: 1, threshold: 0.01 },
+    ],
+    [
+      'vs stable: the canary without latency data',
+      { p99Seconds: undefined },
+      { p99Seconds: 0.08 },
+      'latency-p99-vs-stable',
+      { verdict: 'Inconclusive', message: 'no data in the window', stableValue: 0.08, threshold: 0.16 },
+    ],
+    [
+      'vs stable: too few canary requests',
+      { requests: 10, p99Seconds: 0.2 },
+      { p99Seconds: 0.08 },
+      'latency-p99-vs-stable',
+      {
+        verdict: 'Inconclusive',
+        message: '200 ms vs stable 80 ms (threshold 2 × 80 ms = 160 ms); too few requests to judge',
+        value: 0.2,
+        stableValue: 0.08,
+        threshold: 0.16,
+      },
+    ],
+    [
+      'vs stable: exactly at the bound passes',
+      { p99Seconds: 0.16 },
+      { p99Seconds: 0.08 },
+      'latency-p99-vs-stable',
+      {
+        verdict: 'Pass',
+        message: '160 ms vs stable 80 ms (threshold 2 × 80 ms = 160 ms)',
+        value: 0.16,
+        stableValue: 0.08,
+        threshold: 0.16,
+      },
+    ],
+    [
+      'vs stable: a stable that served exactly minSamples is compared with',
+      { p99Seconds: 0.2 },
+      { requests: 50, p99Seconds: 0.08 },
+      'latency-p99-vs-stable',
+      {
+        verdict: 'Fail',
+        message: '200 ms vs stable 80 ms (threshold 2 × 80 ms = 160 ms)',
+        value: 0.2,
+        stableValue: 0.08,
+        threshold: 0.16,
+      },
+    ],
+    [
+      'vs stable: one request short of minSamples is not',
+      { p99Seconds: 0.2 },
+      { requests: 49, p99Seconds: 0.08 },
+      'latency-p99-vs-stable',
+      { verdict: 'Skipped', message: 'the stable served too little in the window to compare with' },
+    ],
+    [
+      'vs stable: a stable without latency data is not',
+      { p99Seconds: 0.2 },
+      { p99Seconds: undefined },
+      'latency-p99-vs-stable',
+      { verdict: 'Skipped', message: 'the stable served too little in the window to compare with' },
+    ],
+  ] as const)('%s', (_case, canary, stable, name, expected) => {
+    // Strictly: a value the check did not see is absent, not undefined.
+    expect(check(measurements(canary, stable), name)).toStrictEqual({ name, ...expected });
+  });
+});
+
 test('the verdict: any Fail fails (naming every failed check), else any Inconclusive, else Pass; Skipped never blocks', () => {
   const failing = verdictOf(measurements({ errors: 60, p99Seconds: 0.9 }));
   expect(failing.verdict).toBe('Fail');
@@ -244,6 +450,74 @@ test.each([
   expect(check(m, 'query:positive-rate', s)).toMatchObject({ verdict, message, threshold });
 });
 
+test.each([
+  ['a min only, met', { min: 0.5 }, { value: 0.5 }, 'Pass', '0.5 (must be >= 0.5)', 0.5],
+  ['a min only, missed', { min: 0.5 }, { value: 0.4 }, 'Fail', '0.4 (must be >= 0.5)', 0.5],
+  ['a max met exactly', { max: 0.05 }, { value: 0.05 }, 'Pass', '0.05 (must be <= 0.05)', 0.05],
+  ['min and max, above max', { min: 0.5, max: 2 }, { value: 3 }, 'Fail', '3 (must be >= 0.5 and <= 2)', 2],
+  ['a min only, no data', { min: 0.5 }, {}, 'Inconclusive', 'the query returned no data', 0.5],
+  ['NaN', { max: 1 }, { value: NaN }, 'Inconclusive', 'the query returned no data', 1],
+  ['not run at all', { max: 1 }, undefined, 'Inconclusive', 'the query was not run', 1],
+] as const)('a PromQL check: %s → %s', (_case, bounds, outcome, verdict, message, threshold) => {
+  const s = resolveAnalysis({ queries: [{ name: 'q', query: 'x', ...bounds }] });
+  const queries: Measurements['queries'] = outcome ? { q: outcome } : {};
+  const m = { ...measurements({}), queries };
+  expect(check(m, 'query:q', s)).toEqual({
+    name: 'query:q',
+    verdict,
+    message,
+    threshold,
+    ...(outcome && 'value' in outcome && !Number.isNaN(outcome.value) ? { value: outcome.value } : {}),
+  });
+});
+
+test('a PromQL check is not judged before the canary served minSamples requests', () => {
+  const s = resolveAnalysis({ queries: [{ name: 'q', query: 'x', max: 0.05 }] });
+  const m = { ...measurements({ requests: 10 }), queries: { q: { value: 0.08 } } };
+  expect(check(m, 'query:q', s)).toEqual({
+    name: 'query:q',
+    verdict: 'Inconclusive',
+    message: '0.08 (must be <= 0.05); too few requests to judge',
+    value: 0.08,
+    threshold: 0.05,
+  });
+});
+
+test("resolveAnalysis: every default, and the spec's own values", () => {
+  expect(resolveAnalysis(undefined)).toEqual({
+    intervalSeconds: 30,
+    windowSeconds: 60,
+    failureLimit: 2,
+    minSamples: 50,
+    metricsUnavailableRollbackSeconds: expect.any(Number),
+    errorRate: { max: 0.01, maxRatioToStable: 2, noiseFloor: 0.005 },
+    latencyP99: { maxMs: 500, maxRatioToStable: 2, noiseFloorMs: 50 },
+    predictionShift: expect.objectContaining({ method: 'PSI', max: 0.25, minSamples: 200, enabled: true }),
+    queries: [],
+  });
+  const own = resolveAnalysis({
+    intervalSeconds: 10,
+    windowSeconds: 20,
+    failureLimit: 3,
+    minSamples: 5,
+    metricsUnavailableRollbackSeconds: 90,
+    prometheusUrl: 'http://prometheus.monitoring:9090',
+    latencyP99: { maxMs: 200 },
+    predictionShift: { method: 'JS' },
+  });
+  expect(own).toMatchObject({
+    intervalSeconds: 10,
+    windowSeconds: 20,
+    failureLimit: 3,
+    minSamples: 5,
+    metricsUnavailableRollbackSeconds: 90,
+    prometheusUrl: 'http://prometheus.monitoring:9090',
+    latencyP99: { maxMs: 200, maxRatioToStable: 2, noiseFloorMs: 50 },
+    predictionShift: { method: 'JS', max: 0.25, minSamples: 200, enabled: true },
+  });
+  expect(resolveAnalysis({})).not.toHaveProperty('prometheusUrl');
+});
+
 describe('queries', () => {
   const target = { namespace: 'ml', model: 'fraud', canary: 'v2', stable: 'v1.0', windowSeconds: 60 };
   test('select both versions by their own labels (dots escaped), never by role', () => {
@@ -257,6 +531,12 @@ describe('queries', () => {
     );
     expect(scoresQuery(target)).toContain('increase(modelops_prediction_score_bucket{');
     expect(scoresQuery(target)).not.toContain('role');
+  });
+
+  test('a canary alone: its version only, and ${stableVersion} empty', () => {
+    const canaryOnly = { namespace: 'ml', model: 'fraud', canary: 'v2', windowSeconds: 60 };
+    expect(versionsSelector(canaryOnly)).toBe('{namespace="ml",model="fraud",version=~"v2"}');
+    expect(userQuery('y{version="${stableVersion}"}', canaryOnly)).toBe('y{version=""}');
   });
 
   test('a user query gets its placeholders filled', () => {

@@ -72,3 +72,44 @@ test('a failing query fails the whole measurement with its error; no score query
   await expect(measure(client, target, spec)).rejects.toThrow(/query failed for query `histogram_quantile/);
   expect(client.asked).not.toContain(scoresQuery(target));
 });
+
+test('a canary alone (no stable yet): its own numbers only; an empty user query is a problem, not a zero', async () => {
+  const canaryOnly: Target = { namespace: 'ml', model: 'fraud', canary: 'v2', windowSeconds: 30 };
+  const spec = resolveAnalysis({ queries: [{ name: 'positives', query: 'z', max: 1 }] });
+  const options: unknown[] = [];
+  const client = answering({
+    [requestsQuery(canaryOnly)]: [v('v2', 50)],
+    [errorsQuery(canaryOnly)]: [],
+    [p99Query(canaryOnly)]: [v('v2', Infinity)],
+    [scoresQuery(canaryOnly)]: [],
+    z: [],
+  });
+  const query = client.query.bind(client);
+  client.query = async (expr, opts) => (options.push(opts), query(expr, opts));
+  const signal = new AbortController().signal;
+  expect(await measure(client, canaryOnly, spec, signal)).toEqual({
+    windowSeconds: 30,
+    canary: { requests: 50, errors: 0 },
+    queries: { positives: { problem: 'the query returned no data' } },
+  });
+  expect(options).toEqual(new Array(5).fill({ signal }));
+  options.length = 0;
+  await measure(client, canaryOnly, spec);
+  expect(options).toEqual(new Array(5).fill({}));
+});
+
+test('with the ML check off, no score query and no score histograms', async () => {
+  const spec = resolveAnalysis({ predictionShift: { enabled: false } });
+  const client = answering({
+    [requestsQuery(target)]: [v('v2', 120), v('v1', 2400)],
+    [errorsQuery(target)]: [],
+    [p99Query(target)]: [v('v2', 0.01), v('v1', 0.02)],
+  });
+  expect(await measure(client, target, spec)).toEqual({
+    windowSeconds: 30,
+    canary: { requests: 120, errors: 0, p99Seconds: 0.01 },
+    stable: { requests: 2400, errors: 0, p99Seconds: 0.02 },
+    queries: {},
+  });
+  expect(client.asked).toHaveLength(3);
+});
