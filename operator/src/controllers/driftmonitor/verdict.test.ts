@@ -321,6 +321,12 @@ describe('which series is the worst', () => {
     expect(result.worst).toBe('f6 ChiSquare=0');
   });
 
+  test('a critical threshold of 0 and a score of exactly 0: the series is at it, named with its test', () => {
+    const tests = [{ method: 'PSI' as const, warning: 0.1, critical: 0 }];
+    const result = evaluateVersion(policy({ tests, prediction: false }), evidence());
+    expect(result.worst).toBe('f0 PSI=0');
+  });
+
   test('a large ChiSquare p-value is far from its bound: a PSI shift of the same series ranks above it', () => {
     const tests = [
       { method: 'ChiSquare' as const, ...DEFAULT_THRESHOLDS.ChiSquare },

@@ -167,6 +167,8 @@ export function severityOf(test: Test, score: number): Severity {
 /** How far past its critical threshold a score is (1 = at it), to rank series across methods. */
 function exceedance(test: Test, score: number): number {
   if (LOWER_IS_WORSE.has(test.method)) return score === 0 ? Infinity : test.critical / score;
+  // A critical threshold of 0 (the schema allows it): a score of 0 is at it, anything more infinitely past.
+  if (test.critical === 0) return score === 0 ? 1 : Infinity;
   return score / test.critical;
 }
 
