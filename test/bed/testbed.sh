@@ -15,6 +15,7 @@
 #                                 added for this start only (--runtime-config=resource.k8s.io/v1=false: a
 #                                 cluster without DRA); without FLAGs it runs as the cluster was created
 #   testbed.sh restart-controller-manager, restart-scheduler [FLAG...]   the same for those
+#   testbed.sh restart-kube-proxy the same for the data plane's kube-proxy
 #   testbed.sh env                print `export` lines for KUBECONFIG, PATH and, with the data plane,
 #                                 MODELOPS_PROMETHEUS_URL, MODELOPS_TESTBED_VOLUMES (the PVCs' directories)
 #                                 and MODELOPS_TESTBED_SERVING (the runner's state and logs): eval "$(testbed.sh env)"
@@ -359,8 +360,15 @@ restart_with_healthz() {
   log "$name is back (pid $(cat "$cluster_dir/pids/$name.pid"))"
 }
 
+# kube-proxy restarted afresh, for the same reason; nothing to do on a bed without the data plane.
+restart_kube_proxy() {
+  [[ -f "$cluster_dir/modelops-dataplane" ]] || return 0
+  restart_component kube-proxy
+  start_kube_proxy
+}
+
 case "${1:-}" in
-  up|status|restart-apiserver|restart-controller-manager|restart-scheduler|env|kubectl) ensure_built ;;
+  up|status|restart-apiserver|restart-controller-manager|restart-scheduler|restart-kube-proxy|env|kubectl) ensure_built ;;
 esac
 case "${1:-}" in
   up) up ;;
@@ -369,6 +377,7 @@ case "${1:-}" in
   restart-apiserver) shift; restart_apiserver "$@" ;;
   restart-controller-manager) shift; restart_with_healthz kube-controller-manager "$@" ;;
   restart-scheduler) shift; restart_with_healthz kube-scheduler "$@" ;;
+  restart-kube-proxy) restart_kube_proxy ;;
   env)
     printf 'export KUBECONFIG=%q\nexport PATH=%q:"$PATH"\n' "$kubeconfig" "$(bin)"
     if [[ -f "$cluster_dir/modelops-dataplane" ]]; then

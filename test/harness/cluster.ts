@@ -214,14 +214,15 @@ export function restartApiServer(...extraFlags: string[]): Promise<void> {
 }
 
 /**
- * Restarts the bed's kube-controller-manager and kube-scheduler afresh, as after a control-plane upgrade
- * (after quick kube-apiserver restarts their watches back off and lag); resolves when both are healthy.
- * `scheduler: false` leaves the scheduler alone: a 1.36 scheduler started without resource.k8s.io/v1
- * never schedules.
+ * Restarts the bed's kube-controller-manager, kube-scheduler and (with the data plane) kube-proxy afresh, as
+ * after a control-plane upgrade (after a kube-apiserver restart their watches back off and may lag behind it
+ * for a minute, longer than a later test waits); resolves when all are healthy. `scheduler: false` leaves
+ * the scheduler alone: a 1.36 scheduler started without resource.k8s.io/v1 never schedules.
  */
 export async function restartControllers(opts: { scheduler?: boolean } = {}): Promise<void> {
   await bedCommand('restart-controller-manager', []);
   if (opts.scheduler ?? true) await bedCommand('restart-scheduler', []);
+  await bedCommand('restart-kube-proxy', []);
 }
 
 async function bedCommand(command: string, args: string[]): Promise<void> {

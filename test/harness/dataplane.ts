@@ -5,6 +5,7 @@ import { watch } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { PodProcessState } from '../bed/dataplane/pod-process.js';
+import { kubectl } from './cluster.js';
 
 /** The bed's GatewayClass and Gateway (test/bed/gateway.yaml) an HTTPRoute's parentRefs name. */
 export const TESTBED_GATEWAY = { className: 'testbed', namespace: 'gateway', name: 'testbed' } as const;
@@ -94,13 +95,33 @@ export async function kubeProxyEndpoints(namespace: string, service: string): Pr
   return [...endpoints].sort();
 }
 
-/** Resolves once kube-proxy routes the Service to exactly `count` endpoints (after a scale, say). */
-export function waitForKubeProxyEndpoints(namespace: string, service: string, count: number): Promise<string[]> {
-  return waitUntil(
-    () => kubeProxyEndpoints(namespace, service),
-    (endpoints) => endpoints.length === count,
-    `kube-proxy routing ${namespace}/${service} to ${count} endpoints`,
-  );
+/**
+ * Resolves once kube-proxy routes the Service to exactly `count` endpoints (after a scale, say). On a timeout
+ * the error also says what the EndpointSlices hold, so a lagging endpoint-slice controller and a lagging
+ * kube-proxy tell apart.
+ */
+export async function waitForKubeProxyEndpoints(namespace: string, service: string, count: number): Promise<string[]> {
+  try {
+    return await waitUntil(
+      () => kubeProxyEndpoints(namespace, service),
+      (endpoints) => endpoints.length === count,
+      `kube-proxy routing ${namespace}/${service} to ${count} endpoints`,
+    );
+  } catch (error) {
+    const slices = await kubectl([
+      'get',
+      'endpointslices',
+      '-n',
+      namespace,
+      '-l',
+      `kubernetes.io/service-name=${service}`,
+      '-o',
+      'jsonpath={range .items[*].endpoints[*]}{.addresses[0]} ready={.conditions.ready}{"\\n"}{end}',
+    ]);
+    throw new Error(`${(error as Error).message}; its EndpointSlices hold: ${slices.stdout.trim() || slices.stderr}`, {
+      cause: error,
+    });
+  }
 }
 
 export interface Sample {

@@ -6,7 +6,14 @@
 // The three run in one file, in order: restarting the API server must not disturb the other two.
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { kubeConfig, kubectl, restartApiServer, useNamespace, waitFor } from '../harness/cluster.js';
+import {
+  kubeConfig,
+  kubectl,
+  restartApiServer,
+  restartControllers,
+  useNamespace,
+  waitFor,
+} from '../harness/cluster.js';
 import {
   controllerReference,
   Manager,
@@ -56,6 +63,10 @@ beforeAll(async () => {
   );
   await manager.stop();
 });
+
+// The kube-apiserver restart below leaves the bed's own components reconnecting with backoff; the next test
+// file must not wait for their lag (a CI run once waited over 60 s for kube-proxy to route a new Service).
+afterAll(() => restartControllers(), 120_000);
 
 /** Reconcile keys as they happen, with a way to wait for a count (no polling). */
 class Reconciled {
