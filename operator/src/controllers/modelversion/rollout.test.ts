@@ -2,7 +2,7 @@
 // counts, the model's Service, the route) and pods become ready when asked, so whole rollouts run here
 // in milliseconds, on a fake clock.
 import type { V1Service } from '@kubernetes/client-node';
-import type { ModelVersion, ModelVersionSpec, Role } from '../../api/index.js';
+import type { ModelVersion, ModelVersionSpec, ModelVersionStatus, Role } from '../../api/index.js';
 import { setCondition, toMetaTime, type Condition, type DesiredStatus } from '../../runtime/index.js';
 import type { AnalysisResult } from './analysis/checks.js';
 import { modelVersion } from './fixtures.test-helpers.js';
@@ -205,6 +205,50 @@ function until(c: Cluster, done: () => boolean, result: AnalysisResult | Analysi
   expect(done()).toBe(true);
 }
 
+/** A version as one pass finds it: its status, its Deployment's ready pods (none when absent), its age. */
+interface Found {
+  name: string;
+  spec?: Partial<ModelVersionSpec>;
+  status?: ModelVersionStatus;
+  ready?: number;
+  /** Why its Deployment gave up. */
+  failed?: string;
+  annotations?: Record<string, string>;
+  /** Seconds after T0 it was created (T0 + 1 s when absent). */
+  created?: number;
+  deleting?: boolean;
+}
+/** The time of one pass over found versions: T0 + 100 s. */
+const NOW = T0 + 100_000;
+const at = (seconds: number) => toMetaTime(new Date(T0 + seconds * 1000));
+const SERVING_V1: Found = {
+  name: 'fraud-v1',
+  status: { phase: 'Serving', role: 'stable', weight: 100, rollout: { promotedAt: at(5) } },
+  ready: 2,
+};
+
+function foundView(found: Found[]): ModelView {
+  return {
+    namespace: 'ml',
+    model: 'fraud',
+    now: new Date(NOW),
+    versions: found.map((f) => ({
+      mv: modelVersion(f.name, f.spec ?? FAST, f.status, {
+        creationTimestamp: at(f.created ?? 1),
+        ...(f.deleting ? { deletionTimestamp: at(90) } : {}),
+        ...(f.annotations ? { annotations: f.annotations } : {}),
+      }),
+      ...(f.ready !== undefined
+        ? { deployment: { readyReplicas: f.ready, ...(f.failed ? { failed: f.failed } : {}) } }
+        : {}),
+    })),
+    routes: {},
+    gatewayApiAvailable: true,
+    defaultPrometheusUrl: 'http://p',
+  };
+}
+const draftOf = (plan: ModelPlan, name: string) => plan.drafts.find((d) => d.view.mv.metadata.name === name);
+
 describe('the first version of a model', () => {
   test('deploys, then becomes stable as soon as its pods are ready: all traffic, Ready, Promoted', () => {
     const c = new Cluster();
@@ -385,6 +429,12 @@ describe('a canary', () => {
       until(c, () => c.status('fraud-v2').phase === 'RolledBack', fail);
     }
     expect(c.eventReasons('fraud-v2').filter((r) => r === 'Retried')).toHaveLength(20);
+    expect(c.events.find((e) => e.reason === 'Retried')).toEqual({
+      type: 'Normal',
+      reason: 'Retried',
+      message: 'fraud v2 is a candidate again (modelops.dev/retry)',
+      object: 'fraud-v2',
+    });
     expect(c.eventReasons('fraud-v2').filter((r) => r === 'RolledBack')).toHaveLength(21);
   });
 
@@ -411,6 +461,55 @@ describe('a canary', () => {
     });
     until(c, () => c.status('fraud-v3').phase === 'Serving');
     expect(c.summary()['fraud-v2']).toBe('Superseded/none/0');
+  });
+
+  test('a superseded canary drains once, for DRAIN_MS from then; one whose pods never served goes at once; each says so once', () => {
+    const gw = { serving: { ...FAST.serving, traffic: { gatewayAPI: { parentRefs: [{ name: 'inference' }] } } } };
+    const c = serving(gw);
+    c.apply('fraud-v2', gw);
+    until(c, () => c.status('fraud-v2').weight === 50);
+    c.apply('fraud-v3', gw);
+    c.holdPods.add('fraud-v3');
+    c.run();
+    const drainUntil = c.status('fraud-v2').rollout!.drainUntil;
+    expect(drainUntil).toBe(toMetaTime(new Date(c.now + DRAIN_MS)));
+    for (let i = 0; i < DRAIN_MS / 1000 - 1; i++) {
+      c.advance(1);
+      c.run();
+    }
+    expect(c.status('fraud-v2').rollout!.drainUntil).toBe(drainUntil);
+    expect(c.deployments.get('fraud-v2')!.replicas).toBe(2);
+    c.advance(1);
+    c.run();
+    expect(c.deployments.get('fraud-v2')!.replicas).toBe(0);
+    // fraud-v3 never had pods ready: superseded by fraud-v4, it has nothing to drain.
+    c.apply('fraud-v4', gw);
+    c.run();
+    expect(c.status('fraud-v3')).toMatchObject({ phase: 'Superseded', rollout: { replacedBy: 'fraud-v4' } });
+    expect(c.status('fraud-v3').rollout!.drainUntil).toBeUndefined();
+    expect(c.deployments.get('fraud-v3')!.replicas).toBe(0);
+    // A later change to a superseded version's spec is written (observedGeneration) without telling it again.
+    c.apply('fraud-v2', { serving: { ...gw.serving, env: [{ name: 'X', value: '1' }] } });
+    c.run();
+    expect(c.eventReasons('fraud-v2').filter((r) => r === 'Superseded')).toHaveLength(1);
+  });
+
+  test('a retried version is the newest candidate from its retry on: a canary applied after it is superseded', () => {
+    const c = serving();
+    c.apply('fraud-v2', FAST);
+    until(c, () => c.status('fraud-v2').phase === 'RolledBack', fail);
+    c.apply('fraud-v3', FAST);
+    until(c, () => c.status('fraud-v3').weight === 5);
+    c.advance(1);
+    c.apply('fraud-v2', {}, { 'modelops.dev/retry': 'again' });
+    c.run();
+    expect(c.status('fraud-v2')).toMatchObject({
+      role: 'canary',
+      rollout: { candidateSince: toMetaTime(new Date(c.now)) },
+    });
+    expect(c.status('fraud-v3')).toMatchObject({ phase: 'Superseded', rollout: { replacedBy: 'fraud-v2' } });
+    until(c, () => c.status('fraud-v2').phase === 'Serving');
+    expect(c.status('fraud-v3').phase).toBe('Superseded');
   });
 
   test('metrics unavailable: the weights hold, Degraded says why, nothing advances; past the limit it rolls back', () => {
@@ -503,6 +602,7 @@ describe('manual control (C7)', () => {
     c.apply('fraud-v2', {}, { 'modelops.dev/abort': 'driftmonitor/fraud: amount PSI 0.41' });
     c.run();
     expect(c.summary()['fraud-v2']).toBe('RolledBack/none/0');
+    expect(c.eventReasons('fraud-v2')).toEqual(['CanaryStarted', 'RolledBack']);
     expect(c.condition('fraud-v2', 'RolledBack')).toMatchObject({
       reason: 'Aborted',
       message: 'aborted by modelops.dev/abort: driftmonitor/fraud: amount PSI 0.41',
@@ -525,18 +625,72 @@ describe('manual control (C7)', () => {
     );
   });
 
-  test('actions that do not apply are handled once, with an Event that says why', () => {
-    const c = serving();
-    c.apply('fraud-v1', {}, { 'modelops.dev/abort': 'x', 'modelops.dev/promote': 'y', 'modelops.dev/retry': 'z' });
-    c.run();
-    expect(c.events.filter((e) => e.reason === 'ActionIgnored').map((e) => e.message)).toEqual([
-      'modelops.dev/retry on fraud-v1 ignored: it is Serving, not rolled back, superseded or retired',
-      'modelops.dev/abort on fraud-v1 ignored: it is the stable version: nothing to roll back to',
-      'modelops.dev/promote on fraud-v1 ignored: it is already the stable version',
-    ]);
-    expect(c.status('fraud-v1').handledActions).toEqual({ abort: 'x', promote: 'y', retry: 'z' });
-    expect(c.summary()['fraud-v1']).toBe('Serving/stable/100');
-  });
+  const ALL_ACTIONS = { 'modelops.dev/abort': 'x', 'modelops.dev/promote': 'y', 'modelops.dev/retry': 'z' };
+  test.each<{ case: string; given: () => Cluster; on: string; actions?: Record<string, string>; ignored: string[] }>([
+    {
+      case: 'the stable',
+      given: () => serving(),
+      on: 'fraud-v1',
+      ignored: [
+        'modelops.dev/retry on fraud-v1 ignored: it is Serving, not rolled back, superseded or retired',
+        'modelops.dev/abort on fraud-v1 ignored: it is the stable version: nothing to roll back to',
+        'modelops.dev/promote on fraud-v1 ignored: it is already the stable version',
+      ],
+    },
+    {
+      case: 'a first version waiting for its pods',
+      given: () => {
+        const c = new Cluster();
+        c.apply('fraud-v1', FAST);
+        c.holdPods.add('fraud-v1');
+        c.reconcile();
+        return c;
+      },
+      on: 'fraud-v1',
+      ignored: [
+        'modelops.dev/retry on fraud-v1 ignored: it is Deploying, not rolled back, superseded or retired',
+        'modelops.dev/abort on fraud-v1 ignored: the model has no stable version to roll back to',
+        'modelops.dev/promote on fraud-v1 ignored: it becomes stable as soon as its pods are ready',
+      ],
+    },
+    {
+      case: 'a rolled-back version (retry does apply to it)',
+      given: () => {
+        const c = serving();
+        c.apply('fraud-v2', FAST);
+        until(c, () => c.status('fraud-v2').phase === 'RolledBack', fail);
+        return c;
+      },
+      on: 'fraud-v2',
+      actions: { 'modelops.dev/abort': 'x', 'modelops.dev/promote': 'y' },
+      ignored: [
+        'modelops.dev/abort on fraud-v2 ignored: it is RolledBack, not the canary',
+        'modelops.dev/promote on fraud-v2 ignored: it is RolledBack, not the canary',
+      ],
+    },
+    {
+      case: 'a new version, retried before it ran',
+      given: () => serving(),
+      on: 'fraud-v2',
+      actions: { 'modelops.dev/retry': 'z' },
+      ignored: ['modelops.dev/retry on fraud-v2 ignored: it is Pending, not rolled back, superseded or retired'],
+    },
+  ])(
+    'actions that do not apply are handled once, with an Event that says why: $case',
+    ({ given, on, actions = ALL_ACTIONS, ignored }) => {
+      const c = given();
+      const before = c.summary()[on];
+      c.apply(on, on === 'fraud-v2' && !c.versions.has(on) ? FAST : {}, actions);
+      c.run();
+      expect(c.events.filter((e) => e.reason === 'ActionIgnored').map((e) => e.message)).toEqual(ignored);
+      expect(c.status(on).handledActions).toEqual(
+        Object.fromEntries(Object.entries(actions).map(([k, v]) => [k.replace('modelops.dev/', ''), v])),
+      );
+      if (before !== undefined) expect(c.summary()[on]).toBe(before);
+      c.run();
+      expect(c.events.filter((e) => e.reason === 'ActionIgnored')).toHaveLength(ignored.length);
+    },
+  );
 
   test('paused holds the step (analysis goes on), resumed carries on', () => {
     const c = serving();
@@ -627,15 +781,30 @@ describe('Gateway API', () => {
     c.reconcile();
     c.reconcile();
     expect(c.summary()['fraud-v1']).toBe('Serving/stable/100');
-    expect(c.condition('fraud-v1', 'Degraded')).toMatchObject({ status: 'True', reason: 'GatewayAPIUnavailable' });
+    const unavailable = (name: string) =>
+      `${name} asks for traffic.gatewayAPI but the cluster does not serve HTTPRoutes (gateway.networking.k8s.io/v1): install the Gateway API CRDs or remove gatewayAPI to split by replica ratio`;
+    expect(c.condition('fraud-v1', 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'GatewayAPIUnavailable',
+      message: unavailable('fraud-v1'),
+    });
     c.apply('fraud-v2', { serving: { ...FAST.serving, ...gw } });
+    let plan = c.run();
     for (let i = 0; i < 30; i++) {
       c.advance(5);
-      c.run();
+      plan = c.run();
     }
     expect(c.status('fraud-v2')).toMatchObject({ phase: 'Canary', weight: 0 });
     expect(c.condition('fraud-v2', 'Progressing')).toMatchObject({ status: 'False', reason: 'GatewayAPIUnavailable' });
-    expect(c.condition('fraud-v2', 'Degraded')!.message).toMatch(/install the Gateway API CRDs or remove gatewayAPI/);
+    expect(c.condition('fraud-v2', 'Degraded')!.message).toBe(unavailable('fraud-v2'));
+    // Held with no analysis to run: the safety net wakes it.
+    expect(plan.requeueAfterMs).toBe(300_000);
+    // A version that no longer serves, or that does not ask for Gateway API, is not degraded by it.
+    c.apply('fraud-v3', FAST);
+    plan = c.run();
+    expect(draftOf(plan, 'fraud-v2')).toMatchObject({ phase: 'Superseded' });
+    expect(draftOf(plan, 'fraud-v2')!.degraded).toBeUndefined();
+    expect(draftOf(plan, 'fraud-v3')!.degraded).toBeUndefined();
   });
 
   test('a rolled-back Gateway API canary leaves a stable without gatewayAPI: the owned route goes', () => {
@@ -751,21 +920,44 @@ describe('versions coming and going', () => {
     c.apply('fraud-copy', { ...FAST, version: 'v1' });
     c.run();
     expect(c.summary()['fraud-copy']).toBe('Failed/none/0');
-    expect(c.condition('fraud-copy', 'Degraded')).toMatchObject({ reason: 'DuplicateVersion' });
+    expect(c.condition('fraud-copy', 'Degraded')).toMatchObject({
+      reason: 'DuplicateVersion',
+      message: 'version v1 of fraud is already ModelVersion fraud-v1; the serving metrics could not tell them apart',
+    });
     expect(c.events.filter((e) => e.reason === 'DuplicateVersion')).toHaveLength(1);
     c.run();
+    // A change to its spec is written (observedGeneration) without the Warning again.
+    c.apply('fraud-copy', { serving: { ...FAST.serving, env: [{ name: 'X', value: '1' }] } });
+    c.run();
     expect(c.events.filter((e) => e.reason === 'DuplicateVersion')).toHaveLength(1);
+  });
+
+  test('a duplicate of a version that is retried later stays the one that failed (the first created keeps the version)', () => {
+    const c = serving();
+    c.apply('fraud-v2', FAST);
+    until(c, () => c.status('fraud-v2').phase === 'RolledBack', fail);
+    c.apply('fraud-v2-copy', { ...FAST, version: 'v2' });
+    c.run();
+    expect(c.summary()['fraud-v2-copy']).toBe('Failed/none/0');
+    c.advance(1);
+    c.apply('fraud-v2', {}, { 'modelops.dev/retry': 'again' });
+    until(c, () => c.status('fraud-v2').phase === 'Serving');
+    expect(c.summary()['fraud-v2-copy']).toBe('Failed/none/0');
   });
 
   test('a name taken by an object it does not own: Failed with NameConflict; the model Service’s: Degraded', () => {
     const c = serving();
     c.apply('fraud-v2', FAST);
     const view: ModelView = c.view();
+    view.versions.push({ mv: modelVersion('fraud-v0', FAST, { phase: 'Retired', role: 'none' }) });
     view.versions.find((v) => v.mv.metadata.name === 'fraud-v2')!.conflict =
       'Deployment fraud-v2 exists and is not owned by this ModelVersion';
     view.modelServiceConflict = 'Service fraud exists and was not made by modelops';
     const plan = decideModel(view);
-    const [v1, v2] = plan.drafts;
+    const [v0, v1, v2] = plan.drafts;
+    // A version that no longer serves is not degraded by it.
+    expect(v0).toMatchObject({ phase: 'Retired' });
+    expect(v0!.degraded).toBeUndefined();
     expect(v2).toMatchObject({ phase: 'Failed', degraded: { reason: 'NameConflict' } });
     expect(v2!.events).toEqual([
       {
@@ -801,6 +993,382 @@ describe('versions coming and going', () => {
   });
 });
 
+describe('one pass over versions as they stand', () => {
+  const canaryAt = (status: ModelVersionStatus['rollout'], extra: ModelVersionStatus = {}): Found => ({
+    name: 'fraud-v2',
+    created: 10,
+    status: {
+      phase: 'Canary',
+      role: 'canary',
+      weight: 5,
+      rollout: { step: 0, candidateSince: at(10), ...status },
+      ...extra,
+    },
+    ready: 1,
+  });
+
+  const retired: Found = {
+    name: 'fraud-v0',
+    created: 0,
+    status: { phase: 'Retired', role: 'none', rollout: { retiredAt: at(85), replacedBy: 'fraud-v1' } },
+  };
+  const scaleDownDelay = (seconds: number): Partial<ModelVersionSpec> => ({
+    serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, scaleDownDelaySeconds: seconds } },
+  });
+  test.each<{ case: string; found: Found[]; expected: Record<string, object> }>([
+    {
+      case: "a retired version keeps its pods for its successor's scaleDownDelaySeconds (20 s)",
+      found: [
+        { ...retired, spec: scaleDownDelay(5) },
+        { ...SERVING_V1, spec: scaleDownDelay(20) },
+      ],
+      expected: { 'fraud-v0': { phase: 'Retired', weight: 0, replicas: 2 } },
+    },
+    {
+      case: "a retired version's pods go after its successor's scaleDownDelaySeconds (10 s), not its own",
+      found: [retired, { ...SERVING_V1, spec: scaleDownDelay(10) }],
+      expected: { 'fraud-v0': { phase: 'Retired', replicas: 0 } },
+    },
+    {
+      case: 'a retired version drops its pods at once when a replica-ratio canary takes traffic',
+      found: [retired, SERVING_V1, canaryAt({ stepReachedAt: at(95) })],
+      expected: { 'fraud-v0': { phase: 'Retired', replicas: 0 } },
+    },
+    {
+      case: 'the stable next to a canary at 5 %: 95 % and its own pods; only a Serving version gets an autoscaler',
+      found: [SERVING_V1, canaryAt({ stepReachedAt: at(95) })],
+      expected: {
+        'fraud-v1': { phase: 'Serving', role: 'stable', weight: 95, replicas: 2, autoscaler: false },
+        'fraud-v2': { phase: 'Canary', role: 'canary', weight: 5, replicas: 1, autoscaler: false },
+      },
+    },
+    {
+      case: 'an autoscaled stable: its HPA sizes it, and the canary is sized against the pods it made',
+      found: [
+        { ...SERVING_V1, spec: { serving: { ...FAST.serving, autoscaling: { maxReplicas: 10 } } }, ready: 6 },
+        canaryAt({ step: 1, stepReachedAt: at(95) }, { weight: 50 }),
+      ],
+      expected: {
+        'fraud-v1': { phase: 'Serving', weight: 50, replicas: 'autoscaled', autoscaler: true },
+        'fraud-v2': { phase: 'Canary', weight: 50, replicas: 6, autoscaler: false },
+      },
+    },
+    {
+      case: 'a first version whose pods are ready at its first pass: stable at once',
+      found: [{ name: 'fraud-v1', ready: 2 }],
+      expected: {
+        'fraud-v1': { phase: 'Serving', role: 'stable', weight: 100, promoted: { reason: 'FirstVersion' } },
+      },
+    },
+    {
+      case: 'a status that records no role reads as none',
+      found: [SERVING_V1, { name: 'fraud-v2', created: 10, status: { phase: 'RolledBack' } }],
+      expected: { 'fraud-v2': { phase: 'RolledBack', role: 'none', weight: 0, replicas: 0 } },
+    },
+    {
+      case: 'a Failed version is never the stable, whatever role its status records',
+      found: [
+        { ...SERVING_V1, status: { ...SERVING_V1.status, phase: 'Failed' } },
+        { name: 'fraud-v2', created: 10, ready: 1 },
+      ],
+      expected: {
+        'fraud-v1': { phase: 'Failed', weight: 0, replicas: 0 },
+        'fraud-v2': { phase: 'Serving', role: 'stable', weight: 100 },
+      },
+    },
+    {
+      case: 'two stables, the older promoted last: it stays (the promotion decides, not the age)',
+      found: [
+        { ...SERVING_V1, status: { ...SERVING_V1.status, rollout: { promotedAt: at(50) } } },
+        {
+          ...SERVING_V1,
+          name: 'fraud-v2',
+          created: 10,
+          status: { ...SERVING_V1.status, rollout: { promotedAt: at(20) } },
+        },
+      ],
+      expected: {
+        'fraud-v1': { phase: 'Serving', role: 'stable' },
+        'fraud-v2': { phase: 'Retired', role: 'none', rollout: { replacedBy: 'fraud-v1' } },
+      },
+    },
+  ])('$case', ({ found, expected }) => {
+    const plan = decideModel(foundView(found));
+    for (const [name, draft] of Object.entries(expected)) expect(draftOf(plan, name)).toMatchObject(draft);
+  });
+
+  const lastAnalysis = (verdict: NonNullable<ModelVersionStatus['analysis']>['verdict'], seconds: number) => ({
+    analysis: { time: at(seconds), verdict, windowSeconds: 10, message: `${verdict} at ${seconds} s`, checks: [] },
+  });
+  const paused = { serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, paused: true } } };
+  const defaultPause = {
+    serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, steps: [{ weight: 10 }, { weight: 100 }] } },
+  };
+  test.each<{
+    case: string;
+    canary: Found;
+    outcome?: AnalysisOutcome;
+    expected: object;
+    events?: Omit<PendingEvent, 'type'>[];
+  }>([
+    {
+      case: 'its pods not ready yet',
+      canary: { ...canaryAt({}, { phase: 'Deploying', weight: 0 }), ready: 0 },
+      expected: {
+        phase: 'Deploying',
+        progressing: { status: 'True', reason: 'Deploying', message: "waiting for the canary's pods: 0/1 ready" },
+      },
+    },
+    {
+      case: 'its split not in place yet',
+      canary: canaryAt({}),
+      expected: {
+        phase: 'Canary',
+        progressing: { status: 'True', reason: 'ShiftingTraffic', message: 'step 1 of 3: 5 %; shifting traffic' },
+      },
+    },
+    {
+      case: 'its step reached, no analysis yet',
+      canary: canaryAt({ stepReachedAt: at(95) }),
+      expected: {
+        progressing: { status: 'True', reason: 'Analysing', message: 'step 1 of 3: 5 %; waiting for an analysis' },
+      },
+    },
+    {
+      case: 'its pause over to the second and its step passed: the next step',
+      canary: canaryAt({ stepReachedAt: at(90), stepVerdict: 'Pass' }, lastAnalysis('Pass', 98)),
+      expected: {
+        phase: 'Canary',
+        rollout: { step: 1 },
+        progressing: { status: 'True', reason: 'ShiftingTraffic', message: 'step 2 of 3: 50 %; shifting traffic' },
+      },
+      events: [{ reason: 'StepAdvanced', message: 'step 2 of 3: 50 %' }],
+    },
+    {
+      case: 'its step passed but metrics unavailable since: held',
+      canary: canaryAt(
+        { stepReachedAt: at(80), stepVerdict: 'Pass', metricsUnavailableSince: at(95) },
+        lastAnalysis('Error', 95),
+      ),
+      expected: {
+        rollout: { step: 0 },
+        progressing: { reason: 'Analysing', message: 'step 1 of 3: 5 %; analysis Pass' },
+        degraded: { reason: 'MetricsUnavailable', message: 'Error at 95 s' },
+      },
+    },
+    {
+      case: 'a step without pauseSeconds pauses the default 60 s',
+      canary: { ...canaryAt({ stepReachedAt: at(45), stepVerdict: 'Pass' }), spec: defaultPause },
+      expected: {
+        rollout: { step: 0 },
+        progressing: { reason: 'Analysing', message: 'step 1 of 2: 10 %; analysis Pass' },
+      },
+    },
+    {
+      case: 'a recorded step past the last one (the spec lost steps): the last',
+      canary: canaryAt({ step: 7, stepReachedAt: at(95) }),
+      expected: { weight: 100, rollout: { step: 2, steps: 3 } },
+    },
+    {
+      case: 'paused',
+      canary: { ...canaryAt({ stepReachedAt: at(95) }), spec: paused },
+      expected: {
+        phase: 'Paused',
+        progressing: {
+          status: 'False',
+          reason: 'Paused',
+          message: 'paused at step 1 of 3: 5 % (spec.serving.rollout.paused)',
+        },
+      },
+      events: [{ reason: 'Paused', message: 'paused at step 1 of 3: 5 %' }],
+    },
+    {
+      case: 'resumed',
+      canary: canaryAt({ stepReachedAt: at(95) }, { phase: 'Paused' }),
+      expected: { phase: 'Canary' },
+      events: [{ reason: 'Resumed', message: 'resumed at step 1 of 3: 5 %' }],
+    },
+    {
+      case: 'an experiment by weight',
+      canary: {
+        ...canaryAt({ stepReachedAt: at(95), stepVerdict: 'Pass' }, { weight: 20 }),
+        spec: { serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, experiment: { weight: 20 } } } },
+      },
+      expected: {
+        phase: 'Experiment',
+        weight: 20,
+        progressing: {
+          status: 'False',
+          reason: 'Experiment',
+          message: 'held as an experiment (20 % of requests); modelops.dev/promote ends it',
+        },
+      },
+    },
+    {
+      case: 'a new canary: it says how it will go',
+      canary: { name: 'fraud-v2', created: 10, ready: 0 },
+      expected: {
+        phase: 'Deploying',
+        role: 'canary',
+        rollout: { step: 0, steps: 3, consecutiveFailures: 0, candidateSince: at(10) },
+      },
+      events: [
+        { reason: 'CanaryStarted', message: 'rolling out v2 against stable v1 by replica ratio: steps 5 → 50 → 100 %' },
+      ],
+    },
+    {
+      case: 'its Deployment failed',
+      canary: {
+        ...canaryAt({ stepReachedAt: at(95) }),
+        ready: 0,
+        failed: 'ReplicaSet "fraud-v2-abc" has timed out progressing.',
+      },
+      expected: {
+        phase: 'RolledBack',
+        rolledBack: {
+          reason: 'DeploymentFailed',
+          message: `the canary's pods never became ready: ReplicaSet "fraud-v2-abc" has timed out progressing.`,
+        },
+      },
+      events: [
+        {
+          reason: 'RolledBack',
+          message: `the canary's pods never became ready: ReplicaSet "fraud-v2-abc" has timed out progressing.; all traffic back on v1`,
+        },
+      ],
+    },
+    {
+      case: 'promoted by the action once its pods are ready',
+      canary: { ...canaryAt({ stepReachedAt: at(95) }), annotations: { 'modelops.dev/promote': 'now' } },
+      expected: {
+        phase: 'Serving',
+        role: 'stable',
+        promoted: {
+          reason: 'PromotedByAction',
+          message: 'fraud v2 promoted by modelops.dev/promote (was at 5 %; stable was v1)',
+        },
+      },
+      events: [
+        { reason: 'Promoted', message: 'fraud v2 promoted by modelops.dev/promote (was at 5 %; stable was v1)' },
+      ],
+    },
+    {
+      case: "an analysis while the split is not in place: recorded, not the step's verdict",
+      canary: canaryAt({}),
+      outcome: measured(pass),
+      expected: {
+        analysis: { verdict: 'Pass' },
+        rollout: expect.not.objectContaining({ stepVerdict: expect.anything() }) as object,
+      },
+    },
+    {
+      case: 'a second failure at failureLimit 2: rolled back',
+      canary: canaryAt({ stepReachedAt: at(80), consecutiveFailures: 1 }),
+      outcome: measured(fail),
+      expected: { phase: 'RolledBack', rolledBack: { reason: 'AnalysisFailed', message: 'error-rate: 31 % > 1 %' } },
+      events: [{ reason: 'RolledBack', message: 'error-rate: 31 % > 1 %; all traffic back on v1' }],
+    },
+    {
+      case: 'an Inconclusive analysis keeps the failure count',
+      canary: canaryAt({ stepReachedAt: at(80), consecutiveFailures: 1 }),
+      outcome: measured(inconclusive),
+      expected: { phase: 'Canary', rollout: { consecutiveFailures: 1, stepVerdict: 'Inconclusive' } },
+    },
+    {
+      case: 'metrics unavailable for 59 s of a 60 s limit: held',
+      canary: canaryAt({ stepReachedAt: at(30), metricsUnavailableSince: at(41) }, lastAnalysis('Pass', 30)),
+      outcome: down,
+      expected: {
+        phase: 'Canary',
+        rollout: { metricsUnavailableSince: at(41), stepVerdict: 'Error' },
+        analysis: { verdict: 'Error', message: 'Prometheus http://p: unreachable', windowSeconds: 10, time: at(100) },
+        degraded: { reason: 'MetricsUnavailable', message: 'Prometheus http://p: unreachable' },
+      },
+    },
+  ])('a canary $case', ({ canary, outcome, expected, events = [] }) => {
+    const plan = decideModel(foundView([SERVING_V1, canary]), outcome);
+    const d = draftOf(plan, 'fraud-v2')!;
+    expect(d).toMatchObject(expected);
+    expect(d.events.map(({ reason, message }) => ({ reason, message }))).toEqual(events);
+  });
+
+  test.each<{ case: string; status?: ModelVersionStatus; until: string; requeueAfterMs?: number }>([
+    {
+      case: 'a canary at 5 %',
+      status: { phase: 'Canary', role: 'canary', weight: 5 },
+      until: at(130),
+      requeueAfterMs: DRAIN_MS,
+    },
+    {
+      case: 'the stable at 0 % (its canary at the last step)',
+      status: { phase: 'Serving', role: 'stable', weight: 0 },
+      until: at(130),
+      requeueAfterMs: DRAIN_MS,
+    },
+    {
+      case: 'an experiment by header (0 %, its split in place)',
+      status: { phase: 'Experiment', role: 'canary', weight: 0, rollout: { stepReachedAt: at(50) } },
+      until: at(130),
+      requeueAfterMs: DRAIN_MS,
+    },
+    {
+      case: 'one whose drain end is recorded',
+      status: { phase: 'RolledBack', role: 'none', weight: 0, rollout: { drainUntil: at(110) } },
+      until: at(110),
+      requeueAfterMs: 10_000,
+    },
+    {
+      case: 'a canary whose pods never got ready: at once',
+      status: { phase: 'Deploying', role: 'canary', weight: 0 },
+      until: at(100),
+    },
+    { case: 'a version with no status yet: at once', until: at(100) },
+  ])('a deleted version drains only if it had traffic: $case', ({ status, until, requeueAfterMs }) => {
+    const plan = decideModel(
+      foundView([SERVING_V1, { name: 'fraud-v2', created: 10, deleting: true, ...(status ? { status } : {}) }]),
+    );
+    expect(plan.deleting.map((d) => [d.view.mv.metadata.name, d.until])).toEqual([['fraud-v2', until]]);
+    expect(plan.requeueAfterMs).toBe(requeueAfterMs);
+  });
+
+  test.each<{ case: string; found: Found[]; requeueAfterMs: number }>([
+    {
+      case: 'a first version waiting for its pods: the safety net',
+      found: [{ name: 'fraud-v1', ready: 0 }],
+      requeueAfterMs: 300_000,
+    },
+    {
+      case: 'a canary waiting for its pods: the safety net',
+      found: [SERVING_V1, { ...canaryAt({}, { phase: 'Deploying', weight: 0 }), ready: 0 }],
+      requeueAfterMs: 300_000,
+    },
+    {
+      case: 'a step whose pause ends before the next analysis: the pause end',
+      found: [
+        SERVING_V1,
+        canaryAt(
+          { stepReachedAt: at(91) },
+          { analysis: { time: at(99), verdict: 'Pass', windowSeconds: 10, message: '', checks: [] } },
+        ),
+      ],
+      requeueAfterMs: 1000,
+    },
+    {
+      case: 'a step held past its pause (Inconclusive): the next analysis, not the pause end gone by',
+      found: [
+        SERVING_V1,
+        canaryAt(
+          { stepReachedAt: at(80), stepVerdict: 'Inconclusive' },
+          { analysis: { time: at(98), verdict: 'Inconclusive', windowSeconds: 10, message: '', checks: [] } },
+        ),
+      ],
+      requeueAfterMs: 3000,
+    },
+  ])('the next pass is due at the earliest wakeup to come: $case', ({ found, requeueAfterMs }) => {
+    expect(decideModel(foundView(found)).requeueAfterMs).toBe(requeueAfterMs);
+  });
+});
+
 describe('analysisDue', () => {
   test('only for a canary with traffic, every interval', () => {
     const c = serving();
@@ -815,7 +1383,30 @@ describe('analysisDue', () => {
     });
     c.run(pass);
     expect(analysisDue(c.view())).toBeUndefined();
-    c.advance(5);
+    c.advance(4);
+    expect(analysisDue(c.view())).toBeUndefined();
+    c.advance(1);
     expect(analysisDue(c.view())).toBeDefined();
+    // An abort pending: the pass rolls back instead.
+    c.apply('fraud-v2', {}, { 'modelops.dev/abort': 'now' });
+    expect(analysisDue(c.view())).toBeUndefined();
+  });
+
+  test('a model whose versions give no serving spec: one pod each, the default steps and analysis', () => {
+    const c = new Cluster();
+    c.apply('fraud-v1');
+    c.reconcile();
+    c.reconcile();
+    expect(c.summary()['fraud-v1']).toBe('Serving/stable/100');
+    expect(c.deployments.get('fraud-v1')!.replicas).toBe(1);
+    c.apply('fraud-v2');
+    c.run();
+    c.run();
+    expect(c.events.find((e) => e.reason === 'CanaryStarted')!.message).toBe(
+      'rolling out v2 against stable v1 by replica ratio: steps 5 → 25 → 50 → 100 %',
+    );
+    expect(c.status('fraud-v2')).toMatchObject({ role: 'canary', rollout: { step: 0, steps: 4 } });
+    expect(c.deployments.get('fraud-v2')!.replicas).toBe(1);
+    expect(analysisDue(c.view())).toMatchObject({ spec: { intervalSeconds: 30, windowSeconds: 60 } });
   });
 });
