@@ -176,6 +176,127 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'no stable here means no canary: either way there is no version to select (a split always has one)',
   },
+  // ModelVersion state machine (rollout.ts). `Date.parse(x ?? '')`: the mutant's "Stryker was here!" parses to NaN as ''
+  // does, and each of these falls back (`|| ...`) on NaN alike.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const created = (v: VersionView) => Date.parse(v.mv.metadata.creationTimestamp ?? '') || 0;",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const since = (d: Draft) => Date.parse(d.rollout.candidateSince ?? '') || created(d.view);",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const last = Date.parse(status.analysis?.time ?? '') || 0;",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const promotedAt = (d: Draft) => Date.parse(d.rollout.promotedAt ?? '') || 0;",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const until = Date.parse(d.rollout.drainUntil ?? '') || 0;",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const until = (Date.parse(d.rollout.retiredAt ?? '') || 0) + delaySeconds * 1000;",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const last = Date.parse(c.analysis?.time ?? '') || now.getTime();",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const reachedAt = Date.parse(c.rollout.stepReachedAt ?? '') || 0;",
+    mutator: 'StringLiteral',
+    why: "Date.parse('Stryker was here!') is NaN, as Date.parse('') is",
+  },
+  // newDraft's createdAsRole is a placeholder: size() sets every draft's before decideModel returns the plan, and
+  // analysisDue (the other caller of assignRoles) does not read it.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "createdAsRole: view.deployment?.createdAsRole ?? 'canary',",
+    mutator: 'LogicalOperator',
+    why: "size() sets every draft's createdAsRole before the plan is returned",
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "createdAsRole: view.deployment?.createdAsRole ?? 'canary',",
+    mutator: 'StringLiteral',
+    why: "size() sets every draft's createdAsRole before the plan is returned",
+  },
+  // A retried version's phase 'Pending' lasts only until the roles below: it is then a candidate, so it becomes the
+  // canary (stepCanary sets its phase), the initial (settleInitial does) or superseded (supersede does).
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "d.phase = 'Pending';",
+    mutator: 'StringLiteral',
+    why: 'the same pass sets the phase of every candidate again',
+  },
+  // retire() of a version already Retired: only a status that records role stable with phase Retired gets there, and
+  // the operator writes role and phase together (one status write per version), so that status never exists.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "if (d.phase !== 'Retired') {",
+    mutator: 'StringLiteral',
+    why: 'no version reaches retire() with phase Retired (see EQUIVALENT_SURVIVORS)',
+  },
+  // The Gateway API problem's message: a gatewayAPI spec comes from the canary, the stable or the initial version, so
+  // the version leading the model (one of those) exists.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'message: `${leading?.view.mv.metadata.name} asks for traffic.gatewayAPI but the cluster does not serve HTTPRoutes (gateway.networking.k8s.io/v1): install the Gateway API CRDs or remove gatewayAPI to split by replica ratio`,',
+    mutator: 'OptionalChaining',
+    why: 'a gatewayAPI spec implies a canary, stable or initial version',
+  },
+  // Wakeups: a string among them is dropped by `t > now` (it compares as NaN), so the mutant's one-string start
+  // changes no requeue.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'const wakeups: number[] = [];',
+    mutator: 'ArrayDeclaration',
+    why: 'a string wakeup is never later than now',
+  },
+  // The wakeups sorted without their comparator sort as strings: each is a millisecond timestamp of 13 digits (after
+  // 2001, before 2286), whose string order is their numeric order.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'const next = wakeups.filter((t) => t > view.now.getTime()).sort((a, b) => a - b)[0];',
+    code: '(a, b) => a - b',
+    mutator: 'ArrowFunction',
+    why: 'timestamps of equal length sort alike as strings and as numbers',
+  },
+  // No split (neither a stable nor an initial version) means no candidate, so no canary and no version in a canary
+  // phase: nothing reads canaryReplicas.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'split.stable || split.canary ? router.desired(split, observed) : { canaryReplicas: 0 };',
+    mutator: 'ObjectLiteral',
+    why: 'without a split no draft is a canary, the only reader of canaryReplicas',
+  },
+  // supersede(): role canary here comes from the version's status (this pass gives roles after it), so the status is
+  // there and `status?.weight` reads as `status.weight`.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const was = d.role === 'canary' ? ` at ${d.view.mv.status?.weight ?? 0} %` : '';",
+    mutator: 'OptionalChaining',
+    why: 'role canary before this pass assigns roles implies a status',
+  },
 ];
 
 /**
@@ -220,6 +341,24 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'const claimOf = (uri: string) => /^pvc:\\/\\/([^/]+)\\//.exec(uri)?.[1];',
     mutant: 'Regex: /pvc:\\/\\/([^/]+)\\// (no ^)',
     why: 'a reference that is not itself pvc:// passes through unmounted whichever claim this finds in it',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "if (d.phase !== 'Retired') {",
+    mutant: 'ConditionalExpression: true',
+    why: 'no version reaches retire() already Retired: a status with role stable and phase Retired is never written (role and phase are one write)',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "d.role = 'none'; (the retry loop of assignRoles)",
+    mutant: 'StringLiteral: ""',
+    why: 'the same pass gives every candidate its role again (canary, initial or superseded)',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const routedByOwnedRoute = router.mechanism === 'GatewayAPI' && plan.route !== undefined && 'owned' in plan.route;",
+    mutant: "ConditionalExpression: true (for router.mechanism === 'GatewayAPI')",
+    why: 'the replica-ratio router plans no route, so plan.route !== undefined is false for it anyway',
   },
 ];
 

@@ -319,6 +319,12 @@ describe('a canary', () => {
     expect(c.condition('fraud-v2', 'Promoted')).toMatchObject({ status: 'True', reason: 'AnalysisPassed' });
     expect(c.eventReasons('fraud-v2')).toEqual(['CanaryStarted', 'StepAdvanced', 'StepAdvanced', 'Promoted']);
     expect(c.eventReasons('fraud-v1')).toEqual(['Serving', 'Retired']);
+    expect(c.events.find((e) => e.reason === 'Retired')).toEqual({
+      type: 'Normal',
+      reason: 'Retired',
+      message: 'replaced as stable by fraud-v2',
+      object: 'fraud-v1',
+    });
     expect(c.modelService!.spec!.selector).toEqual({ 'modelops.dev/modelversion': 'fraud-v2' });
     // The retired stable keeps its pods for scaleDownDelaySeconds (30 s), then goes to 0.
     expect(c.deployments.get('fraud-v1')!.replicas).toBe(2);
@@ -456,6 +462,7 @@ describe('a canary', () => {
     c.run();
     expect(c.deployments.get('fraud-v2')!.replicas).toBe(0);
     expect(c.events.find((e) => e.reason === 'Superseded')).toMatchObject({
+      type: 'Normal',
       object: 'fraud-v2',
       message: 'superseded by fraud-v3 (v3) at 50 %: its traffic went to 0',
     });
@@ -990,6 +997,10 @@ describe('versions coming and going', () => {
     c.reconcile();
     c.reconcile();
     expect(c.summary()).toEqual({ 'fraud-v1': 'Superseded/none/0', 'fraud-v2': 'Serving/stable/100' });
+    // It never was the canary: no weight to tell.
+    expect(c.events.find((e) => e.reason === 'Superseded')!.message).toBe(
+      'superseded by fraud-v2 (v2): its traffic went to 0',
+    );
   });
 });
 
@@ -1028,6 +1039,19 @@ describe('one pass over versions as they stand', () => {
       case: "a retired version's pods go after its successor's scaleDownDelaySeconds (10 s), not its own",
       found: [retired, { ...SERVING_V1, spec: scaleDownDelay(10) }],
       expected: { 'fraud-v0': { phase: 'Retired', replicas: 0 } },
+    },
+    {
+      case: 'a canary superseded with a promote pending (its pods were not ready): the action is handled with it',
+      found: [
+        SERVING_V1,
+        {
+          ...canaryAt({}, { phase: 'Deploying', weight: 0 }),
+          ready: 0,
+          annotations: { 'modelops.dev/promote': 'now' },
+        },
+        { name: 'fraud-v3', created: 20 },
+      ],
+      expected: { 'fraud-v2': { phase: 'Superseded', handled: { promote: 'now' }, pending: {} } },
     },
     {
       case: 'a retired version drops its pods at once when a replica-ratio canary takes traffic',
@@ -1109,7 +1133,7 @@ describe('one pass over versions as they stand', () => {
     canary: Found;
     outcome?: AnalysisOutcome;
     expected: object;
-    events?: Omit<PendingEvent, 'type'>[];
+    events?: PendingEvent[];
   }>([
     {
       case: 'its pods not ready yet',
@@ -1142,7 +1166,7 @@ describe('one pass over versions as they stand', () => {
         rollout: { step: 1 },
         progressing: { status: 'True', reason: 'ShiftingTraffic', message: 'step 2 of 3: 50 %; shifting traffic' },
       },
-      events: [{ reason: 'StepAdvanced', message: 'step 2 of 3: 50 %' }],
+      events: [{ type: 'Normal', reason: 'StepAdvanced', message: 'step 2 of 3: 50 %' }],
     },
     {
       case: 'its step passed but metrics unavailable since: held',
@@ -1155,6 +1179,18 @@ describe('one pass over versions as they stand', () => {
         progressing: { reason: 'Analysing', message: 'step 1 of 3: 5 %; analysis Pass' },
         degraded: { reason: 'MetricsUnavailable', message: 'Error at 95 s' },
       },
+    },
+    {
+      case: 'metrics unavailable since, no analysis recorded, Degraded by no metrics source: it stays so',
+      canary: canaryAt(
+        { stepReachedAt: at(80), metricsUnavailableSince: at(95) },
+        {
+          conditions: [
+            { type: 'Degraded', status: 'True', reason: 'NoMetricsSource', message: 'x', lastTransitionTime: at(95) },
+          ],
+        },
+      ),
+      expected: { degraded: { reason: 'NoMetricsSource', message: 'metrics unavailable' } },
     },
     {
       case: 'a step without pauseSeconds pauses the default 60 s',
@@ -1180,13 +1216,13 @@ describe('one pass over versions as they stand', () => {
           message: 'paused at step 1 of 3: 5 % (spec.serving.rollout.paused)',
         },
       },
-      events: [{ reason: 'Paused', message: 'paused at step 1 of 3: 5 %' }],
+      events: [{ type: 'Normal', reason: 'Paused', message: 'paused at step 1 of 3: 5 %' }],
     },
     {
       case: 'resumed',
       canary: canaryAt({ stepReachedAt: at(95) }, { phase: 'Paused' }),
       expected: { phase: 'Canary' },
-      events: [{ reason: 'Resumed', message: 'resumed at step 1 of 3: 5 %' }],
+      events: [{ type: 'Normal', reason: 'Resumed', message: 'resumed at step 1 of 3: 5 %' }],
     },
     {
       case: 'an experiment by weight',
@@ -1213,7 +1249,11 @@ describe('one pass over versions as they stand', () => {
         rollout: { step: 0, steps: 3, consecutiveFailures: 0, candidateSince: at(10) },
       },
       events: [
-        { reason: 'CanaryStarted', message: 'rolling out v2 against stable v1 by replica ratio: steps 5 → 50 → 100 %' },
+        {
+          type: 'Normal',
+          reason: 'CanaryStarted',
+          message: 'rolling out v2 against stable v1 by replica ratio: steps 5 → 50 → 100 %',
+        },
       ],
     },
     {
@@ -1232,6 +1272,7 @@ describe('one pass over versions as they stand', () => {
       },
       events: [
         {
+          type: 'Warning',
           reason: 'RolledBack',
           message: `the canary's pods never became ready: ReplicaSet "fraud-v2-abc" has timed out progressing.; all traffic back on v1`,
         },
@@ -1249,7 +1290,11 @@ describe('one pass over versions as they stand', () => {
         },
       },
       events: [
-        { reason: 'Promoted', message: 'fraud v2 promoted by modelops.dev/promote (was at 5 %; stable was v1)' },
+        {
+          type: 'Normal',
+          reason: 'Promoted',
+          message: 'fraud v2 promoted by modelops.dev/promote (was at 5 %; stable was v1)',
+        },
       ],
     },
     {
@@ -1265,8 +1310,11 @@ describe('one pass over versions as they stand', () => {
       case: 'a second failure at failureLimit 2: rolled back',
       canary: canaryAt({ stepReachedAt: at(80), consecutiveFailures: 1 }),
       outcome: measured(fail),
-      expected: { phase: 'RolledBack', rolledBack: { reason: 'AnalysisFailed', message: 'error-rate: 31 % > 1 %' } },
-      events: [{ reason: 'RolledBack', message: 'error-rate: 31 % > 1 %; all traffic back on v1' }],
+      expected: {
+        phase: 'RolledBack',
+        rolledBack: { reason: 'AnalysisFailed', message: 'error-rate: 31 % > 1 %' },
+      },
+      events: [{ type: 'Warning', reason: 'RolledBack', message: 'error-rate: 31 % > 1 %; all traffic back on v1' }],
     },
     {
       case: 'an Inconclusive analysis keeps the failure count',
@@ -1289,7 +1337,7 @@ describe('one pass over versions as they stand', () => {
     const plan = decideModel(foundView([SERVING_V1, canary]), outcome);
     const d = draftOf(plan, 'fraud-v2')!;
     expect(d).toMatchObject(expected);
-    expect(d.events.map(({ reason, message }) => ({ reason, message }))).toEqual(events);
+    expect(d.events).toEqual(events);
   });
 
   test.each<{ case: string; status?: ModelVersionStatus; until: string; requeueAfterMs?: number }>([
@@ -1387,6 +1435,12 @@ describe('analysisDue', () => {
     expect(analysisDue(c.view())).toBeUndefined();
     c.advance(1);
     expect(analysisDue(c.view())).toBeDefined();
+    // A canary whose status records neither weight nor step was never routed.
+    expect(
+      analysisDue(
+        foundView([SERVING_V1, { name: 'fraud-v2', created: 10, status: { role: 'canary', weight: 0 }, ready: 1 }]),
+      ),
+    ).toBeUndefined();
     // An abort pending: the pass rolls back instead.
     c.apply('fraud-v2', {}, { 'modelops.dev/abort': 'now' });
     expect(analysisDue(c.view())).toBeUndefined();
