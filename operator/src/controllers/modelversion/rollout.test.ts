@@ -1023,6 +1023,12 @@ describe('one pass over versions as they stand', () => {
     created: 0,
     status: { phase: 'Retired', role: 'none', rollout: { retiredAt: at(85), replacedBy: 'fraud-v1' } },
   };
+  const rolledBack: Found = {
+    name: 'fraud-v0',
+    created: 0,
+    status: { phase: 'RolledBack', role: 'none', replicas: 2, rollout: { drainUntil: at(120) } },
+  };
+  const gw = { serving: { ...FAST.serving, traffic: { gatewayAPI: { parentRefs: [{ name: 'inference' }] } } } };
   const scaleDownDelay = (seconds: number): Partial<ModelVersionSpec> => ({
     serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, scaleDownDelaySeconds: seconds } },
   });
@@ -1036,9 +1042,42 @@ describe('one pass over versions as they stand', () => {
       expected: { 'fraud-v0': { phase: 'Retired', weight: 0, replicas: 2 } },
     },
     {
-      case: "a retired version's pods go after its successor's scaleDownDelaySeconds (10 s), not its own",
-      found: [retired, { ...SERVING_V1, spec: scaleDownDelay(10) }],
+      case: "a retired version's pods go when its successor's scaleDownDelaySeconds (15 s) is over, not its own",
+      found: [retired, { ...SERVING_V1, spec: scaleDownDelay(15) }],
       expected: { 'fraud-v0': { phase: 'Retired', replicas: 0 } },
+    },
+    {
+      case: 'a retired version whose successor gives no rollout spec: the default scaleDownDelaySeconds (30 s)',
+      found: [retired, { ...SERVING_V1, spec: { serving: { replicas: 2 } } }],
+      expected: { 'fraud-v0': { phase: 'Retired', replicas: 2 } },
+    },
+    {
+      case: 'a retired version whose successor is being deleted: the default scaleDownDelaySeconds (30 s)',
+      found: [retired, { ...SERVING_V1, spec: scaleDownDelay(5), deleting: true }],
+      expected: { 'fraud-v0': { phase: 'Retired', replicas: 2 } },
+    },
+    {
+      case: 'a retired version keeps its pods while a Gateway API canary takes traffic (the route, not the pods, splits)',
+      found: [
+        { ...retired, spec: gw },
+        { ...SERVING_V1, spec: gw },
+        { ...canaryAt({ stepReachedAt: at(95) }), spec: gw },
+      ],
+      expected: { 'fraud-v0': { phase: 'Retired', replicas: 2 } },
+    },
+    {
+      case: 'a rolled-back version drains its pods while a Gateway API canary takes traffic',
+      found: [
+        { ...rolledBack, spec: gw },
+        { ...SERVING_V1, spec: gw },
+        { ...canaryAt({ stepReachedAt: at(95) }), spec: gw },
+      ],
+      expected: { 'fraud-v0': { phase: 'RolledBack', replicas: 2 } },
+    },
+    {
+      case: 'a rolled-back version drops its pods at once when a replica-ratio canary takes traffic',
+      found: [rolledBack, SERVING_V1, canaryAt({ stepReachedAt: at(95) })],
+      expected: { 'fraud-v0': { phase: 'RolledBack', replicas: 0 } },
     },
     {
       case: 'a canary superseded with a promote pending (its pods were not ready): the action is handled with it',
@@ -1191,6 +1230,24 @@ describe('one pass over versions as they stand', () => {
         },
       ),
       expected: { degraded: { reason: 'NoMetricsSource', message: 'metrics unavailable' } },
+    },
+    {
+      case: 'whose spec gives no rollout: the default steps',
+      canary: { ...canaryAt({ stepReachedAt: at(95) }), spec: { serving: { replicas: 2 } } },
+      expected: { rollout: { step: 0, steps: 4 }, weight: 5 },
+    },
+    {
+      case: 'new, and aborted before it ran: rolled back with no pods to drain',
+      canary: { name: 'fraud-v2', created: 10, annotations: { 'modelops.dev/abort': 'x' } },
+      expected: { phase: 'RolledBack', replicas: 0, rolledBack: { reason: 'Aborted' } },
+      events: [
+        {
+          type: 'Normal',
+          reason: 'CanaryStarted',
+          message: 'rolling out v2 against stable v1 by replica ratio: steps 5 → 50 → 100 %',
+        },
+        { type: 'Warning', reason: 'RolledBack', message: 'aborted by modelops.dev/abort: x; all traffic back on v1' },
+      ],
     },
     {
       case: 'a step without pauseSeconds pauses the default 60 s',
@@ -1378,6 +1435,24 @@ describe('one pass over versions as they stand', () => {
     expect(plan.deleting.map((d) => [d.view.mv.metadata.name, d.until])).toEqual([['fraud-v2', until]]);
     expect(plan.requeueAfterMs).toBe(requeueAfterMs);
   });
+
+  test.each<{ case: string; labels?: Record<string, string>; deleted: boolean }>([
+    { case: 'made by modelops', labels: { 'app.kubernetes.io/managed-by': 'modelops' }, deleted: true },
+    { case: 'made by another manager', labels: { 'app.kubernetes.io/managed-by': 'argocd' }, deleted: false },
+    { case: 'without labels', deleted: false },
+  ])(
+    'an HTTPRoute named as the model that no longer routes it goes only if modelops made it: $case',
+    ({ labels, deleted }) => {
+      const view = foundView([SERVING_V1]);
+      view.routes.fraud = {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'fraud', namespace: 'ml', ...(labels ? { labels } : {}) },
+        spec: { rules: [{ backendRefs: [{ name: 'fraud-v1', port: 80 }] }] },
+      };
+      expect(decideModel(view).deleteOwnedRoute).toBe(deleted);
+    },
+  );
 
   test.each<{ case: string; found: Found[]; requeueAfterMs: number }>([
     {
