@@ -297,6 +297,15 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'role canary before this pass assigns roles implies a status',
   },
+  // recordOutcome without an outcome: metricsUnavailableSince came from the version's status (start() leaves it out
+  // and this pass set none), so the status is there; `conditions?.` is tested (a status without conditions).
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const degraded = c.view.mv.status?.conditions?.find((x) => x.type === 'Degraded' && x.status === 'True');",
+    code: 'c.view.mv.status?.conditions',
+    mutator: 'OptionalChaining',
+    why: 'metricsUnavailableSince without an outcome this pass implies a status',
+  },
 ];
 
 /**

@@ -218,6 +218,10 @@ interface Found {
   created?: number;
   deleting?: boolean;
 }
+/** FAST, routed by an operator-owned HTTPRoute. */
+const GW: Partial<ModelVersionSpec> = {
+  serving: { ...FAST.serving, traffic: { gatewayAPI: { parentRefs: [{ name: 'inference' }] } } },
+};
 /** The time of one pass over found versions: T0 + 100 s. */
 const NOW = T0 + 100_000;
 const at = (seconds: number) => toMetaTime(new Date(T0 + seconds * 1000));
@@ -802,7 +806,11 @@ describe('Gateway API', () => {
       plan = c.run();
     }
     expect(c.status('fraud-v2')).toMatchObject({ phase: 'Canary', weight: 0 });
-    expect(c.condition('fraud-v2', 'Progressing')).toMatchObject({ status: 'False', reason: 'GatewayAPIUnavailable' });
+    expect(c.condition('fraud-v2', 'Progressing')).toMatchObject({
+      status: 'False',
+      reason: 'GatewayAPIUnavailable',
+      message: `held at 0 %: ${unavailable('fraud-v2')}`,
+    });
     expect(c.condition('fraud-v2', 'Degraded')!.message).toBe(unavailable('fraud-v2'));
     // Held with no analysis to run: the safety net wakes it.
     expect(plan.requeueAfterMs).toBe(300_000);
@@ -1028,7 +1036,7 @@ describe('one pass over versions as they stand', () => {
     created: 0,
     status: { phase: 'RolledBack', role: 'none', replicas: 2, rollout: { drainUntil: at(120) } },
   };
-  const gw = { serving: { ...FAST.serving, traffic: { gatewayAPI: { parentRefs: [{ name: 'inference' }] } } } };
+  const gw = GW;
   const scaleDownDelay = (seconds: number): Partial<ModelVersionSpec> => ({
     serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, scaleDownDelaySeconds: seconds } },
   });
@@ -1173,6 +1181,7 @@ describe('one pass over versions as they stand', () => {
     outcome?: AnalysisOutcome;
     expected: object;
     events?: PendingEvent[];
+    requeueAfterMs?: number;
   }>([
     {
       case: 'its pods not ready yet',
@@ -1380,21 +1389,131 @@ describe('one pass over versions as they stand', () => {
       expected: { phase: 'Canary', rollout: { consecutiveFailures: 1, stepVerdict: 'Inconclusive' } },
     },
     {
-      case: 'metrics unavailable for 59 s of a 60 s limit: held',
-      canary: canaryAt({ stepReachedAt: at(30), metricsUnavailableSince: at(41) }, lastAnalysis('Pass', 30)),
+      case: 'metrics unavailable for 59 s of a 60 s limit: held (the last checks kept), woken at the limit',
+      canary: canaryAt(
+        { stepReachedAt: at(30), metricsUnavailableSince: at(41) },
+        { analysis: { ...lastAnalysis('Fail', 30).analysis, checks: fail.checks } },
+      ),
       outcome: down,
       expected: {
         phase: 'Canary',
         rollout: { metricsUnavailableSince: at(41), stepVerdict: 'Error' },
-        analysis: { verdict: 'Error', message: 'Prometheus http://p: unreachable', windowSeconds: 10, time: at(100) },
+        analysis: {
+          verdict: 'Error',
+          message: 'Prometheus http://p: unreachable',
+          windowSeconds: 10,
+          time: at(100),
+          checks: fail.checks,
+        },
         degraded: { reason: 'MetricsUnavailable', message: 'Prometheus http://p: unreachable' },
       },
+      requeueAfterMs: 1000,
     },
-  ])('a canary $case', ({ canary, outcome, expected, events = [] }) => {
+    {
+      case: 'metrics unavailable at its first analysis, its split not in place: no checks, no step verdict',
+      canary: canaryAt({}),
+      outcome: down,
+      expected: {
+        analysis: { verdict: 'Error', checks: [] },
+        rollout: expect.not.objectContaining({ stepVerdict: expect.anything() }) as object,
+      },
+    },
+    {
+      case: 'no metrics source: held and analysing, never rolled back for it',
+      canary: canaryAt({ stepReachedAt: at(30) }),
+      outcome: { kind: 'unavailable', reason: 'NoMetricsSource', message: 'no Prometheus' },
+      expected: {
+        phase: 'Canary',
+        progressing: { reason: 'Analysing', message: 'step 1 of 3: 5 %; analysis Error' },
+        degraded: { reason: 'NoMetricsSource', message: 'no Prometheus' },
+      },
+    },
+    {
+      case: 'metrics unavailable since, Degraded no longer: the reason is MetricsUnavailable again',
+      canary: canaryAt(
+        { stepReachedAt: at(80), metricsUnavailableSince: at(95) },
+        {
+          conditions: [
+            { type: 'Ready', status: 'True', reason: 'Serving', message: 'x', lastTransitionTime: at(95) },
+            { type: 'Degraded', status: 'False', reason: 'Recovered', message: 'x', lastTransitionTime: at(95) },
+          ],
+        },
+      ),
+      expected: { degraded: { reason: 'MetricsUnavailable', message: 'metrics unavailable' } },
+    },
+    {
+      case: 'its first step needs 2 pods and 1 is ready',
+      canary: {
+        ...canaryAt({}, { phase: 'Deploying', weight: 0 }),
+        spec: {
+          serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, steps: [{ weight: 50 }, { weight: 100 }] } },
+        },
+      },
+      expected: {
+        phase: 'Deploying',
+        progressing: { status: 'True', reason: 'Deploying', message: "waiting for the canary's pods: 1/2 ready" },
+      },
+    },
+    {
+      case: 'routed, and its pods lost: it stays at its step (the router decides how much it serves)',
+      canary: { ...canaryAt({ stepReachedAt: at(95) }), ready: 0 },
+      expected: { phase: 'Canary', weight: 5 },
+    },
+    {
+      case: 'new, with a promote pending and its pods ready: stable at once',
+      canary: { name: 'fraud-v2', created: 10, ready: 1, annotations: { 'modelops.dev/promote': 'now' } },
+      expected: {
+        phase: 'Serving',
+        promoted: { message: 'fraud v2 promoted by modelops.dev/promote (was at 0 %; stable was v1)' },
+      },
+      events: [
+        {
+          type: 'Normal',
+          reason: 'CanaryStarted',
+          message: 'rolling out v2 against stable v1 by replica ratio: steps 5 → 50 → 100 %',
+        },
+        {
+          type: 'Normal',
+          reason: 'Promoted',
+          message: 'fraud v2 promoted by modelops.dev/promote (was at 0 %; stable was v1)',
+        },
+      ],
+    },
+    {
+      case: 'new, by Gateway API: it says so',
+      canary: { name: 'fraud-v2', created: 10, ready: 0, spec: GW },
+      expected: { phase: 'Deploying' },
+      events: [
+        {
+          type: 'Normal',
+          reason: 'CanaryStarted',
+          message: 'rolling out v2 against stable v1 by Gateway API route weights: steps 5 → 50 → 100 %',
+        },
+      ],
+    },
+    {
+      case: 'new, an experiment by weight: it says so',
+      canary: {
+        name: 'fraud-v2',
+        created: 10,
+        ready: 0,
+        spec: { serving: { ...FAST.serving, rollout: { ...FAST.serving!.rollout, experiment: { weight: 20 } } } },
+      },
+      expected: { phase: 'Deploying' },
+      events: [
+        {
+          type: 'Normal',
+          reason: 'CanaryStarted',
+          message: 'rolling out v2 against stable v1 by replica ratio: an experiment (20 % of requests)',
+        },
+      ],
+    },
+  ])('a canary $case', ({ canary, outcome, expected, events = [], requeueAfterMs }) => {
     const plan = decideModel(foundView([SERVING_V1, canary]), outcome);
     const d = draftOf(plan, 'fraud-v2')!;
     expect(d).toMatchObject(expected);
     expect(d.events).toEqual(events);
+    if (requeueAfterMs !== undefined) expect(plan.requeueAfterMs).toBe(requeueAfterMs);
   });
 
   test.each<{ case: string; status?: ModelVersionStatus; until: string; requeueAfterMs?: number }>([
