@@ -369,6 +369,18 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: "ConditionalExpression: true (for router.mechanism === 'GatewayAPI')",
     why: 'the replica-ratio router plans no route, so plan.route !== undefined is false for it anyway',
   },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'if (reachedAt > 0) wakeups.push(reachedAt + pauseMs);',
+    mutant: 'ConditionalExpression: true',
+    why: 'with reachedAt 0 the wakeup is pauseMs after 1970, long past: `t > now` drops it',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'if (reachedAt > 0) wakeups.push(reachedAt + pauseMs);',
+    mutant: 'EqualityOperator: reachedAt >= 0',
+    why: 'as above: reachedAt is 0 or a time after 1970',
+  },
 ];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the

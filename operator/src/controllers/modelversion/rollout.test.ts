@@ -1285,6 +1285,11 @@ describe('one pass over versions as they stand', () => {
       events: [{ type: 'Normal', reason: 'Paused', message: 'paused at step 1 of 3: 5 %' }],
     },
     {
+      case: 'paused already: no second Event',
+      canary: { ...canaryAt({ stepReachedAt: at(95) }, { phase: 'Paused' }), spec: paused },
+      expected: { phase: 'Paused' },
+    },
+    {
       case: 'resumed',
       canary: canaryAt({ stepReachedAt: at(95) }, { phase: 'Paused' }),
       expected: { phase: 'Canary' },
