@@ -381,6 +381,18 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'EqualityOperator: reachedAt >= 0',
     why: 'as above: reachedAt is 0 or a time after 1970',
   },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'if (reachedAt > 0 && now.getTime() - reachedAt >= pauseMs && passed) {',
+    mutant: 'ConditionalExpression: true (for reachedAt > 0)',
+    why: 'passed needs stepVerdict Pass, which is recorded only with stepReachedAt and removed with it (StepAdvanced, start, retry): reachedAt is then > 0',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'if (reachedAt > 0 && now.getTime() - reachedAt >= pauseMs && passed) {',
+    mutant: 'EqualityOperator: reachedAt >= 0',
+    why: 'as above: with stepVerdict Pass, reachedAt is never 0',
+  },
 ];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the

@@ -1246,6 +1246,27 @@ describe('one pass over versions as they stand', () => {
       expected: { rollout: { step: 0, steps: 4 }, weight: 5 },
     },
     {
+      case: 'an experiment by header',
+      canary: {
+        ...canaryAt({ stepReachedAt: at(95) }, { weight: 0 }),
+        spec: {
+          serving: {
+            ...GW.serving,
+            rollout: { ...FAST.serving!.rollout, experiment: { header: { name: 'x-model-version', value: 'v2' } } },
+          },
+        },
+      },
+      expected: {
+        phase: 'Experiment',
+        weight: 0,
+        progressing: {
+          status: 'False',
+          reason: 'Experiment',
+          message: 'held as an experiment (requests with x-model-version: v2); modelops.dev/promote ends it',
+        },
+      },
+    },
+    {
       case: 'new, and aborted before it ran: rolled back with no pods to drain',
       canary: { name: 'fraud-v2', created: 10, annotations: { 'modelops.dev/abort': 'x' } },
       expected: { phase: 'RolledBack', replicas: 0, rolledBack: { reason: 'Aborted' } },
