@@ -306,6 +306,20 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'metricsUnavailableSince without an outcome this pass implies a status',
   },
+  // supersede() takes only candidates, which exclude the settled phases (Superseded among them): its two
+  // `d.phase !== 'Superseded'` guards are always true, whatever string they compare with.
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "if (d.phase !== 'Superseded' && hadTraffic(d.view)) d.rollout = { ...d.rollout, drainUntil: drainUntil(now) };",
+    mutator: 'StringLiteral',
+    why: 'a candidate is never Superseded (see EQUIVALENT_SURVIVORS)',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "if (d.phase !== 'Superseded') {",
+    mutator: 'StringLiteral',
+    why: 'a candidate is never Superseded (see EQUIVALENT_SURVIVORS)',
+  },
 ];
 
 /**
@@ -392,6 +406,18 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'if (reachedAt > 0 && now.getTime() - reachedAt >= pauseMs && passed) {',
     mutant: 'EqualityOperator: reachedAt >= 0',
     why: 'as above: with stepVerdict Pass, reachedAt is never 0',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "if (d.phase !== 'Superseded' && hadTraffic(d.view)) d.rollout = { ...d.rollout, drainUntil: drainUntil(now) };",
+    mutant: "ConditionalExpression: true (for d.phase !== 'Superseded')",
+    why: 'supersede() takes only candidates, never a version already Superseded',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "if (d.phase !== 'Superseded') {",
+    mutant: 'ConditionalExpression: true',
+    why: 'supersede() takes only candidates, never a version already Superseded',
   },
 ];
 

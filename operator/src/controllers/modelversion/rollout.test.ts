@@ -231,6 +231,20 @@ const SERVING_V1: Found = {
   ready: 2,
 };
 
+/** fraud-v2, the canary at its first step (5 %), one pod ready; `rollout` and `extra` add to its status. */
+const canaryAt = (status: ModelVersionStatus['rollout'], extra: ModelVersionStatus = {}): Found => ({
+  name: 'fraud-v2',
+  created: 10,
+  status: {
+    phase: 'Canary',
+    role: 'canary',
+    weight: 5,
+    rollout: { step: 0, candidateSince: at(10), ...status },
+    ...extra,
+  },
+  ready: 1,
+});
+
 function foundView(found: Found[]): ModelView {
   return {
     namespace: 'ml',
@@ -693,7 +707,9 @@ describe('manual control (C7)', () => {
       const before = c.summary()[on];
       c.apply(on, on === 'fraud-v2' && !c.versions.has(on) ? FAST : {}, actions);
       c.run();
-      expect(c.events.filter((e) => e.reason === 'ActionIgnored').map((e) => e.message)).toEqual(ignored);
+      expect(c.events.filter((e) => e.reason === 'ActionIgnored').map((e) => `${e.type}: ${e.message}`)).toEqual(
+        ignored.map((message) => `Normal: ${message}`),
+      );
       expect(c.status(on).handledActions).toEqual(
         Object.fromEntries(Object.entries(actions).map(([k, v]) => [k.replace('modelops.dev/', ''), v])),
       );
@@ -1013,19 +1029,6 @@ describe('versions coming and going', () => {
 });
 
 describe('one pass over versions as they stand', () => {
-  const canaryAt = (status: ModelVersionStatus['rollout'], extra: ModelVersionStatus = {}): Found => ({
-    name: 'fraud-v2',
-    created: 10,
-    status: {
-      phase: 'Canary',
-      role: 'canary',
-      weight: 5,
-      rollout: { step: 0, candidateSince: at(10), ...status },
-      ...extra,
-    },
-    ready: 1,
-  });
-
   const retired: Found = {
     name: 'fraud-v0',
     created: 0,
@@ -1655,6 +1658,12 @@ describe('analysisDue', () => {
     expect(analysisDue(c.view())).toBeUndefined();
     c.advance(1);
     expect(analysisDue(c.view())).toBeDefined();
+    // A canary whose spec gives no rollout is analysed by the defaults.
+    expect(
+      analysisDue(
+        foundView([SERVING_V1, { ...canaryAt({ stepReachedAt: at(95) }), spec: { serving: { replicas: 2 } } }]),
+      ),
+    ).toMatchObject({ spec: { intervalSeconds: 30, windowSeconds: 60 } });
     // A canary whose status records neither weight nor step was never routed.
     expect(
       analysisDue(
