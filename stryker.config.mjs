@@ -419,6 +419,12 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'ConditionalExpression: true',
     why: 'supersede() takes only candidates, never a version already Superseded',
   },
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: "const where = experiment ? 'experiment' : `step ${step + 1} of ${steps.length}: ${steps[step]!.weight} %`;",
+    mutant: 'StringLiteral: "" (for \'experiment\')',
+    why: "an experiment returns from progress() before `where` is used; the step's text, its twin, is tested",
+  },
 ];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the

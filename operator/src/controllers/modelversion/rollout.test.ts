@@ -1063,6 +1063,11 @@ describe('one pass over versions as they stand', () => {
       expected: { 'fraud-v0': { phase: 'Retired', replicas: 2 } },
     },
     {
+      case: 'a retired version whose successor gives no serving spec: the default scaleDownDelaySeconds (30 s)',
+      found: [retired, { ...SERVING_V1, spec: {} }],
+      expected: { 'fraud-v0': { phase: 'Retired', replicas: 2 } },
+    },
+    {
       case: 'a retired version whose successor is being deleted: the default scaleDownDelaySeconds (30 s)',
       found: [retired, { ...SERVING_V1, spec: scaleDownDelay(5), deleting: true }],
       expected: { 'fraud-v0': { phase: 'Retired', replicas: 2 } },
@@ -1283,6 +1288,25 @@ describe('one pass over versions as they stand', () => {
       ],
     },
     {
+      case: 'its last step passed: the stable version',
+      canary: canaryAt({ step: 2, stepReachedAt: at(90), stepVerdict: 'Pass' }, { weight: 100 }),
+      expected: {
+        phase: 'Serving',
+        role: 'stable',
+        promoted: {
+          reason: 'AnalysisPassed',
+          message: 'fraud v2 passed every step and is the stable version (was v1)',
+        },
+      },
+      events: [
+        {
+          type: 'Normal',
+          reason: 'Promoted',
+          message: 'fraud v2 passed every step and is the stable version (was v1)',
+        },
+      ],
+    },
+    {
       case: 'a step without pauseSeconds pauses the default 60 s',
       canary: { ...canaryAt({ stepReachedAt: at(45), stepVerdict: 'Pass' }), spec: defaultPause },
       expected: {
@@ -1445,6 +1469,7 @@ describe('one pass over versions as they stand', () => {
       expected: {
         analysis: { verdict: 'Error', checks: [] },
         rollout: expect.not.objectContaining({ stepVerdict: expect.anything() }) as object,
+        degraded: { reason: 'MetricsUnavailable', message: 'Prometheus http://p: unreachable' },
       },
     },
     {
@@ -1541,8 +1566,35 @@ describe('one pass over versions as they stand', () => {
     const plan = decideModel(foundView([SERVING_V1, canary]), outcome);
     const d = draftOf(plan, 'fraud-v2')!;
     expect(d).toMatchObject(expected);
+    if (!('degraded' in expected)) expect(d.degraded).toBeUndefined();
     expect(d.events).toEqual(events);
     if (requeueAfterMs !== undefined) expect(plan.requeueAfterMs).toBe(requeueAfterMs);
+  });
+
+  test.each(['RolledBack', 'Superseded', 'Retired'] as const)('retry makes a %s version a candidate again', (phase) => {
+    const plan = decideModel(
+      foundView([
+        SERVING_V1,
+        {
+          name: 'fraud-v2',
+          created: 10,
+          status: { phase, role: 'none' },
+          ready: 0,
+          annotations: { 'modelops.dev/retry': 'r' },
+        },
+      ]),
+    );
+    expect(draftOf(plan, 'fraud-v2')).toMatchObject({
+      role: 'canary',
+      retried: true,
+      handled: { retry: 'r' },
+      rollout: { candidateSince: at(100) },
+    });
+    expect(draftOf(plan, 'fraud-v2')!.events[0]).toEqual({
+      type: 'Normal',
+      reason: 'Retried',
+      message: 'fraud v2 is a candidate again (modelops.dev/retry)',
+    });
   });
 
   test.each<{ case: string; status?: ModelVersionStatus; until: string; requeueAfterMs?: number }>([
