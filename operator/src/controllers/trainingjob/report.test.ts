@@ -1,5 +1,7 @@
 import { failureMessage, parseReport, terminatedState } from './report.js';
+import type { Pod } from '../resources.js';
 import { pod } from './fixtures.test-helpers.js';
+import { TRAINER_CONTAINER } from './job.js';
 
 describe('parseReport', () => {
   test('metrics, artifact and reference from the JSON the program wrote', () => {
@@ -66,15 +68,34 @@ describe('failureMessage', () => {
   });
 });
 
-test("terminatedState reads the trainer container, not a sidecar's", () => {
-  const p = pod('Failed', { terminated: { exitCode: 137, reason: 'OOMKilled' } });
-  p.status!.containerStatuses!.unshift({
-    name: 'sidecar',
-    image: 'x',
-    imageID: '',
-    ready: false,
-    restartCount: 0,
-    state: { terminated: { exitCode: 0 } },
-  });
-  expect(terminatedState(p)).toEqual({ exitCode: 137, reason: 'OOMKilled' });
+const sidecar = { name: 'sidecar', image: 'x', imageID: '', ready: false, restartCount: 0 };
+test.each<{ case: string; pod: () => Pod; terminated?: object }>([
+  {
+    case: "the trainer container's, not a sidecar's",
+    pod: () => {
+      const p = pod('Failed', { terminated: { exitCode: 137, reason: 'OOMKilled' } });
+      p.status!.containerStatuses!.unshift({ ...sidecar, state: { terminated: { exitCode: 0 } } });
+      return p;
+    },
+    terminated: { exitCode: 137, reason: 'OOMKilled' },
+  },
+  { case: 'none while the trainer runs', pod: () => pod('Running') },
+  { case: 'none for a pod without a status yet', pod: () => ({ ...pod('Pending'), status: undefined }) },
+  { case: 'none before any container has a status', pod: () => ({ ...pod('Pending'), status: { phase: 'Pending' } }) },
+  {
+    case: "none when only a sidecar's ended",
+    pod: () => ({
+      ...pod('Running'),
+      status: { phase: 'Running', containerStatuses: [{ ...sidecar, state: { terminated: { exitCode: 0 } } }] },
+    }),
+  },
+  {
+    case: 'none when the trainer reports no state',
+    pod: () => ({
+      ...pod('Pending'),
+      status: { phase: 'Pending', containerStatuses: [{ ...sidecar, name: TRAINER_CONTAINER }] },
+    }),
+  },
+])('terminatedState: $case', ({ pod: make, terminated }) => {
+  expect(terminatedState(make())).toEqual(terminated);
 });
