@@ -431,6 +431,12 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: "ConditionalExpression: true (for typeof v === 'number')",
     why: 'Number.isFinite is false for every non-number (unlike the global isFinite): the typeof check only narrows the type',
   },
+  {
+    file: 'operator/src/controllers/trainingjob/status.ts',
+    line: 'const value = name === undefined ? undefined : metrics[name];',
+    mutant: 'ConditionalExpression: false',
+    why: 'name is undefined only when there is no gate metric and no metric at all, and then metrics[undefined] is undefined too',
+  },
 ];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the

@@ -47,6 +47,11 @@ describe('desiredStatus', () => {
     expect(Object.keys(status).sort()).toEqual(['conditions', 'gpus', 'phase']);
   });
 
+  test('a succeeded run that reported no artifact, reference or metric writes none of them (an undefined field would remove it)', () => {
+    const status = desiredStatus({ tj, run: run('Succeeded'), outcome: { metrics: {} } });
+    expect(Object.keys(status).sort()).toEqual(['conditions', 'gpus', 'metrics', 'phase']);
+  });
+
   test('the headline is the gate metric, else val_auc, else the first metric, else none', () => {
     const headline = (metrics: Record<string, number>, gateMetric?: string) =>
       desiredStatus({
@@ -63,6 +68,11 @@ describe('desiredStatus', () => {
     expect(headline({ accuracy: 0.912345, f1: 0.5 })).toBe('accuracy=0.9123');
     expect(headline({})).toBeUndefined();
     expect(headline({ accuracy: 0.9 }, 'val_loss')).toBeUndefined(); // the gate's metric was not reported
+    // The API server defaults gate to [] when register is given: no gate metric, so val_auc.
+    const emptyGate = trainingJob({ register: { modelName: 'fraud', gate: [] } });
+    expect(
+      desiredStatus({ tj: emptyGate, run: run('Succeeded'), outcome: { metrics: { val_auc: 0.8 } } }).headlineMetric,
+    ).toBe('val_auc=0.8');
   });
 
   test('Finished and Ready: not finished; failed; registering; registered; succeeded without registration', () => {
