@@ -320,6 +320,21 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'StringLiteral',
     why: 'a candidate is never Superseded (see EQUIVALENT_SURVIVORS)',
   },
+  // TrainingJob phaseEvent: the default case returns undefined, as falling out of the switch without it does.
+  {
+    file: 'operator/src/controllers/trainingjob/status.ts',
+    line: 'default:',
+    mutator: 'ConditionalExpression',
+    why: 'a function that ends without a return returns undefined too',
+  },
+  // TrainingJob registration: registeredVersion is called only where spec.register is set (modelVersionName and
+  // buildModelVersion both assert it), so `register?.version` reads as `register.version`.
+  {
+    file: 'operator/src/controllers/trainingjob/register.ts',
+    line: 'const registeredVersion = (tj: TrainingJob) => tj.spec.register?.version ?? tj.metadata.name;',
+    mutator: 'OptionalChaining',
+    why: 'only called with spec.register set',
+  },
 ];
 
 /**

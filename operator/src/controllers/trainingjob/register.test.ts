@@ -34,6 +34,8 @@ describe('decideRegistration', () => {
   test('the version defaults to the TrainingJob name; the ModelVersion is <model>-<version>', () => {
     expect(modelVersionName(register())).toBe('fraud-fraud-1');
     expect(modelVersionName(register({ version: 'v7' }))).toBe('fraud-v7');
+    // A DNS-1035 label: the dots of a version become dashes (the version itself keeps them).
+    expect(modelVersionName(register({ version: '1.2.0' }))).toBe('fraud-1-2-0');
   });
 
   test('gate passed, name free: create the ModelVersion, Registered=True, a Normal event', () => {
