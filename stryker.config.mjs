@@ -335,6 +335,13 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'only called with spec.register set',
   },
+  // recordedRegistration: a Registered condition was found in tj.status.conditions, so tj.status is there.
+  {
+    file: 'operator/src/controllers/trainingjob/register.ts',
+    line: 'status: { modelVersion: tj.status?.modelVersion, gateMessage: tj.status?.gateMessage },',
+    mutator: 'OptionalChaining',
+    why: 'a recorded condition implies a status',
+  },
 ];
 
 /**

@@ -104,7 +104,12 @@ describe('recordedRegistration', () => {
   };
 
   test('a registration stays; a refusal stays for its generation and is decided again after a spec change', () => {
-    expect(recordedRegistration(withRegistered('True', 1, 3))?.status.modelVersion).toBe('fraud-fraud-1');
+    // A recorded decision is settled: the run is Finished with it, and no Event is sent again.
+    expect(recordedRegistration(withRegistered('True', 1, 3))).toEqual({
+      condition: { type: 'Registered', status: 'True', reason: 'R', message: 'm' },
+      status: { modelVersion: 'fraud-fraud-1', gateMessage: undefined },
+      settled: true,
+    });
     expect(recordedRegistration(withRegistered('False', 2, 2))?.condition.status).toBe('False');
     expect(recordedRegistration(withRegistered('False', 2, 3))).toBeUndefined();
     expect(recordedRegistration(register())).toBeUndefined();
