@@ -73,6 +73,18 @@ describe('decideRegistration', () => {
     });
   });
 
+  test('no artifact: the condition, the gate message and the Warning say so', () => {
+    const message = 'the run reported no artifact to register';
+    expect(decideRegistration(register(), { ...outcome, artifact: undefined }, undefined, undefined)).toEqual({
+      registration: {
+        condition: { type: 'Registered', status: 'False', reason: 'NoArtifact', message },
+        status: { gateMessage: message, modelVersion: undefined },
+        settled: true,
+        event: { type: 'Warning', reason: 'NoArtifact', message },
+      },
+    });
+  });
+
   test('our own ModelVersion already there (its status write was lost): registered, nothing created again', () => {
     const d = decideRegistration(register(), outcome, undefined, modelVersion('fraud-fraud-1', 'uid-1'));
     expect(summary(d)).toEqual({ create: undefined, condition: 'True/GatePassed', event: 'Normal/Registered' });
@@ -119,6 +131,7 @@ describe('recordedRegistration', () => {
 test('the ModelVersion carries the artifact URI as recorded, the lineage, and whose it is', () => {
   const tj = register({ version: 'v7', serving: { replicas: 2 } });
   const mv = buildModelVersion(tj, outcome);
+  expect(mv).toMatchObject({ apiVersion: 'modelops.dev/v1alpha1', kind: 'ModelVersion' });
   expect(mv.metadata).toEqual({
     name: 'fraud-v7',
     namespace: 'ml',
@@ -127,7 +140,7 @@ test('the ModelVersion carries the artifact URI as recorded, the lineage, and wh
       'modelops.dev/trainingjob': 'fraud-1',
       'app.kubernetes.io/managed-by': 'modelops',
     },
-    annotations: { [ANNOTATION_TRAININGJOB_UID]: 'uid-1' },
+    annotations: { 'modelops.dev/trainingjob-uid': 'uid-1' },
   });
   expect(mv.metadata.ownerReferences).toBeUndefined(); // deleting the run must not take the model down
   expect(mv.spec).toEqual({
