@@ -235,7 +235,9 @@ function ensureOperatorIdentity(): string {
   const kinds = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
   const rbac = (loadAll(rendered) as { kind?: string }[]).filter((d) => d?.kind && kinds.has(d.kind));
   kubectl(['apply', '-n', OPERATOR_NAMESPACE, '-f', '-'], rbac.map((d) => dump(d)).join('---\n'));
-  if (existsSync(file) && statSync(file).mtimeMs > Date.now() - 20 * 3600_000) return file;
+  // A token minted for this bed's cluster (a bed brought down and up again has new signing keys) and not near expiry.
+  const mintedAfter = Math.max(statSync(kubeconfigPath()).mtimeMs, Date.now() - 20 * 3600_000);
+  if (existsSync(file) && statSync(file).mtimeMs > mintedAfter) return file;
   const token = kubectl(['create', 'token', SERVICE_ACCOUNT, '-n', OPERATOR_NAMESPACE, '--duration=24h']).trim();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath());
