@@ -237,8 +237,8 @@ async function applyRouting(ctx: ReconcileContext, view: ModelView, plan: ModelP
 
 /** The objects that enact the plan, and the deleted versions' finalizers once their traffic has moved. */
 async function enact(ctx: ReconcileContext, view: ModelView, plan: ModelPlan, settings: ControllerSettings) {
-  // Capacity before traffic: versions that gain pods (or their Service) are written before the routing moves traffic, the
-  // rest (those losing pods) after it — a canary's step, a rollback to the stable, a brand-new version.
+  // Capacity before traffic: versions that gain pods (or their Service) are written before the routing moves
+  // traffic, the rest (those losing pods) after it — a canary's step, a rollback to the stable, a new version.
   const growing = plan.drafts.filter((d) => grows(ctx, d));
   for (const d of growing) await applyVersion(ctx, d, settings);
   await applyRouting(ctx, view, plan);
