@@ -139,6 +139,9 @@ function ensureServingCapacity(): void {
  */
 export const operatorRoot = argValue('operator-root', repoRoot);
 
+/** `node` flags added to the image's, e.g. --node-flags='--cpu-prof --cpu-prof-dir=/tmp/prof' for a CPU profile. */
+const NODE_FLAGS = argValue('node-flags', '').split(' ').filter(Boolean);
+
 /**
  * Builds the checkout's operator as its Dockerfile does: the bundle (`npm run build:operator`), copied
  * alone into a directory of its own as in the image (no node_modules to fall back on) — or, for a checkout
@@ -155,7 +158,7 @@ function buildOperator(): string[] {
   execFileSync('npm', ['run', '--silent', 'build:operator'], { cwd: operatorRoot, stdio: 'inherit' });
   const image = mkdtempSync(join(tmpdir(), 'modelops-operator-image-'));
   copyFileSync(join(operatorRoot, 'dist/operator/main.mjs'), join(image, 'main.mjs'));
-  return imageEntrypoint().map((arg) => (arg === 'main.mjs' ? join(image, arg) : arg));
+  return [...NODE_FLAGS, ...imageEntrypoint().map((arg) => (arg === 'main.mjs' ? join(image, arg) : arg))];
 }
 
 /** The image's `node` flags and script, from operator/Dockerfile's ENTRYPOINT (the V8 flags it ships with count). */
@@ -235,7 +238,9 @@ function ensureOperatorIdentity(): string {
   const kinds = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
   const rbac = (loadAll(rendered) as { kind?: string }[]).filter((d) => d?.kind && kinds.has(d.kind));
   kubectl(['apply', '-n', OPERATOR_NAMESPACE, '-f', '-'], rbac.map((d) => dump(d)).join('---\n'));
-  if (existsSync(file) && statSync(file).mtimeMs > Date.now() - 20 * 3600_000) return file;
+  // A token minted for this bed's cluster (a bed brought down and up again has new signing keys) and not near expiry.
+  const mintedAfter = Math.max(statSync(kubeconfigPath()).mtimeMs, Date.now() - 20 * 3600_000);
+  if (existsSync(file) && statSync(file).mtimeMs > mintedAfter) return file;
   const token = kubectl(['create', 'token', SERVICE_ACCOUNT, '-n', OPERATOR_NAMESPACE, '--duration=24h']).trim();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath());

@@ -3,6 +3,7 @@
 //   1. watches resume after a kube-apiserver restart and nothing is missed
 //   2. with leader election exactly one of two Managers reconciles; takeover without and with release
 //   3. an idle operator writes nothing across several resyncs
+//   4. the cache drops managedFields; a write into a namespace being deleted is recognised
 // The three run in one file, in order: restarting the API server must not disturb the other two.
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -16,6 +17,7 @@ import {
 } from '../harness/cluster.js';
 import {
   controllerReference,
+  isNamespaceTerminating,
   Manager,
   type ControllerOptions,
   type KubernetesObject,
@@ -33,6 +35,8 @@ const WIDGET: ResourceRef = {
   namespaced: true,
 };
 const CONFIGMAP: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+const NAMESPACE: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+const HOLD = 'runtime-test.modelops.dev/hold';
 const CRD: ResourceRef = {
   group: 'apiextensions.k8s.io',
   version: 'v1',
@@ -332,6 +336,25 @@ test("the cache keeps no managedFields, and a status written from a cached objec
     (m) => `${m.manager}${m.subresource ? `/${m.subresource}` : ''}`,
   );
   expect(managers.sort()).toEqual(['modelops', 'modelops-widget/status']);
+});
+
+test("a write into a namespace being deleted is told apart by the API server's own answer (not retried)", async () => {
+  const manager = newManager();
+  const doomed = `${ns.name}-doomed`;
+  const holder = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'holder', namespace: doomed } };
+  await manager.client.create(NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: doomed } });
+  // A finalizer keeps the namespace Terminating for as long as the test needs it.
+  await manager.client.create(CONFIGMAP, { ...holder, metadata: { ...holder.metadata, finalizers: [HOLD] } });
+  await manager.client.delete(NAMESPACE, { name: doomed });
+  try {
+    const refused = await manager.client
+      .apply(CONFIGMAP, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'new', namespace: doomed } })
+      .catch((err: unknown) => err);
+    expect(refused).toMatchObject({ status: 403 });
+    expect(isNamespaceTerminating(refused)).toBe(true);
+  } finally {
+    await manager.client.patch(CONFIGMAP, { namespace: doomed, name: 'holder' }, { metadata: { finalizers: null } });
+  }
 });
 
 /** The kube-apiserver's process_start_time_seconds: tells whether a restart really happened. */

@@ -128,7 +128,7 @@ describe('Controller', () => {
         403,
         'Forbidden',
         'unable to create new content in namespace x because it is being terminated',
-        { details: { causes: [{ type: 'NamespaceTerminating' }] } },
+        { details: { causes: [{ reason: 'NamespaceTerminating', field: 'metadata.namespace' }] } },
       );
     });
     controller.start();

@@ -97,6 +97,7 @@ export function isInvalid(err: unknown): err is ApiError {
 /** A create refused because its namespace is being deleted (StatusCause NamespaceTerminating). */
 export function isNamespaceTerminating(err: unknown): boolean {
   if (!(err instanceof ApiError) || err.status !== 403) return false;
-  const causes = (err.body?.details as { causes?: { type?: string }[] } | undefined)?.causes ?? [];
-  return causes.some((c) => c.type === 'NamespaceTerminating');
+  // A StatusCause's type travels as `reason` on the wire (metav1.StatusCause: Type `json:"reason"`).
+  const causes = (err.body?.details as { causes?: { reason?: string }[] } | undefined)?.causes ?? [];
+  return causes.some((c) => c.reason === 'NamespaceTerminating');
 }

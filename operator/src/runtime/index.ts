@@ -49,6 +49,7 @@ export {
   isConflict,
   isAlreadyExists,
   isInvalid,
+  isNamespaceTerminating,
 } from './errors.js';
 export { createLogger, type Logger } from './logging.js';
 export { realClock, FakeClock, toMetaTime, toMicroTime, type Clock } from './clock.js';

@@ -130,7 +130,7 @@ export function retrainOutcome(run: TrainingJob | undefined, registered: ModelVe
 export function withOutcomes(
   actions: DriftAction[] | undefined,
   runs: Map<string, TrainingJob>,
-  versions: Map<string, ModelVersion>,
+  versions: Pick<Map<string, ModelVersion>, 'get'>,
 ): DriftAction[] | undefined {
   return actions?.map((a) => {
     if (a.type !== 'Retrain' || !a.trainingJob) return a;

@@ -121,21 +121,24 @@ async function serving() {
   return t;
 }
 
-test('the first pass adds the finalizer, then creates the objects and writes the status once; the next writes nothing', async () => {
+test('the first pass adds the finalizer, writes the status once and creates the Deployment; the second the Services; the third nothing', async () => {
   const t = setup();
   t.apply('fraud-v1');
-  await t.reconcile();
-  expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
-  expect(t.cluster.writes.map((w) => `${w.verb} ${w.resource} ${w.key.name}`)).toEqual([
+  const fieldManagers = new Set<string | undefined>();
+  const writes = async () => {
+    await t.reconcile();
+    const pass = t.cluster.writes.splice(0);
+    for (const w of pass) fieldManagers.add(w.fieldManager);
+    return pass.map((w) => `${w.verb} ${w.resource} ${w.key.name}`);
+  };
+  // Server-side apply of objects that do not exist yet: the in-memory cluster records a create.
+  expect(await writes()).toEqual([
     'patch modelversions.modelops.dev/v1alpha1 fraud-v1',
     'updateStatus modelversions.modelops.dev/v1alpha1 fraud-v1',
-    // Server-side apply of objects that do not exist yet: the in-memory cluster records a create.
-    // Capacity before traffic: the version's objects, then the model's Service.
+    // Pods take longest: under a burst every new version's Deployment goes before any Service.
     'create deployments.apps/v1 fraud-v1',
-    'create services/v1 fraud-v1',
-    'create services/v1 fraud',
   ]);
-  expect(new Set(t.cluster.writes.map((w) => w.fieldManager))).toEqual(new Set(['modelops-modelversion']));
+  expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
   expect(t.mv('fraud-v1').status).toMatchObject({
     phase: 'Deploying',
     role: 'none',
@@ -145,11 +148,12 @@ test('the first pass adds the finalizer, then creates the objects and writes the
   const deployment = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' })!;
   expect(deployment.spec!.replicas).toBe(2);
   expect(deployment.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ModelVersion', name: 'fraud-v1' });
+  // Capacity before traffic: the version's Service (an HTTPRoute's backend), then the model's.
+  expect(await writes()).toEqual(['create services/v1 fraud-v1', 'create services/v1 fraud']);
   expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
   expect(t.cluster.events).toEqual([]);
-  t.cluster.writes.length = 0;
-  await t.reconcile();
-  expect(t.cluster.writes).toEqual([]);
+  expect(await writes()).toEqual([]);
+  expect(fieldManagers).toEqual(new Set(['modelops-modelversion']));
 });
 
 test('ready pods make it the stable version: Ready, an Event after the write; then passes write nothing', async () => {

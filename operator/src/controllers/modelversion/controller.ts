@@ -114,20 +114,14 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
   for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))
     if (await ctx.status.update(MV, d.view.mv, versionStatus(d, plan, view))) changed.add(d);
 
-  // Capacity before traffic: versions that gain pods are written before the routing moves traffic, the
-  // rest (those losing pods) after it — a canary's step, a rollback to the stable, a brand-new version.
-  const growing = plan.drafts.filter((d) => grows(ctx, d));
-  for (const d of growing) await applyVersion(ctx, d, env.settings);
-  await applyRouting(ctx, view, plan);
-  for (const d of plan.drafts.filter((d) => !growing.includes(d))) await applyVersion(ctx, d, env.settings);
-  for (const { view: v, until } of plan.deleting) {
-    // Its traffic went elsewhere above; its pods drain until `until` (recorded so a restart keeps it).
-    if (Date.parse(until) > ctx.now().getTime()) {
-      await ctx.status.update(MV, v.mv, { rollout: { ...v.mv.status?.rollout, drainUntil: until } });
-      continue;
-    }
-    await ctx.finalizers.remove(MV, v.mv, FINALIZER);
-  }
+  // Pods take longest to come, so a version without its Deployment gets only that in this pass: a burst of new
+  // versions has every Deployment written before any Service (each costs the API server a ClusterIP
+  // allocation, seconds under a burst). The Deployment's watch event brings the model back for the rest,
+  // queued behind the other keys' first passes.
+  const starting = plan.drafts.filter((d) => !blocked(d) && !deploymentOf(ctx, d.view.mv));
+  if (starting.length)
+    await Promise.all(starting.map((d) => ensure(ctx, DEPLOYMENT, desiredDeployment(d, env.settings), undefined)));
+  else await enact(ctx, view, plan, env.settings);
 
   for (const d of changed)
     for (const e of d.events) {
@@ -241,30 +235,65 @@ async function applyRouting(ctx: ReconcileContext, view: ModelView, plan: ModelP
   if (!view.modelServiceConflict) await ensure(ctx, SERVICE, desired.modelService, view.modelService);
 }
 
-/** Whether the plan gives a version pods it does not have yet: a new Deployment, or more replicas. */
-function grows(ctx: ReconcileContext, d: Draft): boolean {
-  const key = { namespace: d.view.mv.metadata.namespace, name: d.view.mv.metadata.name };
-  const current = ctx.cache.get<V1Deployment & KubernetesObject>(DEPLOYMENT, key);
-  if (!current) return true;
-  return typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0);
+/** The objects that enact the plan, and the deleted versions' finalizers once their traffic has moved. */
+async function enact(ctx: ReconcileContext, view: ModelView, plan: ModelPlan, settings: ControllerSettings) {
+  // Capacity before traffic: versions that gain pods (or their Service) are written before the routing moves
+  // traffic, the rest (those losing pods) after it — a canary's step, a rollback to the stable, a new version.
+  const growing = plan.drafts.filter((d) => grows(ctx, d));
+  for (const d of growing) await applyVersion(ctx, d, settings);
+  await applyRouting(ctx, view, plan);
+  for (const d of plan.drafts.filter((d) => !growing.includes(d))) await applyVersion(ctx, d, settings);
+  for (const { view: v, until } of plan.deleting) {
+    // Its traffic went elsewhere above; its pods drain until `until` (recorded so a restart keeps it).
+    if (Date.parse(until) > ctx.now().getTime()) {
+      await ctx.status.update(MV, v.mv, { rollout: { ...v.mv.status?.rollout, drainUntil: until } });
+      continue;
+    }
+    await ctx.finalizers.remove(MV, v.mv, FINALIZER);
+  }
 }
 
-/** The version's Deployment, Service and HPA as the plan sizes them. */
-async function applyVersion(ctx: ReconcileContext, d: Draft, settings: ControllerSettings): Promise<void> {
-  if (d.phase === 'Failed' && d.view.conflict) return;
-  const mv = d.view.mv;
-  const key = { namespace: mv.metadata.namespace, name: mv.metadata.name };
-  const deployment = buildDeployment(mv, {
+/** A version failed for want of its names (someone else's Deployment or Service): nothing of it is written. */
+const blocked = (d: Draft) => d.phase === 'Failed' && d.view.conflict !== undefined;
+
+const deploymentOf = (ctx: ReconcileContext, mv: ModelVersion) =>
+  ctx.cache.get<V1Deployment & KubernetesObject>(DEPLOYMENT, {
+    namespace: mv.metadata.namespace,
+    name: mv.metadata.name,
+  });
+
+const desiredDeployment = (d: Draft, settings: ControllerSettings) =>
+  buildDeployment(d.view.mv, {
     defaultImage: settings.servingImage,
     replicas: d.replicas,
     createdAsRole: d.createdAsRole,
   });
+
+/**
+ * Whether the plan gives a version what must be there before traffic moves: pods it does not have yet (a new
+ * Deployment, more replicas) or its Service (an HTTPRoute's backend).
+ */
+function grows(ctx: ReconcileContext, d: Draft): boolean {
+  const { namespace, name } = d.view.mv.metadata;
+  const current = deploymentOf(ctx, d.view.mv);
+  return (
+    !current ||
+    (typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||
+    !ctx.cache.get(SERVICE, { namespace, name })
+  );
+}
+
+/** The version's Deployment, Service and HPA as the plan sizes them. */
+async function applyVersion(ctx: ReconcileContext, d: Draft, settings: ControllerSettings): Promise<void> {
+  if (blocked(d)) return;
+  const mv = d.view.mv;
+  const key = { namespace: mv.metadata.namespace, name: mv.metadata.name };
   const hpa = d.autoscaler ? buildAutoscaler(mv) : undefined;
   const observedHpa = ctx.cache.get<V2HorizontalPodAutoscaler & KubernetesObject>(HPA, key);
   // Independent objects, written at once: under a burst the API server took seconds per Service (its
   // ClusterIP), and a reconcile waiting for each in turn held its worker while hundreds of keys queued.
   await Promise.all([
-    ensure(ctx, DEPLOYMENT, deployment, ctx.cache.get(DEPLOYMENT, key)),
+    ensure(ctx, DEPLOYMENT, desiredDeployment(d, settings), deploymentOf(ctx, mv)),
     ensure(ctx, SERVICE, buildVersionService(mv), ctx.cache.get(SERVICE, key)),
     hpa ? ensure(ctx, HPA, hpa, observedHpa) : observedHpa && remove(ctx, HPA, key.namespace, key.name),
   ]);
