@@ -342,6 +342,33 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a recorded condition implies a status',
   },
+  // TrainingJob state: explainFailure runs only for a Job whose Failed condition is True (decideRunState checks it
+  // first), so failedCondition is there and `?.` reads as `.`.
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "const jobReason = failedCondition?.reason ?? 'Failed';",
+    mutator: 'OptionalChaining',
+    why: 'explainFailure is called only with a Failed condition',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "message: failedCondition?.message ?? 'the run exceeded activeDeadlineSeconds',",
+    mutator: 'OptionalChaining',
+    why: 'explainFailure is called only with a Failed condition',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "return { reason: jobReason, message: failedCondition?.message ?? 'the Job failed' };",
+    mutator: 'OptionalChaining',
+    why: 'explainFailure is called only with a Failed condition',
+  },
+  // A waiting container without a reason: neither '' nor the mutant's string is an image-pull reason.
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "(c) => c.state?.waiting && IMAGE_PULL_REASONS.has(c.state.waiting.reason ?? ''),",
+    mutator: 'StringLiteral',
+    why: "no image-pull reason is '' or 'Stryker was here!'",
+  },
 ];
 
 /**

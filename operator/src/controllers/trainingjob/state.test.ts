@@ -302,9 +302,18 @@ describe('why a run failed', () => {
     const early = pod('Failed', { terminated: { exitCode: 1, message: 'first', finishedAt: '2026-01-01T00:05:00Z' } });
     const late = pod('Failed', { terminated: { exitCode: 2, message: 'last', finishedAt: '2026-01-01T00:09:00Z' } });
     const running = pod('Running');
+    // Neither a rank that succeeded later, a failed pod without a finish time or container state, nor one without a status.
+    const succeededLater = pod('Succeeded', { terminated: { exitCode: 0, finishedAt: '2026-01-01T00:10:00Z' } });
+    const noFinishTime = pod('Failed', { terminated: { exitCode: 3, message: 'no time' } });
+    const noState = pod('Failed');
+    const noStatus = { ...pod('Pending'), status: undefined };
     const expected = { reason: 'BackoffLimitExceeded', message: 'the training container exited with code 2: last' };
     expect(failure(failed('BackoffLimitExceeded'), late, early, running)).toEqual(expected);
     expect(failure(failed('BackoffLimitExceeded'), early, late)).toEqual(expected);
+    expect(failure(failed('BackoffLimitExceeded'), succeededLater, late, noFinishTime, noState, noStatus)).toEqual(
+      expected,
+    );
+    expect(failure(failed('BackoffLimitExceeded'), noStatus, noState, late, noFinishTime)).toEqual(expected);
   });
 
   test('without words of its own, or without a pod: what is known, no dangling colon', () => {
@@ -337,6 +346,8 @@ describe('why a run failed', () => {
       reason: 'InvalidInput',
       message: 'the training program rejected its input',
     });
+    // the pod failure policy without a pod left to say why
+    expect(failure(failed('PodFailurePolicy'))).toEqual({ reason: 'PodFailurePolicy', message: 'the Job failed' });
     // another exit code under the pod failure policy is not bad input
     expect(failure(failed('PodFailurePolicy'), pod('Failed', { terminated: { exitCode: 1 } }))).toEqual({
       reason: 'PodFailurePolicy',
