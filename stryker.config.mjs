@@ -486,6 +486,12 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'ConditionalExpression: false',
     why: 'name is undefined only when there is no gate metric and no metric at all, and then metrics[undefined] is undefined too',
   },
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: 'const waiting = pod.status?.containerStatuses?.find( … )?.state?.waiting;',
+    mutant: 'OptionalChaining: …?.state.waiting',
+    why: 'the find predicate requires c.state?.waiting, so the container found has it (the chain starts on a line whose other `?.` are tested)',
+  },
 ];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the

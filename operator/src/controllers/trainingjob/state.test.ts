@@ -377,10 +377,10 @@ describe('what keeps pods from running', () => {
     });
   });
 
-  test('a container waiting for another reason is no problem', () => {
+  test('a container waiting for another reason, or a pod without a status yet, is no problem', () => {
     const state = decide({
       job: job({ active: 1 }),
-      pods: [pod('Pending', { waiting: { reason: 'ContainerCreating' } })],
+      pods: [{ ...pod('Pending'), status: undefined }, pod('Pending', { waiting: { reason: 'ContainerCreating' } })],
     });
     expect(state.warning).toBeUndefined();
     expect(conditionsOf(state).Running).toBe('False/Starting');
