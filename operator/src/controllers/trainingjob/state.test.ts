@@ -48,6 +48,7 @@ describe('decideRunState', () => {
     const unschedulable = pod('Pending');
     unschedulable.status!.containerStatuses = undefined;
     unschedulable.status!.conditions = [
+      { type: 'Initialized', status: 'True' },
       {
         type: 'PodScheduled',
         status: 'False',
@@ -380,7 +381,17 @@ describe('what keeps pods from running', () => {
   test('a container waiting for another reason, or a pod without a status yet, is no problem', () => {
     const state = decide({
       job: job({ active: 1 }),
-      pods: [{ ...pod('Pending'), status: undefined }, pod('Pending', { waiting: { reason: 'ContainerCreating' } })],
+      pods: [
+        { ...pod('Pending'), status: undefined },
+        {
+          ...pod('Pending'),
+          status: {
+            phase: 'Pending',
+            containerStatuses: [{ ...pod('Pending').status!.containerStatuses![0]!, state: undefined }],
+          },
+        },
+        pod('Pending', { waiting: { reason: 'ContainerCreating' } }),
+      ],
     });
     expect(state.warning).toBeUndefined();
     expect(conditionsOf(state).Running).toBe('False/Starting');
@@ -398,6 +409,10 @@ describe('what keeps pods from running', () => {
     });
     expect(decide({ job: job({ active: 2 }), pods: [unschedulable, pulling] }).warning?.reason).toBe('ErrImagePull');
     expect(decide({ job: job({ active: 1 }), pods: [scheduled] }).warning).toBeUndefined();
+    // Not scheduled yet for another reason (a scheduling gate): no problem to report.
+    const gated = pod('Pending');
+    gated.status!.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }];
+    expect(decide({ job: job({ active: 1 }), pods: [gated] }).warning).toBeUndefined();
   });
 
   test('a pod running beside a blocked one does not make the run Running', () => {
