@@ -422,11 +422,14 @@ describe('what keeps pods from running', () => {
 });
 
 test('a single-node run reads the report of the pod that succeeded, not of a failed try before it', () => {
+  // Its pod carries no completion index (the Job is not Indexed); a pod without a status yet is skipped.
+  const succeeded = pod('Succeeded', { terminated: { exitCode: 0, message: report({ val_auc: 0.9 }) } });
   const state = decide({
     job: job(complete),
     pods: [
+      { ...pod('Pending'), status: undefined },
       pod('Failed', { terminated: { exitCode: 1, message: report({ val_auc: 0.1 }) } }),
-      pod('Succeeded', { terminated: { exitCode: 0, message: report({ val_auc: 0.9 }) } }),
+      { ...succeeded, metadata: { ...succeeded.metadata, annotations: {} } },
     ],
   });
   expect(state.report?.metrics).toEqual({ val_auc: 0.9 });
