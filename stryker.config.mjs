@@ -376,6 +376,14 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a Job always has a spec',
   },
+  // A pod read from the API server always has metadata; `annotations?.` is tested (a pod without annotations).
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "? succeeded.find((p) => p.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION] === '0')",
+    code: 'p.metadata?.annotations',
+    mutator: 'OptionalChaining',
+    why: 'a pod always has metadata',
+  },
 ];
 
 /**

@@ -89,6 +89,9 @@ describe('decideRunState', () => {
     );
     const indexed = job(complete, { completionMode: 'Indexed', completions: 3 });
     expect(decide({ job: indexed, pods: ranks }).report?.metrics).toEqual({ val_auc: 0 });
+    // a pod without annotations is no rank 0
+    const unannotated = { ...ranks[0]!, metadata: { ...ranks[0]!.metadata, annotations: undefined } };
+    expect(decide({ job: indexed, pods: [unannotated, ...ranks] }).report?.metrics).toEqual({ val_auc: 0 });
     // rank 0's pod gone (and only other ranks' reports left): unreadable, never another rank's report
     const withoutRankZero = decide({ job: indexed, pods: [ranks[0]!, ranks[2]!] });
     expect(withoutRankZero.phase).toBe('Failed');
@@ -433,4 +436,7 @@ test('a single-node run reads the report of the pod that succeeded, not of a fai
     ],
   });
   expect(state.report?.metrics).toEqual({ val_auc: 0.9 });
+  // Its container's state gone from the pod's status: no report to read.
+  const stateless = decide({ job: job(complete), pods: [{ ...succeeded, status: { phase: 'Succeeded' } }] });
+  expect(stateless.warning?.message).toBe('the training container wrote no termination message');
 });
