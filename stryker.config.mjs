@@ -384,6 +384,13 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a pod always has metadata',
   },
+  // A Job read from the API server always has metadata.
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "const createdCondition = cond('Created', 'True', 'JobCreated', `Job ${job.metadata?.name} created`);",
+    mutator: 'OptionalChaining',
+    why: 'a Job always has metadata',
+  },
 ];
 
 /**
@@ -506,6 +513,18 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'const waiting = pod.status?.containerStatuses?.find( … )?.state?.waiting;',
     mutant: 'OptionalChaining: …?.state.waiting',
     why: 'the find predicate requires c.state?.waiting, so the container found has it (the chain starts on a line whose other `?.` are tested)',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "...outcome('Pending', '', ''),",
+    mutant: 'StringLiteral: "Stryker was here!" (the reason \'\')',
+    why: 'outcome() uses reason and message only for Failed; its phase argument, the twin on this line, is tested',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "...outcome('Pending', '', ''),",
+    mutant: 'StringLiteral: "Stryker was here!" (the message \'\')',
+    why: 'outcome() uses reason and message only for Failed; its phase argument, the twin on this line, is tested',
   },
 ];
 
