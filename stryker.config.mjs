@@ -516,13 +516,13 @@ export const EQUIVALENT_SURVIVORS = [
   },
   {
     file: 'operator/src/controllers/trainingjob/state.ts',
-    line: "...outcome('Pending', '', ''),",
+    line: "...outcome('Pending', '', ''), and likewise outcome('Succeeded' | 'Suspended' | phase (not Failed), '', '')",
     mutant: 'StringLiteral: "Stryker was here!" (the reason \'\')',
     why: 'outcome() uses reason and message only for Failed; its phase argument, the twin on this line, is tested',
   },
   {
     file: 'operator/src/controllers/trainingjob/state.ts',
-    line: "...outcome('Pending', '', ''),",
+    line: "...outcome('Pending', '', ''), and likewise outcome('Succeeded' | 'Suspended' | phase (not Failed), '', '')",
     mutant: 'StringLiteral: "Stryker was here!" (the message \'\')',
     why: 'outcome() uses reason and message only for Failed; its phase argument, the twin on this line, is tested',
   },
