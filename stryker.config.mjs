@@ -391,6 +391,12 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a Job always has metadata',
   },
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: 'if (job.spec?.suspend) {',
+    mutator: 'OptionalChaining',
+    why: 'a Job always has a spec',
+  },
 ];
 
 /**
