@@ -532,6 +532,12 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'StringLiteral: "Stryker was here!" (the message \'\')',
     why: 'outcome() uses reason and message only for Failed; its phase argument, the twin on this line, is tested',
   },
+  {
+    file: 'operator/src/controllers/trainingjob/state.ts',
+    line: "const phase: Phase = started || RANK[previous?.phase ?? 'Pending'] >= RANK.Running ? 'Running' : 'Pending';",
+    mutant: 'StringLiteral: "" (for the default \'Pending\')',
+    why: "RANK[''] is undefined and undefined >= RANK.Running is false, as RANK.Pending >= RANK.Running is",
+  },
 ];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the
