@@ -166,7 +166,7 @@ export async function reconcileDriftMonitor(
   if (evaluated) await evaluateAndAct(ctx, deps, dm, versions, now, pass);
   else if (dm.spec.actions?.retrain) pass.conditions.push(retrainingCondition(runs, undefined));
 
-  await writeStatus(ctx, dm, versions, now, pass);
+  await writeStatus(ctx, dm, now, pass);
   const next = evaluated ? new Date(now.getTime() + intervalMs(dm)) : due!;
   return { requeueAfterMs: Math.max(1000, next.getTime() - now.getTime()) };
 }
@@ -267,7 +267,6 @@ async function startRun(ctx: ReconcileContext, dm: DriftMonitor, reason: string,
 async function writeStatus(
   ctx: ReconcileContext,
   dm: DriftMonitor & KubernetesObject,
-  versions: ModelVersion[],
   now: Date,
   pass: Pass,
 ): Promise<void> {
