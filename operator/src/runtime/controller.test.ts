@@ -75,6 +75,36 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  test("the reconciled resource's creates, deletes and new generations queue ahead of follow-ups", async () => {
+    const calls: string[] = [];
+    const { controller } = setup(async (key) => void calls.push(key.name));
+    const own = controller.handlers(mapToSelf, { userChanges: true });
+    const dependents = controller.handlers(mapToSelf);
+    const obj = (name: string, generation = 1, deletionTimestamp?: string) => ({
+      metadata: { namespace: 'ns', name, generation, ...(deletionTimestamp ? { deletionTimestamp } : {}) },
+    });
+    dependents.onAdd!(obj('child-event'));
+    own.onUpdate!(obj('status-written'), obj('status-written'));
+    dependents.onAdd!(obj('created')); // a follow-up first, then the create raises it
+    own.onAdd!(obj('created'));
+    own.onUpdate!(obj('spec-edited'), obj('spec-edited', 2));
+    own.onUpdate!(obj('being-deleted'), obj('being-deleted', 1, '2026-01-01T00:00:00Z'));
+    own.onDelete!(obj('deleted'));
+    dependents.onUpdate!(obj('child-edited'), obj('child-edited', 2));
+    controller.start();
+    await flush();
+    expect(calls).toEqual([
+      'created',
+      'spec-edited',
+      'being-deleted',
+      'deleted',
+      'child-event',
+      'status-written',
+      'child-edited',
+    ]);
+    await controller.stop();
+  });
+
   test('errors retry with growing backoff; a terminal error is counted and not retried', async () => {
     let n = 0;
     const { clock, controller, total, counter, metrics } = setup(async () => {

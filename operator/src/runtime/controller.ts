@@ -119,6 +119,15 @@ export interface ControllerDeps {
 
 const DEFAULT_RECONCILE_TIMEOUT_MS = 60_000;
 
+/** Queue priorities: what a user asked for (see `handlers`) before what follows from our own writes. */
+const USER_CHANGE = 1;
+const FOLLOW_UP = 0;
+
+/** A new generation (the spec edited) or the start of a deletion; not our status or metadata writes. */
+const isUserChange = (oldObj: KubernetesObject, newObj: KubernetesObject) =>
+  oldObj.metadata?.generation !== newObj.metadata?.generation ||
+  (!oldObj.metadata?.deletionTimestamp && newObj.metadata?.deletionTimestamp !== undefined);
+
 export class Controller {
   readonly name: string;
   readonly queue: WorkQueue<string>;
@@ -142,18 +151,26 @@ export class Controller {
     deps.metrics.registerController(opts.name, this.workers);
   }
 
-  /** Informer handlers that enqueue what `map` returns for added, updated (old and new) and deleted objects. */
-  handlers(map: MapFunc): InformerHandlers {
-    const enqueue = (obj: KubernetesObject): void => {
-      for (const key of map(obj, this.deps.cache)) this.queue.add(keyToString(key));
+  /**
+   * Informer handlers that enqueue what `map` returns for added, updated (old and new) and deleted objects.
+   * With `userChanges`, the reconciled resource's own handlers: a created or deleted object, or a new
+   * generation (its spec edited), is what a user asked for and queues ahead of the follow-ups our own writes
+   * cause (its status, its children's events, requeues). Under a burst of new objects every first pass comes
+   * before any second one; without it the children's events of early keys queued between the later first passes.
+   */
+  handlers(map: MapFunc, { userChanges = false } = {}): InformerHandlers {
+    const enqueue = (obj: KubernetesObject, priority: number): void => {
+      for (const key of map(obj, this.deps.cache)) this.queue.add(keyToString(key), priority);
     };
+    const asked = userChanges ? USER_CHANGE : FOLLOW_UP;
     return {
-      onAdd: enqueue,
+      onAdd: (obj) => enqueue(obj, asked),
       onUpdate: (oldObj, newObj) => {
-        enqueue(newObj);
-        if (oldObj !== newObj) enqueue(oldObj); // e.g. a dependent whose owner changed: both owners care
+        const priority = userChanges && isUserChange(oldObj, newObj) ? USER_CHANGE : FOLLOW_UP;
+        enqueue(newObj, priority);
+        if (oldObj !== newObj) enqueue(oldObj, priority); // e.g. a dependent whose owner changed: both owners care
       },
-      onDelete: enqueue,
+      onDelete: (obj) => enqueue(obj, asked),
     };
   }
 

@@ -140,8 +140,14 @@ export class Manager {
       clock: this.clock,
     });
     const forSpec = forSpecOf(opts);
-    const sources: { ref: ResourceRef; map: MapFunc; labelSelector?: string; optional?: boolean }[] = [
-      { ref: forSpec.resource, map: forSpec.map ?? mapToSelf },
+    const sources: {
+      ref: ResourceRef;
+      map: MapFunc;
+      labelSelector?: string;
+      optional?: boolean;
+      userChanges?: boolean;
+    }[] = [
+      { ref: forSpec.resource, map: forSpec.map ?? mapToSelf, userChanges: true },
       ...(opts.owns ?? []).map((o) => {
         const owned = 'resource' in o ? o : { resource: o };
         return {
@@ -157,10 +163,10 @@ export class Manager {
         optional: w.optional,
       })),
     ];
-    for (const { ref, map, labelSelector, optional } of sources) {
+    for (const { ref, map, labelSelector, optional, userChanges } of sources) {
       const resource = this.resourceFor(ref, labelSelector);
       if (!optional) resource.optional = false;
-      resource.addHandlers(controller.handlers(map));
+      resource.addHandlers(controller.handlers(map, { userChanges }));
       const id = resourceId(ref);
       this.dependents.set(id, (this.dependents.get(id) ?? new Set()).add(controller));
     }

@@ -15,6 +15,13 @@ async function take(queue: WorkQueue<string>): Promise<string | undefined> {
   return p;
 }
 
+/** Every queued key, in the order get() hands them out. */
+async function takeAll(queue: WorkQueue<string>): Promise<string[]> {
+  const keys: string[] = [];
+  while (queue.len()) keys.push((await take(queue))!);
+  return keys;
+}
+
 async function isBlocked(queue: WorkQueue<string>): Promise<boolean> {
   let settled = false;
   void queue.get().then(() => (settled = true));
@@ -45,6 +52,36 @@ describe('WorkQueue', () => {
     queue.done(key!);
     expect(queue.isProcessing('k')).toBe(true); // handed straight to the waiting worker, once
     expect(queue.len()).toBe(0);
+  });
+
+  test('hands out the higher priority first, FIFO within a priority', async () => {
+    const { queue } = newQueue();
+    queue.add('follow-up-1');
+    queue.add('asked-1', 1);
+    queue.add('follow-up-2', 0);
+    queue.add('asked-2', 1);
+    expect(await takeAll(queue)).toEqual(['asked-1', 'asked-2', 'follow-up-1', 'follow-up-2']);
+  });
+
+  test('a queued key added again with a higher priority moves up, once; a lower priority leaves it', async () => {
+    const { queue } = newQueue();
+    queue.add('a', 1);
+    queue.add('b');
+    queue.add('c');
+    queue.add('c', 1); // up, behind a
+    queue.add('a', 0); // stays where it is
+    expect(await takeAll(queue)).toEqual(['a', 'c', 'b']);
+  });
+
+  test('a key raised while it is processed is re-queued with the higher priority by done()', async () => {
+    const { queue } = newQueue();
+    queue.add('k');
+    await take(queue);
+    queue.add('k');
+    queue.add('other');
+    queue.add('k', 1);
+    queue.done('k');
+    expect(await takeAll(queue)).toEqual(['k', 'other']);
   });
 
   test('a waiting worker is woken by add()', async () => {

@@ -1,7 +1,9 @@
 // The work queue, after client-go's util/workqueue: a FIFO of keys with three guarantees a controller
 // relies on — a key waiting in the queue is held once however often it is added (dirty set); a key
 // is never handed to two workers at once (processing set: an add during processing is parked and
-// re-queued by done()); failures back off per key. Pure: time comes from an injected Clock.
+// re-queued by done()); failures back off per key. Keys carry a priority (controller-runtime's priority
+// queue): a higher one is handed out first, FIFO within one; a key added again with a higher priority
+// moves up. Pure: time comes from an injected Clock.
 import { ItemBackoff, type BackoffPolicy } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 
@@ -28,9 +30,10 @@ export class WorkQueue<K = string> {
   private readonly clock: Clock;
   private readonly metrics: QueueMetrics;
   private readonly backoff: ItemBackoff<K>;
-  private readonly queue: K[] = [];
-  /** Keys that need processing: queued, or added again while being processed. */
-  private readonly dirty = new Set<K>();
+  /** The queued keys, a FIFO per priority. */
+  private readonly lanes = new Map<number, K[]>();
+  /** Keys that need processing (queued, or added again while being processed), with their priority. */
+  private readonly dirty = new Map<K, number>();
   private readonly processing = new Set<K>();
   private readonly queuedAt = new Map<K, number>();
   private readonly startedAt = new Map<K, number>();
@@ -46,10 +49,12 @@ export class WorkQueue<K = string> {
     this.backoff = new ItemBackoff<K>(opts.backoff);
   }
 
-  add(key: K): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  add(key: K, priority = 0): void {
+    if (this.shuttingDown) return;
+    const queued = this.dirty.get(key);
+    if (queued !== undefined) return this.raise(key, queued, priority);
     this.metrics.added();
-    this.dirty.add(key);
+    this.dirty.set(key, priority);
     if (this.processing.has(key)) return; // done() re-queues it
     this.enqueue(key);
   }
@@ -88,7 +93,7 @@ export class WorkQueue<K = string> {
   /** The next key to process, or undefined once the queue is shut down. Pair with done(key). */
   get(): Promise<K | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
-    const key = this.queue.shift();
+    const key = this.next();
     if (key !== undefined) return Promise.resolve(this.startProcessing(key));
     return new Promise((resolve) => this.getters.push(resolve));
   }
@@ -103,7 +108,9 @@ export class WorkQueue<K = string> {
   }
 
   len(): number {
-    return this.queue.length;
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.length;
+    return n;
   }
 
   isProcessing(key: K): boolean {
@@ -118,7 +125,7 @@ export class WorkQueue<K = string> {
     this.shuttingDown = true;
     for (const { timer } of this.waiting.values()) timer.cancel();
     this.waiting.clear();
-    this.queue.length = 0;
+    this.lanes.clear();
     this.metrics.depth(0);
     for (const getter of this.getters.splice(0)) getter(undefined);
     if (this.processing.size === 0) return Promise.resolve();
@@ -129,8 +136,33 @@ export class WorkQueue<K = string> {
     this.queuedAt.set(key, this.clock.monotonicMs());
     const getter = this.getters.shift();
     if (getter) return getter(this.startProcessing(key));
-    this.queue.push(key);
-    this.metrics.depth(this.queue.length);
+    this.laneOf(this.dirty.get(key)!).push(key);
+    this.metrics.depth(this.len());
+  }
+
+  /** A key already dirty, added again with a higher priority: a queued one moves to that lane's end. */
+  private raise(key: K, current: number, priority: number): void {
+    if (priority <= current) return;
+    this.dirty.set(key, priority);
+    if (this.processing.has(key)) return; // done() re-queues it with the new priority
+    const lane = this.lanes.get(current)!;
+    lane.splice(lane.indexOf(key), 1);
+    this.laneOf(priority).push(key);
+  }
+
+  private laneOf(priority: number): K[] {
+    let lane = this.lanes.get(priority);
+    if (!lane) this.lanes.set(priority, (lane = []));
+    return lane;
+  }
+
+  /** The first key of the highest non-empty lane. */
+  private next(): K | undefined {
+    let best: K[] | undefined;
+    let bestPriority = -Infinity;
+    for (const [priority, lane] of this.lanes)
+      if (lane.length && priority > bestPriority) [best, bestPriority] = [lane, priority];
+    return best?.shift();
   }
 
   private startProcessing(key: K): K {
@@ -141,7 +173,7 @@ export class WorkQueue<K = string> {
     this.queuedAt.delete(key);
     if (queued !== undefined) this.metrics.queueLatency((now - queued) / 1000);
     this.startedAt.set(key, now);
-    this.metrics.depth(this.queue.length);
+    this.metrics.depth(this.len());
     return key;
   }
 }
