@@ -121,7 +121,7 @@ async function serving() {
   return t;
 }
 
-test('the first pass adds the finalizer, writes the status once and creates the Deployment; the second the Services; the third nothing', async () => {
+test('the first pass creates the Deployment and writes the status once; the second adds the finalizer, then the Services; the third nothing', async () => {
   const t = setup();
   t.apply('fraud-v1');
   const fieldManagers = new Set<string | undefined>();
@@ -133,12 +133,11 @@ test('the first pass adds the finalizer, writes the status once and creates the 
   };
   // Server-side apply of objects that do not exist yet: the in-memory cluster records a create.
   expect(await writes()).toEqual([
-    'patch modelversions.modelops.dev/v1alpha1 fraud-v1',
-    'updateStatus modelversions.modelops.dev/v1alpha1 fraud-v1',
-    // Pods take longest: under a burst every new version's Deployment goes before any Service.
+    // Pods take longest: under a burst every new version's Deployment goes first, and before any Service.
     'create deployments.apps/v1 fraud-v1',
+    'updateStatus modelversions.modelops.dev/v1alpha1 fraud-v1',
   ]);
-  expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
+  expect(t.mv('fraud-v1').metadata.finalizers).toBeUndefined(); // no traffic can reach it yet
   expect(t.mv('fraud-v1').status).toMatchObject({
     phase: 'Deploying',
     role: 'none',
@@ -148,8 +147,14 @@ test('the first pass adds the finalizer, writes the status once and creates the 
   const deployment = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' })!;
   expect(deployment.spec!.replicas).toBe(2);
   expect(deployment.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ModelVersion', name: 'fraud-v1' });
-  // Capacity before traffic: the version's Service (an HTTPRoute's backend), then the model's.
-  expect(await writes()).toEqual(['create services/v1 fraud-v1', 'create services/v1 fraud']);
+  // The finalizer before any traffic can reach the version; capacity before traffic: the version's Service (an
+  // HTTPRoute's backend), then the model's.
+  expect(await writes()).toEqual([
+    'patch modelversions.modelops.dev/v1alpha1 fraud-v1',
+    'create services/v1 fraud-v1',
+    'create services/v1 fraud',
+  ]);
+  expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
   expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
   expect(t.cluster.events).toEqual([]);
   expect(await writes()).toEqual([]);

@@ -97,31 +97,29 @@ interface Env {
 
 export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env: Env): Promise<ReconcileResult> {
   const namespace = key.namespace!;
-  // Every version holds the finalizer until its traffic has moved; the pass goes on with the versions as written.
-  const versions = await Promise.all(
-    ctx.cache
-      .list<ModelVersion>(MV, { namespace, index: { name: MODEL_INDEX, value: key.name } })
-      .map((mv) => ctx.finalizers.add(MV, mv, FINALIZER)),
-  );
-
-  const view = gather(ctx, namespace, key.name, versions, env.settings);
+  const listed = ctx.cache.list<ModelVersion>(MV, { namespace, index: { name: MODEL_INDEX, value: key.name } });
+  const view = gather(ctx, namespace, key.name, listed, env.settings);
   const due = analysisDue(view);
   const outcome = due ? await runAnalysis(ctx, due, env) : undefined;
   const plan = decideModel(view, outcome);
 
-  // Decisions first: a crash after this is repaired by the next pass from what the statuses say.
-  const changed = new Set<Draft>();
-  for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))
-    if (await ctx.status.update(MV, d.view.mv, versionStatus(d, plan, view))) changed.add(d);
-
-  // Pods take longest to come, so a version without its Deployment gets only that in this pass: a burst of new
-  // versions has every Deployment written before any Service (each costs the API server a ClusterIP
-  // allocation, seconds under a burst). The Deployment's watch event brings the model back for the rest,
-  // queued behind the other keys' first passes.
+  // Pods take longest to come, so a version without its Deployment gets that first, and only that (with its
+  // status) in this pass: a burst of new versions has every Deployment written before any Service (each costs
+  // the API server a ClusterIP allocation, seconds under a burst). The Deployment's watch event brings the
+  // model back for the rest, queued behind the other keys' first passes.
   const starting = plan.drafts.filter((d) => !blocked(d) && !deploymentOf(ctx, d.view.mv));
-  if (starting.length)
-    await Promise.all(starting.map((d) => ensure(ctx, DEPLOYMENT, desiredDeployment(d, env.settings), undefined)));
-  else await enact(ctx, view, plan, env.settings);
+  let changed: Set<Draft>;
+  if (starting.length) {
+    const deployments = starting.map((d) => ensure(ctx, DEPLOYMENT, desiredDeployment(d, env.settings), undefined));
+    [changed] = await Promise.all([writeStatuses(ctx, view, plan, listed), ...deployments]);
+  } else {
+    // Every version holds the finalizer before the routing below can send it traffic, until its traffic has moved.
+    const versions = await Promise.all(listed.map((mv) => ctx.finalizers.add(MV, mv, FINALIZER)));
+    // Decisions before the objects that enact them: a crash after this is repaired by the next pass from what the
+    // statuses say.
+    changed = await writeStatuses(ctx, view, plan, versions);
+    await enact(ctx, view, plan, env.settings);
+  }
 
   for (const d of changed)
     for (const e of d.events) {
@@ -130,6 +128,15 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
     }
   if (outcome) ctx.log.debug({ canary: due!.target.canary, outcome }, 'analysed');
   return plan.requeueAfterMs ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+}
+
+/** Each version's status, the stable version's first, on `versions` as last written; the drafts whose status changed. */
+async function writeStatuses(ctx: ReconcileContext, view: ModelView, plan: ModelPlan, versions: ModelVersion[]) {
+  const byUid = new Map(versions.map((mv) => [mv.metadata.uid, mv]));
+  const changed = new Set<Draft>();
+  for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))
+    if (await ctx.status.update(MV, byUid.get(d.view.mv.metadata.uid)!, versionStatus(d, plan, view))) changed.add(d);
+  return changed;
 }
 
 /** The cache's view of the model: versions, their Deployments, the model's Service and routes. */
