@@ -160,12 +160,31 @@ describe('WorkQueue', () => {
     expect(drained).toBe(false); // 'busy' still in flight
     expect(await queue.get()).toBeUndefined();
     queue.add('ignored');
+    queue.addAfter('ignored-later', 10);
+    queue.addRateLimited('ignored-failure');
+    expect(clock.pendingTimers()).toBe(0);
+    expect(queue.numRequeues('ignored-failure')).toBe(0);
     clock.advance(1000);
     expect(queue.len()).toBe(0);
     queue.done(busy!);
     await drain;
     expect(drained).toBe(true);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('shutdown waits for every key in flight, not the first to finish', async () => {
+    const { queue } = newQueue();
+    queue.add('a');
+    queue.add('b');
+    await takeAll(queue);
+    let drained = false;
+    const drain = queue.shutDownWithDrain().then(() => (drained = true));
+    queue.done('a');
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    queue.done('b');
+    await drain;
+    expect(drained).toBe(true);
   });
 
   test('shutdown wakes idle workers', async () => {

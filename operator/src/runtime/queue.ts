@@ -100,9 +100,9 @@ export class WorkQueue<K = string> {
 
   done(key: K): void {
     if (!this.processing.delete(key)) return;
-    const started = this.startedAt.get(key);
+    const started = this.startedAt.get(key)!; // set with processing
     this.startedAt.delete(key);
-    if (started !== undefined) this.metrics.workDuration((this.clock.monotonicMs() - started) / 1000);
+    this.metrics.workDuration((this.clock.monotonicMs() - started) / 1000);
     if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
     if (this.shuttingDown && this.processing.size === 0) this.drained?.();
   }
@@ -169,9 +169,9 @@ export class WorkQueue<K = string> {
     this.dirty.delete(key);
     this.processing.add(key);
     const now = this.clock.monotonicMs();
-    const queued = this.queuedAt.get(key);
+    const queued = this.queuedAt.get(key)!; // every key handed out was enqueued
     this.queuedAt.delete(key);
-    if (queued !== undefined) this.metrics.queueLatency((now - queued) / 1000);
+    this.metrics.queueLatency((now - queued) / 1000);
     this.startedAt.set(key, now);
     this.metrics.depth(this.len());
     return key;
