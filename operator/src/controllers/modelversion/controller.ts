@@ -103,10 +103,11 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
   const outcome = due ? await runAnalysis(ctx, due, env) : undefined;
   const plan = decideModel(view, outcome);
 
-  // Pods take longest to come, so a version without its Deployment gets that first, and only that (with its
-  // status) in this pass: a burst of new versions has every Deployment written before any Service (each costs
-  // the API server a ClusterIP allocation, seconds under a burst). The Deployment's watch event brings the
-  // model back for the rest, queued behind the other keys' first passes.
+  // Pods take longest to come, so a pass that finds a version without its Deployment writes only that and the
+  // statuses, at once: a burst of new versions has every Deployment written before any Service (each costs the
+  // API server a ClusterIP allocation, seconds under a burst). No traffic can reach the version before the next
+  // pass, which adds its finalizer; the Deployment's watch event brings the model back for it, queued behind the
+  // other keys' first passes.
   const starting = plan.drafts.filter((d) => !blocked(d) && !deploymentOf(ctx, d.view.mv));
   let changed: Set<Draft>;
   if (starting.length) {
