@@ -204,18 +204,70 @@ test('it is idle only with nothing queued or running, and says so when the last 
   expect(idleCalls).toEqual([true]);
 });
 
+test('a bug past the run itself fails its request instead of leaving it hanging, and the next one runs', async () => {
+  const { execute } = recordingExecute();
+  let runs = 0;
+  const batcher = new Batcher(execute, {
+    maxBatchSize: 8,
+    maxQueueDelayMicros: 0,
+    onRun: () => {
+      if (runs++ === 0) throw new Error('the batch-size histogram broke');
+    },
+  });
+  const first = batcher.submit([rowsOf([[1, 1]])], 1).then(sums, (error: Error) => error.message);
+  const stillWaiting = new Promise(setImmediate).then(() => 'still waiting');
+  expect(await Promise.race([first, stillWaiting])).toBe('the batch-size histogram broke');
+  expect(sums(await batcher.submit([rowsOf([[2, 3]])], 1))).toEqual([5]);
+});
+
 describe('with a queue delay (fake timers)', () => {
   beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
   afterEach(() => jest.useRealTimers());
 
-  test('a batch that fills before its delay is up runs at once, and only once', async () => {
+  // With 3, the second request finds the first one's timer set and must not set another beside it.
+  test.each([2, 3])('a batch that fills before its delay is up runs at once, and only once (%i rows)', async (rows) => {
     const { execute, batches } = recordingExecute();
-    const batcher = new Batcher(execute, { maxBatchSize: 2, maxQueueDelayMicros: 2000, onRun: () => undefined });
-    const both = Promise.all([batcher.submit([rowsOf([[1, 1]])], 1), batcher.submit([rowsOf([[2, 2]])], 1)]);
+    const batcher = new Batcher(execute, { maxBatchSize: rows, maxQueueDelayMicros: 2000, onRun: () => undefined });
+    const all = Promise.all(Array.from({ length: rows }, (_, v) => batcher.submit([rowsOf([[v, v]])], 1)));
     await new Promise(setImmediate);
-    await both;
+    await all;
     expect(jest.getTimerCount()).toBe(0); // the delay's timer went with the run
     await jest.advanceTimersByTimeAsync(5);
-    expect(batches.map((rows) => rows.length)).toEqual([2]);
+    expect(batches.map((batch) => batch.length)).toEqual([rows]);
+  });
+
+  // The server has been up a minute (performance.now() is far from 0); the second request arrives while the first
+  // one's run is in flight and has waited `waited` ms of its 4 when that run ends; alone, it does not fill a batch of 2
+  // (however many rows ran before it). Then, ms by ms: the runs so far.
+  test.each([
+    [1, [1, 1, 1, 2]], // 3 ms of its delay left: it waits them
+    [5, [2, 2, 2, 2]], // its delay is up: it runs at once
+  ])('a request queued behind a run waits only what is left of its delay (waited %i ms)', async (waited, timeline) => {
+    const { execute, batches } = recordingExecute();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const firstRunHeld: Execute = async (inputs) => {
+      const outputs = await execute(inputs);
+      if (batches.length === 1) await held;
+      return outputs;
+    };
+    const batcher = new Batcher(firstRunHeld, { maxBatchSize: 2, maxQueueDelayMicros: 4000, onRun: () => undefined });
+    jest.advanceTimersByTime(60_000);
+    const first = batcher.submit([rowsOf([[1, 1]])], 1);
+    await jest.advanceTimersByTimeAsync(4);
+    await new Promise(setImmediate);
+    expect(batches).toHaveLength(1); // the first request's run, held
+    const second = batcher.submit([rowsOf([[2, 2]])], 1);
+    await jest.advanceTimersByTimeAsync(waited);
+    release();
+    await first;
+    const runs: number[] = [];
+    for (const ms of [0, 1, 1, 1]) {
+      await jest.advanceTimersByTimeAsync(ms);
+      await new Promise(setImmediate);
+      runs.push(batches.length);
+    }
+    expect(runs).toEqual(timeline);
+    expect(sums(await second)).toEqual([4]);
   });
 });
