@@ -397,6 +397,46 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a Job always has a spec',
   },
+  // The serving image's batcher: a run whose outputs are not batched throws only to reach its own catch, which
+  // reruns each request alone and drops the error; its message is never seen.
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: "if (outputs.some((output) => output.shape[0] !== rows)) throw new Error('an output is not batched along axis 0');",
+    mutator: 'StringLiteral',
+    why: 'the catch right below drops the error unread',
+  },
+  // readBody's own Content-Length checks: Node's fetch (undici) already stops a body at its Content-Length and fails
+  // one that ends short ("terminated: Response body length does not match content-length header"), so neither
+  // message can be reached (checked with a raw socket server sending 10 bytes for a length of 5, and 5 for 10).
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset + chunk.length > length) throw new Error(`GET ${uri}: more bytes than its Content-Length ${length}`);',
+    mutator: 'StringLiteral',
+    why: 'fetch never hands over more bytes than the Content-Length',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset !== length) throw new Error(`GET ${uri}: ${offset} of its ${length} bytes arrived`);',
+    mutator: 'StringLiteral',
+    why: 'fetch fails a body shorter than its Content-Length itself',
+  },
+  // The S3 URI matched /^s3:\/\/([^/]+)\/(.+)$/: both groups are non-empty strings, so the defaults never apply.
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: "const [, bucket = '', key = ''] = match;",
+    mutator: 'StringLiteral',
+    why: 'the regular expression always fills both groups',
+  },
+  // toFloat16Bits corrects Math.log2's rounding near powers of two. It can only round up (a value just below 2^k
+  // getting log2 k, e.g. 1023.9999999999999): Math.log2 is exact at powers of two and never decreases, so no value at
+  // or above 2^k gets less than k, and the `exponent++` branch never runs (a search of 2 000 values on each side of
+  // every power of two in FP16's normal range found none).
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: "exponent++; // log2's rounding near powers of two",
+    mutator: 'UpdateOperator',
+    why: 'Math.log2 never rounds a value at or above 2^k below k',
+  },
 ];
 
 /**
@@ -537,6 +577,30 @@ export const EQUIVALENT_SURVIVORS = [
     line: "const phase: Phase = started || RANK[previous?.phase ?? 'Pending'] >= RANK.Running ? 'Running' : 'Pending';",
     mutant: 'StringLiteral: "" (for the default \'Pending\')',
     why: "RANK[''] is undefined and undefined >= RANK.Running is false, as RANK.Pending >= RANK.Running is",
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'const queuedAt = this.options.maxQueueDelayMicros > 0 ? performance.now() : 0;',
+    mutant: 'ConditionalExpression: true; EqualityOperator: this.options.maxQueueDelayMicros >= 0',
+    why: 'without a queue delay queuedAt is never read: the time taken instead of 0 changes nothing',
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'const remainingMicros = delay > 0 ? delay - (performance.now() - this.queue[0]!.queuedAt) * 1000 : 0;',
+    mutant: 'ConditionalExpression: true; EqualityOperator: delay >= 0',
+    why: 'with a delay of 0, queuedAt is 0 and the remainder -now*1000 is <= 0, as the 0 it replaces is: a run soon',
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'for (let d = 1; d < x.length; d++) if (x[d] !== y[d]) return false;',
+    mutant: 'EqualityOperator: d <= x.length',
+    why: 'both requests passed the same input spec, so x and y have one rank: x[x.length] and y[x.length] are undefined',
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'if (Array.isArray(data)) for (let j = 0; j < part.length; j++) data[offset + j] = part[j] as string;',
+    mutant: 'ConditionalExpression: true',
+    why: 'copying a typed array element by element gives the values set() copies (only slower)',
   },
 ];
 

@@ -9,11 +9,15 @@ const rowsOf = (values: number[][]): Tensor => ({
   data: Float32Array.from(values.flat()),
 });
 
-/** An execute that records each batch and returns each row's sum, failing on any negative value. */
+/**
+ * An execute that records each batch and returns each row's sum, failing on any negative value and, as onnxruntime
+ * does, on data that does not fit its shape.
+ */
 function recordingExecute(): { execute: Execute; batches: number[][][] } {
   const batches: number[][][] = [];
   const execute: Execute = async ([input]) => {
     const data = Array.from(input!.data as Float32Array);
+    if (data.length !== input!.shape[0]! * 2) throw new Error(`${data.length} values for the shape [${input!.shape}]`);
     const rows = Array.from({ length: input!.shape[0]! }, (_, r) => data.slice(r * 2, r * 2 + 2));
     batches.push(rows);
     if (data.some((v) => v < 0)) throw new Error('negative value');
@@ -31,28 +35,26 @@ function recordingExecute(): { execute: Execute; batches: number[][][] } {
 
 const sums = (outputs: Tensor[]): number[] => Array.from(outputs[0]!.data as Float32Array);
 
-test('requests submitted together share one run and get their own rows back', async () => {
-  const { execute, batches } = recordingExecute();
-  const runs: number[] = [];
-  const batcher = new Batcher(execute, { maxBatchSize: 64, maxQueueDelayMicros: 0, onRun: (rows) => runs.push(rows) });
-  const results = await Promise.all([
-    batcher.submit([rowsOf([[1, 2]])], 1),
-    batcher.submit(
-      [
-        rowsOf([
-          [3, 4],
-          [5, 6],
-        ]),
-      ],
-      2,
-    ),
-    batcher.submit([rowsOf([[7, 8]])], 1),
-  ]);
-  expect(results.map(sums)).toEqual([[3], [7, 11], [15]]);
-  expect(results[1]![0]!.shape).toEqual([2, 1]);
-  expect(batches).toHaveLength(1);
-  expect(runs).toEqual([4]);
-});
+// The first request sets the row size the run is cut into: a request of one row first, or of two.
+test.each([[[1, 2, 1]], [[2, 1, 1]]])(
+  'requests submitted together share one run and get their own rows back (rows %j)',
+  async (counts) => {
+    const { execute, batches } = recordingExecute();
+    const runs: number[] = [];
+    const batcher = new Batcher(execute, {
+      maxBatchSize: 64,
+      maxQueueDelayMicros: 0,
+      onRun: (rows) => runs.push(rows),
+    });
+    let value = 0;
+    const requests = counts.map((n) => Array.from({ length: n }, () => [++value, ++value]));
+    const results = await Promise.all(requests.map((rows) => batcher.submit([rowsOf(rows)], rows.length)));
+    expect(results.map(sums)).toEqual(requests.map((rows) => rows.map(([a, b]) => a! + b!)));
+    expect(results.map((outputs) => outputs[0]!.shape)).toEqual(counts.map((n) => [n, 1]));
+    expect(batches).toEqual([requests.flat()]);
+    expect(runs).toEqual([4]);
+  },
+);
 
 test('requests arriving while a run is in flight form the next batch, up to the max batch size', async () => {
   const { execute, batches } = recordingExecute();
@@ -126,10 +128,12 @@ test('a lone request runs when its queue delay expires, and whoever comes meanwh
   }
 });
 
-test('a run whose outputs are not batched along axis 0 is repeated request by request', async () => {
+test('a run with an output not batched along axis 0 is repeated request by request', async () => {
   const runs: number[] = [];
-  // A model that sums everything into one value, whatever the batch: right for one request, wrong for two.
+  // A model whose second output sums everything into one value, whatever the batch: right for one request, wrong for
+  // two (its first output, the rows themselves, is batched).
   const total: Execute = async ([input]) => [
+    input!,
     {
       name: 'total',
       datatype: 'FP32',
@@ -139,7 +143,7 @@ test('a run whose outputs are not batched along axis 0 is repeated request by re
   ];
   const batcher = new Batcher(total, { maxBatchSize: 8, maxQueueDelayMicros: 0, onRun: (rows) => runs.push(rows) });
   const results = await Promise.all([batcher.submit([rowsOf([[1, 2]])], 1), batcher.submit([rowsOf([[3, 4]])], 1)]);
-  expect(results.map(sums)).toEqual([[3], [7]]);
+  expect(results.map((outputs) => Array.from(outputs[1]!.data as Float32Array))).toEqual([[3], [7]]);
   expect(runs).toEqual([2, 1, 1]);
 });
 
