@@ -405,14 +405,28 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'StringLiteral',
     why: 'the catch right below drops the error unread',
   },
+  // readBody's one-buffer path is an optimisation: whichever bodies these mutants send to `arrayBuffer()` instead
+  // (every body with a Content-Length, or every body at all) come back as the same bytes, copied once more.
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: "if (!response.body || response.headers.has('content-encoding') || !Number.isSafeInteger(length) || length <= 0)",
+    mutator: 'BooleanLiteral',
+    why: 'arrayBuffer() returns the same bytes as the one-buffer path',
+  },
   // readBody's own Content-Length checks: Node's fetch (undici) already stops a body at its Content-Length and fails
   // one that ends short ("terminated: Response body length does not match content-length header"), so neither
-  // message can be reached (checked with a raw socket server sending 10 bytes for a length of 5, and 5 for 10).
+  // check can fail (tried with a raw socket server sending 10 bytes for a length of 5, and 5 for 10).
   {
     file: 'serving-image/src/model/fetch.ts',
     line: 'if (offset + chunk.length > length) throw new Error(`GET ${uri}: more bytes than its Content-Length ${length}`);',
     mutator: 'StringLiteral',
     why: 'fetch never hands over more bytes than the Content-Length',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset + chunk.length > length) throw new Error(`GET ${uri}: more bytes than its Content-Length ${length}`);',
+    mutator: 'ArithmeticOperator',
+    why: 'fetch never hands over more bytes than the Content-Length, so offset - chunk.length exceeds it no more',
   },
   {
     file: 'serving-image/src/model/fetch.ts',
@@ -601,6 +615,36 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'if (Array.isArray(data)) for (let j = 0; j < part.length; j++) data[offset + j] = part[j] as string;',
     mutant: 'ConditionalExpression: true',
     why: 'copying a typed array element by element gives the values set() copies (only slower)',
+  },
+  {
+    file: 'serving-image/src/model/faults.ts',
+    line: 'for (let row = 0; row < data.length; row += classes) {',
+    mutant: 'EqualityOperator: row <= data.length',
+    why: 'the extra pass reads and writes past the Float32Array, which reads undefined and writes nothing',
+  },
+  {
+    file: 'serving-image/src/model/faults.ts',
+    line: 'for (let c = row; c < last; c++) {',
+    mutant: 'EqualityOperator: c <= last',
+    why: 'the extra pass writes the last class, which the line after the loop overwrites with its shifted score',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: "if (!response.body || response.headers.has('content-encoding') || !Number.isSafeInteger(length) || length <= 0)",
+    mutant: 'ConditionalExpression: true',
+    why: 'arrayBuffer() for every body returns the same bytes as the one-buffer path (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset + chunk.length > length) throw new Error(`GET ${uri}: more bytes than its Content-Length ${length}`);',
+    mutant: 'ConditionalExpression: false',
+    why: 'fetch never hands over more bytes than the Content-Length (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset !== length) throw new Error(`GET ${uri}: ${offset} of its ${length} bytes arrived`);',
+    mutant: 'ConditionalExpression: false',
+    why: 'fetch fails a body shorter than its Content-Length itself (see EQUIVALENT_MUTANTS)',
   },
 ];
 
