@@ -118,6 +118,7 @@ test('a lone request runs when its queue delay expires, and whoever comes meanwh
     const first = batcher.submit([rowsOf([[1, 1]])], 1);
     await jest.advanceTimersByTimeAsync(1);
     expect(batches).toHaveLength(0); // still waiting for company
+    expect(batcher.idle).toBe(false); // so a retired model is not released under it
     const second = batcher.submit([rowsOf([[2, 2]])], 1);
     await jest.advanceTimersByTimeAsync(1); // the first request's 2 ms are up: its run is due at once
     await new Promise(setImmediate);
