@@ -434,6 +434,14 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'StringLiteral',
     why: 'fetch fails a body shorter than its Content-Length itself',
   },
+  // A URI that matched the scheme's expression has its group 1 (the scheme): only the match can be missing.
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'const scheme = /^([a-z][a-z0-9+.-]*):\\/\\//i.exec(uri)?.[1]?.toLowerCase();',
+    code: '/^([a-z][a-z0-9+.-]*):\\/\\//i.exec(uri)?.[1]?.toLowerCase',
+    mutator: 'OptionalChaining',
+    why: 'a match always has its one group',
+  },
   // The S3 URI matched /^s3:\/\/([^/]+)\/(.+)$/: both groups are non-empty strings, so the defaults never apply.
   {
     file: 'serving-image/src/model/fetch.ts',
@@ -645,6 +653,24 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'if (offset !== length) throw new Error(`GET ${uri}: ${offset} of its ${length} bytes arrived`);',
     mutant: 'ConditionalExpression: false',
     why: 'fetch fails a body shorter than its Content-Length itself (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: 'if (magnitude >= 65520) return sign | 0x7c00;',
+    mutant: 'EqualityOperator: magnitude > 65520',
+    why: "65520 itself, taken the normal way, rounds its mantissa (1023.5, ties to even) up to 1024, which carries into infinity's bits",
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: 'if (magnitude < 2 ** -14) return sign | roundHalfToEven(magnitude * 2 ** 24); // subnormal (1024: smallest normal)',
+    mutant: 'EqualityOperator: magnitude <= 2 ** -14',
+    why: '2^-14 taken as a subnormal is 2^-14 * 2^24 = 1024, the bits of the smallest normal',
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: 'else if (magnitude / 2 ** exponent < 1) exponent--;',
+    mutant: 'ConditionalExpression: false; EqualityOperator: magnitude / 2 ** exponent <= 1',
+    why: 'without the correction (log2 rounded up), the mantissa of a value a few ulps below 2^k rounds to 0 and the bits are those of 2^k, as with it; at exactly 2^k, the decrement gives a mantissa of 1024, which carries back',
   },
   {
     file: 'serving-image/src/model/sigv4.ts',

@@ -44,7 +44,11 @@ test('reads local paths and file:// URIs', async () => {
   const viaPath = await fetcher(FIXTURE);
   const viaUrl = await fetcher(pathToFileURL(FIXTURE).toString());
   expect(Buffer.from(viaUrl).equals(Buffer.from(viaPath))).toBe(true);
-  await expect(fetcher('/no/such/model.onnx')).rejects.toBeInstanceOf(NotFoundError);
+  const missing = fetcher('/no/such/model.onnx');
+  await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+  await expect(missing).rejects.toHaveProperty('name', 'NotFoundError'); // as logs show it
+  // A path with :// inside is still a path (a scheme only starts a URI).
+  await expect(fetcher('/models/a://b/model.onnx')).rejects.toBeInstanceOf(NotFoundError);
 });
 
 test('reads http URIs and tells a 404 from other failures', async () => {
