@@ -69,7 +69,8 @@ describe('signatureOf', () => {
   test('names, protocol datatypes and shapes, with symbolic and unknown dimensions as -1', () => {
     const signature = signatureOf(
       session(
-        [value('x', 'float32', ['batch', 3]), value('ids', 'int64', [-1])],
+        // A symbolic dimension named like a number is still any size.
+        [value('x', 'float32', ['batch', 3]), value('ids', 'int64', [-1]), value('n', 'int64', ['8'])],
         [value('probabilities', 'float32', ['batch', 2]), value('label', 'string', [-1, 0])],
       ),
     );
@@ -77,6 +78,7 @@ describe('signatureOf', () => {
       inputs: [
         { name: 'x', datatype: 'FP32', shape: [-1, 3] },
         { name: 'ids', datatype: 'INT64', shape: [-1] },
+        { name: 'n', datatype: 'INT64', shape: [-1] },
       ],
       outputs: [
         { name: 'probabilities', datatype: 'FP32', shape: [-1, 2] },
