@@ -691,6 +691,12 @@ export const EQUIVALENT_SURVIVORS = [
   },
   {
     file: 'serving-image/src/model/float16.ts',
+    line: 'if (magnitude / 2 ** exponent >= 2)',
+    mutant: 'ConditionalExpression: false; EqualityOperator: magnitude / 2 ** exponent > 2',
+    why: 'Math.log2 never rounds a value at or above 2^k below k, so the ratio never reaches 2 (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
     line: 'else if (magnitude / 2 ** exponent < 1) exponent--;',
     mutant: 'ConditionalExpression: false; EqualityOperator: magnitude / 2 ** exponent <= 1',
     why: 'without the correction (log2 rounded up), the mantissa of a value a few ulps below 2^k rounds to 0 and the bits are those of 2^k, as with it; at exactly 2^k, the decrement gives a mantissa of 1024, which carries back',

@@ -107,6 +107,7 @@ test('rejects S3 without credentials and unknown schemes', async () => {
 
 test('finds the reference beside the model', () => {
   expect(siblingUri('/models/fraud/model.onnx', 'reference.json')).toBe('/models/fraud/reference.json');
+  expect(siblingUri('/models/a://b/model.onnx', 'reference.json')).toBe('/models/a:/b/reference.json'); // a path
   expect(siblingUri('s3://bucket/fraud/v2/model.onnx', 'reference.json')).toBe('s3://bucket/fraud/v2/reference.json');
   expect(siblingUri('https://host/a/model.onnx?x=1', 'reference.json')).toBe('https://host/a/reference.json');
 });

@@ -33,10 +33,16 @@ const model = (session: object, batchable: boolean) =>
   );
 
 test.each([true, false])(
-  'batchable %p: a retired model is released once, after its last request',
+  'batchable %p: a retired model is released once, after its last request (a serving one never)',
   async (batchable) => {
     const { session, finishRun } = fakeSession();
     const loaded = model(session, batchable);
+    const answered = loaded.infer(input, 1);
+    await new Promise(setImmediate);
+    finishRun();
+    await answered;
+    await new Promise(setImmediate);
+    expect(session.releases).toBe(0); // still serving
     const running = loaded.infer(input, 1);
     await new Promise(setImmediate); // the run has started
     loaded.retire();
