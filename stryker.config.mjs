@@ -702,6 +702,12 @@ export const EQUIVALENT_SURVIVORS = [
     why: 'without the correction (log2 rounded up), the mantissa of a value a few ulps below 2^k rounds to 0 and the bits are those of 2^k, as with it; at exactly 2^k, the decrement gives a mantissa of 1024, which carries back',
   },
   {
+    file: 'serving-image/src/model/loaded-model.ts',
+    line: "const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));",
+    mutant: 'ConditionalExpression: true (for dim >= 0)',
+    why: 'the only negative dimension onnxruntime reports is -1 (unknown), which the mutant keeps as it is',
+  },
+  {
     file: 'serving-image/src/model/sigv4.ts',
     line: '.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1))',
     mutant: 'EqualityOperator: av <= bv',
