@@ -2,7 +2,15 @@
 // (the real Prometheus is exercised by the integration tests on the test bed).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpPrometheusClient, PrometheusError, binCounts, histogramQuery, matchers, readHistogram } from './index.js';
+import {
+  HttpPrometheusClient,
+  PrometheusError,
+  binCounts,
+  histogramQuery,
+  matchers,
+  readHistogram,
+  type PrometheusErrorKind,
+} from './index.js';
 
 type Handler = (req: IncomingMessage, body: URLSearchParams, res: ServerResponse) => void;
 let server: Server;
@@ -40,17 +48,19 @@ test('an instant query is POSTed form-encoded and its vector parsed, +Inf and Na
           { metric: { version: 'v1' }, value: [1700000000, '0.25'] },
           { metric: { version: 'v2' }, value: [1700000000, '+Inf'] },
           { metric: { version: 'v3' }, value: [1700000000, 'NaN'] },
+          { metric: { version: 'v4' }, value: [1700000000, '-Inf'] },
         ],
       },
     });
   };
-  const client = new HttpPrometheusClient({ url: `${url}/` });
+  const client = new HttpPrometheusClient({ url: `${url}//` });
   const samples = await client.query('rate(x[1m])', { time: new Date(1_700_000_000_500) });
   expect(seen).toEqual({ path: '/api/v1/query', query: 'rate(x[1m])', time: '1700000000.5' });
   expect(samples).toEqual([
     { labels: { version: 'v1' }, value: 0.25 },
     { labels: { version: 'v2' }, value: Infinity },
     { labels: { version: 'v3' }, value: NaN },
+    { labels: { version: 'v4' }, value: -Infinity },
   ]);
 });
 
@@ -99,14 +109,102 @@ test("a bad query fails with Prometheus's own words, the server and the query", 
   );
 });
 
-test('a proxy error page (not JSON) is an HTTP error with its status', async () => {
+const text =
+  (status: number, body: string): Handler =>
+  (_req, _body, res) =>
+    res.writeHead(status).end(body);
+const LONG = `sum(${'x'.repeat(250)})`;
+const EXACT = `sum(${'x'.repeat(195)})`; // 200 characters: not cut
+const WORDLESS = { status: 'error', detail: 'd'.repeat(300) };
+test.each<[string, Handler, 'query' | 'queryRange', string, PrometheusErrorKind, string]>([
+  [
+    'a proxy error page (not JSON)',
+    text(502, '<html>Bad Gateway</html>'),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 502, not JSON: <html>Bad Gateway</html>',
+  ],
+  [
+    'a 200 that is not JSON',
+    text(200, 'hello'),
+    'query',
+    'up',
+    'response',
+    'unreadable response for query `up`: HTTP 200, not JSON: hello',
+  ],
+  [
+    'an error without an errorType',
+    (_q, _b, res) => json(res, 503, { status: 'error', error: 'too many queries' }),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 503: too many queries',
+  ],
+  [
+    'an error without words',
+    (_q, _b, res) => json(res, 500, WORDLESS),
+    'query',
+    'up',
+    'http',
+    `HTTP error for query \`up\`: HTTP 500: ${JSON.stringify(WORDLESS).slice(0, 200)}`,
+  ],
+  [
+    'a matrix for an instant query',
+    (_q, _b, res) => json(res, 200, { status: 'success', data: { resultType: 'matrix', result: [] } }),
+    'query',
+    'up',
+    'response',
+    'unreadable response for query `up`: expected a vector or scalar, got matrix',
+  ],
+  [
+    'a vector for a range query',
+    (_q, _b, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [] } }),
+    'queryRange',
+    'up',
+    'response',
+    'unreadable response for query `up`: expected a matrix, got vector',
+  ],
+  [
+    'a bad long query (cut to 200 characters)',
+    (_q, _b, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: 'boom' }),
+    'query',
+    LONG,
+    'query',
+    `query failed for query \`${LONG.slice(0, 200)}…\`: HTTP 400 bad_data: boom`,
+  ],
+  [
+    'a bad query of 200 characters (whole)',
+    (_q, _b, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: 'boom' }),
+    'query',
+    EXACT,
+    'query',
+    `query failed for query \`${EXACT}\`: HTTP 400 bad_data: boom`,
+  ],
+])('%s is a PrometheusError that says what failed', async (_case, answer, call, expr, kind, message) => {
+  handler = answer;
+  const client = new HttpPrometheusClient({ url });
+  const range = { start: new Date(0), end: new Date(1000), stepSeconds: 1 };
+  const err = await (call === 'query' ? client.query(expr) : client.queryRange(expr, range)).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PrometheusError);
+  expect(err).toMatchObject({ name: 'PrometheusError', kind, message: `Prometheus ${url}: ${message}` });
+});
+
+// The headers arrive, then the body does not: cut, stalled until the timeout, or cancelled by the caller.
+test.each<[string, PrometheusErrorKind, RegExp]>([
+  ['cut', 'unreachable', /unreachable for query `up`: \S/],
+  ['stalled', 'timeout', /no answer in time for query `up`: response not complete within 100 ms$/],
+  ['cancelled', 'aborted', /request cancelled for query `up`: Error: reconcile deadline$/],
+])('a body %s half-way fails the query as %s', async (how, kind, message) => {
+  const controller = new AbortController();
   handler = (_req, _body, res) => {
-    res.writeHead(502, { 'content-type': 'text/html' });
-    res.end('<html>Bad Gateway</html>');
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 }).write('{"status":');
+    if (how === 'cut') res.destroy();
+    if (how === 'cancelled') setImmediate(() => controller.abort(new Error('reconcile deadline')));
   };
-  const err = (await new HttpPrometheusClient({ url }).query('up').catch((e: unknown) => e)) as PrometheusError;
-  expect(err.kind).toBe('http');
-  expect(err.message).toMatch(/HTTP 502, not JSON: <html>Bad Gateway<\/html>/);
+  const client = new HttpPrometheusClient({ url, timeoutMs: how === 'stalled' ? 100 : 60_000 });
+  const err = await client.query('up', { signal: controller.signal }).catch((e: unknown) => e);
+  expect(err).toMatchObject({ kind, message: expect.stringMatching(message) });
 });
 
 test('a server that does not answer times out with a message saying so', async () => {
