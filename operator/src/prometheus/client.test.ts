@@ -10,6 +10,7 @@ import {
   matchers,
   readHistogram,
   type PrometheusErrorKind,
+  type Sample,
 } from './index.js';
 
 type Handler = (req: IncomingMessage, body: URLSearchParams, res: ServerResponse) => void;
@@ -75,7 +76,7 @@ test('a scalar result is one unlabelled sample; a range query returns series of 
           resultType: 'matrix',
           result: [
             {
-              metric: { a: 'b', step: body.get('step') },
+              metric: { a: 'b', step: body.get('step'), path: req.url },
               values: [
                 [10, '1'],
                 [12, '2'],
@@ -89,7 +90,7 @@ test('a scalar result is one unlabelled sample; a range query returns series of 
   expect(await client.query('scalar(1+2)')).toEqual([{ labels: {}, value: 3 }]);
   expect(await client.queryRange('x', { start: new Date(10_000), end: new Date(12_000), stepSeconds: 2 })).toEqual([
     {
-      labels: { a: 'b', step: '2' },
+      labels: { a: 'b', step: '2', path: '/api/v1/query_range' },
       points: [
         { time: new Date(10_000), value: 1 },
         { time: new Date(12_000), value: 2 },
@@ -275,8 +276,16 @@ describe('histograms', () => {
       { upperBounds: [0.1, 0.5, Infinity], counts: [2.2, 0, 1], total: 3.2 },
     ],
     ['empty', [], { upperBounds: [], counts: [], total: 0 }],
+    [
+      'a series without `le` is no bucket',
+      [
+        [undefined, 4],
+        ['+Inf', 6],
+      ],
+      { upperBounds: [Infinity], counts: [6], total: 6 },
+    ],
   ] as const)('cumulative buckets → counts per bin (%s)', (_case, buckets, expected) => {
-    const counts = binCounts(buckets.map(([le, value]) => ({ labels: { le }, value })));
+    const counts = binCounts(buckets.map(([le, value]): Sample => ({ labels: le === undefined ? {} : { le }, value })));
     expect(counts.upperBounds).toEqual(expected.upperBounds);
     counts.counts.forEach((c, i) => expect(c).toBeCloseTo(expected.counts[i]!, 10));
     expect(counts.total).toBeCloseTo(expected.total, 10);
