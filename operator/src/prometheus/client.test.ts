@@ -38,9 +38,10 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 };
 
 test('an instant query is POSTed form-encoded and its vector parsed, +Inf and NaN included', async () => {
-  let seen: { path?: string; query?: string | null; time?: string | null } = {};
+  let seen: Record<string, string | null | undefined> = {};
   handler = (req, body, res) => {
-    seen = { path: req.url, query: body.get('query'), time: body.get('time') };
+    const { 'content-type': type, accept } = req.headers;
+    seen = { path: req.url, type, accept, query: body.get('query'), time: body.get('time') };
     json(res, 200, {
       status: 'success',
       data: {
@@ -56,7 +57,13 @@ test('an instant query is POSTed form-encoded and its vector parsed, +Inf and Na
   };
   const client = new HttpPrometheusClient({ url: `${url}//` });
   const samples = await client.query('rate(x[1m])', { time: new Date(1_700_000_000_500) });
-  expect(seen).toEqual({ path: '/api/v1/query', query: 'rate(x[1m])', time: '1700000000.5' });
+  expect(seen).toEqual({
+    path: '/api/v1/query',
+    type: 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+    query: 'rate(x[1m])',
+    time: '1700000000.5',
+  });
   expect(samples).toEqual([
     { labels: { version: 'v1' }, value: 0.25 },
     { labels: { version: 'v2' }, value: Infinity },
