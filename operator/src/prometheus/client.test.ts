@@ -124,6 +124,7 @@ const text =
 const LONG = `sum(${'x'.repeat(250)})`;
 const EXACT = `sum(${'x'.repeat(195)})`; // 200 characters: not cut
 const WORDLESS = { status: 'error', detail: 'd'.repeat(300) };
+const HELLO = 'hello '.repeat(50); // 300 characters, cut to 200
 test.each<[string, Handler, 'query' | 'queryRange', string, PrometheusErrorKind, string]>([
   [
     'a proxy error page (not JSON)',
@@ -135,11 +136,11 @@ test.each<[string, Handler, 'query' | 'queryRange', string, PrometheusErrorKind,
   ],
   [
     'a 200 that is not JSON',
-    text(200, 'hello'),
+    text(200, HELLO),
     'query',
     'up',
     'response',
-    'unreadable response for query `up`: HTTP 200, not JSON: hello',
+    `unreadable response for query \`up\`: HTTP 200, not JSON: ${HELLO.slice(0, 200)}`,
   ],
   [
     'an error without an errorType',
@@ -156,6 +157,22 @@ test.each<[string, Handler, 'query' | 'queryRange', string, PrometheusErrorKind,
     'up',
     'http',
     `HTTP error for query \`up\`: HTTP 500: ${JSON.stringify(WORDLESS).slice(0, 200)}`,
+  ],
+  [
+    'a success without data',
+    (_q, _b, res) => json(res, 200, { status: 'success' }),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 200: {"status":"success"}',
+  ],
+  [
+    'an error, even with data',
+    (_q, _b, res) => json(res, 422, { status: 'error', error: 'no', data: { resultType: 'vector', result: [] } }),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 422: no',
   ],
   [
     'a matrix for an instant query',
