@@ -260,7 +260,9 @@ test('a refused connection is "unreachable" with the system error', async () => 
     .query('up')
     .catch((e: unknown) => e)) as PrometheusError;
   expect(err.kind).toBe('unreachable');
-  expect(err.message).toMatch(new RegExp(`Prometheus http://127.0.0.1:${port}: unreachable .*ECONNREFUSED`));
+  expect(err.message).toBe(
+    `Prometheus http://127.0.0.1:${port}: unreachable for query \`up\`: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port}`,
+  );
 });
 
 describe('histograms', () => {
