@@ -83,7 +83,7 @@ test('a scalar result is one unlabelled sample; a range query returns series of 
           resultType: 'matrix',
           result: [
             {
-              metric: { a: 'b', step: body.get('step'), path: req.url },
+              metric: { a: 'b', start: body.get('start'), end: body.get('end'), step: body.get('step'), path: req.url },
               values: [
                 [10, '1'],
                 [12, '2'],
@@ -97,7 +97,7 @@ test('a scalar result is one unlabelled sample; a range query returns series of 
   expect(await client.query('scalar(1+2)')).toEqual([{ labels: {}, value: 3 }]);
   expect(await client.queryRange('x', { start: new Date(10_000), end: new Date(12_000), stepSeconds: 2 })).toEqual([
     {
-      labels: { a: 'b', step: '2', path: '/api/v1/query_range' },
+      labels: { a: 'b', start: '10', end: '12', step: '2', path: '/api/v1/query_range' },
       points: [
         { time: new Date(10_000), value: 1 },
         { time: new Date(12_000), value: 2 },
