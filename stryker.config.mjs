@@ -397,6 +397,91 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a Job always has a spec',
   },
+  // The serving image's batcher: a run whose outputs are not batched throws only to reach its own catch, which
+  // reruns each request alone and drops the error; its message is never seen.
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: "if (outputs.some((output) => output.shape[0] !== rows)) throw new Error('an output is not batched along axis 0');",
+    mutator: 'StringLiteral',
+    why: 'the catch right below drops the error unread',
+  },
+  // readBody's one-buffer path is an optimisation: whichever bodies these mutants send to `arrayBuffer()` instead
+  // (every body with a Content-Length, or every body at all) come back as the same bytes, copied once more.
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: "if (!response.body || response.headers.has('content-encoding') || !Number.isSafeInteger(length) || length <= 0)",
+    mutator: 'BooleanLiteral',
+    why: 'arrayBuffer() returns the same bytes as the one-buffer path',
+  },
+  // readBody's own Content-Length checks: Node's fetch (undici) already stops a body at its Content-Length and fails
+  // one that ends short ("terminated: Response body length does not match content-length header"), so neither
+  // check can fail (tried with a raw socket server sending 10 bytes for a length of 5, and 5 for 10).
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset + chunk.length > length) throw new Error(`GET ${uri}: more bytes than its Content-Length ${length}`);',
+    mutator: 'StringLiteral',
+    why: 'fetch never hands over more bytes than the Content-Length',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset + chunk.length > length) throw new Error(`GET ${uri}: more bytes than its Content-Length ${length}`);',
+    mutator: 'ArithmeticOperator',
+    why: 'fetch never hands over more bytes than the Content-Length, so offset - chunk.length exceeds it no more',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset !== length) throw new Error(`GET ${uri}: ${offset} of its ${length} bytes arrived`);',
+    mutator: 'StringLiteral',
+    why: 'fetch fails a body shorter than its Content-Length itself',
+  },
+  // A URI that matched the scheme's expression has its group 1 (the scheme): only the match can be missing.
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'const scheme = /^([a-z][a-z0-9+.-]*):\\/\\//i.exec(uri)?.[1]?.toLowerCase();',
+    code: '/^([a-z][a-z0-9+.-]*):\\/\\//i.exec(uri)?.[1]?.toLowerCase',
+    mutator: 'OptionalChaining',
+    why: 'a match always has its one group',
+  },
+  // The loader's timings: each phase sets its own key before anything reads them (a failed phase fails the load, and
+  // its timings go with it), so starting from {} gives the same object.
+  {
+    file: 'serving-image/src/model/loader.ts',
+    line: 'const timings: LoadTimings = { fetch: 0, session: 0, reference: 0, warmUp: 0 };',
+    mutator: 'ObjectLiteral',
+    why: 'every key is set before the timings are read',
+  },
+  // onnxruntime's session options set its threads, execution mode and graph optimisation: how fast it computes, not
+  // what (onnxruntime's defaults compute the same outputs); nothing in its API reads them back.
+  {
+    file: 'serving-image/src/model/loader.ts',
+    line: 'ort.InferenceSession.create(bytes, {',
+    mutator: 'ObjectLiteral',
+    why: "onnxruntime's defaults give the same outputs, only on other threads",
+  },
+  // validateInputs' shortcut for one input: without its body the general path gives the same order and rows.
+  {
+    file: 'serving-image/src/model/validate.ts',
+    line: 'if (specs.length === 1 && inputs.length === 1 && inputs[0]!.name === specs[0]!.name) {',
+    mutator: 'BlockStatement',
+    why: 'the general path orders the one input and counts its rows the same: the shortcut only skips the Map',
+  },
+  // The S3 URI matched /^s3:\/\/([^/]+)\/(.+)$/: both groups are non-empty strings, so the defaults never apply.
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: "const [, bucket = '', key = ''] = match;",
+    mutator: 'StringLiteral',
+    why: 'the regular expression always fills both groups',
+  },
+  // toFloat16Bits corrects Math.log2's rounding near powers of two. It can only round up (a value just below 2^k
+  // getting log2 k, e.g. 1023.9999999999999): Math.log2 is exact at powers of two and never decreases, so no value at
+  // or above 2^k gets less than k, and the `exponent++` branch never runs (a search of 2 000 values on each side of
+  // every power of two in FP16's normal range found none).
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: "exponent++; // log2's rounding near powers of two",
+    mutator: 'UpdateOperator',
+    why: 'Math.log2 never rounds a value at or above 2^k below k',
+  },
 ];
 
 /**
@@ -537,6 +622,108 @@ export const EQUIVALENT_SURVIVORS = [
     line: "const phase: Phase = started || RANK[previous?.phase ?? 'Pending'] >= RANK.Running ? 'Running' : 'Pending';",
     mutant: 'StringLiteral: "" (for the default \'Pending\')',
     why: "RANK[''] is undefined and undefined >= RANK.Running is false, as RANK.Pending >= RANK.Running is",
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'const queuedAt = this.options.maxQueueDelayMicros > 0 ? performance.now() : 0;',
+    mutant: 'ConditionalExpression: true; EqualityOperator: this.options.maxQueueDelayMicros >= 0',
+    why: 'without a queue delay queuedAt is never read: the time taken instead of 0 changes nothing',
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'const remainingMicros = delay > 0 ? delay - (performance.now() - this.queue[0]!.queuedAt) * 1000 : 0;',
+    mutant: 'ConditionalExpression: true; EqualityOperator: delay >= 0',
+    why: 'with a delay of 0, queuedAt is 0 and the remainder -now*1000 is <= 0, as the 0 it replaces is: a run soon',
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'for (let d = 1; d < x.length; d++) if (x[d] !== y[d]) return false;',
+    mutant: 'EqualityOperator: d <= x.length',
+    why: 'both requests passed the same input spec, so x and y have one rank: x[x.length] and y[x.length] are undefined',
+  },
+  {
+    file: 'serving-image/src/model/batcher.ts',
+    line: 'if (Array.isArray(data)) for (let j = 0; j < part.length; j++) data[offset + j] = part[j] as string;',
+    mutant: 'ConditionalExpression: true',
+    why: 'copying a typed array element by element gives the values set() copies (only slower)',
+  },
+  {
+    file: 'serving-image/src/model/faults.ts',
+    line: 'for (let row = 0; row < data.length; row += classes) {',
+    mutant: 'EqualityOperator: row <= data.length',
+    why: 'the extra pass reads and writes past the Float32Array, which reads undefined and writes nothing',
+  },
+  {
+    file: 'serving-image/src/model/faults.ts',
+    line: 'for (let c = row; c < last; c++) {',
+    mutant: 'EqualityOperator: c <= last',
+    why: 'the extra pass writes the last class, which the line after the loop overwrites with its shifted score',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: "if (!response.body || response.headers.has('content-encoding') || !Number.isSafeInteger(length) || length <= 0)",
+    mutant: 'ConditionalExpression: true',
+    why: 'arrayBuffer() for every body returns the same bytes as the one-buffer path (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset + chunk.length > length) throw new Error(`GET ${uri}: more bytes than its Content-Length ${length}`);',
+    mutant: 'ConditionalExpression: false',
+    why: 'fetch never hands over more bytes than the Content-Length (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/fetch.ts',
+    line: 'if (offset !== length) throw new Error(`GET ${uri}: ${offset} of its ${length} bytes arrived`);',
+    mutant: 'ConditionalExpression: false',
+    why: 'fetch fails a body shorter than its Content-Length itself (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: 'if (magnitude >= 65520) return sign | 0x7c00;',
+    mutant: 'EqualityOperator: magnitude > 65520',
+    why: "65520 itself, taken the normal way, rounds its mantissa (1023.5, ties to even) up to 1024, which carries into infinity's bits",
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: 'if (magnitude < 2 ** -14) return sign | roundHalfToEven(magnitude * 2 ** 24); // subnormal (1024: smallest normal)',
+    mutant: 'EqualityOperator: magnitude <= 2 ** -14',
+    why: '2^-14 taken as a subnormal is 2^-14 * 2^24 = 1024, the bits of the smallest normal',
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: 'if (magnitude / 2 ** exponent >= 2)',
+    mutant: 'ConditionalExpression: false; EqualityOperator: magnitude / 2 ** exponent > 2',
+    why: 'Math.log2 never rounds a value at or above 2^k below k, so the ratio never reaches 2 (see EQUIVALENT_MUTANTS)',
+  },
+  {
+    file: 'serving-image/src/model/float16.ts',
+    line: 'else if (magnitude / 2 ** exponent < 1) exponent--;',
+    mutant: 'ConditionalExpression: false; EqualityOperator: magnitude / 2 ** exponent <= 1',
+    why: 'without the correction (log2 rounded up), the mantissa of a value a few ulps below 2^k rounds to 0 and the bits are those of 2^k, as with it; at exactly 2^k, the decrement gives a mantissa of 1024, which carries back',
+  },
+  {
+    file: 'serving-image/src/model/loaded-model.ts',
+    line: "const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));",
+    mutant: 'ConditionalExpression: true (for dim >= 0)',
+    why: 'the only negative dimension onnxruntime reports is -1 (unknown), which the mutant keeps as it is',
+  },
+  {
+    file: 'serving-image/src/model/sigv4.ts',
+    line: '.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1))',
+    mutant: 'EqualityOperator: av <= bv',
+    why: 'it differs from av < bv only for a repeated name=value pair, whose copies read the same in either order',
+  },
+  {
+    file: 'serving-image/src/model/sigv4.ts',
+    line: '.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1))',
+    mutant: 'EqualityOperator: a <= b',
+    why: 'equal names never get there: `a === b` is decided first',
+  },
+  {
+    file: 'serving-image/src/model/validate.ts',
+    line: 'if (specs.length === 1 && inputs.length === 1 && inputs[0]!.name === specs[0]!.name) {',
+    mutant: 'ConditionalExpression: false',
+    why: 'the general path orders the one input and counts its rows the same: the shortcut only skips the Map',
   },
 ];
 

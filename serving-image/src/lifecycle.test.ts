@@ -75,6 +75,10 @@ describe('readiness', () => {
     server = await startServer({ MODEL_URI: join(dir, 'corrupt.onnx') });
     expect(server.app.core.isReady()).toBe(false);
     expect(errorLines(server)[0]).toMatch(/corrupt\.onnx is not a loadable ONNX model/);
+    // onnxruntime's own error is kept as the cause: its stack is logged too.
+    expect(server.logs.find((line) => line.level === 50)).toMatchObject({
+      err: { stack: expect.stringMatching(/\ncaused by: Error: /) },
+    });
 
     expect((await control(server, 'load', loadBody(MODEL_PATH))).status).toBe(200);
     const failed = await control(server, 'load', loadBody(join(dir, 'corrupt.onnx')));

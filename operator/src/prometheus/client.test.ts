@@ -2,7 +2,16 @@
 // (the real Prometheus is exercised by the integration tests on the test bed).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpPrometheusClient, PrometheusError, binCounts, histogramQuery, matchers, readHistogram } from './index.js';
+import {
+  HttpPrometheusClient,
+  PrometheusError,
+  binCounts,
+  histogramQuery,
+  matchers,
+  readHistogram,
+  type PrometheusErrorKind,
+  type Sample,
+} from './index.js';
 
 type Handler = (req: IncomingMessage, body: URLSearchParams, res: ServerResponse) => void;
 let server: Server;
@@ -29,9 +38,10 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 };
 
 test('an instant query is POSTed form-encoded and its vector parsed, +Inf and NaN included', async () => {
-  let seen: { path?: string; query?: string | null; time?: string | null } = {};
+  let seen: Record<string, string | null | undefined> = {};
   handler = (req, body, res) => {
-    seen = { path: req.url, query: body.get('query'), time: body.get('time') };
+    const { 'content-type': type, accept } = req.headers;
+    seen = { path: req.url, type, accept, query: body.get('query'), time: body.get('time') };
     json(res, 200, {
       status: 'success',
       data: {
@@ -40,17 +50,25 @@ test('an instant query is POSTed form-encoded and its vector parsed, +Inf and Na
           { metric: { version: 'v1' }, value: [1700000000, '0.25'] },
           { metric: { version: 'v2' }, value: [1700000000, '+Inf'] },
           { metric: { version: 'v3' }, value: [1700000000, 'NaN'] },
+          { metric: { version: 'v4' }, value: [1700000000, '-Inf'] },
         ],
       },
     });
   };
-  const client = new HttpPrometheusClient({ url: `${url}/` });
+  const client = new HttpPrometheusClient({ url: `${url}//` });
   const samples = await client.query('rate(x[1m])', { time: new Date(1_700_000_000_500) });
-  expect(seen).toEqual({ path: '/api/v1/query', query: 'rate(x[1m])', time: '1700000000.5' });
+  expect(seen).toEqual({
+    path: '/api/v1/query',
+    type: 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+    query: 'rate(x[1m])',
+    time: '1700000000.5',
+  });
   expect(samples).toEqual([
     { labels: { version: 'v1' }, value: 0.25 },
     { labels: { version: 'v2' }, value: Infinity },
     { labels: { version: 'v3' }, value: NaN },
+    { labels: { version: 'v4' }, value: -Infinity },
   ]);
 });
 
@@ -65,7 +83,7 @@ test('a scalar result is one unlabelled sample; a range query returns series of 
           resultType: 'matrix',
           result: [
             {
-              metric: { a: 'b', step: body.get('step') },
+              metric: { a: 'b', start: body.get('start'), end: body.get('end'), step: body.get('step'), path: req.url },
               values: [
                 [10, '1'],
                 [12, '2'],
@@ -79,7 +97,7 @@ test('a scalar result is one unlabelled sample; a range query returns series of 
   expect(await client.query('scalar(1+2)')).toEqual([{ labels: {}, value: 3 }]);
   expect(await client.queryRange('x', { start: new Date(10_000), end: new Date(12_000), stepSeconds: 2 })).toEqual([
     {
-      labels: { a: 'b', step: '2' },
+      labels: { a: 'b', start: '10', end: '12', step: '2', path: '/api/v1/query_range' },
       points: [
         { time: new Date(10_000), value: 1 },
         { time: new Date(12_000), value: 2 },
@@ -99,14 +117,119 @@ test("a bad query fails with Prometheus's own words, the server and the query", 
   );
 });
 
-test('a proxy error page (not JSON) is an HTTP error with its status', async () => {
+const text =
+  (status: number, body: string): Handler =>
+  (_req, _body, res) =>
+    res.writeHead(status).end(body);
+const LONG = `sum(${'x'.repeat(250)})`;
+const EXACT = `sum(${'x'.repeat(195)})`; // 200 characters: not cut
+const WORDLESS = { status: 'error', detail: 'd'.repeat(300) };
+const HELLO = 'hello '.repeat(50); // 300 characters, cut to 200
+test.each<[string, Handler, 'query' | 'queryRange', string, PrometheusErrorKind, string]>([
+  [
+    'a proxy error page (not JSON)',
+    text(502, '<html>Bad Gateway</html>'),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 502, not JSON: <html>Bad Gateway</html>',
+  ],
+  [
+    'a 200 that is not JSON',
+    text(200, HELLO),
+    'query',
+    'up',
+    'response',
+    `unreadable response for query \`up\`: HTTP 200, not JSON: ${HELLO.slice(0, 200)}`,
+  ],
+  [
+    'an error without an errorType',
+    (_q, _b, res) => json(res, 503, { status: 'error', error: 'too many queries' }),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 503: too many queries',
+  ],
+  [
+    'an error without words',
+    (_q, _b, res) => json(res, 500, WORDLESS),
+    'query',
+    'up',
+    'http',
+    `HTTP error for query \`up\`: HTTP 500: ${JSON.stringify(WORDLESS).slice(0, 200)}`,
+  ],
+  [
+    'a success without data',
+    (_q, _b, res) => json(res, 200, { status: 'success' }),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 200: {"status":"success"}',
+  ],
+  [
+    'an error, even with data',
+    (_q, _b, res) => json(res, 422, { status: 'error', error: 'no', data: { resultType: 'vector', result: [] } }),
+    'query',
+    'up',
+    'http',
+    'HTTP error for query `up`: HTTP 422: no',
+  ],
+  [
+    'a matrix for an instant query',
+    (_q, _b, res) => json(res, 200, { status: 'success', data: { resultType: 'matrix', result: [] } }),
+    'query',
+    'up',
+    'response',
+    'unreadable response for query `up`: expected a vector or scalar, got matrix',
+  ],
+  [
+    'a vector for a range query',
+    (_q, _b, res) => json(res, 200, { status: 'success', data: { resultType: 'vector', result: [] } }),
+    'queryRange',
+    'up',
+    'response',
+    'unreadable response for query `up`: expected a matrix, got vector',
+  ],
+  [
+    'a bad long query (cut to 200 characters)',
+    (_q, _b, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: 'boom' }),
+    'query',
+    LONG,
+    'query',
+    `query failed for query \`${LONG.slice(0, 200)}…\`: HTTP 400 bad_data: boom`,
+  ],
+  [
+    'a bad query of 200 characters (whole)',
+    (_q, _b, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: 'boom' }),
+    'query',
+    EXACT,
+    'query',
+    `query failed for query \`${EXACT}\`: HTTP 400 bad_data: boom`,
+  ],
+])('%s is a PrometheusError that says what failed', async (_case, answer, call, expr, kind, message) => {
+  handler = answer;
+  const client = new HttpPrometheusClient({ url });
+  const range = { start: new Date(0), end: new Date(1000), stepSeconds: 1 };
+  const err = await (call === 'query' ? client.query(expr) : client.queryRange(expr, range)).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PrometheusError);
+  expect(err).toMatchObject({ name: 'PrometheusError', kind, message: `Prometheus ${url}: ${message}` });
+});
+
+// The headers arrive, then the body does not: cut, stalled until the timeout, or cancelled by the caller.
+test.each<[string, PrometheusErrorKind, RegExp]>([
+  ['cut', 'unreachable', /unreachable for query `up`: \S/],
+  ['stalled', 'timeout', /no answer in time for query `up`: response not complete within 100 ms$/],
+  ['cancelled', 'aborted', /request cancelled for query `up`: Error: reconcile deadline$/],
+])('a body %s half-way fails the query as %s', async (how, kind, message) => {
+  const controller = new AbortController();
   handler = (_req, _body, res) => {
-    res.writeHead(502, { 'content-type': 'text/html' });
-    res.end('<html>Bad Gateway</html>');
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 }).write('{"status":');
+    if (how === 'cut') res.destroy();
+    if (how === 'cancelled') setImmediate(() => controller.abort(new Error('reconcile deadline')));
   };
-  const err = (await new HttpPrometheusClient({ url }).query('up').catch((e: unknown) => e)) as PrometheusError;
-  expect(err.kind).toBe('http');
-  expect(err.message).toMatch(/HTTP 502, not JSON: <html>Bad Gateway<\/html>/);
+  const client = new HttpPrometheusClient({ url, timeoutMs: how === 'stalled' ? 100 : 60_000 });
+  const err = await client.query('up', { signal: controller.signal }).catch((e: unknown) => e);
+  expect(err).toMatchObject({ kind, message: expect.stringMatching(message) });
 });
 
 test('a server that does not answer times out with a message saying so', async () => {
@@ -137,7 +260,9 @@ test('a refused connection is "unreachable" with the system error', async () => 
     .query('up')
     .catch((e: unknown) => e)) as PrometheusError;
   expect(err.kind).toBe('unreachable');
-  expect(err.message).toMatch(new RegExp(`Prometheus http://127.0.0.1:${port}: unreachable .*ECONNREFUSED`));
+  expect(err.message).toBe(
+    `Prometheus http://127.0.0.1:${port}: unreachable for query \`up\`: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port}`,
+  );
 });
 
 describe('histograms', () => {
@@ -177,8 +302,16 @@ describe('histograms', () => {
       { upperBounds: [0.1, 0.5, Infinity], counts: [2.2, 0, 1], total: 3.2 },
     ],
     ['empty', [], { upperBounds: [], counts: [], total: 0 }],
+    [
+      'a series without `le` is no bucket',
+      [
+        [undefined, 4],
+        ['+Inf', 6],
+      ],
+      { upperBounds: [Infinity], counts: [6], total: 6 },
+    ],
   ] as const)('cumulative buckets → counts per bin (%s)', (_case, buckets, expected) => {
-    const counts = binCounts(buckets.map(([le, value]) => ({ labels: { le }, value })));
+    const counts = binCounts(buckets.map(([le, value]): Sample => ({ labels: le === undefined ? {} : { le }, value })));
     expect(counts.upperBounds).toEqual(expected.upperBounds);
     counts.counts.forEach((c, i) => expect(c).toBeCloseTo(expected.counts[i]!, 10));
     expect(counts.total).toBeCloseTo(expected.total, 10);

@@ -44,7 +44,7 @@ function session(options: { fail?: string; hold?: Promise<void> } = {}) {
   return state;
 }
 
-function harness(options: { loadRetryMillis?: number; faults?: FaultInjector } = {}) {
+function harness(options: { loadRetryMillis?: number; faults?: FaultInjector; signature?: ModelSignature } = {}) {
   const loads: ModelSource[] = [];
   const sessions: ReturnType<typeof session>[] = [];
   /** Model URIs whose load fails, and how many more times. */
@@ -59,7 +59,7 @@ function harness(options: { loadRetryMillis?: number; faults?: FaultInjector } =
     inferred: (_model, inputs, outputs) =>
       events.push(`inferred ${inputs.map((t) => t.name)} → ${outputs.map((t) => t.name)}`),
   };
-  const logs: { level: number; msg: string }[] = [];
+  const logs: { level: number; msg: string; err?: { message: string } }[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const core = new InferenceCore({
     name: 'fraud',
@@ -77,7 +77,7 @@ function harness(options: { loadRetryMillis?: number; faults?: FaultInjector } =
       sessions.push(scripted);
       return new LoadedModel(
         scripted as unknown as ort.InferenceSession,
-        SIGNATURE,
+        options.signature ?? SIGNATURE,
         source,
         undefined,
         { maxBatchSize: 8, maxQueueDelayMicros: 0, onRun: () => undefined },
@@ -99,9 +99,16 @@ describe('loading', () => {
   afterEach(() => jest.useRealTimers());
 
   test('the first load makes it ready and logs what was loaded and how long each phase took', async () => {
-    const { core, loads, events, logs } = harness();
+    jest.useFakeTimers();
+    const { core, loads, events, logs, gates } = harness();
+    let open: () => void = () => undefined;
+    gates.set('/models/v1/model.onnx', new Promise((resolve) => (open = resolve)));
     expect(core.isReady()).toBe(false);
-    await core.start();
+    jest.advanceTimersByTime(60_000); // the server has been up a minute
+    const starting = core.start();
+    await jest.advanceTimersByTimeAsync(250); // the load takes 250 ms
+    open();
+    await starting;
     expect(core.isReady()).toBe(true);
     expect(loads).toEqual([{ modelUri: '/models/v1/model.onnx', referenceUri: '/models/v1/reference.json' }]);
     expect(events).toEqual(['loaded /models/v1/model.onnx 1']);
@@ -115,7 +122,7 @@ describe('loading', () => {
       batching: false,
       reference: false,
       phases: { fetch: 1, session: 2, reference: 3, warmUp: 4 },
-      millis: expect.any(Number),
+      millis: 250,
     });
   });
 
@@ -211,8 +218,11 @@ describe('loading', () => {
     expect(core.isReady()).toBe(true);
     expect(core.modelVersion).toBe('1');
     expect(sessions[0]!.releases).toBe(0);
-    expect(logs.filter((line) => line.level === 50).map((line) => line.msg)).toEqual([
-      'model load failed (the previous model keeps serving): /models/v2/model.onnx not found',
+    expect(logs.filter((line) => line.level === 50)).toEqual([
+      expect.objectContaining({
+        msg: 'model load failed (the previous model keeps serving): /models/v2/model.onnx not found',
+        err: expect.objectContaining({ message: '/models/v2/model.onnx not found' }), // with its stack
+      }),
     ]);
     const response = await core.infer('fraud', undefined, { id: undefined, inputs: [input()], outputs: undefined });
     expect(response.modelVersion).toBe('1');
@@ -239,6 +249,8 @@ describe('loading', () => {
     const { core, sessions, events, logs, failing } = harness({ loadRetryMillis: 1000 });
     failing.set('/models/v1/model.onnx', 1);
     await core.start(); // fails: a retry is pending
+    await core.unload(); // nothing loaded yet: nothing to release
+    expect(events).toEqual(['unloaded']);
     await core.load();
     await core.unload();
     expect(core.isReady()).toBe(false);
@@ -272,6 +284,7 @@ describe('inference', () => {
     const { core } = harness();
     const request = { id: undefined, inputs: [input()], outputs: undefined };
     await expect(core.infer('fraud', undefined, request)).rejects.toMatchObject({
+      name: 'InferenceError',
       kind: 'unavailable',
       message: "model 'fraud' is not loaded yet",
     });
@@ -374,5 +387,18 @@ describe('inference', () => {
     });
     expect(values(outputs[0]!)).toEqual([1]); // the label is not a prediction
     expect(values(outputs[1]!)).toEqual([0, 1]);
+
+    // A model without a prediction output (no FP32 [batch, classes]) has no scores to shift.
+    const labelOnly = harness({
+      faults: new FaultInjector({ errorRate: 0, latencyMillis: 0, scoreShift: 0.25 }),
+      signature: { ...SIGNATURE, outputs: [SIGNATURE.outputs[0]!] },
+    });
+    await labelOnly.core.start();
+    const labels = await labelOnly.core.infer('fraud', undefined, {
+      id: undefined,
+      inputs: [input()],
+      outputs: undefined,
+    });
+    expect(labels.outputs.map(values)).toEqual([[1]]);
   });
 });

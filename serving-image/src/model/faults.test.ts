@@ -50,7 +50,7 @@ test.each([
   [0.25, [0.75, 0.25], [0.5, 0.5]],
   [-0.25, [0.75, 0.25], [1, 0]],
   [0.9, [0.5, 0.5], [0, 1]],
-  [0, [0.6, 0.4], [0.6, 0.4]],
+  [0.25, [0.5, 0.4], [0.35, 0.65]], // scores that do not sum to 1: still 1 - p
 ])('a score shift of %p moves the positive class %p → %p, the other class gets 1 - p', (shift, row, expected) => {
   const tensor = probabilities([row, row]);
   new FaultInjector(settings({ scoreShift: shift })).shiftScores(tensor);
@@ -76,10 +76,15 @@ test('without added latency the request is not held back by a timer', async () =
   }
 });
 
-test('a prediction that is not [batch, classes] is left as it is', () => {
-  const scores: Tensor = { name: 'p', datatype: 'FP32', shape: [3], data: Float32Array.from([0.2, 0.5, 0.9]) };
-  new FaultInjector(settings({ scoreShift: 0.5 })).shiftScores(scores);
-  expect(Array.from(scores.data as Float32Array)).toEqual(Array.from(Float32Array.from([0.2, 0.5, 0.9])));
+// Scores as the model gave them, even ones that do not sum to 1 (a shift would make the other class 1 - p).
+test.each([
+  [0, [2, 2]],
+  [0.5, [4]],
+  [0.5, [1, 2, 2]],
+])('a shift of %p on a prediction of shape %j leaves it as it is', (shift, shape) => {
+  const scores: Tensor = { name: 'p', datatype: 'FP32', shape, data: Float32Array.from([0.5, 0.4, 0.2, 0.9]) };
+  new FaultInjector(settings({ scoreShift: shift })).shiftScores(scores);
+  expect(scores.data).toEqual(Float32Array.from([0.5, 0.4, 0.2, 0.9]));
 });
 
 test('when the positive class held everything, the others share what the shift leaves equally', () => {

@@ -25,6 +25,9 @@ const NUMPY: [number, number][] = [
   [2051.0, 26626],
   [1234.5678, 25811],
   [-0.0001, 34446],
+  // These two checked with Python's struct 'e' (IEEE 754 half precision, ties to even, as numpy):
+  [2053.0, 26626], // halfway between 2052 (mantissa 2, even) and 2054
+  [1023.9999999999999, 25600], // just below 1024, whose log2 rounds up to 10: 1024
 ];
 
 test.each(NUMPY)('%p becomes the bits %p, as numpy rounds it', (value, bits) => {

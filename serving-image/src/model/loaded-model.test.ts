@@ -33,10 +33,16 @@ const model = (session: object, batchable: boolean) =>
   );
 
 test.each([true, false])(
-  'batchable %p: a retired model is released once, after its last request',
+  'batchable %p: a retired model is released once, after its last request (a serving one never)',
   async (batchable) => {
     const { session, finishRun } = fakeSession();
     const loaded = model(session, batchable);
+    const answered = loaded.infer(input, 1);
+    await new Promise(setImmediate);
+    finishRun();
+    await answered;
+    await new Promise(setImmediate);
+    expect(session.releases).toBe(0); // still serving
     const running = loaded.infer(input, 1);
     await new Promise(setImmediate); // the run has started
     loaded.retire();
@@ -69,7 +75,8 @@ describe('signatureOf', () => {
   test('names, protocol datatypes and shapes, with symbolic and unknown dimensions as -1', () => {
     const signature = signatureOf(
       session(
-        [value('x', 'float32', ['batch', 3]), value('ids', 'int64', [-1])],
+        // A symbolic dimension named like a number is still any size.
+        [value('x', 'float32', ['batch', 3]), value('ids', 'int64', [-1]), value('n', 'int64', ['8'])],
         [value('probabilities', 'float32', ['batch', 2]), value('label', 'string', [-1, 0])],
       ),
     );
@@ -77,6 +84,7 @@ describe('signatureOf', () => {
       inputs: [
         { name: 'x', datatype: 'FP32', shape: [-1, 3] },
         { name: 'ids', datatype: 'INT64', shape: [-1] },
+        { name: 'n', datatype: 'INT64', shape: [-1] },
       ],
       outputs: [
         { name: 'probabilities', datatype: 'FP32', shape: [-1, 2] },

@@ -71,6 +71,7 @@ test('small arrays are carved out of shared buffers without ever sharing element
     createTypedData('INT64', 1),
     createTypedData('FP32', 7),
   ];
+  expect(new Set(arrays.map((array) => array.buffer)).size).toBe(1); // 56 bytes: one buffer holds them all
   arrays.forEach((array, i) => {
     expect(array.byteOffset % 8).toBe(0);
     array.fill((array instanceof BigInt64Array ? BigInt(i + 1) : i + 1) as never);
@@ -79,10 +80,16 @@ test('small arrays are carved out of shared buffers without ever sharing element
 });
 
 test('a full buffer is replaced by a fresh, zeroed one; a large array gets a buffer of its own', () => {
-  // Fill past one 64 KiB buffer with the largest arrays that may share one (8 KiB): the arena moves on.
-  const shared = Array.from({ length: 9 }, () => createTypedData('FP64', 1024));
+  // The largest arrays that may share a buffer (8 KiB): one at the start of a fresh buffer (within 8 of them), then
+  // 7 more fill that buffer exactly, and the next one starts another.
+  let first = createTypedData('FP64', 1024);
+  for (let i = 0; i < 8 && first.byteOffset !== 0; i++) first = createTypedData('FP64', 1024);
+  const shared = [first, ...Array.from({ length: 8 }, () => createTypedData('FP64', 1024))];
   expect(shared.every((array) => array.buffer.byteLength === 64 * 1024)).toBe(true);
-  expect(new Set(shared.map((array) => array.buffer)).size).toBeGreaterThan(1);
+  expect(shared.map((array) => [array.buffer === first.buffer, array.byteOffset])).toEqual([
+    ...Array.from({ length: 8 }, (_, i) => [true, i * 8192]),
+    [false, 0],
+  ]);
   shared.forEach((array) => expect(array.every((value) => value === 0)).toBe(true));
 
   const large = createTypedData('FP64', 1025);

@@ -35,6 +35,7 @@ test.each([
   [{ ...a(1), datatype: 'FP16', data: new Uint16Array(2) }, /input 'a' has datatype FP16, the model expects FP32/],
   [{ ...a(1), shape: [1, 3], data: new Float32Array(3) }, /input 'a' has shape \[1,3\], the model expects \[-1,2\]/],
   [{ ...a(1), shape: [2], data: new Float32Array(2) }, /input 'a' has shape \[2\], the model expects \[-1,2\]/],
+  [{ ...a(1), shape: [1, 2, 1] }, /input 'a' has shape \[1,2,1\], the model expects \[-1,2\]/], // an extra dimension
   [{ ...a(1), shape: [0, 2], data: new Float32Array(0) }, /input 'a' is empty: its shape \[0,2\] has a 0/],
 ])('checks each input against its spec %#', (input, message) => {
   expect(() => validateInputs(specs, [input as Tensor, b(1)])).toThrow(message);
