@@ -482,6 +482,14 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'UpdateOperator',
     why: 'Math.log2 never rounds a value at or above 2^k below k',
   },
+  // The work queue: drained is set by shutDownWithDrain() whenever a key is in flight, and done() reaches the call only
+  // then (shut down, the last key in flight finished), so `drained?.()` always calls.
+  {
+    file: 'operator/src/runtime/queue.ts',
+    line: 'if (this.shuttingDown && this.processing.size === 0) this.drained?.();',
+    mutator: 'OptionalChaining',
+    why: 'drained is set whenever done() can find the queue shut down and empty',
+  },
 ];
 
 /**
@@ -724,6 +732,18 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'if (specs.length === 1 && inputs.length === 1 && inputs[0]!.name === specs[0]!.name) {',
     mutant: 'ConditionalExpression: false',
     why: 'the general path orders the one input and counts its rows the same: the shortcut only skips the Map',
+  },
+  {
+    file: 'operator/src/runtime/queue.ts',
+    line: 'if (pending && pending.readyAt <= readyAt) return;',
+    mutant: 'EqualityOperator: pending.readyAt < readyAt',
+    why: 'an equal deadline replaces the pending timer with one that fires at the same time',
+  },
+  {
+    file: 'operator/src/runtime/queue.ts',
+    line: 'if (lane.length && priority > bestPriority) [best, bestPriority] = [lane, priority];',
+    mutant: 'EqualityOperator: priority >= bestPriority',
+    why: 'the lanes are a Map keyed by priority: no two share one',
   },
 ];
 
