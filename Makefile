@@ -48,6 +48,6 @@ demo: deps testbed ## Run the operator on a local control plane and watch the ex
 	@bash examples/demo.sh
 
 .PHONY: mutation
-mutation: deps ## Mutation-test the unit tests (StrykerJS; FOLDER=serving-image/src for one folder; MUTATION_TYPECHECK=off skips the slow type checker). Reports in .cache/mutation.
-	MUTATION_FOLDER=$(FOLDER) node_modules/.bin/stryker run
-	@node test/mutation/scores.mjs $(if $(FOLDER),.cache/mutation/$(subst /,-,$(FOLDER))/report.json)
+mutation: deps ## Mutation-test the unit tests (StrykerJS; FOLDER=serving-image/src for one folder, FOLDER=a.ts,b.ts SCOPE=name for several; MUTATION_TYPECHECK=off skips the slow type checker). Reports in .cache/mutation.
+	MUTATION_FOLDER=$(FOLDER) $(if $(SCOPE),MUTATION_SCOPE=$(SCOPE)) node_modules/.bin/stryker run
+	@node test/mutation/scores.mjs $(if $(FOLDER),.cache/mutation/$(or $(SCOPE),$(subst /,-,$(FOLDER)))/report.json)

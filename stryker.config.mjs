@@ -752,14 +752,22 @@ export const EQUIVALENT_SURVIVORS = [
 // mutant against about 0.5 s for its tests. Without it such mutants run as JavaScript (the sandbox's files are
 // @ts-nocheck) and are mostly killed, so scores read a little higher; compare runs made the same way.
 const typeCheck = process.env.MUTATION_TYPECHECK !== 'off';
-// MUTATION_FOLDER is a folder (or one file) under FOLDERS.
-const folder = process.env.MUTATION_FOLDER?.replace(/\/+$/, '');
-if (folder && !FOLDERS.some((f) => folder === f || folder.startsWith(`${f}/`)))
-  throw new Error(`MUTATION_FOLDER=${folder} is not under one of: ${FOLDERS.join(', ')}`);
-const folders = folder ? [folder] : FOLDERS;
+// MUTATION_FOLDER is a folder or file under FOLDERS, or several separated by commas (one run, one dry run of the
+// tests); a list names its scope in MUTATION_SCOPE.
+const chosen = (process.env.MUTATION_FOLDER ?? '')
+  .split(',')
+  .map((f) => f.trim().replace(/\/+$/, ''))
+  .filter(Boolean);
+for (const f of chosen) {
+  if (!FOLDERS.some((root) => f === root || f.startsWith(`${root}/`)))
+    throw new Error(`MUTATION_FOLDER: ${f} is not under one of: ${FOLDERS.join(', ')}`);
+}
+if (chosen.length > 1 && !process.env.MUTATION_SCOPE)
+  throw new Error('MUTATION_FOLDER lists several folders or files: name the run in MUTATION_SCOPE');
+const folders = chosen.length ? chosen : FOLDERS;
 const mutated = folders.map((f) => (f.endsWith('.ts') ? f : `${f}/**/*.ts`));
 // Each scope keeps its own incremental file and reports, so a one-folder run does not discard the full run's.
-const scope = folder ? folder.replaceAll('/', '-') : 'all';
+const scope = process.env.MUTATION_SCOPE || (chosen.length ? chosen[0].replaceAll('/', '-') : 'all');
 const out = `.cache/mutation/${scope}`;
 
 export default {
