@@ -490,6 +490,22 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'drained is set whenever done() can find the queue shut down and empty',
   },
+  // Prometheus histograms without `by`: readHistogram looks its histogram up with groupKey({}, by), and an empty labels
+  // object gives '' for any list of labels (each reads as ''), so the mutant's one-label list keys it as [] does.
+  {
+    file: 'operator/src/prometheus/histogram.ts',
+    line: 'return all.get(groupKey({}, q.by ?? []));',
+    mutator: 'ArrayDeclaration',
+    why: "groupKey({}, by) is '' for every by",
+  },
+  // ...and readHistograms keys each sample by the mutant's label instead of none: the query sums `by (le)` alone, so no
+  // sample carries that label (or any but `le`), and every key is '' as with [].
+  {
+    file: 'operator/src/prometheus/histogram.ts',
+    line: 'const key = groupKey(s.labels, q.by ?? []);',
+    mutator: 'ArrayDeclaration',
+    why: "a `sum by (le)` sample carries no other label: every key is ''",
+  },
 ];
 
 /**
@@ -744,6 +760,57 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'if (lane.length && priority > bestPriority) [best, bestPriority] = [lane, priority];',
     mutant: 'EqualityOperator: priority >= bestPriority',
     why: 'the lanes are a Map keyed by priority: no two share one',
+  },
+  // Statistics: the incomplete gamma function's convergence tests and Lentz's guards (gamma.ts), Jensen-Shannon's loop.
+  {
+    file: 'operator/src/statistics/gamma.ts',
+    line: 'if (Math.abs(term) < Math.abs(sum) * EPSILON) return sum * prefactor(a, x);',
+    mutant: 'EqualityOperator: Math.abs(term) <= Math.abs(sum) * EPSILON',
+    why:
+      'only an exact tie |term| = |sum| * 1e-16 tells them apart (none in 200 000 random arguments), and then the ' +
+      'series stops one term early: a term below 1e-16 of the sum, at most one unit in the last place of P',
+  },
+  // Lentz's guards in the continued fraction never fire: it runs only for x >= a + 1, where every denominator
+  // D_i = b_i + a_i / D_(i-1) (d before its inversion; c alike, from 1 / TINY) is at least i + 1. By induction:
+  // b_i = x - a + 2i + 1 >= 2i + 1 and |a_i| = i |i - a| <= i^2 where a_i < 0 (a_i > 0 only adds), so D_(i-1) >= i
+  // gives D_i >= i + 1; D_0 = x + 1 - a >= 1. Over 200 000 random arguments the smallest D_i / (i + 1) was 1.09.
+  {
+    file: 'operator/src/statistics/gamma.ts',
+    line: 'if (Math.abs(d) < TINY) d = TINY;',
+    mutant: 'ConditionalExpression: false',
+    why: 'for x >= a + 1 every denominator of the continued fraction is at least i + 1, never below TINY (above)',
+  },
+  {
+    file: 'operator/src/statistics/gamma.ts',
+    line: 'if (Math.abs(d) < TINY) d = TINY;',
+    mutant: 'EqualityOperator: Math.abs(d) <= TINY',
+    why: 'for x >= a + 1 every denominator of the continued fraction is at least i + 1, never below TINY (above)',
+  },
+  {
+    file: 'operator/src/statistics/gamma.ts',
+    line: 'if (Math.abs(c) < TINY) c = TINY;',
+    mutant: 'ConditionalExpression: false',
+    why: 'for x >= a + 1 every denominator of the continued fraction is at least i + 1, never below TINY (above)',
+  },
+  {
+    file: 'operator/src/statistics/gamma.ts',
+    line: 'if (Math.abs(c) < TINY) c = TINY;',
+    mutant: 'EqualityOperator: Math.abs(c) <= TINY',
+    why: 'for x >= a + 1 every denominator of the continued fraction is at least i + 1, never below TINY (above)',
+  },
+  {
+    file: 'operator/src/statistics/gamma.ts',
+    line: 'if (Math.abs(delta - 1) < EPSILON) return prefactor(a, x) * h;',
+    mutant: 'EqualityOperator: Math.abs(delta - 1) <= EPSILON',
+    why:
+      'delta - 1 is exact (Sterbenz) for delta in [0.5, 2] and at least 0.5 away otherwise, so it is 0 or at least ' +
+      '2^-53 (1.1e-16) in size, never 1e-16: both accept only delta === 1',
+  },
+  {
+    file: 'operator/src/statistics/jensen-shannon.ts',
+    line: 'for (let i = 0; i < p.length; i++) {',
+    mutant: 'EqualityOperator: i <= p.length',
+    why: 'the extra step reads p[n] and q[n] as undefined, and halfKlTerm(undefined, NaN) is 0 (undefined > 0 is false)',
   },
 ];
 

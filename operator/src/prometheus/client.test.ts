@@ -9,6 +9,7 @@ import {
   histogramQuery,
   matchers,
   readHistogram,
+  readHistograms,
   type PrometheusErrorKind,
   type Sample,
 } from './index.js';
@@ -215,17 +216,26 @@ test.each<[string, Handler, 'query' | 'queryRange', string, PrometheusErrorKind,
   expect(err).toMatchObject({ name: 'PrometheusError', kind, message: `Prometheus ${url}: ${message}` });
 });
 
-// The headers arrive, then the body does not: cut, stalled until the timeout, or cancelled by the caller.
+// The headers arrive, then the body does not: cut, stalled until the timeout, or cancelled by the caller (with a
+// reason, or with none: `abort(null)`). The cut and the cancel come once 16 MiB of the body have been sent: more than
+// the sockets' buffers take while nobody reads, so the client is reading the body by then, not still waiting for the
+// headers (a cut or cancel right after the headers is still fetch's own failure, not the body's).
+const BODY = 16 << 20;
 test.each<[string, PrometheusErrorKind, RegExp]>([
-  ['cut', 'unreachable', /unreachable for query `up`: \S/],
+  ['cut', 'unreachable', /: unreachable for query `up`: UND_ERR_SOCKET other side closed$/],
   ['stalled', 'timeout', /no answer in time for query `up`: response not complete within 100 ms$/],
   ['cancelled', 'aborted', /request cancelled for query `up`: Error: reconcile deadline$/],
+  ['cancelled without a reason', 'aborted', /request cancelled for query `up`: aborted$/],
 ])('a body %s half-way fails the query as %s', async (how, kind, message) => {
   const controller = new AbortController();
   handler = (_req, _body, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 }).write('{"status":');
-    if (how === 'cut') res.destroy();
-    if (how === 'cancelled') setImmediate(() => controller.abort(new Error('reconcile deadline')));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 * BODY });
+    if (how === 'stalled') res.write('{"status":');
+    else
+      res.write(Buffer.alloc(BODY, ' '), () => {
+        if (how === 'cut') res.destroy();
+        else controller.abort(how === 'cancelled' ? new Error('reconcile deadline') : null);
+      });
   };
   const client = new HttpPrometheusClient({ url, timeoutMs: how === 'stalled' ? 100 : 60_000 });
   const err = await client.query('up', { signal: controller.signal }).catch((e: unknown) => e);
@@ -241,33 +251,48 @@ test('a server that does not answer times out with a message saying so', async (
   expect(err.message).toMatch(/no answer in time for query `up`: no response within 50 ms/);
 });
 
-test("the caller's AbortSignal cancels a request in flight", async () => {
+test.each([
+  [new Error('reconcile deadline'), 'Error: reconcile deadline'],
+  [null, 'aborted'],
+])("the caller's AbortSignal cancels a request in flight (reason %p)", async (reason, detail) => {
   handler = () => undefined;
   const controller = new AbortController();
   const pending = new HttpPrometheusClient({ url, timeoutMs: 60_000 }).query('up', { signal: controller.signal });
-  controller.abort(new Error('reconcile deadline'));
+  controller.abort(reason);
   const err = (await pending.catch((e: unknown) => e)) as PrometheusError;
   expect(err.kind).toBe('aborted');
-  expect(err.message).toMatch(/request cancelled .*reconcile deadline/);
+  expect(err.message).toBe(`Prometheus ${url}: request cancelled for query \`up\`: ${detail}`);
 });
 
-test('a refused connection is "unreachable" with the system error', async () => {
+// What fetch says when it sends nothing: the system error's code and message (a refused connection), the cause's
+// message where it has no code (a scheme fetch does not speak), fetch's own message where there is no cause (a URL
+// with credentials, which fetch refuses).
+test.each([
+  ['a refused connection', 'http://127.0.0.1:PORT', 'ECONNREFUSED connect ECONNREFUSED 127.0.0.1:PORT'],
+  ['a scheme other than HTTP', 'ftp://127.0.0.1:PORT', 'unknown scheme'],
+  [
+    'a URL with credentials',
+    'http://user:pass@127.0.0.1:PORT',
+    'Request cannot be constructed from a URL that includes credentials: http://user:pass@127.0.0.1:PORT/api/v1/query',
+  ],
+])('%s is "unreachable" with what fetch knows of it', async (_case, target, detail) => {
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const port = (closed.address() as AddressInfo).port;
+  const port = String((closed.address() as AddressInfo).port);
   await new Promise((resolve) => closed.close(resolve));
-  const err = (await new HttpPrometheusClient({ url: `http://127.0.0.1:${port}` })
-    .query('up')
-    .catch((e: unknown) => e)) as PrometheusError;
+  const server = target.replace('PORT', port);
+  const err = (await new HttpPrometheusClient({ url: server }).query('up').catch((e: unknown) => e)) as PrometheusError;
   expect(err.kind).toBe('unreachable');
-  expect(err.message).toBe(
-    `Prometheus http://127.0.0.1:${port}: unreachable for query \`up\`: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port}`,
+  // Under Jest fetch's errors come from another realm than the test's Error, so one without a cause reads as
+  // String(err), its name first; in the operator's one realm it is err.message.
+  expect(err.message.replace(': TypeError: ', ': ')).toBe(
+    `Prometheus ${server}: unreachable for query \`up\`: ${detail.replace('PORT', port)}`,
   );
 });
 
 describe('histograms', () => {
   test('label values are escaped as PromQL strings', () => {
-    expect(matchers({ model: 'fraud', version: 'a"b\\c' })).toBe('{model="fraud",version="a\\"b\\\\c"}');
+    expect(matchers({ model: 'fraud', version: 'a"b\\c\nd' })).toBe('{model="fraud",version="a\\"b\\\\c\\nd"}');
     expect(histogramQuery({ metric: 'modelops_prediction_score', labels: { model: 'm' }, windowSeconds: 30 })).toBe(
       'sum by (le) (increase(modelops_prediction_score_bucket{model="m"}[30s]))',
     );
@@ -336,5 +361,31 @@ describe('histograms', () => {
     expect(query).toBe('sum by (le) (increase(modelops_prediction_score_bucket{model="fraud",version="v2"}[60s]))');
     empty = true;
     expect(await readHistogram(client, q)).toBeUndefined();
+    // The caller's signal goes with the query: an aborted one cancels it, answer or not.
+    const signal = AbortSignal.abort(new Error('reconcile deadline'));
+    await expect(readHistogram(client, { ...q, signal })).rejects.toMatchObject({ kind: 'aborted' });
+  });
+
+  test('readHistograms keeps the `by` labels apart: one histogram per combination, keyed by their values and "/"', async () => {
+    let query: string | null = null;
+    handler = (_req, body, res) => {
+      query = body.get('query');
+      const bucket = (labels: Record<string, string>, value: string) => ({ metric: labels, value: [1, value] });
+      const result = [
+        bucket({ le: '1', feature: 'age', slice: 'eu' }, '2'),
+        bucket({ le: '+Inf', feature: 'age', slice: 'eu' }, '5'),
+        bucket({ le: '+Inf', feature: 'age', slice: 'us' }, '3'),
+        bucket({ le: '+Inf', feature: 'income' }, '7'), // no slice label
+      ];
+      json(res, 200, { status: 'success', data: { resultType: 'vector', result } });
+    };
+    const q = { metric: 'modelops_feature', labels: { model: 'm' }, windowSeconds: 30, by: ['feature', 'slice'] };
+    const histograms = await readHistograms(new HttpPrometheusClient({ url }), q);
+    expect(query).toBe('sum by (le, feature, slice) (increase(modelops_feature_bucket{model="m"}[30s]))');
+    expect(Object.fromEntries(histograms)).toEqual({
+      'age/eu': { upperBounds: [1, Infinity], counts: [2, 3], total: 5 },
+      'age/us': { upperBounds: [Infinity], counts: [3], total: 3 },
+      'income/': { upperBounds: [Infinity], counts: [7], total: 7 },
+    });
   });
 });

@@ -88,6 +88,8 @@ describe('input checks', () => {
 
   test.each(all.map((f) => [f.name, f]))('%s refuses empty histograms: "not enough data", never 0', (_, f) => {
     expect(() => f([0, 0, 0], [1, 2, 3])).toThrow(EmptyDistributionError);
+    // A log line or status message shows the error by its name.
+    expect(() => f([0, 0, 0], [1, 2, 3])).toThrow(expect.objectContaining({ name: 'EmptyDistributionError' }));
     expect(() => f([1, 2, 3], [0, 0, 0])).toThrow(/live histogram is empty/);
     expect(() => f([], [])).toThrow(EmptyDistributionError);
   });
@@ -98,8 +100,8 @@ describe('input checks', () => {
     expect(() => f([1, 2, 3], [1, NaN, 3])).toThrow(/live bin 1 has count NaN/);
   });
 
-  test('PSI refuses an epsilon outside (0, 1)', () => {
-    expect(() => psi([1], [1], { epsilon: 0 })).toThrow(/epsilon must be in \(0, 1\)/);
+  test.each([0, 1, -0.5, 1.5, NaN])('PSI refuses an epsilon of %p: it must lie in (0, 1)', (epsilon) => {
+    expect(() => psi([1], [1], { epsilon })).toThrow(`epsilon must be in (0, 1), got ${epsilon}`);
   });
 });
 
