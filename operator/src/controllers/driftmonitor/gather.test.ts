@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { driftMonitor, modelVersion } from './fixtures.test-helpers.js';
-import type { PrometheusClient } from '../../prometheus/index.js';
+import type { PrometheusClient, Sample } from '../../prometheus/index.js';
 import {
   gatherEvidence,
   histogramsByFeature,
   httpReferenceFetcher,
   referenceQueries,
+  samplesOf,
   versionLabels,
   watchedVersions,
 } from './gather.js';
@@ -31,6 +32,23 @@ describe('watchedVersions', () => {
       'stable',
     ]);
   });
+
+  const names = (watched: ReturnType<typeof watchedVersions>) => watched.map((w) => w.modelVersion.metadata.name);
+
+  test('versions not set: the stable one alone', () => {
+    expect(names(watchedVersions(driftMonitor(), [canary, stable]))).toEqual(['fraud-v1']);
+  });
+
+  test('a version just created, without a status yet, is not watched', () => {
+    const created = { ...modelVersion('fraud-v3', 'v3'), status: undefined };
+    expect(names(watchedVersions(driftMonitor({ versions: 'Both' }), [created, stable]))).toEqual(['fraud-v1']);
+  });
+
+  test('two versions in one role for a moment (a promotion being written): the first by name, in any list order', () => {
+    const promoted = modelVersion('fraud-v2', 'v2', { role: 'stable', phase: 'Serving' });
+    expect(names(watchedVersions(driftMonitor(), [promoted, stable]))).toEqual(['fraud-v1']);
+    expect(names(watchedVersions(driftMonitor(), [stable, promoted]))).toEqual(['fraud-v1']);
+  });
 });
 
 describe('PromQL', () => {
@@ -44,10 +62,12 @@ describe('PromQL', () => {
   });
 
   test('bucket samples by feature become one histogram per feature', () => {
-    const samples = [
+    const samples: Sample[] = [
       { labels: { feature: 'amount', le: '+Inf' }, value: 10 },
       { labels: { feature: 'amount', le: '5' }, value: 4 },
       { labels: { feature: 'age', le: '+Inf' }, value: 3 },
+      // A series without a feature label (not of a query by feature) is no feature's.
+      { labels: { le: '+Inf' }, value: 7 },
     ];
     expect(histogramsByFeature(samples)).toEqual(
       new Map([
@@ -135,6 +155,53 @@ describe('gatherEvidence', () => {
     expect(evidence!.reference).toEqual({
       error: expect.stringMatching(/serving pods of fraud v1 export no reference/),
     });
+  });
+});
+
+describe("what Prometheus is asked, and the window's samples", () => {
+  test("every query carries the reconcile's signal and the monitor's window, 1 h unless set", async () => {
+    const asked: { expr: string; signal?: AbortSignal }[] = [];
+    const recording: PrometheusClient = {
+      url: 'http://p:9090',
+      queryRange: notUsed,
+      async query(expr, options) {
+        asked.push({ expr, signal: options?.signal });
+        return [];
+      },
+    };
+    const watched = [{ modelVersion: stable, role: 'stable' as const }];
+    await gatherEvidence({ prometheus: recording, fetchReference: noFetch, signal }, driftMonitor(), watched);
+    expect(asked).toHaveLength(4);
+    expect(asked.filter((q) => q.signal === signal)).toHaveLength(4);
+    expect(asked.filter((q) => q.expr.includes('increase(')).map((q) => /\[(\d+)s\]/.exec(q.expr)?.[1])).toEqual([
+      '3600',
+      '3600',
+    ]);
+
+    asked.length = 0;
+    await gatherEvidence(
+      { prometheus: recording, fetchReference: noFetch, signal },
+      driftMonitor({ windowSeconds: 600 }),
+      watched,
+    );
+    expect(asked.filter((q) => q.expr.includes('[600s]'))).toHaveLength(2);
+  });
+
+  const histogram = (total: number) => ({ upperBounds: [Infinity], counts: [total], total });
+  test.each([
+    ['the prediction histogram counts every prediction', new Map([['amount', histogram(80)]]), histogram(120), 120],
+    [
+      'without it, the largest feature total',
+      new Map([
+        ['amount', histogram(80)],
+        ['age', histogram(95)],
+      ]),
+      undefined,
+      95,
+    ],
+    ['nothing observed', new Map(), undefined, 0],
+  ])('samplesOf: %s', (_case, features, prediction, samples) => {
+    expect(samplesOf({ features, ...(prediction ? { prediction } : {}) })).toBe(samples);
   });
 });
 

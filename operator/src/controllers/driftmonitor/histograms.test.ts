@@ -20,10 +20,36 @@ describe('the reference file', () => {
     expect(d.sampleCount).toBe(10);
     expect(d.features.get('amount')).toEqual({ upperBounds: [5, Infinity], counts: [4, 6] });
     expect(d.prediction).toEqual({ upperBounds: [0.5, Infinity], counts: [9, 1] });
-    expect(() => distributionsFromReferenceFile({ features: [] })).toThrow(/want features\[\] and prediction.score/);
+    expect(() =>
+      distributionsFromReferenceFile({ ...file, prediction: { score: { binEdges: [0, 1], counts: [1, 2] } } }),
+    ).toThrow('prediction.score: 2 bin edges for 2 counts');
     expect(() =>
       distributionsFromReferenceFile({ ...file, features: [{ name: 'amount', binEdges: [0, 1], counts: [1, 1] }] }),
     ).toThrow(/amount: 2 bin edges for 2 counts/);
+  });
+
+  test.each([
+    ['null', null],
+    ['a string', 'reference'],
+    ['no features', { prediction: { score: { binEdges: [0, 1], counts: [1] } } }],
+    ['features not a list', { features: 'amount', prediction: { score: { binEdges: [0, 1], counts: [1] } } }],
+    ['no prediction score', { features: [] }],
+    ['an empty prediction', { features: [], prediction: {} }],
+  ])('%s is not a reference file', (_case, file) => {
+    expect(() => distributionsFromReferenceFile(file)).toThrow(
+      'not a reference distribution: want features[] and prediction.score',
+    );
+  });
+
+  test.each([
+    ['no name', { binEdges: [0, 1], counts: [1] }],
+    ['a number for a name', { name: 3, binEdges: [0, 1], counts: [1] }],
+    ['no edges', { name: 'amount', counts: [1] }],
+    ['counts not a list', { name: 'amount', binEdges: [0, 1], counts: 1 }],
+    ['null', null],
+  ])('a feature with %s is refused', (_case, feature) => {
+    const file = { features: [feature], prediction: { score: { binEdges: [0, 1], counts: [1] } } };
+    expect(() => distributionsFromReferenceFile(file)).toThrow('a feature needs name, binEdges and counts');
   });
 
   test('the reference file and the live buckets line up through their edges', () => {
@@ -33,5 +59,17 @@ describe('the reference file', () => {
     expect(sameBins(reference, live)).toBe(true);
     expect(sameBins(reference, binCounts([bucket('0.3', 2), bucket('+Inf', 3)]))).toBe(false);
     expect(sameBins(reference, { ...live, upperBounds: [-0.1, 0.31, Infinity] })).toBe(false);
+  });
+
+  // Relative to the edge: a large edge printed to fewer digits is still the same edge, a nearby one is not.
+  test.each([
+    [1234.5, 1234.5000001, true],
+    [1e-12, 1.0000000001e-12, true],
+    [0.1 + 0.2, 0.3, true],
+    [1234.5, 1234.51, false],
+    [1, 1.001, false],
+  ])('edge %d against %d: the same bins %s', (a, b, same) => {
+    const histogram = (edge: number) => ({ upperBounds: [edge, Infinity], counts: [1, 1] });
+    expect(sameBins(histogram(a), histogram(b))).toBe(same);
   });
 });

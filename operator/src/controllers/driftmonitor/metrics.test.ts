@@ -45,3 +45,17 @@ test('two monitors share the gauge without touching each other', async () => {
   expect(text).toContain('namespace="other"');
   expect(text).not.toContain('namespace="ml"');
 });
+
+test('only scores that were computed: none for a version without feature scores or a method not run', async () => {
+  const registry = new Registry();
+  const gauge = new DriftScoreGauge(registry);
+  const { features: _features, ...withoutFeatures } = verdict('v2', 0.1);
+  const v1 = verdict('v1', 0.3);
+  v1.features![0]!.scores.JS = undefined;
+  gauge.set(monitor, [v1, withoutFeatures]);
+  const text = await registry.metrics();
+  expect(text).toContain('# HELP modelops_drift_score Drift of a feature (feature=":prediction": the predicted score)');
+  expect(text.match(/^modelops_drift_score\{/gm)).toHaveLength(4);
+  expect(text).not.toContain('method="JS"');
+  expect(text).not.toContain('version="v2"');
+});

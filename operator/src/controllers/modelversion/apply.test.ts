@@ -12,6 +12,11 @@ test.each([
   ['nothing there', undefined, { a: 1 }, false],
   ['a string for a number', { a: '1' }, { a: 1 }, false],
   ['an undefined desired field is no constraint', { a: 1 }, { a: 1, b: undefined }, true],
+  ['an undefined desired field allows any value', { a: 1, b: 2 }, { a: 1, b: undefined }, true],
+  ['a later list item changed', { l: [{ n: 'x' }, { n: 'y' }] }, { l: [{ n: 'x' }, { n: 'z' }] }, false],
+  ['null kept null', { a: null }, { a: null }, true],
+  ['null where an object is wanted', { a: null }, { a: { b: 1 } }, false],
+  ['a list where an object is wanted', { a: [1] }, { a: { 0: 1 } }, false],
   [
     'a selector with a key more selects less: not satisfied',
     { spec: { selector: { model: 'm', version: 'v1' }, type: 'ClusterIP' } },
