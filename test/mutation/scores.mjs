@@ -1,6 +1,7 @@
 // Prints the mutation score per folder from Stryker's JSON reports (`make mutation` writes them).
 // With no argument it reads every .cache/mutation/*/report.json, taking each file's result from the newest report
-// that has it, so one-folder runs and the full run combine. A folder below its target is marked.
+// that has it, so one-folder runs and the full run combine; files deleted since are left out. A folder below its
+// target is marked.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -38,6 +39,8 @@ if (files.size === 0) {
 
 const rows = FOLDERS.map(({ folder, target }) => ({ folder, target, detected: 0, undetected: 0, survived: 0 }));
 for (const [file, { mutants }] of files) {
+  // A file deleted since its report was written no longer counts.
+  if (!existsSync(file)) continue;
   const row = rows.find(({ folder }) => file.startsWith(`${folder}/`));
   if (!row) continue;
   for (const { status } of mutants) {

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { ApiError, type ObjectKey } from '../../runtime/index.js';
 import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
 import { resources, type DriftMonitor, type ModelVersion, type TrainingJob } from '../../api/index.js';
-import { driftMonitorController } from './controller.js';
+import { driftMonitorController, nextEvaluation } from './controller.js';
 import { CENTRED, driftMonitor, modelVersion, retrainSpec, SHIFTED } from './fixtures.test-helpers.js';
 import type { PrometheusClient } from '../../prometheus/index.js';
 
@@ -161,6 +161,43 @@ describe('when it evaluates', () => {
     expect(await reconcile()).toEqual({ requeueAfterMs: 60_000 });
     expect(statusWrites(cluster)).toBe(writes);
     expect(dm().status!.lastEvaluationTime).toBe(evaluated);
+  });
+});
+
+describe('nextEvaluation: the interval from the last evaluation, unless what it judged has changed', () => {
+  const LAST = '2026-03-01T12:00:00.000Z';
+  const verdict = (version: string, role: 'stable' | 'canary') => ({
+    version,
+    modelVersion: `fraud-${version}`,
+    role,
+    verdict: 'None' as const,
+  });
+  const watching = (...versions: [string, 'stable' | 'canary'][]) =>
+    versions.map(([version, role]) => ({ modelVersion: modelVersion(`fraud-${version}`, version, { role }), role }));
+  const judged = (status: Partial<NonNullable<DriftMonitor['status']>>, spec: Partial<DriftMonitor['spec']> = {}) =>
+    driftMonitor({ intervalSeconds: 60, ...spec }, { observedGeneration: 1, lastEvaluationTime: LAST, ...status });
+  const at = (seconds: number) => new Date(Date.parse(LAST) + seconds * 1000);
+
+  test.each([
+    ['never evaluated', judged({ lastEvaluationTime: undefined }), watching(['v1', 'stable']), undefined],
+    ['the spec changed since', judged({ observedGeneration: 0 }), watching(['v1', 'stable']), undefined],
+    [
+      'the same stable version, a canary beside it',
+      judged({ versions: [verdict('v2', 'canary'), verdict('v1', 'stable')] }),
+      watching(['v2', 'canary'], ['v1', 'stable']),
+      at(60),
+    ],
+    [
+      'another stable version now',
+      judged({ versions: [verdict('v1', 'stable')] }),
+      watching(['v2', 'stable']),
+      undefined,
+    ],
+    ['none serving then, none now', judged({}), [], at(60)],
+    ['none serving then, one now', judged({}), watching(['v1', 'stable']), undefined],
+    ['the default interval, 5 min', judged({}, { intervalSeconds: undefined }), [], at(300)],
+  ])('%s', (_case, dm, watched, due) => {
+    expect(nextEvaluation(dm, watched)).toEqual(due);
   });
 });
 
