@@ -62,6 +62,22 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'ArrayDeclaration',
     why: "a string in place of the empty history records `undefined`, which no run's name is",
   },
+  // DriftMonitor reconcile: a monitor's runs are listed through the index of its name, then kept by owner uid; the
+  // uid filter alone decides (a uid is unique), so listing without the index, or without the namespace, finds the
+  // same runs: the index only narrows the scan.
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: '.list<TrainingJob & KubernetesObject>(TJ, { namespace, index: { name: RUNS_BY_MONITOR, value: dm.metadata.name } })',
+    mutator: 'ObjectLiteral',
+    why: 'the owner uid filter after it keeps exactly the same runs',
+  },
+  // nextEvaluation returns early unless status.lastEvaluationTime is set, so the status exists on the line after.
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: 'if (!last || dm.status?.observedGeneration !== dm.metadata.generation) return undefined;',
+    mutator: 'OptionalChaining',
+    why: 'a set lastEvaluationTime implies a status',
+  },
   // A missing name reads as no run number: '' and the mutant's "Stryker was here!" both fail to match -retrain-<n>.
   {
     file: 'operator/src/controllers/driftmonitor/actions.ts',

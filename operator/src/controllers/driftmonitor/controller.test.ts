@@ -176,6 +176,26 @@ describe('when it evaluates', () => {
     });
   });
 
+  test('a status without conditions or versions (an older writer) is read as such', async () => {
+    const { clock, cluster, dm, reconcile } = setUp(retrainSpec(), { operatorPrometheus: false });
+    await reconcile();
+    const evaluated = dm().status!.lastEvaluationTime;
+    const { versions: _versions, ...withoutVersions } = dm().status!;
+    cluster.seed(DM, { ...dm(), status: withoutVersions });
+    clock.advance(60_000);
+    await reconcile();
+    expect(dm().status!.lastEvaluationTime).toBe(evaluated);
+
+    cluster.seed(DM, { ...dm(), status: { ...withoutVersions, conditions: undefined } });
+    clock.advance(60_000);
+    await reconcile();
+    expect(dm().status!.conditions!.map((c) => c.reason)).toEqual([
+      'PrometheusNotConfigured',
+      'PrometheusNotConfigured',
+      'Idle',
+    ]);
+  });
+
   test('an evaluation that cannot judge and changes nothing writes nothing', async () => {
     const { clock, cluster, dm, reconcile } = setUp({}, { operatorPrometheus: false });
     expect(await reconcile()).toEqual({ requeueAfterMs: 60_000 });
@@ -325,6 +345,31 @@ describe('retraining', () => {
     expect(dm().status!.activeTrainingJob).toBeUndefined();
   });
 
+  test("the run's registered version and its rollout show in the monitor's record of it", async () => {
+    const { clock, cluster, dm, reconcile } = setUpRetrain();
+    await reconcile();
+    expect(cluster.events.at(-1)).toMatchObject({
+      type: 'Normal',
+      reason: 'RetrainingStarted',
+      message: expect.stringMatching(/^started TrainingJob fraud-drift-retrain-1: v1 \(stable\)/),
+    });
+    const tj = structuredClone(cluster.get<TrainingJob>(TJ, { namespace: 'ml', name: 'fraud-drift-retrain-1' })!);
+    const registered = { type: 'Registered', status: 'True', reason: 'GatePassed', message: 'passed' };
+    cluster.seed(TJ, {
+      ...tj,
+      status: { phase: 'Succeeded', modelVersion: 'fraud-v2', conditions: [registered] },
+    } as never);
+    // Just registered, at an evaluation: no status yet; then its canary starts.
+    cluster.seed(MV, { ...modelVersion('fraud-v2', 'v2'), status: undefined });
+    clock.advance(60_000);
+    await reconcile();
+    expect(dm().status!.actions!.at(-1)).toMatchObject({ modelVersion: 'fraud-v2', outcome: 'registered fraud-v2' });
+    cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'canary', phase: 'Canary' }));
+    clock.advance(10_000);
+    await reconcile();
+    expect(dm().status!.actions!.at(-1)).toMatchObject({ outcome: 'registered fraud-v2: Canary' });
+  });
+
   test('a monitor that does not retrain has no Retraining condition', async () => {
     const { dm, reconcile } = setUp();
     await reconcile();
@@ -402,12 +447,26 @@ test('a canary in breach is asked to roll back, once; a stable version in breach
   expect(cluster.writes.filter((w) => w.verb === 'patch')).toEqual([
     expect.objectContaining({ key: { namespace: 'ml', name: 'fraud-v2' }, fieldManager: 'modelops-driftmonitor' }),
   ]);
-  expect(cluster.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'CanaryRollbackRequested' });
+  expect(cluster.events.at(-1)).toMatchObject({
+    type: 'Warning',
+    reason: 'CanaryRollbackRequested',
+    message: 'asked ModelVersion fraud-v2 to roll back (modelops.dev/abort): driftmonitor/fraud-drift: f0 PSI=0.9861',
+  });
 
   clock.advance(60_000);
   await reconcile();
   expect(cluster.writes.filter((w) => w.verb === 'patch')).toHaveLength(1);
   expect(dm().status!.actions).toEqual([expect.objectContaining({ type: 'RollbackCanary', modelVersion: 'fraud-v2' })]);
+});
+
+test('a model of the same name in another namespace is not watched', async () => {
+  const { cluster, dm, reconcile } = setUp();
+  cluster.seed(MV, {
+    ...modelVersion('fraud-v0', 'v0', { role: 'stable', phase: 'Serving' }),
+    metadata: { name: 'fraud-v0', namespace: 'other' },
+  });
+  await reconcile();
+  expect(dm().status!.versions!.map((v) => v.modelVersion)).toEqual(['fraud-v1']);
 });
 
 test('the gauge follows the monitor and goes with it', async () => {
