@@ -78,6 +78,15 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a set lastEvaluationTime implies a status',
   },
+  // sameBins' tolerance is relative to the larger edge; two edges within 1e-9 of each other differ in size by
+  // that factor at most, so relative to the smaller one the tolerance moves by ~1e-18 of it: no pair of printed
+  // bounds falls between the two.
+  {
+    file: 'operator/src/controllers/driftmonitor/histograms.ts',
+    line: 'return edge === other || Math.abs(edge - other) <= 1e-9 * Math.max(Math.abs(edge), Math.abs(other));',
+    mutator: 'MethodExpression',
+    why: 'Math.min and Math.max of two edges within 1e-9 of each other give the same tolerance to ~1e-18',
+  },
   // A missing name reads as no run number: '' and the mutant's "Stryker was here!" both fail to match -retrain-<n>.
   {
     file: 'operator/src/controllers/driftmonitor/actions.ts',
@@ -531,6 +540,12 @@ const EQUIVALENT_MUTANTS = [
  * the score of their file is the rest. Each: the file, the line, the mutant as Stryker's report names it, and why.
  */
 export const EQUIVALENT_SURVIVORS = [
+  {
+    file: 'operator/src/controllers/driftmonitor/histograms.ts',
+    line: 'return edge === other || Math.abs(edge - other) <= 1e-9 * Math.max(Math.abs(edge), Math.abs(other));',
+    mutant: 'EqualityOperator: Math.abs(edge - other) < 1e-9 * Math.max(...)',
+    why: 'differs only for two edges exactly 1e-9 of the larger apart, which no printed `le` bound and JSON number are',
+  },
   {
     file: 'operator/src/controllers/driftmonitor/verdict.ts',
     line: 'export const worse = (a: Severity, b: Severity): Severity => (RANK[a] >= RANK[b] ? a : b);',
