@@ -542,6 +542,12 @@ const EQUIVALENT_MUTANTS = [
 export const EQUIVALENT_SURVIVORS = [
   {
     file: 'operator/src/controllers/driftmonitor/histograms.ts',
+    line: 'a.upperBounds.length === b.upperBounds.length &&',
+    mutant: 'ConditionalExpression: true',
+    why: 'both lists ascend to +Inf, so a shorter one cannot match another edge for edge: the comparison after it fails first',
+  },
+  {
+    file: 'operator/src/controllers/driftmonitor/histograms.ts',
     line: 'return edge === other || Math.abs(edge - other) <= 1e-9 * Math.max(Math.abs(edge), Math.abs(other));',
     mutant: 'EqualityOperator: Math.abs(edge - other) < 1e-9 * Math.max(...)',
     why: 'differs only for two edges exactly 1e-9 of the larger apart, which no printed `le` bound and JSON number are',

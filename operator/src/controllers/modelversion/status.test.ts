@@ -209,9 +209,9 @@ describe('Promoted and RolledBack keep the words of the transition that set them
       ['True', 'AnalysisPassed', 'all 3 steps passed'],
     ],
     [
-      'promoted, the earlier condition lost',
+      'promoted, the earlier condition lost (a status without conditions)',
       { rollout: PROMOTED_AT },
-      undefined,
+      { phase: 'Serving' },
       ['True', 'Promoted', 'became the stable version'],
     ],
     [

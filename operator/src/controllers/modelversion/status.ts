@@ -14,7 +14,7 @@ const cond = (type: string, status: ConditionInput['status'], reason: string, me
 
 function readyCondition(d: Draft, model: string): ConditionInput {
   const ready = d.view.deployment?.readyReplicas ?? 0;
-  const pods = `${ready}/${d.replicas === 'autoscaled' ? 'autoscaled' : d.replicas} pods ready`;
+  const pods = `${ready}/${d.replicas} pods ready`;
   const replacedBy = d.rollout.replacedBy ?? 'a newer version';
   switch (d.phase) {
     case 'Serving':

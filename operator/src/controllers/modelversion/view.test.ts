@@ -27,7 +27,21 @@ describe('deploymentView: what a version needs from its Deployment', () => {
     ['no ready count yet reads as 0', deployment('canary'), { readyReplicas: 0, createdAsRole: 'canary' }],
     ['an unknown role is no role', deployment('shadow', 1), { readyReplicas: 1 }],
     ['no MODEL_ROLE', deployment(undefined, 1), { readyReplicas: 1 }],
-    ['no status, no containers', { spec: { selector: {}, template: {} } }, { readyReplicas: 0 }],
+    ['no status, no pod spec', { spec: { selector: {}, template: {} } }, { readyReplicas: 0 }],
+    ['no containers', { spec: { selector: {}, template: { spec: { containers: [] } } } }, { readyReplicas: 0 }],
+    [
+      'a container without env',
+      { spec: { selector: {}, template: { spec: { containers: [{ name: 's' }] } } } },
+      { readyReplicas: 0 },
+    ],
+    ['no spec', {}, { readyReplicas: 0 }],
+    // Shapes the API server never returns (it requires them), which the type allows.
+    ['no template', { spec: { selector: {} } } as V1Deployment, { readyReplicas: 0 }],
+    [
+      'a pod spec without containers',
+      { spec: { selector: {}, template: { spec: {} } } } as V1Deployment,
+      { readyReplicas: 0 },
+    ],
   ])('%s', (_case, d, expected) => {
     expect(deploymentView(d)).toStrictEqual(expected);
   });
