@@ -506,6 +506,24 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'ArrayDeclaration',
     why: "a `sum by (le)` sample carries no other label: every key is ''",
   },
+  // --- modelversion/controller.ts (the reconciler's thin parts; session 7) ---
+  // byModelLabel: past `model &&` the model came from obj.metadata.labels, so obj.metadata is set there and
+  // `obj.metadata?.ownerReferences` reads as `obj.metadata.ownerReferences` (the `?.` after ownerReferences is tested).
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'return model && labels[LABEL_MANAGED_BY] === MANAGED_BY && !obj.metadata?.ownerReferences?.length',
+    code: 'obj.metadata?.ownerReferences',
+    mutator: 'OptionalChaining',
+    why: 'a model label implies obj.metadata',
+  },
+  // gather: a version naming no route adds the mutant's "Stryker was here" to the route names; no HTTPRoute can have
+  // that name (not a DNS subdomain: spaces, capitals), so its lookup finds nothing and is filtered out as [] is.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: '...versions.flatMap((mv) => mv.spec.serving?.traffic?.gatewayAPI?.httpRoute ?? []),',
+    mutator: 'ArrayDeclaration',
+    why: 'no route can be named "Stryker was here": the lookup finds nothing, as for []',
+  },
 ];
 
 /**
@@ -811,6 +829,30 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'for (let i = 0; i < p.length; i++) {',
     mutant: 'EqualityOperator: i <= p.length',
     why: 'the extra step reads p[n] and q[n] as undefined, and halfKlTerm(undefined, NaN) is 0 (undefined > 0 is false)',
+  },
+  // --- modelversion/controller.ts (session 7) ---
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'if (!clients.has(url)) clients.set(url, new HttpPrometheusClient({ url }));',
+    mutant: 'ConditionalExpression: true',
+    why: 'a new HttpPrometheusClient per analysis: it keeps only its URL and timeout (fetch pools the connections), so a cached one and a new one query alike',
+  },
+  // writeStatuses sorts the stable's draft first. V8 sorts fewer than 64 elements by binary insertion, calling the
+  // comparator as (element being inserted, element already placed): with the `b` side gone the comparator reads
+  // -Number(inserted is stable), which moves the one stable draft to the front and leaves the rest in order, as the
+  // full comparator does. A plan has at most one draft with role stable (assignRoles retires the others, fail()
+  // clears the role), so the order differs only for 64 versions or more of one model.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))",
+    mutant: "ConditionalExpression: false (for b.role === 'stable')",
+    why: 'the same order as the full comparator for one stable draft among fewer than 64 (V8 insertion sort)',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))",
+    mutant: 'StringLiteral: "" (in b.role === \'stable\')',
+    why: 'as the one above: no draft has role "", so the b side reads 0',
   },
 ];
 

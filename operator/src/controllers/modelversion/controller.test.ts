@@ -1,13 +1,23 @@
 // The reconciler on the runtime's in-memory cluster: what it reads, what it writes and in which order,
 // the Events after a write, finalizers, and what it does when Prometheus or the Gateway API is missing.
 // Pods "become ready" when a test says so (the cluster has no kubelet); Prometheus answers from a table.
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { ControllerSettings } from '../../config.js';
 import { resources, type ModelVersion, type ModelVersionSpec } from '../../api/index.js';
 import { PrometheusError, type PrometheusClient, type Sample } from '../../prometheus/index.js';
-import type { FakeClock, Wire } from '../../runtime/index.js';
+import {
+  ApiError,
+  NotFoundError,
+  type FakeClock,
+  type ForSpec,
+  type KubernetesObject,
+  type Wire,
+} from '../../runtime/index.js';
 import { InMemoryCluster } from '../../runtime/testing/index.js';
-import { DEPLOYMENT, SERVICE } from '../resources.js';
-import { modelVersionController } from './controller.js';
+import { DEPLOYMENT, HPA, SERVICE } from '../resources.js';
+import { modelVersionController, type ModelVersionDeps } from './controller.js';
 import { DRAIN_MS } from './rollout.js';
 import { modelVersion } from './fixtures.test-helpers.js';
 import { HTTP_ROUTE, type HTTPRoute } from './traffic/httproute.js';
@@ -32,6 +42,8 @@ const FAST: Partial<ModelVersionSpec> = {
 class FakePrometheus implements PrometheusClient {
   readonly url = 'http://prometheus.test';
   errorRate: Record<string, number> = {};
+  /** Cumulative prediction-score buckets per version, at le 0.5, 1 and +Inf. */
+  scores: Record<string, [number, number, number]> = {};
   down = false;
   queries: string[] = [];
   async query(expr: string): Promise<Sample[]> {
@@ -43,6 +55,10 @@ class FakePrometheus implements PrometheusClient {
     if (expr.startsWith('sum by (version) (increase(modelops_inference_requests_total'))
       return versions.map((v) => ({ labels: { version: v }, value: 100 }));
     if (expr.startsWith('histogram_quantile')) return versions.map((v) => ({ labels: { version: v }, value: 0.004 }));
+    if (expr.includes('modelops_prediction_score_bucket'))
+      return Object.entries(this.scores).flatMap(([version, buckets]) =>
+        ['0.5', '1', '+Inf'].map((le, i) => ({ labels: { version, le }, value: buckets[i]! })),
+      );
     return [];
   }
   async queryRange(): Promise<never> {
@@ -50,7 +66,7 @@ class FakePrometheus implements PrometheusClient {
   }
 }
 
-function setup() {
+function setup(settings: ControllerSettings = SETTINGS, deps?: ModelVersionDeps) {
   const cluster = new InMemoryCluster();
   // The in-memory cluster merges applied fields (no field ownership): the selector the controller
   // applied to the model's Service is read from what it sent.
@@ -61,7 +77,7 @@ function setup() {
   });
   const selector = () => selectors.at(-1);
   const prometheus = new FakePrometheus();
-  const controller = modelVersionController(SETTINGS, { prometheus: () => prometheus });
+  const controller = modelVersionController(settings, deps ?? { prometheus: () => prometheus });
   /** What server-side apply does and the in-memory merge does not: the selector is the one last applied. */
   const ownSelector = () => {
     const service = cluster.get<Wire<V1Service>>(SERVICE, KEY);
@@ -112,8 +128,8 @@ function setup() {
 }
 
 /** A model serving v1 as its stable version. */
-async function serving() {
-  const t = setup();
+async function serving(...args: Parameters<typeof setup>) {
+  const t = setup(...args);
   t.apply('fraud-v1');
   await t.settle();
   await t.podsReady();
@@ -369,13 +385,222 @@ test('a retry annotation from kubectl restarts a rolled-back version; the same v
   expect(t.cluster.events.slice(events).map((e) => e.reason)).not.toContain('Retried');
 });
 
-test("an existing HTTPRoute named by a version's spec wakes that version's model; before the versions' cache has synced, nothing (and no throw)", () => {
+describe('what wakes a model', () => {
   const t = setup();
-  t.apply('fraud-v1', { ...FAST, serving: { traffic: { gatewayAPI: { httpRoute: 'shop' } } } } as never);
-  const watch = t.controller.watches!.find((w) => w.resource === HTTP_ROUTE)!;
-  const route = { metadata: { namespace: 'ml', name: 'shop' } };
   const ctx = t.cluster.context(t.controller);
-  expect(watch.map(route, ctx.cache)).toEqual([KEY]);
-  t.cluster.setAvailable(MV, false);
-  expect(watch.map(route, ctx.cache)).toEqual([]);
+  const [services, routes] = t.controller.watches!;
+
+  test('a ModelVersion wakes its model; one without a model or a namespace, nothing (and no throw)', () => {
+    const { resource, map } = t.controller.for as ForSpec;
+    expect(resource).toBe(MV);
+    expect(map!(modelVersion('fraud-v1'), ctx.cache)).toEqual([KEY]);
+    expect(map!({ metadata: { namespace: 'ml', name: 'x' } }, ctx.cache)).toEqual([]);
+    expect(map!({ spec: { model: 'fraud' } } as KubernetesObject, ctx.cache)).toEqual([]);
+    expect(map!({ metadata: { name: 'x' }, spec: { model: 'fraud' } } as KubernetesObject, ctx.cache)).toEqual([]);
+  });
+
+  test("it owns its versions' Deployments, Services and autoscalers; Gateway API is optional (a cluster without it runs)", () => {
+    expect(t.controller.name).toBe('modelversion');
+    expect(t.controller.owns).toEqual([DEPLOYMENT, SERVICE, HPA]);
+    expect(services).toMatchObject({ resource: SERVICE });
+    expect(routes).toMatchObject({ resource: HTTP_ROUTE, optional: true });
+  });
+
+  test.each([
+    [
+      'the model’s Service, by its labels',
+      { 'modelops.dev/model': 'fraud', 'app.kubernetes.io/managed-by': 'modelops' },
+      undefined,
+      [KEY],
+    ],
+    [
+      'a Service labelled for the model by someone else',
+      { 'modelops.dev/model': 'fraud', 'app.kubernetes.io/managed-by': 'helm' },
+      undefined,
+      [],
+    ],
+    ['a Service of ours without the model label', { 'app.kubernetes.io/managed-by': 'modelops' }, undefined, []],
+    [
+      'a version’s own Service (it has an owner)',
+      { 'modelops.dev/model': 'fraud', 'app.kubernetes.io/managed-by': 'modelops' },
+      [{ uid: 'u' }],
+      [],
+    ],
+    ['an object without metadata', undefined, undefined, []],
+  ])('%s', (_case, labels, ownerReferences, keys) => {
+    const obj = (
+      labels ? { metadata: { namespace: 'ml', name: 'fraud', labels, ownerReferences } } : {}
+    ) as KubernetesObject;
+    expect(services!.map(obj, ctx.cache)).toEqual(keys);
+    expect(routes!.map({ metadata: { namespace: 'ml', name: 'fraud' }, ...obj }, ctx.cache)).toEqual(keys);
+  });
+
+  test("an existing HTTPRoute named by a version's spec wakes that version's model alone; before the versions' cache has synced, nothing (and no throw)", () => {
+    const shop = { serving: { traffic: { gatewayAPI: { httpRoute: 'shop' } } } };
+    t.apply('fraud-v1', { ...FAST, ...shop } as never);
+    // Versions that name no route, another route, or the same route in another namespace.
+    t.cluster.seed(
+      MV,
+      modelVersion('churn-v1', { model: 'churn' }),
+      modelVersion('churn-v2', { model: 'churn', serving: {} }),
+      modelVersion('churn-v3', { model: 'churn', serving: { traffic: {} } }),
+      modelVersion('churn-v4', { model: 'churn', serving: { traffic: { gatewayAPI: { httpRoute: 'other' } } } }),
+      modelVersion('churn-v5', { model: 'churn', ...shop }, undefined, { namespace: 'other' }),
+    );
+    const route = { metadata: { namespace: 'ml', name: 'shop' } };
+    expect(routes!.map(route, ctx.cache)).toEqual([KEY]);
+    t.cluster.setAvailable(MV, false);
+    expect(routes!.map(route, ctx.cache)).toEqual([]);
+  });
+});
+
+test("a pass reads its model's versions in its namespace alone: another model's, or another namespace's, are left alone", async () => {
+  const t = setup();
+  // Versions without serving settings, or without Gateway API: their spec names no route.
+  t.apply('fraud-v1', {});
+  t.apply('fraud-v2', { serving: { traffic: {} } });
+  t.cluster.seed(
+    MV,
+    modelVersion('churn-v1', { model: 'churn' }),
+    modelVersion('fraud-v1', {}, undefined, { namespace: 'other' }),
+  );
+  await t.settle();
+  expect(t.cluster.list(DEPLOYMENT).map((d) => `${d.metadata!.namespace}/${d.metadata!.name}`)).toEqual([
+    'ml/fraud-v1',
+    'ml/fraud-v2',
+  ]);
+  expect(t.mv('churn-v1').status).toBeUndefined();
+});
+
+test.each([
+  ['without labels', {}],
+  [
+    'labelled by modelops for another model',
+    { 'modelops.dev/model': 'churn', 'app.kubernetes.io/managed-by': 'modelops' },
+  ],
+])(
+  'a Service named after the model that is not its own (%s): Degraded NameConflict, the Service left alone',
+  async (_case, labels) => {
+    const t = setup();
+    const foreign = { metadata: { namespace: 'ml', name: 'fraud', labels }, spec: { selector: { app: 'web' } } };
+    t.cluster.seed(SERVICE, foreign as KubernetesObject);
+    t.apply('fraud-v1');
+    await t.settle();
+    await t.podsReady();
+    await t.settle();
+    expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'NameConflict',
+      message: 'Service fraud exists and was not made by modelops for this model',
+    });
+    expect(t.cluster.get<Wire<V1Service>>(SERVICE, KEY)!.spec!.selector).toEqual({ app: 'web' });
+    expect(t.selectors).toEqual([]);
+  },
+);
+
+test('an existing HTTPRoute named by the spec: only its rules for the model are rewritten, by an update; then it is left alone', async () => {
+  const t = setup();
+  const shop = { namespace: 'ml', name: 'shop' };
+  t.cluster.seed(HTTP_ROUTE, {
+    metadata: shop,
+    spec: {
+      parentRefs: [{ name: 'edge' }],
+      rules: [{ backendRefs: [{ name: 'docs', port: 80 }] }, { backendRefs: [{ name: 'fraud', port: 80 }] }],
+    },
+  } as KubernetesObject);
+  t.apply('fraud-v1', { serving: { ...FAST.serving, traffic: { gatewayAPI: { httpRoute: 'shop' } } } });
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  const route = t.cluster.get<HTTPRoute>(HTTP_ROUTE, shop)!;
+  expect(route.spec.parentRefs).toEqual([{ name: 'edge' }]);
+  expect(route.spec.rules).toEqual([
+    { backendRefs: [{ name: 'docs', port: 80 }] },
+    { backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] },
+  ]);
+  expect(t.cluster.writes.filter((w) => w.resource.startsWith('httproutes')).map((w) => w.verb)).toEqual(['update']);
+});
+
+test.each([
+  [
+    'already gone (404): the version is released all the same',
+    new NotFoundError(404, 'NotFound', 'services "fraud" not found'),
+    undefined,
+  ],
+  [
+    'refused by a server error: thrown, for the runtime to retry',
+    new ApiError(500, 'InternalError', 'etcd timeout'),
+    'etcd timeout',
+  ],
+])('deleting the last version, the model Service %s', async (_case, error, thrown) => {
+  const t = await serving();
+  t.cluster.interceptWrites((w) => (w.verb === 'delete' && w.ref === SERVICE ? error : undefined));
+  await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
+  const passes = async () => {
+    await t.reconcile();
+    t.advance(DRAIN_MS / 1000);
+    await t.reconcile();
+  };
+  if (thrown) {
+    await expect(passes()).rejects.toThrow(thrown);
+    expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
+  } else {
+    await passes();
+    expect(t.mv('fraud-v1')).toBeUndefined();
+  }
+});
+
+test("without an injected client: Prometheus at the operator's --prometheus-url, over HTTP (refused: Degraded MetricsUnavailable naming it)", async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise((resolve) => closed.close(resolve));
+  const t = await serving({ ...SETTINGS, prometheusUrl: url }, {});
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({
+    status: 'True',
+    reason: 'MetricsUnavailable',
+    message: expect.stringMatching(`^Prometheus ${url}: unreachable for query .*ECONNREFUSED`),
+  });
+});
+
+test('a canary whose prediction scores moved from the stable’s is rolled back by the prediction-shift check (PSI of operator/src/statistics)', async () => {
+  const t = await serving();
+  t.prometheus.scores = { v1: [500, 1000, 1000], v2: [50, 1000, 1000] };
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  t.advance(5);
+  await t.settle();
+  expect(t.mv('fraud-v2').status?.phase).toBe('RolledBack');
+  expect(t.cluster.events.at(-1)).toMatchObject({
+    type: 'Warning',
+    reason: 'RolledBack',
+    message: expect.stringMatching(
+      /^prediction-shift: PSI 1\.32 between canary and stable scores .*all traffic back on v1$/,
+    ),
+  });
+});
+
+// The stable's status first (a promotion: see the Events' order above, Promoted before Retired), so that a crash
+// between two writes leaves two stables (the one promoted last wins) and never none; the rest in the plan's order.
+test('statuses written in one pass: besides the stable, oldest first (a newer version supersedes the canary)', async () => {
+  const t = await serving();
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  t.apply('fraud-v3');
+  t.cluster.writes.length = 0;
+  await t.reconcile();
+  expect(t.cluster.writes.filter((w) => w.verb === 'updateStatus').map((w) => w.key.name)).toEqual([
+    'fraud-v1',
+    'fraud-v2',
+    'fraud-v3',
+  ]);
+  expect(t.mv('fraud-v2').status?.phase).toBe('Superseded');
 });
