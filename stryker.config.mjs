@@ -524,6 +524,46 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'ArrayDeclaration',
     why: 'no route can be named "Stryker was here": the lookup finds nothing, as for []',
   },
+  // ownedBy: called only on objects read from the cache (a Deployment or Service of the version's name), which always
+  // have metadata (their name); the `?.` after ownerReferences is tested (a Deployment without owner references).
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'obj.metadata?.ownerReferences?.some((o) => o.uid === mv.metadata.uid && o.controller) ?? false;',
+    code: 'obj.metadata?.ownerReferences',
+    mutator: 'OptionalChaining',
+    why: 'a cached object always has metadata',
+  },
+  // enact: a version is deleting only once it holds the finalizer, which the second pass adds after the first wrote
+  // its status (reconcileModel's `starting` branch): a deleting version always has a status.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'await ctx.status.update(MV, v.mv, { rollout: { ...v.mv.status?.rollout, drainUntil: until } });',
+    mutator: 'OptionalChaining',
+    why: 'a version holding the finalizer has a status',
+  },
+  // --- trainingjob/controller.ts (session 7) ---
+  // cleanUp runs only for a settled run (isFinished(previous?.phase)), so tj.status is set there.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: "const finished = findCondition(tj.status?.conditions, 'Finished')?.lastTransitionTime ?? tj.status?.completionTime;",
+    code: 'tj.status?.completionTime',
+    mutator: 'OptionalChaining',
+    why: 'a settled run has a status',
+  },
+  // buildJob always sets spec.suspend (`run?.suspend ?? false`, job.ts), so the `?? false` here is never reached.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'const suspend = buildJob(tj).spec?.suspend ?? false;',
+    mutator: 'BooleanLiteral',
+    why: 'buildJob always sets spec.suspend to a boolean',
+  },
+  // register: a decision to create carries registered(name, gate.message), whose gateMessage is always a string.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: "const gateMessage = decision.registration.status.gateMessage ?? '';",
+    mutator: 'StringLiteral',
+    why: 'a create decision always has a gate message (registered(name, gate.message))',
+  },
 ];
 
 /**
@@ -853,6 +893,12 @@ export const EQUIVALENT_SURVIVORS = [
     line: "for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))",
     mutant: 'StringLiteral: "" (in b.role === \'stable\')',
     why: 'as the one above: no draft has role "", so the b side reads 0',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "const blocked = (d: Draft) => d.phase === 'Failed' && d.view.conflict !== undefined;",
+    mutant: "ConditionalExpression: true (for d.phase === 'Failed')",
+    why: 'assignRoles fails every draft with a conflict (NameConflict), so a conflict implies phase Failed',
   },
 ];
 

@@ -44,11 +44,12 @@ class FakePrometheus implements PrometheusClient {
   errorRate: Record<string, number> = {};
   /** Cumulative prediction-score buckets per version, at le 0.5, 1 and +Inf. */
   scores: Record<string, [number, number, number]> = {};
-  down = false;
+  /** What every query throws, when set. */
+  failure: Error | undefined;
   queries: string[] = [];
   async query(expr: string): Promise<Sample[]> {
     this.queries.push(expr);
-    if (this.down) throw new PrometheusError('unreachable', this.url, expr, 'connect ECONNREFUSED 10.96.0.9:9090');
+    if (this.failure) throw this.failure;
     const versions = ['v1', 'v2', 'v3'];
     if (expr.includes('code=~"5.."'))
       return versions.map((v) => ({ labels: { version: v }, value: 100 * (this.errorRate[v] ?? 0) }));
@@ -259,7 +260,12 @@ test('Prometheus unreachable: weights held, Degraded with the error; the analysi
   const t = await serving();
   t.apply('fraud-v2');
   await t.settle();
-  t.prometheus.down = true;
+  t.prometheus.failure = new PrometheusError(
+    'unreachable',
+    t.prometheus.url,
+    'up',
+    'connect ECONNREFUSED 10.96.0.9:9090',
+  );
   await t.podsReady('fraud-v2');
   await t.settle();
   expect(t.mv('fraud-v2').status).toMatchObject({ phase: 'Canary', weight: 50, analysis: { verdict: 'Error' } });
@@ -273,6 +279,21 @@ test('Prometheus unreachable: weights held, Degraded with the error; the analysi
   const result = await t.reconcile();
   expect(t.prometheus.queries.length).toBeGreaterThan(asked);
   expect(result).toEqual({ requeueAfterMs: expect.any(Number) });
+});
+
+test.each([
+  ['cancelled (the reconcile’s own signal)', new PrometheusError('aborted', 'http://prometheus.test', 'up', 'aborted')],
+  ['not Prometheus’s (a bug)', new TypeError('m.canary is undefined')],
+])('an analysis that fails otherwise, %s: thrown for the runtime, not recorded as Degraded', async (_case, error) => {
+  const t = await serving();
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  t.prometheus.failure = error;
+  t.advance(5);
+  await expect(t.reconcile()).rejects.toBe(error);
+  expect(t.cond('fraud-v2', 'Degraded')?.status).not.toBe('True');
 });
 
 test('no Prometheus configured: Degraded NoMetricsSource, the canary held, nothing queried', async () => {
@@ -292,7 +313,12 @@ test('no Prometheus configured: Degraded NoMetricsSource, the canary held, nothi
     t.advance(5);
     await reconcile();
   }
-  expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({ status: 'True', reason: 'NoMetricsSource' });
+  expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({
+    status: 'True',
+    reason: 'NoMetricsSource',
+    message:
+      'no Prometheus to analyse the canary with: start the operator with --prometheus-url or set spec.serving.rollout.analysis.prometheusUrl',
+  });
   expect(t.mv('fraud-v2').status).toMatchObject({ phase: 'Canary', weight: 50 });
 });
 
@@ -318,6 +344,46 @@ test('Gateway API: the operator owns the route named after the model, with the s
   expect(route.spec.parentRefs).toEqual([{ name: 'gw' }]);
   expect(route.spec.rules).toEqual([{ backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] }]);
   expect(route.metadata.labels).toMatchObject({ 'modelops.dev/model': 'fraud' });
+  // The last version gone: its route goes with it.
+  await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
+  await t.reconcile();
+  t.advance(DRAIN_MS / 1000);
+  await t.reconcile();
+  expect(t.mv('fraud-v1')).toBeUndefined();
+  expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeUndefined();
+});
+
+test('Gateway API turned off in the spec: the route the operator owned is deleted, the model Service serves', async () => {
+  const t = setup();
+  t.apply('fraud-v1', { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } });
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeDefined();
+  await t.cluster.client.patch(MV, { namespace: 'ml', name: 'fraud-v1' }, { spec: { serving: { traffic: null } } });
+  await t.settle();
+  expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeUndefined();
+  expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
+});
+
+test('autoscaling: an HPA while stable; turned off, the HPA is deleted; never a delete for an HPA that is not there', async () => {
+  const t = setup();
+  const deletes: string[] = [];
+  t.cluster.interceptWrites(({ verb, ref, key }) => {
+    if (ref === HPA && verb === 'delete') deletes.push(key.name);
+    return undefined;
+  });
+  t.apply('fraud-v1', { serving: { ...FAST.serving, autoscaling: { maxReplicas: 4 } } });
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  const hpaKey = { namespace: 'ml', name: 'fraud-v1' };
+  expect(t.cluster.get(HPA, hpaKey)).toBeDefined();
+  expect(deletes).toEqual([]);
+  await t.cluster.client.patch(MV, hpaKey, { spec: { serving: { autoscaling: null } } });
+  await t.settle();
+  expect(t.cluster.get(HPA, hpaKey)).toBeUndefined();
+  expect(deletes).toEqual(['fraud-v1']);
 });
 
 test('deleting the canary: traffic back on the stable, then the finalizer goes; deleting the last version removes the routing', async () => {
@@ -344,18 +410,43 @@ test('deleting the canary: traffic back on the stable, then the finalizer goes; 
   expect(t.cluster.get(SERVICE, KEY)).toBeUndefined();
 });
 
-test('a Deployment of the same name that it does not own: Failed NameConflict, the Deployment left alone', async () => {
-  const t = setup();
-  t.cluster.seed(DEPLOYMENT, { metadata: { name: 'fraud-v1', namespace: 'ml' }, spec: { replicas: 7 } } as never);
-  t.apply('fraud-v1');
-  await t.settle();
-  expect(t.mv('fraud-v1').status).toMatchObject({ phase: 'Failed' });
-  expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
-    reason: 'NameConflict',
-    message: 'Deployment fraud-v1 exists and is not owned by this ModelVersion',
-  });
-  expect(t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' })!.spec!.replicas).toBe(7);
-});
+// Not its own: no controller reference with this version's uid. Its ready pods are not the version's either.
+test.each([
+  ['Deployment', 'without owner references', DEPLOYMENT, () => undefined],
+  ['Deployment', 'with an empty list of owners', DEPLOYMENT, () => []],
+  ['Deployment', 'controlled by another object', DEPLOYMENT, () => [{ uid: 'uid-other', controller: true }]],
+  [
+    'Deployment',
+    'owned by this version but not as controller',
+    DEPLOYMENT,
+    (uid: string) => [{ uid, controller: false }],
+  ],
+  ['Service', 'controlled by another object', SERVICE, () => [{ uid: 'uid-other', controller: true }]],
+] as const)(
+  'a %s of the same name %s: Failed NameConflict, the object left alone',
+  async (kind, _case, ref, owners) => {
+    const t = setup();
+    t.apply('fraud-v1');
+    const ownerReferences = owners(t.mv('fraud-v1').metadata.uid!)?.map((o) => ({
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'ModelVersion',
+      name: 'fraud-v1',
+      ...o,
+    }));
+    const foreign = { metadata: { name: 'fraud-v1', namespace: 'ml', ownerReferences }, spec: { replicas: 7 } };
+    t.cluster.seed(ref, { ...foreign, status: { replicas: 7, readyReplicas: 7 } } as KubernetesObject);
+    await t.settle();
+    expect(t.mv('fraud-v1').status).toMatchObject({ phase: 'Failed', readyReplicas: 0 });
+    expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
+      reason: 'NameConflict',
+      message: `${kind} fraud-v1 exists and is not owned by this ModelVersion`,
+    });
+    expect(t.cluster.get<Wire<V1Deployment>>(ref, { namespace: 'ml', name: 'fraud-v1' })!.spec).toEqual({
+      replicas: 7,
+    });
+    expect(t.cluster.writes.filter((w) => w.resource !== 'modelversions.modelops.dev/v1alpha1')).toEqual([]);
+  },
+);
 
 test('a retry annotation from kubectl restarts a rolled-back version; the same value again does nothing', async () => {
   const t = await serving();
@@ -495,6 +586,15 @@ test.each([
     });
     expect(t.cluster.get<Wire<V1Service>>(SERVICE, KEY)!.spec!.selector).toEqual({ app: 'web' });
     expect(t.selectors).toEqual([]);
+    // Deleting the last version removes only what modelops made: not this Service, nor a route of the model's name.
+    t.cluster.seed(HTTP_ROUTE, { metadata: { namespace: 'ml', name: 'fraud' }, spec: {} } as KubernetesObject);
+    await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
+    await t.reconcile();
+    t.advance(DRAIN_MS / 1000);
+    await t.reconcile();
+    expect(t.mv('fraud-v1')).toBeUndefined();
+    expect(t.cluster.get(SERVICE, KEY)).toBeDefined();
+    expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeDefined();
   },
 );
 

@@ -1,6 +1,12 @@
 // The TrainingJob reconciler's decisions, table by table, against the in-memory cluster: what it
 // creates, what it writes to status, which Events it sends — including what the API server refuses.
-import { ApiError, findCondition, type KubernetesObject } from '../../runtime/index.js';
+import {
+  AlreadyExistsError,
+  ApiError,
+  findCondition,
+  NotFoundError,
+  type KubernetesObject,
+} from '../../runtime/index.js';
 import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
 import { resources, type ModelVersion, type TrainingJob, type TrainingJobSpec } from '../../api/index.js';
 import { JOB, POD, RESOURCE_CLAIM_TEMPLATE, SERVICE, type Job } from '../resources.js';
@@ -124,6 +130,24 @@ describe('the run', () => {
     expect(tj().status).toEqual(recorded);
   });
 
+  test.each([
+    ['already gone (404): fine', new NotFoundError(404, 'NotFound', 'jobs.batch "fraud-1" not found'), undefined],
+    [
+      'refused by a server error: thrown, for the runtime to retry',
+      new ApiError(500, 'InternalError', 'etcd timeout'),
+      'etcd timeout',
+    ],
+  ])('ttlSecondsAfterFinished: deleting the Job %s', async (_case, error, thrown) => {
+    const { cluster, reconcile, jobStatus } = setup({ runPolicy: { ttlSecondsAfterFinished: 60 } });
+    await reconcile();
+    await jobStatus(complete, succeededPod());
+    await reconcile();
+    (cluster.clock as FakeClock).advance(60_000);
+    cluster.interceptWrites((w) => (w.ref === JOB && w.verb === 'delete' ? error : undefined));
+    if (thrown) await expect(reconcile()).rejects.toThrow(thrown);
+    else await expect(reconcile()).resolves.toBeUndefined();
+  });
+
   test('a Job deleted mid-run: Failed JobDeleted, and no second Job (the training is not repeated)', async () => {
     const { cluster, tj, reconcile, jobStatus, conditions } = setup();
     await reconcile();
@@ -136,15 +160,22 @@ describe('the run', () => {
     expect(conditions()).toMatchObject({ Failed: 'True/JobDeleted', Finished: 'True/JobDeleted' });
   });
 
-  test('a Job of the same name that is not ours: Pending with NameConflict and a Warning, nothing overwritten', async () => {
-    const { cluster, tj, reconcile, conditions, events } = setup();
-    cluster.seed(JOB, { metadata: { ...key, ownerReferences: [] }, spec: { template: {} } });
-    await reconcile();
-    expect(tj().status?.phase).toBe('Pending');
-    expect(conditions()).toMatchObject({ Created: 'False/NameConflict', Failed: 'False/Pending' });
-    expect(events()).toEqual(['Warning NameConflict']);
-    expect(cluster.writes.filter((w) => w.resource === 'jobs.batch/v1')).toEqual([]);
-  });
+  test.each([
+    ['without owner references', undefined],
+    ['with an empty list of owners', []],
+    ['owned by another object', [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'uid-other' }]],
+  ])(
+    'a Job of the same name %s: Pending with NameConflict and a Warning, nothing overwritten',
+    async (_case, owners) => {
+      const { cluster, tj, reconcile, conditions, events } = setup();
+      cluster.seed(JOB, { metadata: { ...key, ownerReferences: owners }, spec: { template: {} } });
+      await reconcile();
+      expect(tj().status?.phase).toBe('Pending');
+      expect(conditions()).toMatchObject({ Created: 'False/NameConflict', Failed: 'False/Pending' });
+      expect(events()).toEqual(['Warning NameConflict']);
+      expect(cluster.writes.filter((w) => w.resource === 'jobs.batch/v1')).toEqual([]);
+    },
+  );
 
   test('suspend and resume patch the Job; the phases go Suspended → Running', async () => {
     const { cluster, tj, reconcile, events } = setup({ runPolicy: { suspend: true } });
@@ -164,6 +195,12 @@ describe('objects the API server refuses', () => {
   test.each([
     ['Job', JOB, 'JobRejected', {}],
     ['Service', SERVICE, 'ServiceRejected', { nodes: 2 }],
+    [
+      'ResourceClaimTemplate',
+      RESOURCE_CLAIM_TEMPLATE,
+      'ClaimTemplateRejected',
+      { gpus: { count: 2, allocation: 'DynamicResourceAllocation', deviceClassName: 'gpu.nvidia.com' } },
+    ],
   ] as const)(
     'a refused %s: Failed with the server message in a condition and a Warning, not retried',
     async (kind, ref, reason, spec) => {
@@ -300,6 +337,27 @@ describe('registration', () => {
       Ready: 'True/Succeeded',
     });
     expect(s.cluster.list(MV)).toHaveLength(1);
+  });
+
+  // The cache lags the API server: the ModelVersion may exist though the cache did not show it.
+  test.each([
+    [
+      'this TrainingJob’s (an earlier pass whose status write failed)',
+      { [ANNOTATION_TRAININGJOB_UID]: 'uid-1' },
+      'True/GatePassed',
+      'fraud-v7',
+    ],
+    ['someone else’s', {}, 'False/NameConflict', undefined],
+  ])('a ModelVersion created meanwhile, %s', async (_case, annotations, registered, modelVersion) => {
+    const s = setup({ register: { ...gate, version: 'v7' } });
+    s.cluster.interceptWrites(({ verb, ref, object }) => {
+      if (ref !== MV || verb !== 'create') return undefined;
+      s.cluster.seed(MV, { ...object!, metadata: { ...object!.metadata, annotations } });
+      return new AlreadyExistsError(409, 'AlreadyExists', 'modelversions.modelops.dev "fraud-v7" already exists');
+    });
+    await succeed(s);
+    expect(s.conditions()).toMatchObject({ Registered: registered, Succeeded: 'True/Completed' });
+    expect(s.tj().status?.modelVersion).toBe(modelVersion);
   });
 
   test('no artifact reported: NoArtifact, nothing registered', async () => {
