@@ -541,6 +541,13 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a version holding the finalizer has a status',
   },
+  // grows: `current` is a Deployment from the cache, and a Deployment always has a spec (the API server requires it).
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutator: 'OptionalChaining',
+    why: 'a Deployment always has a spec',
+  },
   // --- trainingjob/controller.ts (session 7) ---
   // cleanUp runs only for a settled run (isFinished(previous?.phase)), so tj.status is set there.
   {

@@ -704,3 +704,55 @@ test('statuses written in one pass: besides the stable, oldest first (a newer ve
   ]);
   expect(t.mv('fraud-v2').status?.phase).toBe('Superseded');
 });
+
+test('capacity before traffic: the promoted canary grows to full size before the model Service sends it everything', async () => {
+  const steps = [
+    { weight: 25, pauseSeconds: 0 },
+    { weight: 100, pauseSeconds: 0 },
+  ];
+  const spec = { serving: { ...FAST.serving, replicas: 4, rollout: { ...FAST.serving!.rollout, steps } } };
+  const t = setup();
+  // Per pass: each Deployment's replicas as written, and whom the model Service selects.
+  const passes: string[][] = [[]];
+  t.cluster.interceptWrites(({ verb, ref, key, object }) => {
+    if (ref === SERVICE && key.name === 'fraud' && object)
+      passes.at(-1)!.push(`model Service ${Object.values((object as Wire<V1Service>).spec!.selector!).join(',')}`);
+    if (ref === DEPLOYMENT && object && verb !== 'updateStatus') {
+      const before = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, key)?.spec?.replicas ?? 0;
+      passes.at(-1)!.push(`${key.name} ${before}->${(object as Wire<V1Deployment>).spec!.replicas}`);
+    }
+    return undefined;
+  });
+  t.apply('fraud-v1', spec);
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  passes.length = 0;
+  t.apply('fraud-v2', spec);
+  for (let i = 0; i < 10 && t.mv('fraud-v2').status?.phase !== 'Serving'; i++) {
+    await t.podsReady();
+    t.advance(5);
+    passes.push([]);
+    await t.reconcile();
+  }
+  expect(passes.filter((p) => p.length)).toEqual([
+    ['fraud-v2 0->1'],
+    ['model Service modelops-serving,fraud'],
+    ['fraud-v2 1->4', 'model Service fraud-v2'],
+  ]);
+});
+
+test('a second ModelVersion of a served version: Failed DuplicateVersion; unlike a name conflict, its own objects are written, without pods', async () => {
+  const t = await serving();
+  t.cluster.seed(MV, {
+    ...modelVersion('fraud-v1-again', { ...FAST, version: 'v1' }),
+    metadata: { name: 'fraud-v1-again', namespace: 'ml' },
+  });
+  await t.settle();
+  expect(t.mv('fraud-v1-again').status).toMatchObject({ phase: 'Failed' });
+  expect(t.cond('fraud-v1-again', 'Degraded')).toMatchObject({ reason: 'DuplicateVersion' });
+  const key = { namespace: 'ml', name: 'fraud-v1-again' };
+  expect(t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, key)!.spec!.replicas).toBe(0);
+  expect(t.cluster.get(SERVICE, key)).toBeDefined();
+  expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
+});
