@@ -557,6 +557,22 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'a settled run has a status',
   },
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: "const finished = findCondition(tj.status?.conditions, 'Finished')?.lastTransitionTime ?? tj.status?.completionTime;",
+    code: 'tj.status?.conditions',
+    mutator: 'OptionalChaining',
+    why: 'a settled run has a status',
+  },
+  // isOwnedBy: called on Jobs read from the cache, which always have metadata (their name); the `?.` after
+  // ownerReferences is tested (a Job without owner references).
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'obj.metadata?.ownerReferences?.some((o) => o.uid === tj.metadata.uid) ?? false;',
+    code: 'obj.metadata?.ownerReferences',
+    mutator: 'OptionalChaining',
+    why: 'a cached object always has metadata',
+  },
   // buildJob always sets spec.suspend (`run?.suspend ?? false`, job.ts), so the `?? false` here is never reached.
   {
     file: 'operator/src/controllers/trainingjob/controller.ts',

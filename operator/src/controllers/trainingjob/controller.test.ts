@@ -148,6 +148,107 @@ describe('the run', () => {
     else await expect(reconcile()).resolves.toBeUndefined();
   });
 
+  test('a TrainingJob being deleted, or gone: nothing is written or created (its children follow by owner reference)', async () => {
+    const { cluster, reconcile } = setup();
+    cluster.seed(TJ, {
+      ...trainingJob(),
+      metadata: { ...trainingJob().metadata, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['x'] },
+    });
+    await expect(reconcile()).resolves.toBeUndefined();
+    await expect(cluster.reconcile(controller, { namespace: 'ml', name: 'gone' })).resolves.toBeUndefined();
+    expect(cluster.writes).toEqual([]);
+  });
+
+  test("another run's pods, in this namespace or another, are not this run's: its report is its own", async () => {
+    const { cluster, tj, reconcile, jobStatus } = setup();
+    await reconcile();
+    const theirs = (name: string, namespace: string, run: string) => {
+      const p = pod('Succeeded', {
+        name,
+        terminated: { exitCode: 0, message: report({ val_auc: 0.5 }, '/output/x.onnx') },
+      });
+      return { ...p, metadata: { ...p.metadata, namespace, labels: { 'modelops.dev/trainingjob': run } } };
+    };
+    cluster.seed(POD, theirs('fraud-2-0-x', 'ml', 'fraud-2'), theirs('fraud-1-0-y', 'other', 'fraud-1'));
+    await jobStatus(complete, succeededPod());
+    await reconcile();
+    expect(tj().status).toMatchObject({ phase: 'Succeeded', metrics: { val_auc: 0.95 } });
+  });
+
+  test('a settled run: later passes write nothing, and without ttlSecondsAfterFinished its Job is kept', async () => {
+    const { cluster, tj, reconcile, jobStatus } = setup();
+    await reconcile();
+    await jobStatus(complete, succeededPod());
+    await reconcile();
+    const recorded = tj().status;
+    const writes = cluster.writes.length;
+    (cluster.clock as FakeClock).advance(86_400_000);
+    await reconcile();
+    await reconcile();
+    expect(cluster.writes).toHaveLength(writes);
+    expect(tj().status).toEqual(recorded);
+    expect(cluster.list(JOB)).toHaveLength(1);
+    // A spec edited afterwards: observed, and nothing else said.
+    const events = cluster.events.length;
+    await cluster.client.patch(TJ, key, { spec: { image: 'ghcr.io/modelops/training:0.2.0' } });
+    await reconcile();
+    expect(tj().status).toEqual({ ...recorded, observedGeneration: 2 });
+    expect(cluster.events).toHaveLength(events);
+  });
+
+  test('a failed run never registers, whatever spec.register says', async () => {
+    const { cluster, tj, reconcile, conditions, jobStatus } = setup({ register: { modelName: 'fraud' } });
+    await reconcile();
+    await jobStatus(complete, pod('Succeeded', { terminated: { exitCode: 0, message: 'Traceback' } }));
+    await reconcile();
+    expect(tj().status?.phase).toBe('Failed');
+    const writes = cluster.writes.length;
+    await reconcile();
+    expect(cluster.writes).toHaveLength(writes);
+    expect(conditions().Registered).toBeUndefined();
+    expect(cluster.list(MV)).toEqual([]);
+  });
+
+  test.each([
+    [
+      'not its own (its own went, another took the name)',
+      (job: Job) => ({ ...job, metadata: { ...job.metadata, ownerReferences: [] } }),
+    ],
+    [
+      'being deleted already',
+      (job: Job) => ({
+        ...job,
+        metadata: { ...job.metadata, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['orphan'] },
+      }),
+    ],
+  ])('ttlSecondsAfterFinished: a Job of its name %s is not deleted', async (_case, change) => {
+    const { cluster, reconcile, jobStatus } = setup({ runPolicy: { ttlSecondsAfterFinished: 60 } });
+    await reconcile();
+    await jobStatus(complete, succeededPod());
+    await reconcile();
+    cluster.seed(JOB, change(cluster.get<Job>(JOB, key)!));
+    (cluster.clock as FakeClock).advance(60_000);
+    await reconcile();
+    expect(cluster.writes.filter((w) => w.verb === 'delete')).toEqual([]);
+  });
+
+  test('ttlSecondsAfterFinished counts from completionTime where the status has no Finished condition (an older record)', async () => {
+    const { cluster, reconcile } = setup({ runPolicy: { ttlSecondsAfterFinished: 60 } });
+    const now = cluster.clock.now().getTime();
+    cluster.seed(TJ, {
+      ...trainingJob({ runPolicy: { ttlSecondsAfterFinished: 60 } }),
+      status: { phase: 'Succeeded', completionTime: new Date(now - 20_000).toISOString() },
+    });
+    cluster.seed(JOB, {
+      metadata: {
+        ...key,
+        ownerReferences: [{ apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', name: 'fraud-1', uid: 'uid-1' }],
+      },
+      spec: { template: {} },
+    });
+    expect(await reconcile()).toEqual({ requeueAfterMs: 40_000 });
+  });
+
   test('a Job deleted mid-run: Failed JobDeleted, and no second Job (the training is not repeated)', async () => {
     const { cluster, tj, reconcile, jobStatus, conditions } = setup();
     await reconcile();
@@ -331,10 +432,16 @@ describe('registration', () => {
       await s.cluster.client.delete(POD, { namespace: 'ml', name: p.metadata!.name! });
     down = false;
     await s.reconcile();
-    expect(s.conditions()).toMatchObject({
-      Registered: 'True/GatePassed',
+    // Every condition as the run recorded it, with the registration's: a retry asserts nothing else.
+    expect(s.conditions()).toEqual({
+      Created: 'True/JobCreated',
+      Running: 'False/Completed',
+      Suspended: 'False/Completed',
+      Succeeded: 'True/Completed',
+      Failed: 'False/Succeeded',
       Finished: 'True/Succeeded',
       Ready: 'True/Succeeded',
+      Registered: 'True/GatePassed',
     });
     expect(s.cluster.list(MV)).toHaveLength(1);
   });
@@ -426,6 +533,8 @@ describe('what wakes a TrainingJob', () => {
     ).toEqual([{ namespace: 'ml', name: 'fraud-1' }]);
     expect(pods!.map(meta({ namespace: 'ml', name: 'other', labels: {} }), cache)).toEqual([]);
     expect(pods!.map(meta({ name: 'x', labels: { 'modelops.dev/trainingjob': 'fraud-1' } }), cache)).toEqual([]);
+    expect(pods!.map(meta({ namespace: 'ml', name: 'x' }), cache)).toEqual([]);
+    expect(pods!.map({}, cache)).toEqual([]);
   });
 
   test('a Job of its name, whoever owns it (one not ours blocks the run until it goes)', () => {
@@ -434,6 +543,7 @@ describe('what wakes a TrainingJob', () => {
       { namespace: 'ml', name: 'fraud-1' },
     ]);
     expect(jobs!.map(meta({ namespace: 'ml' }), cache)).toEqual([]);
+    expect(jobs!.map({}, cache)).toEqual([]);
   });
 
   test('it owns its Job and workers Service, and the claim template where DRA is served', () => {
