@@ -580,6 +580,19 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'BooleanLiteral',
     why: 'buildJob always sets spec.suspend to a boolean',
   },
+  // ...and buildJob always returns a spec; a Job (from the cache) always has one too (the API server requires it).
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'const suspend = buildJob(tj).spec?.suspend ?? false;',
+    mutator: 'OptionalChaining',
+    why: 'buildJob always returns a spec',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'if (Boolean(job.spec?.suspend) !== suspend) await ctx.client.patch(JOB, key, { spec: { suspend } });',
+    mutator: 'OptionalChaining',
+    why: 'a Job always has a spec',
+  },
   // register: a decision to create carries registered(name, gate.message), whose gateMessage is always a string.
   {
     file: 'operator/src/controllers/trainingjob/controller.ts',

@@ -11,6 +11,7 @@ import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
 import { resources, type ModelVersion, type TrainingJob, type TrainingJobSpec } from '../../api/index.js';
 import { JOB, POD, RESOURCE_CLAIM_TEMPLATE, SERVICE, type Job } from '../resources.js';
 import { trainingJobController } from './controller.js';
+import { buildClaimTemplate, buildWorkersService } from './job.js';
 import { ANNOTATION_TRAININGJOB_UID } from './register.js';
 import { complete, pod, report, trainingJob } from './fixtures.test-helpers.js';
 
@@ -273,6 +274,10 @@ describe('the run', () => {
       await reconcile();
       expect(tj().status?.phase).toBe('Pending');
       expect(conditions()).toMatchObject({ Created: 'False/NameConflict', Failed: 'False/Pending' });
+      expect(findCondition(tj().status?.conditions, 'Created')?.message).toBe(
+        'a Job named fraud-1 exists and is not owned by this TrainingJob; the run starts when it is gone',
+      );
+      await reconcile(); // nothing changed: said once
       expect(events()).toEqual(['Warning NameConflict']);
       expect(cluster.writes.filter((w) => w.resource === 'jobs.batch/v1')).toEqual([]);
     },
@@ -283,6 +288,7 @@ describe('the run', () => {
     await reconcile();
     await reconcile();
     expect(tj().status?.phase).toBe('Suspended');
+    expect(cluster.get<Job>(JOB, key)!.spec?.suspend).toBe(true);
     await cluster.client.patch(TJ, key, { spec: { runPolicy: { suspend: false } } });
     await reconcile();
     expect(cluster.get<Job>(JOB, key)!.spec?.suspend).toBe(false);
@@ -329,9 +335,58 @@ describe('objects the API server refuses', () => {
 
   test('a transient failure is thrown (the runtime retries with backoff) and nothing is recorded as final', async () => {
     const { cluster, tj, reconcile } = setup();
-    cluster.interceptWrites(() => new ApiError(500, 'InternalError', 'etcd timeout'));
+    cluster.interceptWrites((w) =>
+      w.verb === 'create' ? new ApiError(500, 'InternalError', 'etcd timeout') : undefined,
+    );
     await expect(reconcile()).rejects.toThrow('etcd timeout');
     expect(tj().status).toBeUndefined();
+  });
+});
+
+describe('what a pass creates', () => {
+  test('a multi-node DRA run whose claim template and workers Service an earlier pass created: only the Job is created', async () => {
+    const spec = {
+      nodes: 2,
+      gpus: { count: 2, allocation: 'DynamicResourceAllocation' as const, deviceClassName: 'gpu.nvidia.com' },
+    };
+    const { cluster, tj, reconcile } = setup(spec);
+    cluster.seed(RESOURCE_CLAIM_TEMPLATE, buildClaimTemplate(tj())!);
+    cluster.seed(SERVICE, buildWorkersService(tj())! as KubernetesObject);
+    const creates: string[] = [];
+    cluster.interceptWrites(({ verb, ref }) => {
+      if (verb === 'create') creates.push(ref.kind);
+      return undefined;
+    });
+    await reconcile();
+    expect(creates).toEqual(['Job']);
+    expect(tj().status?.phase).toBe('Pending');
+  });
+
+  test('a multi-node run: the workers Service, then the Job', async () => {
+    const { cluster, tj, reconcile } = setup({ nodes: 2 });
+    await reconcile();
+    expect(cluster.writes.filter((w) => w.verb === 'create').map((w) => w.resource)).toEqual([
+      'services/v1',
+      'jobs.batch/v1',
+    ]);
+    expect(tj().status?.phase).toBe('Pending');
+  });
+
+  test('a Job of its name created by someone else between the cache read and the create: not taken for its own', async () => {
+    const { cluster, tj, reconcile, conditions } = setup();
+    cluster.interceptWrites(({ verb, ref, object }) => {
+      if (ref !== JOB || verb !== 'create') return undefined;
+      cluster.seed(JOB, {
+        ...object!,
+        metadata: { ...key, ownerReferences: [] },
+        status: complete,
+      } as KubernetesObject);
+      return new AlreadyExistsError(409, 'AlreadyExists', 'jobs.batch "fraud-1" already exists');
+    });
+    await reconcile();
+    expect(tj().status?.phase).toBe('Pending');
+    await reconcile();
+    expect(conditions()).toMatchObject({ Created: 'False/NameConflict' });
   });
 });
 
