@@ -445,7 +445,13 @@ describe('registration', () => {
       metadata: { namespace: 'ml', name: 'fraud-v7' },
       spec: { model: 'churn', version: 'v7', artifact: { uri: 's3://other/model.onnx' } },
     });
+    const creates: string[] = [];
+    s.cluster.interceptWrites(({ verb, ref }) => {
+      if (verb === 'create' && ref === MV) creates.push(ref.kind);
+      return undefined;
+    });
     await succeed(s);
+    expect(creates).toEqual([]); // the cache showed the name taken: nothing sent
     expect(s.conditions()).toMatchObject({ Registered: 'False/NameConflict', Succeeded: 'True/Completed' });
     expect(s.tj().status?.modelVersion).toBeUndefined();
     expect(s.events()).toContain('Warning NameConflict');
@@ -461,7 +467,7 @@ describe('registration', () => {
         : undefined,
     );
     await succeed(s);
-    expect(s.tj().status?.phase).toBe('Succeeded');
+    expect(s.tj().status).toMatchObject({ phase: 'Succeeded', gateMessage: 'gate passed: val_auc 0.95 >= 0.9' });
     expect(s.conditions()).toMatchObject({ Registered: 'False/RegistrationRejected', Finished: 'True/Succeeded' });
     expect(findCondition(s.tj().status?.conditions, 'Registered')?.message).toMatch(/spec\.version: Too long/);
     expect(s.events()).toContain('Warning RegistrationRejected');
@@ -541,7 +547,9 @@ describe('registration', () => {
       status: { role: 'stable' },
     });
     const s = setup({ register: { modelName: 'fraud', mustBeatStable: { metric: 'val_auc', higherIsBetter: true } } });
-    s.cluster.seed(MV, stable('churn', 'churn-v1', 0.5), stable('fraud', 'fraud-v1', 0.95));
+    // Another model's stable, and a version of this model that is not stable (listed first), are not compared with.
+    const retired = { ...stable('fraud', 'fraud-v0', 0.5), status: { role: 'none' } };
+    s.cluster.seed(MV, stable('churn', 'churn-v1', 0.5), retired, stable('fraud', 'fraud-v1', 0.95));
     await succeed(s, { val_auc: 0.95 });
     expect(s.conditions()).toMatchObject({ Registered: 'False/GateRefused' });
     expect(s.tj().status?.gateMessage).toBe("gate failed: val_auc 0.95 does not beat the stable version's 0.95");
