@@ -549,6 +549,16 @@ const EQUIVALENT_MUTANTS = [
     why: 'a Deployment always has a spec',
   },
   // --- trainingjob/controller.ts (session 7) ---
+  // reconcileTrainingJob: a registration recorded while the run is not yet finished (a restored status) contributes
+  // only what the status already holds (its Registered condition, modelVersion and gateMessage, no Event; settled, so
+  // Finished reads as with none), and the status writer keeps those fields: without it the written status is the same.
+  // The test 'a registration already recorded while the run still shows Running' checks it is not made again.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'const result = recorded ? { registration: recorded } : await register(ctx, tj, pass.outcome);',
+    mutator: 'ObjectLiteral',
+    why: 'the recorded registration adds nothing the status does not already hold',
+  },
   // cleanUp runs only for a settled run (isFinished(previous?.phase)), so tj.status is set there.
   {
     file: 'operator/src/controllers/trainingjob/controller.ts',

@@ -528,6 +528,29 @@ describe('registration', () => {
     expect(s.tj().status?.modelVersion).toBe(modelVersion);
   });
 
+  test('a registration already recorded while the run still shows Running (a restored status): kept, not made again', async () => {
+    const s = setup({ register: { ...gate, version: 'v7' } });
+    await s.reconcile();
+    const registered = {
+      type: 'Registered',
+      status: 'True',
+      reason: 'GatePassed',
+      message: 'registered ModelVersion fraud-v7: gate passed: val_auc 0.95 >= 0.9',
+      observedGeneration: 1,
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
+    const status = s.tj().status!;
+    s.cluster.seed(TJ, {
+      ...s.tj(),
+      status: { ...status, conditions: [...status.conditions!, registered], modelVersion: 'fraud-v7' },
+    });
+    await s.jobStatus(complete, succeededPod());
+    await s.reconcile();
+    expect(s.cluster.list(MV)).toEqual([]);
+    expect(s.tj().status).toMatchObject({ phase: 'Succeeded', modelVersion: 'fraud-v7' });
+    expect(s.conditions()).toMatchObject({ Registered: 'True/GatePassed', Finished: 'True/Succeeded' });
+  });
+
   test('no artifact reported: NoArtifact, nothing registered', async () => {
     const s = setup({ register: gate });
     await s.reconcile();
