@@ -946,6 +946,54 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: "ConditionalExpression: true (for d.phase === 'Failed')",
     why: 'assignRoles fails every draft with a conflict (NameConflict), so a conflict implies phase Failed',
   },
+  // enact writes the versions that grow before the routing and the rest after it. These mutants count versions that
+  // do not grow (fewer or as many pods, their Service there) as growing, so they are written before the routing too.
+  // No pass of today's rollout both lowers a version's pods and moves traffic: a version losing its traffic keeps its
+  // pods until its drain ends (DRAIN_MS), a later pass. So the order of a shrinking write against the routing cannot
+  // show; the tests do pin the growing half (a promoted canary grows before the model Service sends it everything).
+  // Equivalent while every scale-down waits for a drain; a change to that should add a test here.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'const growing = plan.drafts.filter((d) => grows(ctx, d));',
+    mutant: 'MethodExpression: plan.drafts',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: '!current ||',
+    mutant: 'ConditionalExpression: true (the whole of grows)',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: "LogicalOperator: typeof d.replicas === 'number' || d.replicas > (current.spec?.replicas ?? 0)",
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: 'ConditionalExpression: true (for d.replicas > (current.spec?.replicas ?? 0))',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: 'EqualityOperator: d.replicas >= (current.spec?.replicas ?? 0)',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: 'LogicalOperator: current.spec?.replicas && 0',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: '!ctx.cache.get(SERVICE, { namespace, name })',
+    mutant: 'ObjectLiteral: {}',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
 ];
 
 // MUTATION_TYPECHECK=off runs without the TypeScript checker. The checker keeps mutants that do not compile out of the
