@@ -62,6 +62,31 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'ArrayDeclaration',
     why: "a string in place of the empty history records `undefined`, which no run's name is",
   },
+  // DriftMonitor reconcile: a monitor's runs are listed through the index of its name, then kept by owner uid; the
+  // uid filter alone decides (a uid is unique), so listing without the index, or without the namespace, finds the
+  // same runs: the index only narrows the scan.
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: '.list<TrainingJob & KubernetesObject>(TJ, { namespace, index: { name: RUNS_BY_MONITOR, value: dm.metadata.name } })',
+    mutator: 'ObjectLiteral',
+    why: 'the owner uid filter after it keeps exactly the same runs',
+  },
+  // nextEvaluation returns early unless status.lastEvaluationTime is set, so the status exists on the line after.
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: 'if (!last || dm.status?.observedGeneration !== dm.metadata.generation) return undefined;',
+    mutator: 'OptionalChaining',
+    why: 'a set lastEvaluationTime implies a status',
+  },
+  // sameBins' tolerance is relative to the larger edge; two edges within 1e-9 of each other differ in size by
+  // that factor at most, so relative to the smaller one the tolerance moves by ~1e-18 of it: no pair of printed
+  // bounds falls between the two.
+  {
+    file: 'operator/src/controllers/driftmonitor/histograms.ts',
+    line: 'return edge === other || Math.abs(edge - other) <= 1e-9 * Math.max(Math.abs(edge), Math.abs(other));',
+    mutator: 'MethodExpression',
+    why: 'Math.min and Math.max of two edges within 1e-9 of each other give the same tolerance to ~1e-18',
+  },
   // A missing name reads as no run number: '' and the mutant's "Stryker was here!" both fail to match -retrain-<n>.
   {
     file: 'operator/src/controllers/driftmonitor/actions.ts',
@@ -619,6 +644,12 @@ const EQUIVALENT_MUTANTS = [
  * the score of their file is the rest. Each: the file, the line, the mutant as Stryker's report names it, and why.
  */
 export const EQUIVALENT_SURVIVORS = [
+  {
+    file: 'operator/src/controllers/driftmonitor/histograms.ts',
+    line: 'return edge === other || Math.abs(edge - other) <= 1e-9 * Math.max(Math.abs(edge), Math.abs(other));',
+    mutant: 'EqualityOperator: Math.abs(edge - other) < 1e-9 * Math.max(...)',
+    why: 'differs only for two edges exactly 1e-9 of the larger apart, which no printed `le` bound and JSON number are',
+  },
   {
     file: 'operator/src/controllers/driftmonitor/verdict.ts',
     line: 'export const worse = (a: Severity, b: Severity): Severity => (RANK[a] >= RANK[b] ? a : b);',

@@ -1,7 +1,7 @@
 // The reconciler on the runtime's in-memory cluster, with a stand-in Prometheus whose answers each
 // test sets: when it evaluates, what one pass writes and creates, and what it says in Events.
 import { Registry } from 'prom-client';
-import { ApiError, type ObjectKey } from '../../runtime/index.js';
+import { AlreadyExistsError, ApiError, type ObjectKey } from '../../runtime/index.js';
 import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
 import { resources, type DriftMonitor, type ModelVersion, type TrainingJob } from '../../api/index.js';
 import { driftMonitorController, nextEvaluation } from './controller.js';
@@ -152,6 +152,50 @@ describe('when it evaluates', () => {
     });
   });
 
+  test('no version to watch: which kind it waits for; a new reason or message is a new evaluation', async () => {
+    const { clock, cluster, dm, reconcile } = setUp();
+    cluster.seed(MV, modelVersion('fraud-v1', 'v1', { phase: 'Deploying' }));
+    await reconcile();
+    expect(dm().status).toMatchObject({ phase: 'Pending', lastEvaluationTime: '2026-03-01T12:00:00.000Z' });
+    expect(dm().status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({
+      reason: 'NoServingVersion',
+      message: 'no serving version of model fraud to watch',
+    });
+
+    clock.advance(60_000);
+    const canaries = structuredClone(dm());
+    canaries.metadata.generation = 2;
+    canaries.spec.versions = 'Canary';
+    cluster.seed(DM, canaries);
+    await reconcile();
+    expect(dm().status).toMatchObject({ phase: 'Pending', lastEvaluationTime: '2026-03-01T12:01:00.000Z' });
+    expect(dm().status!.conditions!.find((c) => c.type === 'Drifted')).toMatchObject({
+      status: 'Unknown',
+      reason: 'NoServingVersion',
+      message: 'no canary version of model fraud to watch',
+    });
+  });
+
+  test('a status without conditions or versions (an older writer) is read as such', async () => {
+    const { clock, cluster, dm, reconcile } = setUp(retrainSpec(), { operatorPrometheus: false });
+    await reconcile();
+    const evaluated = dm().status!.lastEvaluationTime;
+    const { versions: _versions, ...withoutVersions } = dm().status!;
+    cluster.seed(DM, { ...dm(), status: withoutVersions });
+    clock.advance(60_000);
+    await reconcile();
+    expect(dm().status!.lastEvaluationTime).toBe(evaluated);
+
+    cluster.seed(DM, { ...dm(), status: { ...withoutVersions, conditions: undefined } });
+    clock.advance(60_000);
+    await reconcile();
+    expect(dm().status!.conditions!.map((c) => c.reason)).toEqual([
+      'PrometheusNotConfigured',
+      'PrometheusNotConfigured',
+      'Idle',
+    ]);
+  });
+
   test('an evaluation that cannot judge and changes nothing writes nothing', async () => {
     const { clock, cluster, dm, reconcile } = setUp({}, { operatorPrometheus: false });
     expect(await reconcile()).toEqual({ requeueAfterMs: 60_000 });
@@ -224,13 +268,21 @@ describe('retraining', () => {
     await reconcile();
     expect(runs(cluster)).toHaveLength(1);
     expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject({ reason: 'RunInProgress' });
+    // A run in progress is no news: its start was told.
+    expect(cluster.events.map((e) => e.reason)).toEqual(['DriftCritical', 'RetrainingStarted']);
 
     finish(cluster, 'fraud-drift-retrain-1');
     clock.advance(60_000);
     await reconcile();
     expect(runs(cluster)).toHaveLength(1);
     expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject({ reason: 'Cooldown' });
+    expect(dm().status!.activeTrainingJob).toBeUndefined();
     expect(cluster.events.at(-1)).toMatchObject({ type: 'Normal', reason: 'RetrainingCooldown' });
+
+    // Told once, when the reason changes, not at every evaluation within the cooldown.
+    clock.advance(60_000);
+    await reconcile();
+    expect(cluster.events.filter((e) => e.reason === 'RetrainingCooldown')).toHaveLength(1);
 
     clock.advance(3_600_000);
     await reconcile();
@@ -267,6 +319,104 @@ describe('retraining', () => {
     ]);
   });
 
+  test('no drift: the Retraining condition says idle, with no Event of its own; it stays between evaluations', async () => {
+    const { clock, cluster, dm, reconcile } = setUp(retrainSpec());
+    await reconcile();
+    const idle = { type: 'Retraining', status: 'False', reason: 'Idle' };
+    expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject(idle);
+    expect(cluster.events.map((e) => e.reason)).toEqual(['NoDrift']);
+    clock.advance(20_000);
+    cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'canary', phase: 'Canary' }));
+    expect(await reconcile()).toEqual({ requeueAfterMs: 40_000 });
+    expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject(idle);
+  });
+
+  test("a run's end shows in the Retraining condition at once, not at the next evaluation", async () => {
+    const { clock, cluster, dm, reconcile } = setUpRetrain();
+    await reconcile();
+    finish(cluster, 'fraud-drift-retrain-1');
+    clock.advance(10_000);
+    expect(await reconcile()).toEqual({ requeueAfterMs: 50_000 });
+    // Whether a cooldown holds the next run back is decided by the next evaluation.
+    expect(dm().status!.conditions!.find((c) => c.type === 'Retraining')).toMatchObject({
+      reason: 'Idle',
+      message: 'no retraining run in progress',
+    });
+    expect(dm().status!.activeTrainingJob).toBeUndefined();
+  });
+
+  test("the run's registered version and its rollout show in the monitor's record of it", async () => {
+    const { clock, cluster, dm, reconcile } = setUpRetrain();
+    await reconcile();
+    expect(cluster.events.at(-1)).toMatchObject({
+      type: 'Normal',
+      reason: 'RetrainingStarted',
+      message: expect.stringMatching(/^started TrainingJob fraud-drift-retrain-1: v1 \(stable\)/),
+    });
+    const tj = structuredClone(cluster.get<TrainingJob>(TJ, { namespace: 'ml', name: 'fraud-drift-retrain-1' })!);
+    const registered = { type: 'Registered', status: 'True', reason: 'GatePassed', message: 'passed' };
+    cluster.seed(TJ, {
+      ...tj,
+      status: { phase: 'Succeeded', modelVersion: 'fraud-v2', conditions: [registered] },
+    } as never);
+    // Just registered, at an evaluation: no status yet; then its canary starts.
+    cluster.seed(MV, { ...modelVersion('fraud-v2', 'v2'), status: undefined });
+    clock.advance(60_000);
+    await reconcile();
+    expect(dm().status!.actions!.at(-1)).toMatchObject({ modelVersion: 'fraud-v2', outcome: 'registered fraud-v2' });
+    cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'canary', phase: 'Canary' }));
+    clock.advance(10_000);
+    await reconcile();
+    expect(dm().status!.actions!.at(-1)).toMatchObject({ outcome: 'registered fraud-v2: Canary' });
+  });
+
+  test('a monitor that does not retrain has no Retraining condition', async () => {
+    const { dm, reconcile } = setUp();
+    await reconcile();
+    expect(dm().status!.conditions!.map((c) => c.type)).toEqual(['Ready', 'Drifted']);
+  });
+
+  test("a run labelled with the monitor's name but owned by another object is not its run", async () => {
+    const { cluster, dm, reconcile } = setUpRetrain();
+    const foreign = {
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'TrainingJob',
+      metadata: {
+        name: 'fraud-drift-retrain-7',
+        namespace: 'ml',
+        labels: { 'modelops.dev/driftmonitor': 'fraud-drift' },
+        ownerReferences: [
+          { apiVersion: 'modelops.dev/v1alpha1', kind: 'DriftMonitor', name: 'fraud-drift', uid: 'an-earlier-monitor' },
+        ],
+      },
+      spec: {},
+      status: { phase: 'Running' },
+    };
+    cluster.seed(TJ, foreign as never);
+    await reconcile();
+    expect(dm().status).toMatchObject({ activeTrainingJob: 'fraud-drift-retrain-1', retrainingRuns: 1 });
+  });
+
+  test('a run that exists already (created by a pass whose status write was lost) is recorded as started', async () => {
+    const { cluster, dm, reconcile } = setUpRetrain();
+    cluster.interceptWrites(({ verb, ref }) =>
+      verb === 'create' && ref === TJ ? new AlreadyExistsError(409, 'AlreadyExists', 'already exists') : undefined,
+    );
+    await reconcile();
+    expect(dm().status!.actions).toEqual([
+      expect.objectContaining({ type: 'Retrain', trainingJob: 'fraud-drift-retrain-1' }),
+    ]);
+    expect(cluster.events.map((e) => e.reason)).toEqual(['DriftCritical', 'RetrainingStarted']);
+  });
+
+  test('any other refusal of the run fails the pass, to be retried', async () => {
+    const { cluster, reconcile } = setUpRetrain();
+    cluster.interceptWrites(({ verb, ref }) =>
+      verb === 'create' && ref === TJ ? new ApiError(403, 'Forbidden', 'trainingjobs is forbidden') : undefined,
+    );
+    await expect(reconcile()).rejects.toThrow(/forbidden/);
+  });
+
   test('no run while a canary rolls out: its outcome comes first', async () => {
     const { cluster, dm, reconcile } = setUpRetrain();
     cluster.seed(MV, modelVersion('fraud-v2', 'v2', { role: 'canary', phase: 'Canary' }));
@@ -297,12 +447,26 @@ test('a canary in breach is asked to roll back, once; a stable version in breach
   expect(cluster.writes.filter((w) => w.verb === 'patch')).toEqual([
     expect.objectContaining({ key: { namespace: 'ml', name: 'fraud-v2' }, fieldManager: 'modelops-driftmonitor' }),
   ]);
-  expect(cluster.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'CanaryRollbackRequested' });
+  expect(cluster.events.at(-1)).toMatchObject({
+    type: 'Warning',
+    reason: 'CanaryRollbackRequested',
+    message: 'asked ModelVersion fraud-v2 to roll back (modelops.dev/abort): driftmonitor/fraud-drift: f0 PSI=0.9861',
+  });
 
   clock.advance(60_000);
   await reconcile();
   expect(cluster.writes.filter((w) => w.verb === 'patch')).toHaveLength(1);
   expect(dm().status!.actions).toEqual([expect.objectContaining({ type: 'RollbackCanary', modelVersion: 'fraud-v2' })]);
+});
+
+test('a model of the same name in another namespace is not watched', async () => {
+  const { cluster, dm, reconcile } = setUp();
+  cluster.seed(MV, {
+    ...modelVersion('fraud-v0', 'v0', { role: 'stable', phase: 'Serving' }),
+    metadata: { name: 'fraud-v0', namespace: 'other' },
+  });
+  await reconcile();
+  expect(dm().status!.versions!.map((v) => v.modelVersion)).toEqual(['fraud-v1']);
 });
 
 test('the gauge follows the monitor and goes with it', async () => {

@@ -203,7 +203,7 @@ async function evaluateAndAct(
   );
   if (transition) pass.events.push(transition);
 
-  const canary = versions.find((mv) => mv.spec.model === dm.spec.model && mv.status?.role === 'canary');
+  const canary = versions.find((mv) => mv.status?.role === 'canary');
   const input: ActionInput = { dm, now, evaluations, runs: pass.runs, canary };
   const rollback = decideRollback(input);
   if (rollback) await rollBack(ctx, dm, rollback, now, pass);

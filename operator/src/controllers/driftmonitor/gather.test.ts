@@ -40,7 +40,8 @@ describe('watchedVersions', () => {
   });
 
   test('a version just created, without a status yet, is not watched', () => {
-    const created = { ...modelVersion('fraud-v3', 'v3'), status: undefined };
+    // Named to sort first: it is looked at before the stable one.
+    const created = { ...modelVersion('fraud-v0', 'v0'), status: undefined };
     expect(names(watchedVersions(driftMonitor({ versions: 'Both' }), [created, stable]))).toEqual(['fraud-v1']);
   });
 
@@ -219,6 +220,8 @@ describe('a reference given by URI', () => {
             prediction: { score: { binEdges: [0, 0.5, 1], counts: [99, 1] } },
           }),
         );
+      } else if (req.url === '/never') {
+        // Headers never come: only the fetcher's deadline or the caller's signal ends the wait.
       } else {
         res.writeHead(404).end();
       }
@@ -226,7 +229,10 @@ describe('a reference given by URI', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
 
   test('is fetched over HTTP and used for every version', async () => {
     const dm = driftMonitor({ versions: 'Both', reference: { uri: `${base}/reference.json` } });
@@ -244,6 +250,14 @@ describe('a reference given by URI', () => {
         features: new Map([['amount', { upperBounds: [1, Infinity], counts: [50, 50] }]]),
         prediction: { upperBounds: [0.5, Infinity], counts: [99, 1] },
       });
+  });
+
+  test("a server that never answers: the fetcher's deadline, or the reconcile's signal, ends the wait", async () => {
+    await expect(httpReferenceFetcher(50)(`${base}/never`, signal)).rejects.toThrow(/timeout/i);
+    const cancelled = new AbortController();
+    const fetching = httpReferenceFetcher()(`${base}/never`, cancelled.signal);
+    cancelled.abort(new Error('reconcile cancelled'));
+    await expect(fetching).rejects.toThrow('reconcile cancelled');
   });
 
   test('a missing file says which URI and what the server answered', async () => {

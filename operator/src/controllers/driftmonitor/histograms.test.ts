@@ -29,6 +29,7 @@ describe('the reference file', () => {
   });
 
   test.each([
+    ['nothing', undefined],
     ['null', null],
     ['a string', 'reference'],
     ['no features', { prediction: { score: { binEdges: [0, 1], counts: [1] } } }],
@@ -50,6 +51,18 @@ describe('the reference file', () => {
   ])('a feature with %s is refused', (_case, feature) => {
     const file = { features: [feature], prediction: { score: { binEdges: [0, 1], counts: [1] } } };
     expect(() => distributionsFromReferenceFile(file)).toThrow('a feature needs name, binEdges and counts');
+  });
+
+  test("a histogram's error keeps the one it came from as its cause", () => {
+    const file = {
+      features: [{ name: 'amount', binEdges: [0, 1], counts: [1, 1] }],
+      prediction: { score: { binEdges: [0, 1], counts: [1] } },
+    };
+    expect(() => distributionsFromReferenceFile(file)).toThrow(
+      expect.objectContaining({
+        cause: expect.objectContaining({ message: '2 bin edges for 2 counts (want one more edge than counts)' }),
+      }),
+    );
   });
 
   test('the reference file and the live buckets line up through their edges', () => {

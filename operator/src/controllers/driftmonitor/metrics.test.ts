@@ -35,6 +35,16 @@ test('one series per version, feature and method; replaced at every evaluation, 
   expect((await registry.metrics()).match(/^modelops_drift_score\{/gm)).toBeNull();
 });
 
+test('a second gauge on the same registry (the controller built again in one process) takes over the metric', async () => {
+  const registry = new Registry();
+  new DriftScoreGauge(registry).set(monitor, [verdict('v1', 0.3)]);
+  const again = new DriftScoreGauge(registry);
+  again.set({ ...monitor, name: 'other-drift' }, [verdict('v1', 0.1)]);
+  const text = await registry.metrics();
+  expect(text.match(/^# HELP modelops_drift_score /gm)).toHaveLength(1);
+  expect(text).toContain('driftmonitor="other-drift"');
+});
+
 test('two monitors share the gauge without touching each other', async () => {
   const registry = new Registry();
   const a = new DriftScoreGauge(registry);
