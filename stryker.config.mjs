@@ -531,6 +531,110 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'ArrayDeclaration',
     why: "a `sum by (le)` sample carries no other label: every key is ''",
   },
+  // --- modelversion/controller.ts (the reconciler's thin parts; session 7) ---
+  // byModelLabel: past `model &&` the model came from obj.metadata.labels, so obj.metadata is set there and
+  // `obj.metadata?.ownerReferences` reads as `obj.metadata.ownerReferences` (the `?.` after ownerReferences is tested).
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'return model && labels[LABEL_MANAGED_BY] === MANAGED_BY && !obj.metadata?.ownerReferences?.length',
+    code: 'obj.metadata?.ownerReferences',
+    mutator: 'OptionalChaining',
+    why: 'a model label implies obj.metadata',
+  },
+  // gather: a version naming no route adds the mutant's "Stryker was here" to the route names; no HTTPRoute can have
+  // that name (not a DNS subdomain: spaces, capitals), so its lookup finds nothing and is filtered out as [] is.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: '...versions.flatMap((mv) => mv.spec.serving?.traffic?.gatewayAPI?.httpRoute ?? []),',
+    mutator: 'ArrayDeclaration',
+    why: 'no route can be named "Stryker was here": the lookup finds nothing, as for []',
+  },
+  // ownedBy: called only on objects read from the cache (a Deployment or Service of the version's name), which always
+  // have metadata (their name); the `?.` after ownerReferences is tested (a Deployment without owner references).
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'obj.metadata?.ownerReferences?.some((o) => o.uid === mv.metadata.uid && o.controller) ?? false;',
+    code: 'obj.metadata?.ownerReferences',
+    mutator: 'OptionalChaining',
+    why: 'a cached object always has metadata',
+  },
+  // enact: a version is deleting only once it holds the finalizer, which the second pass adds after the first wrote
+  // its status (reconcileModel's `starting` branch): a deleting version always has a status.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'await ctx.status.update(MV, v.mv, { rollout: { ...v.mv.status?.rollout, drainUntil: until } });',
+    mutator: 'OptionalChaining',
+    why: 'a version holding the finalizer has a status',
+  },
+  // grows: `current` is a Deployment from the cache, and a Deployment always has a spec (the API server requires it).
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutator: 'OptionalChaining',
+    why: 'a Deployment always has a spec',
+  },
+  // --- trainingjob/controller.ts (session 7) ---
+  // reconcileTrainingJob: a registration recorded while the run is not yet finished (a restored status) contributes
+  // only what the status already holds (its Registered condition, modelVersion and gateMessage, no Event; settled, so
+  // Finished reads as with none), and the status writer keeps those fields: without it the written status is the same.
+  // The test 'a registration already recorded while the run still shows Running' checks it is not made again.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'const result = recorded ? { registration: recorded } : await register(ctx, tj, pass.outcome);',
+    mutator: 'ObjectLiteral',
+    why: 'the recorded registration adds nothing the status does not already hold',
+  },
+  // cleanUp runs only for a settled run (isFinished(previous?.phase)), so tj.status is set there.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: "const finished = findCondition(tj.status?.conditions, 'Finished')?.lastTransitionTime ?? tj.status?.completionTime;",
+    code: 'tj.status?.completionTime',
+    mutator: 'OptionalChaining',
+    why: 'a settled run has a status',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: "const finished = findCondition(tj.status?.conditions, 'Finished')?.lastTransitionTime ?? tj.status?.completionTime;",
+    code: 'tj.status?.conditions',
+    mutator: 'OptionalChaining',
+    why: 'a settled run has a status',
+  },
+  // isOwnedBy: called on Jobs read from the cache, which always have metadata (their name); the `?.` after
+  // ownerReferences is tested (a Job without owner references).
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'obj.metadata?.ownerReferences?.some((o) => o.uid === tj.metadata.uid) ?? false;',
+    code: 'obj.metadata?.ownerReferences',
+    mutator: 'OptionalChaining',
+    why: 'a cached object always has metadata',
+  },
+  // buildJob always sets spec.suspend (`run?.suspend ?? false`, job.ts), so the `?? false` here is never reached.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'const suspend = buildJob(tj).spec?.suspend ?? false;',
+    mutator: 'BooleanLiteral',
+    why: 'buildJob always sets spec.suspend to a boolean',
+  },
+  // ...and buildJob always returns a spec; a Job (from the cache) always has one too (the API server requires it).
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'const suspend = buildJob(tj).spec?.suspend ?? false;',
+    mutator: 'OptionalChaining',
+    why: 'buildJob always returns a spec',
+  },
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: 'if (Boolean(job.spec?.suspend) !== suspend) await ctx.client.patch(JOB, key, { spec: { suspend } });',
+    mutator: 'OptionalChaining',
+    why: 'a Job always has a spec',
+  },
+  // register: a decision to create carries registered(name, gate.message), whose gateMessage is always a string.
+  {
+    file: 'operator/src/controllers/trainingjob/controller.ts',
+    line: "const gateMessage = decision.registration.status.gateMessage ?? '';",
+    mutator: 'StringLiteral',
+    why: 'a create decision always has a gate message (registered(name, gate.message))',
+  },
 ];
 
 /**
@@ -848,6 +952,84 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'for (let i = 0; i < p.length; i++) {',
     mutant: 'EqualityOperator: i <= p.length',
     why: 'the extra step reads p[n] and q[n] as undefined, and halfKlTerm(undefined, NaN) is 0 (undefined > 0 is false)',
+  },
+  // --- modelversion/controller.ts (session 7) ---
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'if (!clients.has(url)) clients.set(url, new HttpPrometheusClient({ url }));',
+    mutant: 'ConditionalExpression: true',
+    why: 'a new HttpPrometheusClient per analysis: it keeps only its URL and timeout (fetch pools the connections), so a cached one and a new one query alike',
+  },
+  // writeStatuses sorts the stable's draft first. V8 sorts fewer than 64 elements by binary insertion, calling the
+  // comparator as (element being inserted, element already placed): with the `b` side gone the comparator reads
+  // -Number(inserted is stable), which moves the one stable draft to the front and leaves the rest in order, as the
+  // full comparator does. A plan has at most one draft with role stable (assignRoles retires the others, fail()
+  // clears the role), so the order differs only for 64 versions or more of one model.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))",
+    mutant: "ConditionalExpression: false (for b.role === 'stable')",
+    why: 'the same order as the full comparator for one stable draft among fewer than 64 (V8 insertion sort)',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))",
+    mutant: 'StringLiteral: "" (in b.role === \'stable\')',
+    why: 'as the one above: no draft has role "", so the b side reads 0',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "const blocked = (d: Draft) => d.phase === 'Failed' && d.view.conflict !== undefined;",
+    mutant: "ConditionalExpression: true (for d.phase === 'Failed')",
+    why: 'assignRoles fails every draft with a conflict (NameConflict), so a conflict implies phase Failed',
+  },
+  // enact writes the versions that grow before the routing and the rest after it. These mutants count versions that
+  // do not grow (fewer or as many pods, their Service there) as growing, so they are written before the routing too.
+  // No pass of today's rollout both lowers a version's pods and moves traffic: a version losing its traffic keeps its
+  // pods until its drain ends (DRAIN_MS), a later pass. So the order of a shrinking write against the routing cannot
+  // show; the tests do pin the growing half (a promoted canary grows before the model Service sends it everything).
+  // Equivalent while every scale-down waits for a drain; a change to that should add a test here.
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: 'const growing = plan.drafts.filter((d) => grows(ctx, d));',
+    mutant: 'MethodExpression: plan.drafts',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: '!current ||',
+    mutant: 'ConditionalExpression: true (the whole of grows)',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: "LogicalOperator: typeof d.replicas === 'number' || d.replicas > (current.spec?.replicas ?? 0)",
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: 'ConditionalExpression: true (for d.replicas > (current.spec?.replicas ?? 0))',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: 'EqualityOperator: d.replicas >= (current.spec?.replicas ?? 0)',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
+    mutant: 'LogicalOperator: current.spec?.replicas && 0',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  {
+    file: 'operator/src/controllers/modelversion/controller.ts',
+    line: '!ctx.cache.get(SERVICE, { namespace, name })',
+    mutant: 'ObjectLiteral: {}',
+    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
   },
 ];
 

@@ -1,13 +1,23 @@
 // The reconciler on the runtime's in-memory cluster: what it reads, what it writes and in which order,
 // the Events after a write, finalizers, and what it does when Prometheus or the Gateway API is missing.
 // Pods "become ready" when a test says so (the cluster has no kubelet); Prometheus answers from a table.
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { ControllerSettings } from '../../config.js';
 import { resources, type ModelVersion, type ModelVersionSpec } from '../../api/index.js';
 import { PrometheusError, type PrometheusClient, type Sample } from '../../prometheus/index.js';
-import type { FakeClock, Wire } from '../../runtime/index.js';
+import {
+  ApiError,
+  NotFoundError,
+  type FakeClock,
+  type ForSpec,
+  type KubernetesObject,
+  type Wire,
+} from '../../runtime/index.js';
 import { InMemoryCluster } from '../../runtime/testing/index.js';
-import { DEPLOYMENT, SERVICE } from '../resources.js';
-import { modelVersionController } from './controller.js';
+import { DEPLOYMENT, HPA, SERVICE } from '../resources.js';
+import { modelVersionController, type ModelVersionDeps } from './controller.js';
 import { DRAIN_MS } from './rollout.js';
 import { modelVersion } from './fixtures.test-helpers.js';
 import { HTTP_ROUTE, type HTTPRoute } from './traffic/httproute.js';
@@ -32,17 +42,24 @@ const FAST: Partial<ModelVersionSpec> = {
 class FakePrometheus implements PrometheusClient {
   readonly url = 'http://prometheus.test';
   errorRate: Record<string, number> = {};
-  down = false;
+  /** Cumulative prediction-score buckets per version, at le 0.5, 1 and +Inf. */
+  scores: Record<string, [number, number, number]> = {};
+  /** What every query throws, when set. */
+  failure: Error | undefined;
   queries: string[] = [];
   async query(expr: string): Promise<Sample[]> {
     this.queries.push(expr);
-    if (this.down) throw new PrometheusError('unreachable', this.url, expr, 'connect ECONNREFUSED 10.96.0.9:9090');
+    if (this.failure) throw this.failure;
     const versions = ['v1', 'v2', 'v3'];
     if (expr.includes('code=~"5.."'))
       return versions.map((v) => ({ labels: { version: v }, value: 100 * (this.errorRate[v] ?? 0) }));
     if (expr.startsWith('sum by (version) (increase(modelops_inference_requests_total'))
       return versions.map((v) => ({ labels: { version: v }, value: 100 }));
     if (expr.startsWith('histogram_quantile')) return versions.map((v) => ({ labels: { version: v }, value: 0.004 }));
+    if (expr.includes('modelops_prediction_score_bucket'))
+      return Object.entries(this.scores).flatMap(([version, buckets]) =>
+        ['0.5', '1', '+Inf'].map((le, i) => ({ labels: { version, le }, value: buckets[i]! })),
+      );
     return [];
   }
   async queryRange(): Promise<never> {
@@ -50,7 +67,7 @@ class FakePrometheus implements PrometheusClient {
   }
 }
 
-function setup() {
+function setup(settings: ControllerSettings = SETTINGS, deps?: ModelVersionDeps) {
   const cluster = new InMemoryCluster();
   // The in-memory cluster merges applied fields (no field ownership): the selector the controller
   // applied to the model's Service is read from what it sent.
@@ -61,7 +78,7 @@ function setup() {
   });
   const selector = () => selectors.at(-1);
   const prometheus = new FakePrometheus();
-  const controller = modelVersionController(SETTINGS, { prometheus: () => prometheus });
+  const controller = modelVersionController(settings, deps ?? { prometheus: () => prometheus });
   /** What server-side apply does and the in-memory merge does not: the selector is the one last applied. */
   const ownSelector = () => {
     const service = cluster.get<Wire<V1Service>>(SERVICE, KEY);
@@ -112,8 +129,8 @@ function setup() {
 }
 
 /** A model serving v1 as its stable version. */
-async function serving() {
-  const t = setup();
+async function serving(...args: Parameters<typeof setup>) {
+  const t = setup(...args);
   t.apply('fraud-v1');
   await t.settle();
   await t.podsReady();
@@ -243,7 +260,12 @@ test('Prometheus unreachable: weights held, Degraded with the error; the analysi
   const t = await serving();
   t.apply('fraud-v2');
   await t.settle();
-  t.prometheus.down = true;
+  t.prometheus.failure = new PrometheusError(
+    'unreachable',
+    t.prometheus.url,
+    'up',
+    'connect ECONNREFUSED 10.96.0.9:9090',
+  );
   await t.podsReady('fraud-v2');
   await t.settle();
   expect(t.mv('fraud-v2').status).toMatchObject({ phase: 'Canary', weight: 50, analysis: { verdict: 'Error' } });
@@ -257,6 +279,21 @@ test('Prometheus unreachable: weights held, Degraded with the error; the analysi
   const result = await t.reconcile();
   expect(t.prometheus.queries.length).toBeGreaterThan(asked);
   expect(result).toEqual({ requeueAfterMs: expect.any(Number) });
+});
+
+test.each([
+  ['cancelled (the reconcile’s own signal)', new PrometheusError('aborted', 'http://prometheus.test', 'up', 'aborted')],
+  ['not Prometheus’s (a bug)', new TypeError('m.canary is undefined')],
+])('an analysis that fails otherwise, %s: thrown for the runtime, not recorded as Degraded', async (_case, error) => {
+  const t = await serving();
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  t.prometheus.failure = error;
+  t.advance(5);
+  await expect(t.reconcile()).rejects.toBe(error);
+  expect(t.cond('fraud-v2', 'Degraded')?.status).not.toBe('True');
 });
 
 test('no Prometheus configured: Degraded NoMetricsSource, the canary held, nothing queried', async () => {
@@ -276,7 +313,12 @@ test('no Prometheus configured: Degraded NoMetricsSource, the canary held, nothi
     t.advance(5);
     await reconcile();
   }
-  expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({ status: 'True', reason: 'NoMetricsSource' });
+  expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({
+    status: 'True',
+    reason: 'NoMetricsSource',
+    message:
+      'no Prometheus to analyse the canary with: start the operator with --prometheus-url or set spec.serving.rollout.analysis.prometheusUrl',
+  });
   expect(t.mv('fraud-v2').status).toMatchObject({ phase: 'Canary', weight: 50 });
 });
 
@@ -302,6 +344,46 @@ test('Gateway API: the operator owns the route named after the model, with the s
   expect(route.spec.parentRefs).toEqual([{ name: 'gw' }]);
   expect(route.spec.rules).toEqual([{ backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] }]);
   expect(route.metadata.labels).toMatchObject({ 'modelops.dev/model': 'fraud' });
+  // The last version gone: its route goes with it.
+  await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
+  await t.reconcile();
+  t.advance(DRAIN_MS / 1000);
+  await t.reconcile();
+  expect(t.mv('fraud-v1')).toBeUndefined();
+  expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeUndefined();
+});
+
+test('Gateway API turned off in the spec: the route the operator owned is deleted, the model Service serves', async () => {
+  const t = setup();
+  t.apply('fraud-v1', { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } });
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeDefined();
+  await t.cluster.client.patch(MV, { namespace: 'ml', name: 'fraud-v1' }, { spec: { serving: { traffic: null } } });
+  await t.settle();
+  expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeUndefined();
+  expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
+});
+
+test('autoscaling: an HPA while stable; turned off, the HPA is deleted; never a delete for an HPA that is not there', async () => {
+  const t = setup();
+  const deletes: string[] = [];
+  t.cluster.interceptWrites(({ verb, ref, key }) => {
+    if (ref === HPA && verb === 'delete') deletes.push(key.name);
+    return undefined;
+  });
+  t.apply('fraud-v1', { serving: { ...FAST.serving, autoscaling: { maxReplicas: 4 } } });
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  const hpaKey = { namespace: 'ml', name: 'fraud-v1' };
+  expect(t.cluster.get(HPA, hpaKey)).toBeDefined();
+  expect(deletes).toEqual([]);
+  await t.cluster.client.patch(MV, hpaKey, { spec: { serving: { autoscaling: null } } });
+  await t.settle();
+  expect(t.cluster.get(HPA, hpaKey)).toBeUndefined();
+  expect(deletes).toEqual(['fraud-v1']);
 });
 
 test('deleting the canary: traffic back on the stable, then the finalizer goes; deleting the last version removes the routing', async () => {
@@ -328,18 +410,43 @@ test('deleting the canary: traffic back on the stable, then the finalizer goes; 
   expect(t.cluster.get(SERVICE, KEY)).toBeUndefined();
 });
 
-test('a Deployment of the same name that it does not own: Failed NameConflict, the Deployment left alone', async () => {
-  const t = setup();
-  t.cluster.seed(DEPLOYMENT, { metadata: { name: 'fraud-v1', namespace: 'ml' }, spec: { replicas: 7 } } as never);
-  t.apply('fraud-v1');
-  await t.settle();
-  expect(t.mv('fraud-v1').status).toMatchObject({ phase: 'Failed' });
-  expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
-    reason: 'NameConflict',
-    message: 'Deployment fraud-v1 exists and is not owned by this ModelVersion',
-  });
-  expect(t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' })!.spec!.replicas).toBe(7);
-});
+// Not its own: no controller reference with this version's uid. Its ready pods are not the version's either.
+test.each([
+  ['Deployment', 'without owner references', DEPLOYMENT, () => undefined],
+  ['Deployment', 'with an empty list of owners', DEPLOYMENT, () => []],
+  ['Deployment', 'controlled by another object', DEPLOYMENT, () => [{ uid: 'uid-other', controller: true }]],
+  [
+    'Deployment',
+    'owned by this version but not as controller',
+    DEPLOYMENT,
+    (uid: string) => [{ uid, controller: false }],
+  ],
+  ['Service', 'controlled by another object', SERVICE, () => [{ uid: 'uid-other', controller: true }]],
+] as const)(
+  'a %s of the same name %s: Failed NameConflict, the object left alone',
+  async (kind, _case, ref, owners) => {
+    const t = setup();
+    t.apply('fraud-v1');
+    const ownerReferences = owners(t.mv('fraud-v1').metadata.uid!)?.map((o) => ({
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'ModelVersion',
+      name: 'fraud-v1',
+      ...o,
+    }));
+    const foreign = { metadata: { name: 'fraud-v1', namespace: 'ml', ownerReferences }, spec: { replicas: 7 } };
+    t.cluster.seed(ref, { ...foreign, status: { replicas: 7, readyReplicas: 7 } } as KubernetesObject);
+    await t.settle();
+    expect(t.mv('fraud-v1').status).toMatchObject({ phase: 'Failed', readyReplicas: 0 });
+    expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
+      reason: 'NameConflict',
+      message: `${kind} fraud-v1 exists and is not owned by this ModelVersion`,
+    });
+    expect(t.cluster.get<Wire<V1Deployment>>(ref, { namespace: 'ml', name: 'fraud-v1' })!.spec).toEqual({
+      replicas: 7,
+    });
+    expect(t.cluster.writes.filter((w) => w.resource !== 'modelversions.modelops.dev/v1alpha1')).toEqual([]);
+  },
+);
 
 test('a retry annotation from kubectl restarts a rolled-back version; the same value again does nothing', async () => {
   const t = await serving();
@@ -369,13 +476,283 @@ test('a retry annotation from kubectl restarts a rolled-back version; the same v
   expect(t.cluster.events.slice(events).map((e) => e.reason)).not.toContain('Retried');
 });
 
-test("an existing HTTPRoute named by a version's spec wakes that version's model; before the versions' cache has synced, nothing (and no throw)", () => {
+describe('what wakes a model', () => {
   const t = setup();
-  t.apply('fraud-v1', { ...FAST, serving: { traffic: { gatewayAPI: { httpRoute: 'shop' } } } } as never);
-  const watch = t.controller.watches!.find((w) => w.resource === HTTP_ROUTE)!;
-  const route = { metadata: { namespace: 'ml', name: 'shop' } };
   const ctx = t.cluster.context(t.controller);
-  expect(watch.map(route, ctx.cache)).toEqual([KEY]);
-  t.cluster.setAvailable(MV, false);
-  expect(watch.map(route, ctx.cache)).toEqual([]);
+  const [services, routes] = t.controller.watches!;
+
+  test('a ModelVersion wakes its model; one without a model or a namespace, nothing (and no throw)', () => {
+    const { resource, map } = t.controller.for as ForSpec;
+    expect(resource).toBe(MV);
+    expect(map!(modelVersion('fraud-v1'), ctx.cache)).toEqual([KEY]);
+    expect(map!({ metadata: { namespace: 'ml', name: 'x' } }, ctx.cache)).toEqual([]);
+    expect(map!({ spec: { model: 'fraud' } } as KubernetesObject, ctx.cache)).toEqual([]);
+    expect(map!({ metadata: { name: 'x' }, spec: { model: 'fraud' } } as KubernetesObject, ctx.cache)).toEqual([]);
+  });
+
+  test("it owns its versions' Deployments, Services and autoscalers; Gateway API is optional (a cluster without it runs)", () => {
+    expect(t.controller.name).toBe('modelversion');
+    expect(t.controller.owns).toEqual([DEPLOYMENT, SERVICE, HPA]);
+    expect(services).toMatchObject({ resource: SERVICE });
+    expect(routes).toMatchObject({ resource: HTTP_ROUTE, optional: true });
+  });
+
+  test.each([
+    [
+      'the model’s Service, by its labels',
+      { 'modelops.dev/model': 'fraud', 'app.kubernetes.io/managed-by': 'modelops' },
+      undefined,
+      [KEY],
+    ],
+    [
+      'a Service labelled for the model by someone else',
+      { 'modelops.dev/model': 'fraud', 'app.kubernetes.io/managed-by': 'helm' },
+      undefined,
+      [],
+    ],
+    ['a Service of ours without the model label', { 'app.kubernetes.io/managed-by': 'modelops' }, undefined, []],
+    [
+      'a version’s own Service (it has an owner)',
+      { 'modelops.dev/model': 'fraud', 'app.kubernetes.io/managed-by': 'modelops' },
+      [{ uid: 'u' }],
+      [],
+    ],
+    ['an object without metadata', undefined, undefined, []],
+  ])('%s', (_case, labels, ownerReferences, keys) => {
+    const obj = (
+      labels ? { metadata: { namespace: 'ml', name: 'fraud', labels, ownerReferences } } : {}
+    ) as KubernetesObject;
+    expect(services!.map(obj, ctx.cache)).toEqual(keys);
+    expect(routes!.map({ metadata: { namespace: 'ml', name: 'fraud' }, ...obj }, ctx.cache)).toEqual(keys);
+  });
+
+  test("an existing HTTPRoute named by a version's spec wakes that version's model alone; before the versions' cache has synced, nothing (and no throw)", () => {
+    const shop = { serving: { traffic: { gatewayAPI: { httpRoute: 'shop' } } } };
+    t.apply('fraud-v1', { ...FAST, ...shop } as never);
+    // Versions that name no route, another route, or the same route in another namespace.
+    t.cluster.seed(
+      MV,
+      modelVersion('churn-v1', { model: 'churn' }),
+      modelVersion('churn-v2', { model: 'churn', serving: {} }),
+      modelVersion('churn-v3', { model: 'churn', serving: { traffic: {} } }),
+      modelVersion('churn-v4', { model: 'churn', serving: { traffic: { gatewayAPI: { httpRoute: 'other' } } } }),
+      modelVersion('churn-v5', { model: 'churn', ...shop }, undefined, { namespace: 'other' }),
+    );
+    const route = { metadata: { namespace: 'ml', name: 'shop' } };
+    expect(routes!.map(route, ctx.cache)).toEqual([KEY]);
+    t.cluster.setAvailable(MV, false);
+    expect(routes!.map(route, ctx.cache)).toEqual([]);
+  });
+});
+
+test("a pass reads its model's versions in its namespace alone: another model's, or another namespace's, are left alone", async () => {
+  const t = setup();
+  // Versions without serving settings, or without Gateway API: their spec names no route.
+  t.apply('fraud-v1', {});
+  t.apply('fraud-v2', { serving: { traffic: {} } });
+  t.cluster.seed(
+    MV,
+    modelVersion('churn-v1', { model: 'churn' }),
+    modelVersion('fraud-v1', {}, undefined, { namespace: 'other' }),
+  );
+  await t.settle();
+  expect(t.cluster.list(DEPLOYMENT).map((d) => `${d.metadata!.namespace}/${d.metadata!.name}`)).toEqual([
+    'ml/fraud-v1',
+    'ml/fraud-v2',
+  ]);
+  expect(t.mv('churn-v1').status).toBeUndefined();
+});
+
+test.each([
+  ['without labels', {}],
+  [
+    'labelled by modelops for another model',
+    { 'modelops.dev/model': 'churn', 'app.kubernetes.io/managed-by': 'modelops' },
+  ],
+])(
+  'a Service named after the model that is not its own (%s): Degraded NameConflict, the Service left alone',
+  async (_case, labels) => {
+    const t = setup();
+    const foreign = { metadata: { namespace: 'ml', name: 'fraud', labels }, spec: { selector: { app: 'web' } } };
+    t.cluster.seed(SERVICE, foreign as KubernetesObject);
+    t.apply('fraud-v1');
+    await t.settle();
+    await t.podsReady();
+    await t.settle();
+    expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'NameConflict',
+      message: 'Service fraud exists and was not made by modelops for this model',
+    });
+    expect(t.cluster.get<Wire<V1Service>>(SERVICE, KEY)!.spec!.selector).toEqual({ app: 'web' });
+    expect(t.selectors).toEqual([]);
+    // Deleting the last version removes only what modelops made: not this Service, nor a route of the model's name.
+    t.cluster.seed(HTTP_ROUTE, { metadata: { namespace: 'ml', name: 'fraud' }, spec: {} } as KubernetesObject);
+    await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
+    await t.reconcile();
+    t.advance(DRAIN_MS / 1000);
+    await t.reconcile();
+    expect(t.mv('fraud-v1')).toBeUndefined();
+    expect(t.cluster.get(SERVICE, KEY)).toBeDefined();
+    expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeDefined();
+  },
+);
+
+test('an existing HTTPRoute named by the spec: only its rules for the model are rewritten, by an update; then it is left alone', async () => {
+  const t = setup();
+  const shop = { namespace: 'ml', name: 'shop' };
+  t.cluster.seed(HTTP_ROUTE, {
+    metadata: shop,
+    spec: {
+      parentRefs: [{ name: 'edge' }],
+      rules: [{ backendRefs: [{ name: 'docs', port: 80 }] }, { backendRefs: [{ name: 'fraud', port: 80 }] }],
+    },
+  } as KubernetesObject);
+  t.apply('fraud-v1', { serving: { ...FAST.serving, traffic: { gatewayAPI: { httpRoute: 'shop' } } } });
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  const route = t.cluster.get<HTTPRoute>(HTTP_ROUTE, shop)!;
+  expect(route.spec.parentRefs).toEqual([{ name: 'edge' }]);
+  expect(route.spec.rules).toEqual([
+    { backendRefs: [{ name: 'docs', port: 80 }] },
+    { backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] },
+  ]);
+  expect(t.cluster.writes.filter((w) => w.resource.startsWith('httproutes')).map((w) => w.verb)).toEqual(['update']);
+});
+
+test.each([
+  [
+    'already gone (404): the version is released all the same',
+    new NotFoundError(404, 'NotFound', 'services "fraud" not found'),
+    undefined,
+  ],
+  [
+    'refused by a server error: thrown, for the runtime to retry',
+    new ApiError(500, 'InternalError', 'etcd timeout'),
+    'etcd timeout',
+  ],
+])('deleting the last version, the model Service %s', async (_case, error, thrown) => {
+  const t = await serving();
+  t.cluster.interceptWrites((w) => (w.verb === 'delete' && w.ref === SERVICE ? error : undefined));
+  await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v1' });
+  const passes = async () => {
+    await t.reconcile();
+    t.advance(DRAIN_MS / 1000);
+    await t.reconcile();
+  };
+  if (thrown) {
+    await expect(passes()).rejects.toThrow(thrown);
+    expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
+  } else {
+    await passes();
+    expect(t.mv('fraud-v1')).toBeUndefined();
+  }
+});
+
+test("without an injected client: Prometheus at the operator's --prometheus-url, over HTTP (refused: Degraded MetricsUnavailable naming it)", async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise((resolve) => closed.close(resolve));
+  const t = await serving({ ...SETTINGS, prometheusUrl: url }, {});
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({
+    status: 'True',
+    reason: 'MetricsUnavailable',
+    message: expect.stringMatching(`^Prometheus ${url}: unreachable for query .*ECONNREFUSED`),
+  });
+});
+
+test('a canary whose prediction scores moved from the stable’s is rolled back by the prediction-shift check (PSI of operator/src/statistics)', async () => {
+  const t = await serving();
+  t.prometheus.scores = { v1: [500, 1000, 1000], v2: [50, 1000, 1000] };
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  t.advance(5);
+  await t.settle();
+  expect(t.mv('fraud-v2').status?.phase).toBe('RolledBack');
+  expect(t.cluster.events.at(-1)).toMatchObject({
+    type: 'Warning',
+    reason: 'RolledBack',
+    message: expect.stringMatching(
+      /^prediction-shift: PSI 1\.32 between canary and stable scores .*all traffic back on v1$/,
+    ),
+  });
+});
+
+// The stable's status first (a promotion: see the Events' order above, Promoted before Retired), so that a crash
+// between two writes leaves two stables (the one promoted last wins) and never none; the rest in the plan's order.
+test('statuses written in one pass: besides the stable, oldest first (a newer version supersedes the canary)', async () => {
+  const t = await serving();
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+  t.apply('fraud-v3');
+  t.cluster.writes.length = 0;
+  await t.reconcile();
+  expect(t.cluster.writes.filter((w) => w.verb === 'updateStatus').map((w) => w.key.name)).toEqual([
+    'fraud-v1',
+    'fraud-v2',
+    'fraud-v3',
+  ]);
+  expect(t.mv('fraud-v2').status?.phase).toBe('Superseded');
+});
+
+test('capacity before traffic: the promoted canary grows to full size before the model Service sends it everything', async () => {
+  const steps = [
+    { weight: 25, pauseSeconds: 0 },
+    { weight: 100, pauseSeconds: 0 },
+  ];
+  const spec = { serving: { ...FAST.serving, replicas: 4, rollout: { ...FAST.serving!.rollout, steps } } };
+  const t = setup();
+  // Per pass: each Deployment's replicas as written, and whom the model Service selects.
+  const passes: string[][] = [[]];
+  t.cluster.interceptWrites(({ verb, ref, key, object }) => {
+    if (ref === SERVICE && key.name === 'fraud' && object)
+      passes.at(-1)!.push(`model Service ${Object.values((object as Wire<V1Service>).spec!.selector!).join(',')}`);
+    if (ref === DEPLOYMENT && object && verb !== 'updateStatus') {
+      const before = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, key)?.spec?.replicas ?? 0;
+      passes.at(-1)!.push(`${key.name} ${before}->${(object as Wire<V1Deployment>).spec!.replicas}`);
+    }
+    return undefined;
+  });
+  t.apply('fraud-v1', spec);
+  await t.settle();
+  await t.podsReady();
+  await t.settle();
+  passes.length = 0;
+  t.apply('fraud-v2', spec);
+  for (let i = 0; i < 10 && t.mv('fraud-v2').status?.phase !== 'Serving'; i++) {
+    await t.podsReady();
+    t.advance(5);
+    passes.push([]);
+    await t.reconcile();
+  }
+  expect(passes.filter((p) => p.length)).toEqual([
+    ['fraud-v2 0->1'],
+    ['model Service modelops-serving,fraud'],
+    ['fraud-v2 1->4', 'model Service fraud-v2'],
+  ]);
+});
+
+test('a second ModelVersion of a served version: Failed DuplicateVersion; unlike a name conflict, its own objects are written, without pods', async () => {
+  const t = await serving();
+  t.cluster.seed(MV, {
+    ...modelVersion('fraud-v1-again', { ...FAST, version: 'v1' }),
+    metadata: { name: 'fraud-v1-again', namespace: 'ml' },
+  });
+  await t.settle();
+  expect(t.mv('fraud-v1-again').status).toMatchObject({ phase: 'Failed' });
+  expect(t.cond('fraud-v1-again', 'Degraded')).toMatchObject({ reason: 'DuplicateVersion' });
+  const key = { namespace: 'ml', name: 'fraud-v1-again' };
+  expect(t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, key)!.spec!.replicas).toBe(0);
+  expect(t.cluster.get(SERVICE, key)).toBeDefined();
+  expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
 });
