@@ -46,6 +46,7 @@ describe('parseConfig', () => {
     [['--namespaces=ml,Not_A_Namespace'], '--namespaces: "Not_A_Namespace" is not a namespace name'],
     [['--namespaces=,'], '--namespaces needs at least one namespace (omit it to watch all)'],
     [['--prometheus-url=prometheus:9090'], '--prometheus-url must be an http(s) URL, got "prometheus:9090"'],
+    [['--prometheus-url=http://admin:secret@prom:9090'], '--prometheus-url must not carry credentials'],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseConfig(args, {})).toThrow(message);
   });

@@ -97,6 +97,8 @@ function httpUrl(value: string | undefined, flag: string): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new Error(`${flag} must be an http(s) URL, got "${value}"`);
+  // Its failures' messages name the URL, and they reach status conditions and Events.
+  if (url.username || url.password) throw new Error(`${flag} must not carry credentials`);
   return value;
 }
 

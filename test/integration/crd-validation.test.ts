@@ -353,6 +353,11 @@ const invalid: [string, Manifest, RegExp][] = [
     /spec\.serving\.rollout\.analysis\.prometheusUrl: .*prometheusUrl must be an http\(s\):\/\/ URL/,
   ],
   [
+    'ModelVersion with credentials in its Prometheus URL',
+    withSpec(modelVersion, 'serving', { rollout: { analysis: { prometheusUrl: 'http://admin:secret@prom:9090' } } }),
+    /spec\.serving\.rollout\.analysis\.prometheusUrl: .*prometheusUrl must be an http\(s\):\/\/ URL without credentials/,
+  ],
+  [
     'ModelVersion with a query check without bounds',
     withSpec(modelVersion, 'serving', { rollout: { analysis: { queries: [{ name: 'q', query: 'up' }] } } }),
     /spec\.serving\.rollout\.analysis\.queries\[0\]: .*a query check needs max, min or both/,
@@ -401,6 +406,16 @@ const invalid: [string, Manifest, RegExp][] = [
   ],
   // DriftMonitor
   ['DriftMonitor without model', withSpec(driftMonitor, 'model', undefined), /spec\.model: Required value/],
+  [
+    'DriftMonitor with a Prometheus URL with a space in it',
+    withSpec(driftMonitor, 'prometheusUrl', 'http://prom:9090/ x'),
+    /spec\.prometheusUrl: .*prometheusUrl must be an http\(s\):\/\/ URL without credentials/,
+  ],
+  [
+    'DriftMonitor with credentials in its Prometheus URL',
+    withSpec(driftMonitor, 'prometheusUrl', 'https://admin:secret@prom:9090'),
+    /spec\.prometheusUrl: .*prometheusUrl must be an http\(s\):\/\/ URL without credentials/,
+  ],
   [
     'DriftMonitor with an unknown method',
     withSpec(driftMonitor, 'tests', [{ method: 'Wasserstein', warning: 0.1, critical: 0.2 }]),

@@ -84,6 +84,19 @@ export function uri(description: string, schemes: readonly string[], options: { 
   });
 }
 
+/**
+ * The address of a Prometheus: http(s), a host, an optional path; no whitespace and no credentials, since the URL
+ * heads the messages of failed queries, which reach status conditions and Events.
+ */
+export const prometheusUrl = () =>
+  string("Prometheus that scrapes the serving pods; defaults to the operator's --prometheus-url.", {
+    maxLength: 2048,
+    ...cel({
+      rule: "self.matches('^https?://[^\\\\s/@]+(/[^\\\\s]*)?$')",
+      message: 'prometheusUrl must be an http(s):// URL without credentials',
+    }),
+  });
+
 /** Kubernetes labels: qualified-name keys, label-value values. */
 export const labelMap = (description: string) =>
   stringMap(description, {

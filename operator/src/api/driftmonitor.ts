@@ -1,7 +1,7 @@
 // DriftMonitor: compares the live feature and prediction-score distributions of a model's serving pods
 // with the distributions the model was trained on, every interval, and acts when they drift apart.
 import { object, string, integer, number, boolean, enumOf, list, optional, cel, type Static } from './schema.js';
-import { conditions, modelName, modelVersion, observedGeneration } from './common.js';
+import { conditions, modelName, modelVersion, observedGeneration, prometheusUrl } from './common.js';
 import { TrainingJobSpec } from './trainingjob.js';
 import type { CrdDefinition } from './crd.js';
 
@@ -107,12 +107,7 @@ export const DriftMonitorSpec = object(
         },
       ),
     ),
-    prometheusUrl: optional(
-      string("Prometheus that scrapes the serving pods; defaults to the operator's --prometheus-url.", {
-        pattern: '^https?://',
-        maxLength: 2048,
-      }),
-    ),
+    prometheusUrl: optional(prometheusUrl()),
     intervalSeconds: optional(integer('How often to evaluate.', { minimum: 10, maximum: 86400, default: 300 })),
     windowSeconds: optional(
       integer('How much recent traffic each evaluation looks at; at least intervalSeconds.', {

@@ -24,6 +24,7 @@ import {
   DNS1035_LABEL,
   modelName,
   modelVersion,
+  prometheusUrl,
 } from './common.js';
 import type { CrdDefinition } from './crd.js';
 
@@ -84,15 +85,7 @@ const relativeBound = (what: string, defaultRatio: number) =>
 export const AnalysisSpec = object(
   "How every step is analysed: every intervalSeconds, over the last windowSeconds, from the serving pods' metrics in Prometheus.",
   {
-    prometheusUrl: optional(
-      string("Prometheus that scrapes the serving pods; defaults to the operator's --prometheus-url.", {
-        maxLength: 2048,
-        ...cel({
-          rule: "self.matches('^https?://[^\\\\s/]+(/[^\\\\s]*)?$')",
-          message: 'prometheusUrl must be an http(s):// URL',
-        }),
-      }),
-    ),
+    prometheusUrl: optional(prometheusUrl()),
     intervalSeconds: optional(
       integer('How often the checks run during a step.', { minimum: 1, maximum: 3600, default: A.intervalSeconds }),
     ),
