@@ -960,23 +960,6 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'ConditionalExpression: true',
     why: 'a new HttpPrometheusClient per analysis: it keeps only its URL and timeout (fetch pools the connections), so a cached one and a new one query alike',
   },
-  // writeStatuses sorts the stable's draft first. V8 sorts fewer than 64 elements by binary insertion, calling the
-  // comparator as (element being inserted, element already placed): with the `b` side gone the comparator reads
-  // -Number(inserted is stable), which moves the one stable draft to the front and leaves the rest in order, as the
-  // full comparator does. A plan has at most one draft with role stable (assignRoles retires the others, fail()
-  // clears the role), so the order differs only for 64 versions or more of one model.
-  {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: "for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))",
-    mutant: "ConditionalExpression: false (for b.role === 'stable')",
-    why: 'the same order as the full comparator for one stable draft among fewer than 64 (V8 insertion sort)',
-  },
-  {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: "for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))",
-    mutant: 'StringLiteral: "" (in b.role === \'stable\')',
-    why: 'as the one above: no draft has role "", so the b side reads 0',
-  },
   {
     file: 'operator/src/controllers/modelversion/controller.ts',
     line: "const blocked = (d: Draft) => d.phase === 'Failed' && d.view.conflict !== undefined;",

@@ -135,7 +135,8 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
 async function writeStatuses(ctx: ReconcileContext, view: ModelView, plan: ModelPlan, versions: ModelVersion[]) {
   const byUid = new Map(versions.map((mv) => [mv.metadata.uid, mv]));
   const changed = new Set<Draft>();
-  for (const d of [...plan.drafts].sort((a, b) => Number(b.role === 'stable') - Number(a.role === 'stable')))
+  const isStable = (d: Draft) => d.role === 'stable';
+  for (const d of [...plan.drafts.filter(isStable), ...plan.drafts.filter((d) => !isStable(d))])
     if (await ctx.status.update(MV, byUid.get(d.view.mv.metadata.uid)!, versionStatus(d, plan, view))) changed.add(d);
   return changed;
 }
