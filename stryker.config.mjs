@@ -87,6 +87,21 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'MethodExpression',
     why: 'Math.min and Math.max of two edges within 1e-9 of each other give the same tolerance to ~1e-18',
   },
+  // nextEvaluation: past `!last` the status exists, so `status?.versions` reads as `status.versions`.
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: "const judged = dm.status?.versions?.find((v) => v.role === 'stable')?.version;",
+    code: 'dm.status?.versions',
+    mutator: 'OptionalChaining',
+    why: 'a set lastEvaluationTime implies a status',
+  },
+  // An index name only has to be the same where it is registered and where it is read; both read this constant.
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: 'const RUNS_BY_MONITOR = `label:${LABEL_DRIFTMONITOR}`;',
+    mutator: 'StringLiteral',
+    why: 'the index is registered and read under the same constant, whatever its text',
+  },
   // A missing name reads as no run number: '' and the mutant's "Stryker was here!" both fail to match -retrain-<n>.
   {
     file: 'operator/src/controllers/driftmonitor/actions.ts',
@@ -644,6 +659,43 @@ const EQUIVALENT_MUTANTS = [
  * the score of their file is the rest. Each: the file, the line, the mutant as Stryker's report names it, and why.
  */
 export const EQUIVALENT_SURVIVORS = [
+  // DriftMonitor evaluatedAt: whether an evaluation that judged nothing says what the status says already.
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: 'a.versions.length === 0 &&',
+    mutant: 'ConditionalExpression: true',
+    why: "a judged version makes Ready `Evaluated`, which no empty assessment's status said: the conditions differ anyway",
+  },
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: 'previous.phase === a.phase &&',
+    mutant: 'ConditionalExpression: true',
+    why: "an empty assessment's Ready and Drifted conditions carry the same reason and message (those of `why`), with fixed statuses, and its phase follows from the reason; so beside equal conditions the phase, the versions' absence and each clause but the message's are implied",
+  },
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: '(previous.versions ?? []).length === 0 &&',
+    mutant: 'ConditionalExpression: true',
+    why: "a status with judged versions has Ready `Evaluated` or a version's reason, never an empty assessment's conditions",
+  },
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: 'a.conditions.every((c) =>',
+    mutant: 'MethodExpression: a.conditions.some(...)',
+    why: "an empty assessment's Ready and Drifted conditions carry the same reason and message (those of `why`), with fixed statuses, and its phase follows from the reason; so beside equal conditions the phase, the versions' absence and each clause but the message's are implied",
+  },
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: '(p) => p.type === c.type && p.status === c.status && p.reason === c.reason && p.message === c.message,',
+    mutant: 'ConditionalExpression: true / LogicalOperator (the type, status and reason clauses; 7 mutants)',
+    why: "an empty assessment's Ready and Drifted conditions carry the same reason and message (those of `why`), with fixed statuses, and its phase follows from the reason; so beside equal conditions the phase, the versions' absence and each clause but the message's are implied",
+  },
+  {
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: "const MONITORS_BY_MODEL = { resource: DM, name: 'spec.model', keys: byField('spec.model') };",
+    mutant: 'StringLiteral: "" (the name)',
+    why: "the index is registered and read under MONITORS_BY_MODEL.name, whatever its text (its field path's twin is killed)",
+  },
   {
     file: 'operator/src/controllers/driftmonitor/histograms.ts',
     line: 'a.upperBounds.length === b.upperBounds.length &&',

@@ -393,8 +393,43 @@ describe('retraining', () => {
       status: { phase: 'Running' },
     };
     cluster.seed(TJ, foreign as never);
+    const unowned = {
+      ...foreign,
+      metadata: { ...foreign.metadata, name: 'fraud-drift-retrain-8', ownerReferences: undefined },
+    };
+    cluster.seed(TJ, unowned as never);
     await reconcile();
     expect(dm().status).toMatchObject({ activeTrainingJob: 'fraud-drift-retrain-1', retrainingRuns: 1 });
+  });
+
+  test('a run owned by the monitor among other owners is its run; a failed one is no longer active', async () => {
+    const { cluster, dm, reconcile } = setUpRetrain();
+    const owner = (kind: string, name: string, uid: string) => ({
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind,
+      name,
+      uid,
+    });
+    const run = {
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'TrainingJob',
+      metadata: {
+        name: 'fraud-drift-retrain-3',
+        namespace: 'ml',
+        labels: { 'modelops.dev/driftmonitor': 'fraud-drift' },
+        ownerReferences: [owner('Pipeline', 'nightly', 'pipeline-uid'), owner('DriftMonitor', 'fraud-drift', 'dm-uid')],
+      },
+      spec: {},
+      status: { phase: 'Running' },
+    };
+    cluster.seed(TJ, run as never);
+    await reconcile();
+    expect(dm().status!.activeTrainingJob).toBe('fraud-drift-retrain-3');
+    expect(runs(cluster)).toHaveLength(1);
+
+    cluster.seed(TJ, { ...run, status: { phase: 'Failed' } } as never);
+    await reconcile();
+    expect(dm().status!.activeTrainingJob).toBeUndefined();
   });
 
   test('a run that exists already (created by a pass whose status write was lost) is recorded as started', async () => {
