@@ -203,6 +203,7 @@ async function evaluateAndAct(
   );
   if (transition) pass.events.push(transition);
 
+  // `versions` are the model's (listed through the model index).
   const canary = versions.find((mv) => mv.status?.role === 'canary');
   const input: ActionInput = { dm, now, evaluations, runs: pass.runs, canary };
   const rollback = decideRollback(input);
