@@ -128,15 +128,19 @@ function setup(settings: ControllerSettings = SETTINGS, deps?: ModelVersionDeps)
   };
 }
 
-/** A model serving v1 as its stable version. */
-async function serving(...args: Parameters<typeof setup>) {
-  const t = setup(...args);
-  t.apply('fraud-v1');
+/** v1 applied with `spec`, its pods ready, settled: the model's stable version. */
+async function serveV1(t: ReturnType<typeof setup>, spec?: Partial<ModelVersionSpec>) {
+  t.apply('fraud-v1', spec);
   await t.settle();
   await t.podsReady();
   await t.settle();
   return t;
 }
+
+/** A model serving v1 as its stable version. */
+const serving = (...args: Parameters<typeof setup>) => serveV1(setup(...args));
+
+const GATEWAY: Partial<ModelVersionSpec> = { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } };
 
 test('the first pass creates the Deployment and writes the status once; the second adds the finalizer, then the Services; the third nothing', async () => {
   const t = setup();
@@ -325,10 +329,7 @@ test('no Prometheus configured: Degraded NoMetricsSource, the canary held, nothi
 test('Gateway API asked for on a cluster without it: the stable serves by its Service, Degraded says why', async () => {
   const t = setup();
   t.cluster.setAvailable(HTTP_ROUTE, false);
-  t.apply('fraud-v1', { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } });
-  await t.settle();
-  await t.podsReady();
-  await t.settle();
+  await serveV1(t, GATEWAY);
   expect(t.mv('fraud-v1').status).toMatchObject({ phase: 'Serving', traffic: { mechanism: 'ReplicaRatio' } });
   expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({ status: 'True', reason: 'GatewayAPIUnavailable' });
   expect(t.cluster.get(SERVICE, KEY)).toBeDefined();
@@ -336,10 +337,7 @@ test('Gateway API asked for on a cluster without it: the stable serves by its Se
 
 test('Gateway API: the operator owns the route named after the model, with the stable’s backend', async () => {
   const t = setup();
-  t.apply('fraud-v1', { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } });
-  await t.settle();
-  await t.podsReady();
-  await t.settle();
+  await serveV1(t, GATEWAY);
   const route = t.cluster.get<HTTPRoute>(HTTP_ROUTE, KEY)!;
   expect(route.spec.parentRefs).toEqual([{ name: 'gw' }]);
   expect(route.spec.rules).toEqual([{ backendRefs: [{ name: 'fraud-v1', port: 80, weight: 100 }] }]);
@@ -355,10 +353,7 @@ test('Gateway API: the operator owns the route named after the model, with the s
 
 test('Gateway API turned off in the spec: the route the operator owned is deleted, the model Service serves', async () => {
   const t = setup();
-  t.apply('fraud-v1', { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } });
-  await t.settle();
-  await t.podsReady();
-  await t.settle();
+  await serveV1(t, GATEWAY);
   expect(t.cluster.get(HTTP_ROUTE, KEY)).toBeDefined();
   await t.cluster.client.patch(MV, { namespace: 'ml', name: 'fraud-v1' }, { spec: { serving: { traffic: null } } });
   await t.settle();
@@ -373,10 +368,7 @@ test('autoscaling: an HPA while stable; turned off, the HPA is deleted; never a 
     if (ref === HPA && verb === 'delete') deletes.push(key.name);
     return undefined;
   });
-  t.apply('fraud-v1', { serving: { ...FAST.serving, autoscaling: { maxReplicas: 4 } } });
-  await t.settle();
-  await t.podsReady();
-  await t.settle();
+  await serveV1(t, { serving: { ...FAST.serving, autoscaling: { maxReplicas: 4 } } });
   const hpaKey = { namespace: 'ml', name: 'fraud-v1' };
   expect(t.cluster.get(HPA, hpaKey)).toBeDefined();
   expect(deletes).toEqual([]);
@@ -575,10 +567,7 @@ test.each([
     const t = setup();
     const foreign = { metadata: { namespace: 'ml', name: 'fraud', labels }, spec: { selector: { app: 'web' } } };
     t.cluster.seed(SERVICE, foreign as KubernetesObject);
-    t.apply('fraud-v1');
-    await t.settle();
-    await t.podsReady();
-    await t.settle();
+    await serveV1(t);
     expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
       status: 'True',
       reason: 'NameConflict',
@@ -608,10 +597,7 @@ test('an existing HTTPRoute named by the spec: only its rules for the model are 
       rules: [{ backendRefs: [{ name: 'docs', port: 80 }] }, { backendRefs: [{ name: 'fraud', port: 80 }] }],
     },
   } as KubernetesObject);
-  t.apply('fraud-v1', { serving: { ...FAST.serving, traffic: { gatewayAPI: { httpRoute: 'shop' } } } });
-  await t.settle();
-  await t.podsReady();
-  await t.settle();
+  await serveV1(t, { serving: { ...FAST.serving, traffic: { gatewayAPI: { httpRoute: 'shop' } } } });
   const route = t.cluster.get<HTTPRoute>(HTTP_ROUTE, shop)!;
   expect(route.spec.parentRefs).toEqual([{ name: 'edge' }]);
   expect(route.spec.rules).toEqual([
@@ -723,10 +709,7 @@ test('capacity before traffic: the promoted canary grows to full size before the
     }
     return undefined;
   });
-  t.apply('fraud-v1', spec);
-  await t.settle();
-  await t.podsReady();
-  await t.settle();
+  await serveV1(t, spec);
   passes.length = 0;
   t.apply('fraud-v2', spec);
   for (let i = 0; i < 10 && t.mv('fraud-v2').status?.phase !== 'Serving'; i++) {
