@@ -4,9 +4,11 @@
 // Services or HTTPRoutes. Routing is by Gateway API, so the route is under test too (its CRDs are installed
 // if the bed has none). Metrics come from a stand-in Prometheus the test scripts.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import type { ModelVersion } from '../../operator/src/api/index.js';
+import type { HTTPRoute } from '../../operator/src/controllers/modelversion/traffic/httproute.js';
 import { condition, kubectl, useNamespace, waitFor } from '../harness/cluster.js';
 import { repoRoot } from '../harness/paths.js';
 import { StandInPrometheus, createModelsClaim, deleteModelsClaim, ensureGatewayApi } from './modelversion.helpers.js';
@@ -133,22 +135,24 @@ test(`SIGKILLed at a random point of each of ${ROUNDS} rollouts: the same final 
     const all = await kubectl(['get', 'mv', '-n', ns.name, '-o', 'json']);
     const stables = (JSON.parse(all.stdout) as { items: MV[] }).items.filter((mv) => mv.status?.role === 'stable');
     expect(stables.map((mv) => mv.metadata.name)).toEqual([`fraud-v${stable}`]);
-    const route = await kubectl([
-      'get',
-      'httproute',
-      'fraud',
-      '-n',
-      ns.name,
-      '-o',
-      'jsonpath={.spec.rules[*].backendRefs}',
-    ]);
-    expect(JSON.parse(route.stdout)).toEqual([
-      expect.objectContaining({ name: `fraud-v${stable}`, port: 80, weight: 100 }),
-    ]);
-    const svc = await waitFor<V1Service>(`/api/v1/namespaces/${ns.name}/services`, () => true, 'model Service', {
-      fieldSelector: 'metadata.name=fraud',
-    });
-    expect(svc.spec!.selector).toEqual({ 'modelops.dev/modelversion': `fraud-v${stable}` });
+    // The statuses are written before the objects that enact them (so a kill in between is repaired from
+    // them): the route and the model's Service follow the settled status within the same pass.
+    const only = `fraud-v${stable}`;
+    await waitFor<HTTPRoute>(
+      `/apis/gateway.networking.k8s.io/v1/namespaces/${ns.name}/httproutes`,
+      (r) => {
+        const refs = r.spec.rules?.flatMap((rule) => rule.backendRefs ?? []) ?? [];
+        return refs.length === 1 && refs[0]!.name === only && refs[0]!.port === 80 && refs[0]!.weight === 100;
+      },
+      `route fraud: all traffic to ${only}`,
+      { fieldSelector: 'metadata.name=fraud', timeoutMs: 30_000 },
+    );
+    await waitFor<V1Service>(
+      `/api/v1/namespaces/${ns.name}/services`,
+      (svc) => isDeepStrictEqual(svc.spec?.selector, { 'modelops.dev/modelversion': only }),
+      `Service fraud selecting ${only}`,
+      { fieldSelector: 'metadata.name=fraud', timeoutMs: 30_000 },
+    );
   }
   // Only the stable keeps pods: rolled-back and retired versions are scaled to zero once their pods have
   // drained (30 s after their traffic left), so this is checked once, at the end.
