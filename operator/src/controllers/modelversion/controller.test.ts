@@ -137,6 +137,14 @@ async function serveV1(t: ReturnType<typeof setup>, spec?: Partial<ModelVersionS
   return t;
 }
 
+/** v2 applied, its pods ready, settled: the canary at its first step, before any analysis is due. */
+async function startCanary(t: ReturnType<typeof setup>) {
+  t.apply('fraud-v2');
+  await t.settle();
+  await t.podsReady('fraud-v2');
+  await t.settle();
+}
+
 /** A model serving v1 as its stable version. */
 const serving = (...args: Parameters<typeof setup>) => serveV1(setup(...args));
 
@@ -233,10 +241,7 @@ test('a good canary is analysed against Prometheus and promoted; the model Servi
 
 test('a failing canary: the rollback is written to status first, then the Service goes back to the stable', async () => {
   const t = await serving();
-  t.apply('fraud-v2');
-  await t.settle();
-  await t.podsReady('fraud-v2');
-  await t.settle();
+  await startCanary(t);
   t.prometheus.errorRate.v2 = 0.3;
   t.cluster.writes.length = 0;
   t.advance(5);
@@ -290,10 +295,7 @@ test.each([
   ['not Prometheus’s (a bug)', new TypeError('m.canary is undefined')],
 ])('an analysis that fails otherwise, %s: thrown for the runtime, not recorded as Degraded', async (_case, error) => {
   const t = await serving();
-  t.apply('fraud-v2');
-  await t.settle();
-  await t.podsReady('fraud-v2');
-  await t.settle();
+  await startCanary(t);
   t.prometheus.failure = error;
   t.advance(5);
   await expect(t.reconcile()).rejects.toBe(error);
@@ -380,10 +382,7 @@ test('autoscaling: an HPA while stable; turned off, the HPA is deleted; never a 
 
 test('deleting the canary: traffic back on the stable, then the finalizer goes; deleting the last version removes the routing', async () => {
   const t = await serving();
-  t.apply('fraud-v2');
-  await t.settle();
-  await t.podsReady('fraud-v2');
-  await t.settle();
+  await startCanary(t);
   await t.cluster.client.delete(MV, { namespace: 'ml', name: 'fraud-v2' });
   expect(t.mv('fraud-v2').metadata.deletionTimestamp).toBeDefined();
   await t.reconcile();
@@ -443,10 +442,7 @@ test.each([
 test('a retry annotation from kubectl restarts a rolled-back version; the same value again does nothing', async () => {
   const t = await serving();
   t.prometheus.errorRate.v2 = 0.5;
-  t.apply('fraud-v2');
-  await t.settle();
-  await t.podsReady('fraud-v2');
-  await t.settle();
+  await startCanary(t);
   t.advance(5);
   await t.settle();
   expect(t.mv('fraud-v2').status?.phase).toBe('RolledBack');
@@ -642,10 +638,7 @@ test("without an injected client: Prometheus at the operator's --prometheus-url,
   const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
   await new Promise((resolve) => closed.close(resolve));
   const t = await serving({ ...SETTINGS, prometheusUrl: url }, {});
-  t.apply('fraud-v2');
-  await t.settle();
-  await t.podsReady('fraud-v2');
-  await t.settle();
+  await startCanary(t);
   expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({
     status: 'True',
     reason: 'MetricsUnavailable',
@@ -656,10 +649,7 @@ test("without an injected client: Prometheus at the operator's --prometheus-url,
 test('a canary whose prediction scores moved from the stable’s is rolled back by the prediction-shift check (PSI of operator/src/statistics)', async () => {
   const t = await serving();
   t.prometheus.scores = { v1: [500, 1000, 1000], v2: [50, 1000, 1000] };
-  t.apply('fraud-v2');
-  await t.settle();
-  await t.podsReady('fraud-v2');
-  await t.settle();
+  await startCanary(t);
   t.advance(5);
   await t.settle();
   expect(t.mv('fraud-v2').status?.phase).toBe('RolledBack');
@@ -676,10 +666,7 @@ test('a canary whose prediction scores moved from the stable’s is rolled back 
 // between two writes leaves two stables (the one promoted last wins) and never none; the rest in the plan's order.
 test('statuses written in one pass: besides the stable, oldest first (a newer version supersedes the canary)', async () => {
   const t = await serving();
-  t.apply('fraud-v2');
-  await t.settle();
-  await t.podsReady('fraud-v2');
-  await t.settle();
+  await startCanary(t);
   t.apply('fraud-v3');
   t.cluster.writes.length = 0;
   await t.reconcile();
