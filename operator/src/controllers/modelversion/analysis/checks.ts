@@ -174,16 +174,29 @@ const predictionShift: Check = ({ m, spec, distances, enough }) => {
   if (stable.total < shift.minSamples || stable.total === 0) return result(name, 'Skipped', counted, { threshold });
   if (canary.total < shift.minSamples || canary.total === 0)
     return result(name, 'Inconclusive', counted, { threshold });
+  const [stableCounts, canaryCounts] = smoothed(stable.counts, canary.counts);
   const value =
     shift.method === 'PSI'
-      ? distances.psi(stable.counts, canary.counts)
-      : distances.jensenShannon(stable.counts, canary.counts);
+      ? distances.psi(stableCounts, canaryCounts)
+      : distances.jensenShannon(stableCounts, canaryCounts);
   const noise = samplingNoise(shift.method, stable.counts, canary.counts);
   const bound = threshold + noise;
   const said = `${shift.method} ${fmt(value)} between canary and stable scores (threshold ${fmt(threshold)} + ${fmt(noise)} sampling noise at these counts)`;
   if (!enough) return result(name, 'Inconclusive', `${said}; too few requests to judge`, { value, threshold: bound });
   return result(name, value > bound ? 'Fail' : 'Pass', said, { value, threshold: bound });
 };
+
+/**
+ * Half a score added to each bin either version scored into (Jeffreys' prior). A bin a small sample left
+ * empty is chance, but PSI's epsilon reads it as ln(share / 1e-4) of evidence, beyond what the noise
+ * allowance below (second order) foresees: 76 canary and 300 stable scores of one distribution failed 1.1 %
+ * of analyses unsmoothed (good canaries rolled back at their first step), none of 20 000 smoothed.
+ */
+function smoothed(a: readonly number[], b: readonly number[]): [number[], number[]] {
+  const scored = a.map((count, i) => count + b[i]! > 0);
+  const add = (counts: readonly number[]) => counts.map((count, i) => (scored[i] ? count + 0.5 : count));
+  return [add(a), add(b)];
+}
 
 /**
  * How far apart two samples of one distribution may come out by chance (99.9th percentile), in the
