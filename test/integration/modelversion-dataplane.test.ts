@@ -297,6 +297,13 @@ async function recordSelectors(model: string) {
   return { changes, stop: () => request.abort() };
 }
 
+/**
+ * Steps fine enough to see a breach the operator acted on within tens of milliseconds of the scrape that showed
+ * it: at 0.25 s no step need fall between the two, and a slow canary rolled back in CI looked never visible.
+ * Prometheus answers at most 11 000 points.
+ */
+const visibilityStep = (from: Date, to: Date) => Math.max(0.02, (to.getTime() - from.getTime()) / 1000 / 10_000);
+
 /** The first moment the canary's prediction scores were as far from the stable's as the check says (PSI). */
 async function shiftVisibleAt(model: string, from: Date, to: Date, max: number, minSamples: number) {
   const sel = `namespace="${ns.name}",model="${model}",version=~"v1|v2"`;
@@ -304,7 +311,7 @@ async function shiftVisibleAt(model: string, from: Date, to: Date, max: number, 
   const series = await new HttpPrometheusClient({ url: prometheusUrl() }).queryRange(expr, {
     start: from,
     end: to,
-    stepSeconds: 0.25,
+    stepSeconds: visibilityStep(from, to),
   });
   const times = [...new Set(series.flatMap((s) => s.points.map((p) => p.time.getTime())))].sort((a, b) => a - b);
   for (const t of times) {
@@ -392,7 +399,7 @@ describe('a bad canary is rolled back', () => {
               await new HttpPrometheusClient({ url: prometheusUrl() }).queryRange(breachQueries[model]!(model), {
                 start,
                 end: back.time,
-                stepSeconds: 0.25,
+                stepSeconds: visibilityStep(start, back.time),
               })
             )[0]?.points.find((p) => p.value === 1)?.time;
       expect(visible).toBeDefined();
