@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { FakeClock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { Controller, type ReconcileContext, type ReconcileResult } from './controller.js';
 import { mapToSelf } from './enqueue.js';
 import { ApiError, ConflictError, ReconcileAbortedError, TerminalError } from './errors.js';

@@ -75,6 +75,14 @@ describe('owner mapping', () => {
     expect(mapToControllerOwner(trainingJob)(dependent, cache)).toEqual([{ namespace: 'ml', name: 'tj-1' }]);
   });
 
+  test.each([
+    ['no uid (not yet created)', { metadata: { namespace: 'ml', name: 'tj-1' } }],
+    ['no name', { metadata: { namespace: 'ml', uid: 'abc' } }],
+    ['no metadata', {}],
+  ])('controllerReference refuses an owner with %s', (_case, owner) => {
+    expect(() => controllerReference(trainingJob, owner)).toThrow('owner needs metadata.name and metadata.uid');
+  });
+
   test("through the for map: a dependent enqueues its owner's keys (a Deployment → its ModelVersion → the model)", () => {
     const modelVersion: ResourceRef = { ...trainingJob, plural: 'modelversions', kind: 'ModelVersion' };
     const cluster = new InMemoryCluster();

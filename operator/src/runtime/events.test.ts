@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Client } from './client.js';
-import { FakeClock, toMicroTime } from './clock.js';
+import { toMicroTime } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { NotFoundError } from './errors.js';
 import { eventDedupKey, Recorder } from './events.js';
 import type { KubernetesObject } from './types.js';

@@ -52,7 +52,7 @@ export {
   isNamespaceTerminating,
 } from './errors.js';
 export { createLogger, type Logger } from './logging.js';
-export { realClock, FakeClock, toMetaTime, toMicroTime, type Clock } from './clock.js';
+export { realClock, toMetaTime, toMicroTime, type Clock } from './clock.js';
 export {
   apiVersionOf,
   keyToString,

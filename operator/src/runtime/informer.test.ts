@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { WatchEvent } from './client.js';
-import { FakeClock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { ApiError, GoneError } from './errors.js';
 import { cacheable, Informer, type ListerWatcher } from './informer.js';
 import type { KubernetesObject, ObjectList, ResourceRef } from './types.js';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Client } from './client.js';
-import { FakeClock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from './errors.js';
 import { LeaderElector, type LeaseSpec } from './leader-election.js';
 import type { KubernetesObject } from './types.js';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import pino from 'pino';
-import { FakeClock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { ResourceUnavailableError } from './errors.js';
 import { Manager } from './manager.js';
 import { byField, byLabel } from './store/indexes.js';

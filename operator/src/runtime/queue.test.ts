@@ -1,4 +1,4 @@
-import { FakeClock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { WorkQueue } from './queue.js';
 
 function newQueue(clock = new FakeClock()) {

@@ -1,4 +1,4 @@
-import { FakeClock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { ConflictError } from './errors.js';
 import { StatusWriter } from './status.js';
 import { InMemoryCluster } from './testing/index.js';

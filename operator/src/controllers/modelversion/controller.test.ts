@@ -7,15 +7,8 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { ControllerSettings } from '../../config.js';
 import { resources, type ModelVersion, type ModelVersionSpec } from '../../api/index.js';
 import { PrometheusError, type PrometheusClient, type Sample } from '../../prometheus/index.js';
-import {
-  ApiError,
-  NotFoundError,
-  type FakeClock,
-  type ForSpec,
-  type KubernetesObject,
-  type Wire,
-} from '../../runtime/index.js';
-import { InMemoryCluster } from '../../runtime/testing/index.js';
+import { ApiError, NotFoundError, type ForSpec, type KubernetesObject, type Wire } from '../../runtime/index.js';
+import { InMemoryCluster, type FakeClock } from '../../runtime/testing/index.js';
 import { DEPLOYMENT, HPA, SERVICE } from '../resources.js';
 import { modelVersionController, type ModelVersionDeps } from './controller.js';
 import { DRAIN_MS } from './rollout.js';

@@ -6,4 +6,4 @@ export {
   type WriteInterceptor,
   type WriteVerb,
 } from './in-memory-cluster.js';
-export { FakeClock } from '../clock.js';
+export { FakeClock } from './fake-clock.js';
