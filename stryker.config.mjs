@@ -650,6 +650,59 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'StringLiteral',
     why: 'a create decision always has a gate message (registered(name, gate.message))',
   },
+  // Runtime: objects the finalizer and status helpers write were read from the cache or the API server, so they have
+  // metadata (a name to write to); an optional chain there reads the same as a plain one.
+  {
+    file: 'operator/src/runtime/finalizers.ts',
+    line: 'return this.write(ref, obj, [...(obj.metadata?.finalizers ?? []), finalizer]);',
+    mutator: 'OptionalChaining',
+    why: 'an object without metadata has no name to patch',
+  },
+  // remove() returns early unless hasFinalizer(obj), so the list exists and holds the finalizer.
+  {
+    file: 'operator/src/runtime/finalizers.ts',
+    line: '(obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer),',
+    mutator: 'OptionalChaining',
+    why: 'hasFinalizer(obj) above guarantees metadata.finalizers',
+  },
+  {
+    file: 'operator/src/runtime/finalizers.ts',
+    line: '(obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer),',
+    mutator: 'ArrayDeclaration',
+    why: 'hasFinalizer(obj) above guarantees metadata.finalizers',
+  },
+  {
+    file: 'operator/src/runtime/finalizers.ts',
+    line: 'const patch = { metadata: { finalizers, resourceVersion: obj.metadata?.resourceVersion } };',
+    mutator: 'OptionalChaining',
+    why: 'an object without metadata has no name to patch',
+  },
+  {
+    file: 'operator/src/runtime/status.ts',
+    line: 'const generation = current.metadata?.generation;',
+    mutator: 'OptionalChaining',
+    why: 'an object without metadata has no name to write its status to',
+  },
+  // mapToControllerOwner: the controller ownerReference found above implies metadata; objects in the cache have it.
+  {
+    file: 'operator/src/runtime/enqueue.ts',
+    line: 'const namespace = obj.metadata?.namespace;',
+    mutator: 'OptionalChaining',
+    why: 'an ownerReference was found in metadata on the line before',
+  },
+  {
+    file: 'operator/src/runtime/enqueue.ts',
+    line: 'return ownerObj && ownerObj.metadata?.uid === ref.uid ? ownerKeys(ownerObj, cache) : [];',
+    mutator: 'OptionalChaining',
+    why: 'the cache holds objects by name: every one has metadata',
+  },
+  // isNamespaceTerminating: a string in place of the empty list of causes has no `reason`, so none matches.
+  {
+    file: 'operator/src/runtime/errors.ts',
+    line: 'const causes = (err.body?.details as { causes?: { reason?: string }[] } | undefined)?.causes ?? [];',
+    mutator: 'ArrayDeclaration',
+    why: 'a string in place of no causes matches no NamespaceTerminating cause',
+  },
 ];
 
 /**
@@ -1065,6 +1118,26 @@ export const EQUIVALENT_SURVIVORS = [
     line: '!ctx.cache.get(SERVICE, { namespace, name })',
     mutant: 'ObjectLiteral: {}',
     why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+  },
+  // Runtime: toISOString() ends in one "Z", so the regexes' end anchors change nothing; their other Regex mutants are killed.
+  {
+    file: 'operator/src/runtime/clock.ts',
+    line: "return date.toISOString().replace(/\\.\\d{3}Z$/, 'Z');",
+    mutant: 'Regex: /\\.\\d{3}Z/',
+    why: 'an ISO timestamp has one Z, at its end',
+  },
+  {
+    file: 'operator/src/runtime/clock.ts',
+    line: "return date.toISOString().replace(/\\.(\\d{3})Z$/, '.$1000Z');",
+    mutant: 'Regex: /\\.(\\d{3})Z/',
+    why: 'an ISO timestamp has one Z, at its end',
+  },
+  // groupOf: an apiVersion starting with "/" gives the empty group either way; `slash >= 0`, its twin, is killed.
+  {
+    file: 'operator/src/runtime/enqueue.ts',
+    line: "return slash < 0 ? '' : apiVersion.slice(0, slash);",
+    mutant: 'EqualityOperator: slash <= 0',
+    why: "at slash 0 the slice before it is '' too",
   },
 ];
 

@@ -1,5 +1,5 @@
 import { toMetaTime } from './clock.js';
-import { setCondition, type Condition } from './conditions.js';
+import { findCondition, isConditionTrue, setCondition, type Condition } from './conditions.js';
 
 const t0 = new Date('2026-01-01T00:00:00.250Z');
 const t1 = new Date('2026-01-01T00:05:00.000Z');
@@ -54,4 +54,27 @@ describe('setCondition', () => {
     expect(out[1]).toBe(before[1]);
     expect(before).toEqual(frozen);
   });
+});
+
+test('setCondition replaces the condition of its type, in place, among others', () => {
+  const ready = setCondition([], { type: 'Ready', status: 'True', reason: 'Up', message: '' }, 1, t0);
+  const both = setCondition(ready, { type: 'Degraded', status: 'False', reason: 'Fine', message: '' }, 1, t0);
+  const next = setCondition(both, { type: 'Degraded', status: 'True', reason: 'Broken', message: 'x' }, 2, t1);
+  expect(next.map((c) => [c.type, c.status, c.reason, c.lastTransitionTime])).toEqual([
+    ['Ready', 'True', 'Up', toMetaTime(t0)],
+    ['Degraded', 'True', 'Broken', toMetaTime(t1)],
+  ]);
+  expect(next[0]).toBe(both[0]);
+});
+
+test('findCondition and isConditionTrue read a condition by type', () => {
+  const conditions = [
+    { type: 'Ready', status: 'False' as const, reason: 'Pending', message: '' },
+    { type: 'Degraded', status: 'True' as const, reason: 'Broken', message: '' },
+  ];
+  expect(findCondition(conditions, 'Degraded')?.reason).toBe('Broken');
+  expect(findCondition(conditions, 'Promoted')).toBeUndefined();
+  expect(findCondition(undefined, 'Ready')).toBeUndefined();
+  expect([isConditionTrue(conditions, 'Degraded'), isConditionTrue(conditions, 'Ready')]).toEqual([true, false]);
+  expect([isConditionTrue(conditions, 'Promoted'), isConditionTrue(undefined, 'Ready')]).toEqual([false, false]);
 });

@@ -55,6 +55,7 @@ describe('owner mapping', () => {
     ).toEqual([]);
     expect(mapToControllerOwner(trainingJob)(job([]), cache)).toEqual([]);
     expect(mapToControllerOwner(trainingJob)({ metadata: { name: 'bare' } }, cache)).toEqual([]);
+    expect(mapToControllerOwner(trainingJob)({}, cache)).toEqual([]);
   });
 
   test('a cluster-scoped owner maps to a key without namespace; core group is ""', () => {
@@ -66,6 +67,18 @@ describe('owner mapping', () => {
       },
     };
     expect(mapToControllerOwner(node)(pod, cache)).toEqual([{ name: 'n1' }]);
+  });
+
+  test('controllerReference: the owner as controller, blocking its deletion until the dependent goes', () => {
+    const owner = { metadata: { namespace: 'ml', name: 'tj-1', uid: 'abc' } };
+    expect(controllerReference(trainingJob, owner)).toEqual({
+      apiVersion: 'modelops.dev/v1alpha1',
+      kind: 'TrainingJob',
+      name: 'tj-1',
+      uid: 'abc',
+      controller: true,
+      blockOwnerDeletion: true,
+    });
   });
 
   test('self mapping and controllerReference round-trip', () => {

@@ -1,4 +1,7 @@
 import {
+  ReconcileAbortedError,
+  ResourceUnavailableError,
+  TerminalError,
   AlreadyExistsError,
   ApiError,
   ConflictError,
@@ -93,5 +96,15 @@ describe('isNamespaceTerminating', () => {
     ['not an API error', Object.assign(new Error('x'), { status: 403 })],
   ])('not: %s', (_case, err) => {
     expect(isNamespaceTerminating(err)).toBe(false);
+  });
+});
+
+test('the other errors say what they are in their name (logs print it)', () => {
+  expect(new TerminalError('bad spec').name).toBe('TerminalError');
+  expect(new ResourceUnavailableError('no informer').name).toBe('ResourceUnavailableError');
+  expect(new ReconcileAbortedError('deadline', 'took too long')).toMatchObject({
+    name: 'ReconcileAbortedError',
+    reason: 'deadline',
+    message: 'took too long',
   });
 });

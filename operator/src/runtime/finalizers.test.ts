@@ -1,5 +1,5 @@
 import { ConflictError } from './errors.js';
-import { Finalizers, hasFinalizer } from './finalizers.js';
+import { Finalizers, hasFinalizer, isBeingDeleted } from './finalizers.js';
 import { InMemoryCluster } from './testing/index.js';
 import type { KubernetesObject, ResourceRef } from './types.js';
 
@@ -49,6 +49,23 @@ describe('Finalizers', () => {
     expect(hasFinalizer(current()!, 'other.dev/cleanup')).toBe(true);
   });
 
+  test('remove takes only its own finalizer, and writes nothing when it is not there', async () => {
+    const { cluster, finalizers, current } = setup(['other.dev/cleanup', ROUTING, 'third.dev/x']);
+    await finalizers.remove(MV, current()!, ROUTING);
+    expect(current()!.metadata?.finalizers).toEqual(['other.dev/cleanup', 'third.dev/x']);
+    const unchanged = current()!;
+    expect(await finalizers.remove(MV, unchanged, ROUTING)).toBe(unchanged);
+    expect(cluster.writes).toHaveLength(1);
+  });
+
+  test('remove with a stale copy conflicts (only NotFound is swallowed)', async () => {
+    const { finalizers, current } = setup([ROUTING]);
+    const stale = current()!;
+    await finalizers.add(MV, stale, 'other.dev/cleanup');
+    await expect(finalizers.remove(MV, stale, ROUTING)).rejects.toBeInstanceOf(ConflictError);
+    expect(current()!.metadata?.finalizers).toEqual([ROUTING, 'other.dev/cleanup']);
+  });
+
   test('removing from an object already gone is not an error', async () => {
     const { cluster, finalizers, current } = setup([ROUTING]);
     const copy = current()!;
@@ -56,4 +73,22 @@ describe('Finalizers', () => {
     await cluster.client.delete(MV, key);
     await expect(finalizers.remove(MV, copy, ROUTING)).resolves.toBeUndefined();
   });
+});
+
+test('hasFinalizer and isBeingDeleted on objects with and without the fields', () => {
+  expect(hasFinalizer({}, ROUTING)).toBe(false);
+  expect(hasFinalizer({ metadata: { name: 'x' } }, ROUTING)).toBe(false);
+  expect(hasFinalizer({ metadata: { finalizers: ['other.dev/x'] } }, ROUTING)).toBe(false);
+  expect(hasFinalizer({ metadata: { finalizers: ['other.dev/x', ROUTING] } }, ROUTING)).toBe(true);
+  expect([isBeingDeleted({}), isBeingDeleted({ metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } })]).toEqual([
+    false,
+    true,
+  ]);
+});
+
+test('add to an object that has no finalizer list yet', async () => {
+  const cluster = new InMemoryCluster();
+  cluster.seed(MV, { metadata: { ...key }, spec: { model: 'fraud' } });
+  const written = await new Finalizers(cluster.client).add(MV, cluster.get<KubernetesObject>(MV, key)!, ROUTING);
+  expect(written.metadata?.finalizers).toEqual([ROUTING]);
 });

@@ -63,6 +63,8 @@ describe('StatusWriter', () => {
     expect(await writer.update(WIDGET, current(), { phase: 'Running' })).toBe(false);
     await writer.update(WIDGET, current(), { message: undefined });
     expect(current().status).toEqual({ phase: 'Running', startTime: 'a' });
+    // Removing a field that is already gone is no change.
+    expect(await writer.update(WIDGET, current(), { message: undefined })).toBe(false);
   });
 
   test('a stale copy fails with ConflictError instead of overwriting a newer status', async () => {
