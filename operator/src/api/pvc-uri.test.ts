@@ -15,6 +15,7 @@ test.each([
   ['text before the scheme', 'x-pvc://models/model.onnx'],
   ['no scheme', 'models/model.onnx'],
   ['empty', ''],
+  ['a second line', 'pvc://models/model.onnx\nrm -rf /'],
 ])('not a pvc:// URI: %s', (_case, uri) => {
   expect(parsePvcUri(uri)).toBeUndefined();
 });
