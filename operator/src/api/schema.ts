@@ -68,7 +68,8 @@ export function stringMap(description: string, options: SchemaOptions & { maxVal
   const { maxValueLength, ...rest } = options;
   return Type.Unsafe<Record<string, string>>({
     type: 'object',
-    additionalProperties: { type: 'string', ...(maxValueLength !== undefined ? { maxLength: maxValueLength } : {}) },
+    // Without a bound, maxLength is undefined, which the CRD's JSON copy of the schema leaves out.
+    additionalProperties: { type: 'string', maxLength: maxValueLength },
     description,
     ...rest,
   });
