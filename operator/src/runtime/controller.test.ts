@@ -6,7 +6,7 @@ import { mapToSelf } from './enqueue.js';
 import { ApiError, ConflictError, ReconcileAbortedError, TerminalError } from './errors.js';
 import { RuntimeMetrics } from './metrics.js';
 import { InMemoryCluster } from './testing/index.js';
-import type { ObjectKey, ResourceRef } from './types.js';
+import type { KubernetesObject, ObjectKey, ResourceRef } from './types.js';
 
 const ref: ResourceRef = {
   group: 'modelops.dev',
@@ -300,5 +300,135 @@ describe('Controller', () => {
     await flush();
     expect(seen.sort()).toEqual(['a', 'b']);
     await controller.stop();
+  });
+
+  test('requeueAll before the reconciled kind is available enqueues nothing (and does not throw)', async () => {
+    const seen: string[] = [];
+    const { cluster, controller } = setup(async (key) => void seen.push(key.name));
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    cluster.setAvailable(ref, false);
+    controller.start();
+    controller.requeueAll();
+    await flush();
+    expect(seen).toEqual([]);
+    await controller.stop();
+  });
+
+  test("a `for` with a map: requeueAll enqueues the map's keys (one per model, not per object)", async () => {
+    const seen: string[] = [];
+    const clock = new FakeClock();
+    const cluster = new InMemoryCluster({ clock });
+    const byModel = (obj: KubernetesObject) => [{ namespace: 'ns', name: (obj.spec as { model: string }).model }];
+    const controller = new Controller(
+      { name: 'mv', for: { resource: ref, map: byModel }, reconcile: async (_ctx, key) => void seen.push(key.name) },
+      {
+        client: (scope) => cluster.clientFor(scope),
+        cache: cluster.cache,
+        recorder: cluster.recorder,
+        logger: pino({ level: 'silent' }),
+        metrics: new RuntimeMetrics(new Registry()),
+        clock,
+      },
+    );
+    cluster.seed(
+      ref,
+      { metadata: { namespace: 'ns', name: 'fraud-v1' }, spec: { model: 'fraud' } },
+      { metadata: { namespace: 'ns', name: 'fraud-v2' }, spec: { model: 'fraud' } },
+    );
+    controller.start();
+    controller.requeueAll();
+    await flush();
+    expect(new Set(seen)).toEqual(new Set(['fraud']));
+    await controller.stop();
+  });
+
+  test('an update whose old and new objects map to different keys enqueues both (a dependent moved owners)', async () => {
+    const seen: string[] = [];
+    const { controller } = setup(async (key) => void seen.push(key.name));
+    const byOwner = (obj: { metadata?: { labels?: Record<string, string> } }) => [
+      { namespace: 'ns', name: obj.metadata!.labels!.owner! },
+    ];
+    const handlers = controller.handlers(byOwner);
+    controller.start();
+    handlers.onUpdate!({ metadata: { labels: { owner: 'old' } } }, { metadata: { labels: { owner: 'new' } } });
+    await flush();
+    expect(seen.sort()).toEqual(['new', 'old']);
+    await controller.stop();
+  });
+
+  test('start twice: still one worker per configured worker', async () => {
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    const { controller } = setup(async () => {
+      most = Math.max(most, ++running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+    });
+    controller.start();
+    controller.start();
+    enqueue(controller, 'a');
+    enqueue(controller, 'b');
+    await flush();
+    expect(most).toBe(1);
+    const stopped = controller.stop();
+    while (releases.length || running) {
+      releases.splice(0).forEach((r) => r());
+      await flush();
+    }
+    await stopped;
+  });
+
+  test("a reconcile's context: its field manager on every write, the clock's now, a requeueAfter of 0 is a success", async () => {
+    const nows: Date[] = [];
+    const { clock, cluster, controller, total } = setup(async (_key, ctx) => {
+      nows.push(ctx.now());
+      await ctx.client.patch(ref, { namespace: 'ns', name: 'a' }, { metadata: { labels: { seen: 'yes' } } });
+      return { requeueAfterMs: 0 };
+    });
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    clock.advance(90_000);
+    controller.start();
+    enqueue(controller, 'a');
+    await flush();
+    expect(nows).toEqual([clock.now()]);
+    expect(cluster.writes.map((w) => w.fieldManager)).toEqual(['modelops-tj']);
+    expect([await total('success'), await total('requeue_after')]).toEqual([1, 0]);
+    clock.advance(60_000);
+    await flush();
+    expect(nows).toHaveLength(1);
+    await controller.stop();
+  });
+
+  test('the time each reconcile took, in seconds, in controller_runtime_reconcile_time_seconds', async () => {
+    const { clock, metrics, controller } = setup(async () => {
+      clock.advance(1500);
+    });
+    controller.start();
+    enqueue(controller, 'a');
+    await flush();
+    const { values } = await metrics.reconcileTime.get();
+    const sample = (name: string) => values.find((v) => v.metricName === name && v.labels.controller === 'tj')?.value;
+    expect(sample('controller_runtime_reconcile_time_seconds_sum')).toBe(1.5);
+    expect(sample('controller_runtime_reconcile_time_seconds_count')).toBe(1);
+    await controller.stop();
+  });
+
+  test('stop tells in-flight reconciles why their signal fired', async () => {
+    let reason: unknown;
+    const { cluster, controller } = setup((key, ctx) => {
+      ctx.signal.addEventListener('abort', () => (reason = ctx.signal.reason));
+      return hang(key, ctx);
+    });
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    controller.start();
+    enqueue(controller, 'a');
+    await flush();
+    await controller.stop(0);
+    expect(reason).toMatchObject({
+      name: 'ReconcileAbortedError',
+      reason: 'shutdown',
+      message: 'controller tj is stopping',
+    });
   });
 });
