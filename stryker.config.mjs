@@ -718,6 +718,34 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'StringLiteral',
     why: 'the name is only the key the same constant registers and reads the index under',
   },
+  // The runtime's controller: informer objects always carry metadata (they are stored by name).
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: 'oldObj.metadata?.generation !== newObj.metadata?.generation ||',
+    mutator: 'OptionalChaining',
+    why: 'objects from an informer have metadata',
+  },
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: '(!oldObj.metadata?.deletionTimestamp && newObj.metadata?.deletionTimestamp !== undefined);',
+    mutator: 'OptionalChaining',
+    why: 'objects from an informer have metadata',
+  },
+  // stop(): the Promise executor assigns the timer synchronously, before the optional chain can read it.
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: 'timer?.cancel();',
+    mutator: 'OptionalChaining',
+    why: 'the timer is always set by then',
+  },
+  // A reconcile's deadline: only a 'shutdown' reason is told apart (not an error); any other reads as a failure.
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: "() => abort.abort(new ReconcileAbortedError('deadline', `reconcile did not finish within ${this.timeoutMs} ms`)),",
+    mutator: 'StringLiteral',
+    code: "'deadline'",
+    why: "nothing branches on the reason 'deadline': only 'shutdown' is told apart",
+  },
 ];
 
 /**
@@ -1153,6 +1181,19 @@ export const EQUIVALENT_SURVIVORS = [
     line: "return slash < 0 ? '' : apiVersion.slice(0, slash);",
     mutant: 'EqualityOperator: slash <= 0',
     why: "at slash 0 the slice before it is '' too",
+  },
+  // stop(): with nothing in flight, a grace timer races a drain that has already resolved and no signal is aborted.
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: 'if (this.inFlight.size > 0) {',
+    mutant: 'ConditionalExpression: true',
+    why: 'with no reconcile in flight the grace period ends at once and aborts nothing',
+  },
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: 'if (this.inFlight.size > 0) {',
+    mutant: 'EqualityOperator: this.inFlight.size >= 0',
+    why: 'with no reconcile in flight the grace period ends at once and aborts nothing',
   },
 ];
 

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { FakeClock } from './testing/fake-clock.js';
 import { Controller, type ReconcileContext, type ReconcileResult } from './controller.js';
@@ -23,6 +23,7 @@ function setup(
   reconcile: (key: ObjectKey, ctx: ReconcileContext) => Promise<ReconcileResult>,
   workers = 1,
   reconcileTimeoutMs?: number,
+  logger: Logger = pino({ level: 'silent' }),
 ) {
   const clock = new FakeClock();
   const cluster = new InMemoryCluster({ clock });
@@ -33,7 +34,7 @@ function setup(
       client: (scope) => cluster.clientFor(scope),
       cache: cluster.cache,
       recorder: cluster.recorder,
-      logger: pino({ level: 'silent' }),
+      logger,
       metrics,
       clock,
     },
@@ -430,5 +431,54 @@ describe('Controller', () => {
       reason: 'shutdown',
       message: 'controller tj is stopping',
     });
+  });
+
+  test('the log follows each key (controller, reconcileID, key on every line) and says what happened', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const terminating = { details: { causes: [{ reason: 'NamespaceTerminating' }] } };
+    const failures: Record<string, Error[]> = {
+      a: [new ConflictError(409, 'Conflict', 'stale'), new Error('transient')],
+      b: [new ApiError(403, 'Forbidden', 'namespace ns is terminating', terminating)],
+      c: [new TerminalError('bad spec')],
+    };
+    const { clock, controller } = setup(
+      async (key, ctx) => {
+        const next = failures[key.name]?.shift();
+        if (next) throw next;
+        if (key.name === 'd') return hang(key, ctx);
+      },
+      1,
+      undefined,
+      logger,
+    );
+    controller.start();
+    for (const name of ['a', 'b', 'c']) enqueue(controller, name);
+    await flush();
+    clock.advance(5); // a's retry
+    await flush();
+    enqueue(controller, 'd');
+    await flush();
+    await controller.stop(0);
+    const said = lines.map(({ level, msg, name, err, retries, workers }) => ({
+      level,
+      msg,
+      name,
+      err: (err as Error | undefined)?.message ?? err,
+      retries,
+      workers,
+    }));
+    expect(said).toEqual([
+      { level: 30, msg: 'starting workers', workers: 1 },
+      { level: 20, msg: 'conflict: object changed since it was read; requeueing', name: 'a', err: 'stale' },
+      { level: 20, msg: 'namespace is being deleted; dropping the key', name: 'b', err: 'namespace ns is terminating' },
+      { level: 50, msg: 'reconcile failed terminally; not retrying', name: 'c', err: 'bad spec' },
+      { level: 50, msg: 'reconcile failed; retrying with backoff', name: 'a', err: 'transient', retries: 2 },
+      { level: 30, msg: 'reconcile aborted: the controller is stopping', name: 'd' },
+    ]);
+    for (const line of lines) expect(line).toMatchObject({ controller: 'tj' });
+    for (const line of lines.slice(1))
+      expect(line).toMatchObject({ namespace: 'ns', reconcileID: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(new Set(lines.slice(1).map((l) => l.reconcileID)).size).toBe(lines.length - 1);
   });
 });

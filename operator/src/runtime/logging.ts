@@ -6,9 +6,14 @@ import type { ObjectKey } from './types.js';
 
 export type { Logger };
 
-/** The operator's root logger: JSON to stdout, level from LOG_LEVEL (default info). */
+/**
+ * The operator's root logger: JSON to stdout, level from LOG_LEVEL (default info). Its name goes in `logger`, as
+ * controller-runtime's does: `name` is the reconciled object's (pino's own `name` option wrote that key twice).
+ */
 export function createLogger(opts: { name?: string; level?: string } = {}): Logger {
-  return pino({ name: opts.name ?? 'modelops-operator', level: opts.level ?? process.env.LOG_LEVEL ?? 'info' });
+  return pino({ level: opts.level ?? process.env.LOG_LEVEL ?? 'info' }).child({
+    logger: opts.name ?? 'modelops-operator',
+  });
 }
 
 export function reconcileLogger(controllerLog: Logger, key: ObjectKey): Logger {

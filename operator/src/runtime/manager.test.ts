@@ -97,6 +97,23 @@ test('a watched resource is cached with one label selector: controllers asking f
   ).toThrow('/v1/pods is already cached with labelSelector "app=a"; every controller must ask for the same one');
 });
 
+test("the cache before its informers sync, for a resource no controller names, and a write's result for either", () => {
+  const manager = new Manager({ kubeConfig: localKubeConfig(1), logger: pino({ level: 'silent' }) });
+  manager.addController({ name: 'a', for: WIDGETS, reconcile: async () => {} });
+  const GIZMOS: ResourceRef = { ...WIDGETS, plural: 'gizmos', kind: 'Gizmo' };
+  const key = { namespace: 'ns', name: 'w' };
+  expect(manager.cache.isAvailable(WIDGETS)).toBe(false);
+  expect(() => manager.cache.get(WIDGETS, key)).toThrow(
+    'widgets.example.dev/v1 is not available (its cache has not synced): check cache.isAvailable first',
+  );
+  expect(() => manager.cache.list(GIZMOS)).toThrow(
+    "no informer for gizmos.example.dev/v1: list it in a controller's for/owns/watches",
+  );
+  const written = { metadata: { ...key, resourceVersion: '2' } };
+  expect(manager.cache.recordWrite(WIDGETS, written, '1')).toBe(false);
+  expect(manager.cache.recordWrite(GIZMOS, written, '1')).toBe(false);
+});
+
 describe('optional resources, namespaces and sync failures (stand-in API server, fake clock)', () => {
   const GADGETS: ResourceRef = {
     group: 'gadget.dev',
@@ -158,6 +175,9 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await reconciles.until((seen) => seen.length === 1);
     expect(reconciles.seen).toEqual(['w1 false']);
     expect(() => manager!.cache.list(GADGETS)).toThrow(ResourceUnavailableError);
+    expect(() => manager!.cache.get(GADGETS, { namespace: 'ns', name: 'g1' })).toThrow(
+      'gadgets.gadget.dev/v1 is not available (the API server does not serve it): check cache.isAvailable first',
+    );
     expect(api.requests.filter((r) => r.includes('/gadgets'))).toEqual([]); // discovery only, no list
 
     // A CRD installed later: the next discovery round finds it.

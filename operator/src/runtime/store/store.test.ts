@@ -95,6 +95,24 @@ describe('Store', () => {
       expect(byField('spec.model')).toBe(byField('spec.model'));
       expect(byLabel('x')).toBe(byLabel('x'));
     });
+
+    test('byField: strings, numbers and booleans; nothing for an absent or null step, or an object', () => {
+      expect(byField('spec.enabled')({ spec: { enabled: false } })).toEqual(['false']);
+      expect(byField('spec.model')({ spec: { model: 'fraud' } })).toEqual(['fraud']);
+      expect(byField('spec.model')({ metadata: { name: 'x' } })).toEqual([]);
+      expect(byField('spec.model')({ spec: null } as never)).toEqual([]);
+      expect(byField('spec.model')({ spec: { model: { name: 'fraud' } } })).toEqual([]);
+      expect(byField('spec.other')).not.toBe(byField('spec.model'));
+    });
+
+    test('byLabel: the label value; nothing without the label, labels or metadata', () => {
+      const team = byLabel('team');
+      expect(team({ metadata: { labels: { team: 'risk', app: 'x' } } })).toEqual(['risk']);
+      expect(team({ metadata: { labels: { app: 'x' } } })).toEqual([]);
+      expect(team({ metadata: { name: 'x' } })).toEqual([]);
+      expect(team({})).toEqual([]);
+      expect(byLabel('app')).not.toBe(team);
+    });
   });
 });
 
