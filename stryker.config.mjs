@@ -746,6 +746,25 @@ const EQUIVALENT_MUTANTS = [
     code: "'deadline'",
     why: "nothing branches on the reason 'deadline': only 'shutdown' is told apart",
   },
+  // Label selectors: destructuring defaults for regex groups that always match (TypeScript asks for them).
+  {
+    file: 'operator/src/runtime/store/label-selector.ts',
+    line: "const [, key = '', op, values = ''] = set;",
+    mutator: 'StringLiteral',
+    why: "the regex's groups are not optional: they always match, so the defaults never apply",
+  },
+  {
+    file: 'operator/src/runtime/store/label-selector.ts',
+    line: "const [, key = '', op, value = ''] = cmp;",
+    mutator: 'StringLiteral',
+    why: "the regex's groups are not optional (the value may match as ''): the defaults never apply",
+  },
+  {
+    file: 'operator/src/runtime/store/label-selector.ts',
+    line: "const [, not, key = ''] = exists;",
+    mutator: 'StringLiteral',
+    why: 'the key group is not optional: the default never applies',
+  },
 ];
 
 /**

@@ -23,6 +23,8 @@ function setup() {
     apply: answer,
     applyStatus: answer,
     delete: async () => undefined,
+    get: async () => job('3'),
+    list: async () => ({ metadata: { resourceVersion: '4' }, items: [job('3')] }),
   } as unknown as Client;
   return { client: new ReadYourWritesClient(inner, cache), recorded };
 }
@@ -44,5 +46,15 @@ test('writes not conditioned on a resourceVersion are left to the watch: nothing
   await client.apply(JOBS, job());
   await client.applyStatus(JOBS, job());
   await client.delete(JOBS, key);
+  expect(recorded).toEqual([]);
+});
+
+test('reads go to the API server as they are, and record nothing', async () => {
+  const { client, recorded } = setup();
+  expect(await client.get(JOBS, key)).toEqual(job('3'));
+  expect(await client.list(JOBS, { namespace: 'ml' })).toEqual({
+    metadata: { resourceVersion: '4' },
+    items: [job('3')],
+  });
   expect(recorded).toEqual([]);
 });

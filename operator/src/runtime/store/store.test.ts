@@ -28,6 +28,18 @@ describe('Store', () => {
     expect(store.remove({ namespace: 'a', name: 'x' })).toBeUndefined();
   });
 
+  test('clear empties the objects and every index; hasIndex names the declared ones', () => {
+    const store = new Store();
+    store.addIndex('team', byLabel('team'));
+    store.upsert(obj('a', 'x', { team: 'risk' }));
+    expect([store.hasIndex('team'), store.hasIndex('model')]).toEqual([true, false]);
+    store.clear();
+    expect(store.list()).toEqual([]);
+    expect(store.get({ namespace: 'a', name: 'x' })).toBeUndefined();
+    expect(store.list({ index: { name: 'team', value: 'risk' } })).toEqual([]);
+    expect(store.hasIndex('team')).toBe(true);
+  });
+
   test('freezes stored objects so a controller cannot corrupt the shared copy', () => {
     const store = new Store();
     store.upsert(obj('a', 'x', { app: 'web' }));
