@@ -2,8 +2,8 @@ import pino from 'pino';
 import type { Client } from './client.js';
 import { toMicroTime } from './clock.js';
 import { FakeClock } from './testing/fake-clock.js';
-import { NotFoundError } from './errors.js';
-import { eventDedupKey, Recorder } from './events.js';
+import { ApiError, NotFoundError } from './errors.js';
+import { eventDedupKey, Recorder, type RecorderOptions } from './events.js';
 import type { KubernetesObject } from './types.js';
 
 const tj: KubernetesObject = {
@@ -14,7 +14,7 @@ const tj: KubernetesObject = {
 
 function fakeClient() {
   const calls: { op: string; name: string; body: Record<string, unknown> }[] = [];
-  let failNextPatch = false;
+  let failNextPatch: Error | undefined;
   const client = {
     create: async (_ref: unknown, obj: KubernetesObject) => {
       calls.push({ op: 'create', name: obj.metadata!.name!, body: obj });
@@ -22,14 +22,20 @@ function fakeClient() {
     },
     patch: async (_ref: unknown, key: { name: string }, patch: Record<string, unknown>) => {
       if (failNextPatch) {
-        failNextPatch = false;
-        throw new NotFoundError(404, 'NotFound', 'gone');
+        const err = failNextPatch;
+        failNextPatch = undefined;
+        throw err;
       }
       calls.push({ op: 'patch', name: key.name, body: patch });
       return {};
     },
   };
-  return { client: client as unknown as Client, calls, expireEvent: () => (failNextPatch = true) };
+  return {
+    client: client as unknown as Client,
+    calls,
+    expireEvent: () => (failNextPatch = new NotFoundError(404, 'NotFound', 'gone')),
+    refuseNextPatch: () => (failNextPatch = new ApiError(500, 'InternalError', 'etcd unavailable')),
+  };
 }
 
 describe('event dedup keying', () => {
@@ -57,7 +63,7 @@ describe('event dedup keying', () => {
 });
 
 describe('Recorder', () => {
-  const newRecorder = (client: Client, clock: FakeClock, opts: { maxInFlight?: number; maxQueued?: number } = {}) =>
+  const newRecorder = (client: Client, clock: FakeClock, opts: Partial<RecorderOptions> = {}) =>
     new Recorder(client, {
       clock,
       logger: pino({ level: 'silent' }),
@@ -80,6 +86,8 @@ describe('Recorder', () => {
     expect(calls.map((c) => c.op)).toEqual(['create', 'patch', 'patch']);
     expect(calls[0]!.body).toMatchObject({
       apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { namespace: 'ml' },
       type: 'Warning',
       reason: 'BackOff',
       note: 'retrying',
@@ -121,6 +129,139 @@ describe('Recorder', () => {
     const recorder = newRecorder(client, new FakeClock());
     await expect(recorder.event(tj, 'Normal', 'X', 'y')).resolves.toBeUndefined();
     await expect(recorder.flush()).resolves.toBeUndefined();
+  });
+
+  /** A pino logger whose lines are kept, parsed, for the test to read. */
+  function capturedLogger() {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { logger, lines };
+  }
+
+  test('a repeat exactly at the end of the window still joins the series', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient();
+    const recorder = newRecorder(client, clock);
+    clock.advance(5_000);
+    await recorder.event(tj, 'Normal', 'Started', 'a');
+    await recorder.flush();
+    clock.advance(60_000);
+    await recorder.event(tj, 'Normal', 'Started', 'a');
+    await recorder.flush();
+    clock.advance(60_001);
+    await recorder.event(tj, 'Normal', 'Started', 'a');
+    await recorder.flush();
+    expect(calls.map((c) => c.op)).toEqual(['create', 'patch', 'create']);
+  });
+
+  test('the default window is 10 minutes', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient();
+    const recorder = new Recorder(client, { clock, logger: pino({ level: 'silent' }), reportingInstance: 'pod-1' });
+    await recorder.event(tj, 'Normal', 'Started', 'a');
+    await recorder.flush();
+    clock.advance(10 * 60_000);
+    await recorder.event(tj, 'Normal', 'Started', 'a');
+    await recorder.flush();
+    clock.advance(10 * 60_000 + 1);
+    await recorder.event(tj, 'Normal', 'Started', 'a');
+    await recorder.flush();
+    expect(calls.map((c) => c.op)).toEqual(['create', 'patch', 'create']);
+  });
+
+  test('an Event about a cluster-scoped object lands in the default namespace', async () => {
+    const { client, calls } = fakeClient();
+    const recorder = newRecorder(client, new FakeClock());
+    const node: KubernetesObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' } };
+    await recorder.event(node, 'Warning', 'NotReady', 'kubelet stopped posting status');
+    // the same node, as some callers spell it: an empty namespace is no namespace
+    await recorder.event(
+      { ...node, metadata: { name: 'node-1', namespace: '' } },
+      'Warning',
+      'NotReady',
+      'kubelet stopped posting status',
+    );
+    await recorder.flush();
+    expect(calls.map((c) => c.op)).toEqual(['create', 'patch']);
+    expect(calls[0]!.body).toMatchObject({
+      metadata: { namespace: 'default' },
+      regarding: { kind: 'Node', name: 'node-1' },
+    });
+    expect(calls[0]!.name).toMatch(/^node-1\.[0-9a-f]+$/);
+  });
+
+  test('an object without metadata still gets an Event, named after "unknown"', async () => {
+    const { client, calls } = fakeClient();
+    const recorder = newRecorder(client, new FakeClock());
+    await expect(recorder.event({ apiVersion: 'v1', kind: 'Namespace' }, 'Normal', 'R', 'm')).resolves.toBeUndefined();
+    await recorder.flush();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.body).toMatchObject({ metadata: { namespace: 'default' } });
+    expect(calls[0]!.name).toMatch(/^unknown\.[0-9a-f]+$/);
+  });
+
+  test('a long object name is cut so the Event name stays a valid name', async () => {
+    const { client, calls } = fakeClient();
+    const recorder = newRecorder(client, new FakeClock());
+    const name = 'x'.repeat(253);
+    await recorder.event({ ...tj, metadata: { ...tj.metadata, name } }, 'Normal', 'R', 'm');
+    await recorder.flush();
+    expect(calls[0]!.name.length).toBeLessThanOrEqual(253);
+    expect(calls[0]!.name).toMatch(/^x{200}\.[0-9a-f]+$/);
+  });
+
+  test('the note is cut to the 1024 characters the API server accepts', async () => {
+    const { client, calls } = fakeClient();
+    const recorder = newRecorder(client, new FakeClock());
+    const message = 'a'.repeat(1024) + 'b'.repeat(100);
+    await recorder.event(tj, 'Warning', 'Failed', message);
+    await recorder.flush();
+    expect(calls[0]!.body.note).toBe('a'.repeat(1024));
+  });
+
+  test('a bump refused for a reason other than NotFound keeps the series on the same Event', async () => {
+    const clock = new FakeClock();
+    const { client, calls, refuseNextPatch } = fakeClient();
+    const recorder = newRecorder(client, clock);
+    await recorder.event(tj, 'Warning', 'BackOff', 'retrying');
+    await recorder.flush();
+    refuseNextPatch();
+    await recorder.event(tj, 'Warning', 'BackOff', 'retrying');
+    await recorder.flush();
+    await recorder.event(tj, 'Warning', 'BackOff', 'retrying');
+    await recorder.flush();
+    expect(calls.map((c) => c.op)).toEqual(['create', 'patch']);
+    expect(calls[1]!.name).toBe(calls[0]!.name);
+    expect(calls[1]!.body).toMatchObject({ series: { count: 3 } });
+  });
+
+  test('at most maxSeries series are remembered; the least recently seen is forgotten first', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = fakeClient();
+    const recorder = newRecorder(client, clock, { maxSeries: 2 });
+    const obj = (name: string): KubernetesObject => ({ ...tj, metadata: { ...tj.metadata, name, uid: name } });
+    const record = async (name: string) => {
+      await recorder.event(obj(name), 'Normal', 'R', 'm');
+      await recorder.flush();
+      return calls.at(-1)!.op + ' ' + calls.at(-1)!.name.split('.')[0];
+    };
+    expect(await record('a')).toBe('create a');
+    expect(await record('b')).toBe('create b');
+    expect(await record('a')).toBe('patch a'); // two series fit
+    expect(await record('c')).toBe('create c'); // forgets b, the least recently seen
+    expect(await record('a')).toBe('patch a');
+    expect(await record('b')).toBe('create b');
+  });
+
+  test('a failed write is logged with its error and reason', async () => {
+    const client = { create: async () => Promise.reject(new Error('forbidden')) } as unknown as Client;
+    const { logger, lines } = capturedLogger();
+    const recorder = newRecorder(client, new FakeClock(), { logger });
+    await recorder.event(tj, 'Normal', 'Scaled', 'y');
+    await recorder.flush();
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'could not record event', reason: 'Scaled', err: 'Error: forbidden' }),
+    ]);
   });
 
   describe('in the background', () => {
@@ -174,9 +315,21 @@ describe('Recorder', () => {
       expect(held.map((h) => h.name.split('.')[0])).toEqual(['a', 'b', 'c', 'd']);
     });
 
+    test('a finished write frees its slot for later Events', async () => {
+      const { client, calls } = fakeClient();
+      const recorder = newRecorder(client, new FakeClock(), { maxInFlight: 1 });
+      await recorder.event(object('a'), 'Normal', 'R', 'm');
+      await recorder.flush();
+      await recorder.event(object('b'), 'Normal', 'R', 'm');
+      await settle();
+      expect(calls.map((c) => c.name.split('.')[0])).toEqual(['a', 'b']);
+      await recorder.flush();
+    });
+
     test('a backlog past maxQueued is dropped, not queued without bound', async () => {
       const { client, held } = heldClient();
-      const recorder = newRecorder(client, new FakeClock(), { maxInFlight: 1, maxQueued: 2 });
+      const { logger, lines } = capturedLogger();
+      const recorder = newRecorder(client, new FakeClock(), { maxInFlight: 1, maxQueued: 2, logger });
       for (const name of ['a', 'b', 'c']) await recorder.event(object(name), 'Normal', 'R', 'm');
       for (let i = 0; i < 2; i++) {
         await settle();
@@ -184,6 +337,14 @@ describe('Recorder', () => {
       }
       await recorder.flush();
       expect(held.map((h) => h.name.split('.')[0])).toEqual(['a', 'b']);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 40,
+          msg: 'event dropped: too many Events waiting to be written',
+          reason: 'R',
+          queued: 2,
+        }),
+      ]);
     });
 
     test('repeats while a bump is waiting join it: one patch carries the latest count', async () => {

@@ -106,7 +106,8 @@ export class Recorder implements EventRecorder {
     entry.count++;
     entry.lastSeenMs = nowMs;
     this.remember(key, entry);
-    if (entry.count > 1 && entry.bumpQueued) return Promise.resolve();
+    // A bump already waiting will write this count too (a new series has none queued).
+    if (entry.bumpQueued) return Promise.resolve();
     if (this.pending >= this.maxQueued) {
       this.opts.logger.warn({ reason, queued: this.pending }, 'event dropped: too many Events waiting to be written');
       return Promise.resolve();
