@@ -765,6 +765,13 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'StringLiteral',
     why: 'the key group is not optional: the default never applies',
   },
+  // Leader election's request timeout: the Promise executor assigns the timer synchronously.
+  {
+    file: 'operator/src/runtime/leader-election.ts',
+    line: 'timer?.cancel();',
+    mutator: 'OptionalChaining',
+    why: 'the timer is always set by then',
+  },
 ];
 
 /**
@@ -1213,6 +1220,14 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'if (this.inFlight.size > 0) {',
     mutant: 'EqualityOperator: this.inFlight.size >= 0',
     why: 'with no reconcile in flight the grace period ends at once and aborts nothing',
+  },
+  // setLeading is only ever called with the opposite of the current state (true once acquired, false on loss, and
+  // stop() only while leading), so its early return never fires; its `true` twin is killed.
+  {
+    file: 'operator/src/runtime/leader-election.ts',
+    line: 'if (this.leading === leading) return;',
+    mutant: 'ConditionalExpression: false',
+    why: 'no caller sets the state it is already in',
   },
 ];
 

@@ -1,8 +1,9 @@
 import pino from 'pino';
 import type { Client } from './client.js';
+import { toMicroTime } from './clock.js';
 import { FakeClock } from './testing/fake-clock.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from './errors.js';
-import { LeaderElector, type LeaseSpec } from './leader-election.js';
+import { LeaderElector, type LeaderElectionConfig, type LeaseSpec } from './leader-election.js';
 import type { KubernetesObject } from './types.js';
 
 type Lease = KubernetesObject & { spec?: LeaseSpec };
@@ -16,6 +17,8 @@ class FakeLeaseApi {
   readonly blackholed = new Set<string>();
   /** Requests from these replicas wait until the promise settles (a slow API server). */
   readonly stalled = new Map<string, Promise<void>>();
+  /** Reads by these replicas fail with an error other than NotFound (RBAC forbids the get, say). */
+  readonly readFails = new Set<string>();
   /** Requests by verb and replica: "get a", "update b". */
   readonly requests: string[] = [];
 
@@ -27,9 +30,12 @@ class FakeLeaseApi {
       await this.stalled.get(identity);
     };
     return {
-      get: async () => {
+      get: async (_ref: unknown, key: { namespace?: string; name: string }) => {
         await guard('get');
-        if (!this.lease) throw new NotFoundError(404, 'NotFound', 'no lease');
+        if (this.readFails.has(identity)) throw new Error('forbidden');
+        const at = this.lease?.metadata;
+        if (!at || at.namespace !== key.namespace || at.name !== key.name)
+          throw new NotFoundError(404, 'NotFound', 'no lease');
         return structuredClone(this.lease);
       },
       create: async (_ref: unknown, obj: Lease) => {
@@ -53,7 +59,13 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string, log = pino({ level: 'silent' })) {
+function candidate(
+  api: FakeLeaseApi,
+  clock: FakeClock,
+  identity: string,
+  log = pino({ level: 'silent' }),
+  config: Partial<LeaderElectionConfig> = {},
+) {
   const events: string[] = [];
   const elector = new LeaderElector(
     api.clientFor(identity),
@@ -64,6 +76,7 @@ function candidate(api: FakeLeaseApi, clock: FakeClock, identity: string, log = 
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
+      ...config,
     },
     { onStartedLeading: () => events.push('started'), onStoppedLeading: () => events.push('stopped') },
     clock,
@@ -101,6 +114,24 @@ async function runUntil(clock: FakeClock, done: () => boolean, limitMs = 120_000
     await flush();
   }
   return clock.monotonicMs() - start;
+}
+
+/** Runs `fn` with Math.random() pinned to `value`, so the retry jitter is known. */
+async function withRandom(value: number, fn: () => Promise<void>): Promise<void> {
+  const random = Math.random;
+  Math.random = () => value;
+  try {
+    await fn();
+  } finally {
+    Math.random = random;
+  }
+}
+
+/** A logger at `level` (warn unless told) whose lines land in `lines`. */
+function captureLog(level = 'warn') {
+  const lines: { msg: string; level: number; err?: string; lease?: string; identity?: string }[] = [];
+  const log = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { log, lines };
 }
 
 describe('LeaderElector', () => {
@@ -206,5 +237,340 @@ describe('LeaderElector', () => {
           pino({ level: 'silent' }),
         ),
     ).toThrow();
+  });
+  test('the first candidate creates the Lease, holding it for leaseDuration in whole seconds', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    a.elector.start();
+    await flush();
+    const now = toMicroTime(clock.now());
+    expect(api.lease).toEqual({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { namespace: 'ns', name: 'op', resourceVersion: '1' },
+      spec: { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+    });
+    expect(a.events).toEqual(['started']);
+    await a.elector.stop();
+  });
+
+  test('without timings, the defaults apply: renewals every 2 s, leadership lost within 10 s of failing renewals', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a', undefined, {
+      leaseDurationMs: undefined,
+      renewDeadlineMs: undefined,
+      retryPeriodMs: undefined,
+    });
+    a.elector.start();
+    await flush();
+    api.requests.length = 0;
+    await advance(clock, 20_000);
+    expect(api.requests).toEqual(Array(10).fill('update a'));
+    api.partitioned.add('a');
+    const lostAfter = await runUntil(clock, () => !a.elector.isLeader());
+    expect(lostAfter).toBeGreaterThanOrEqual(10_000 - 2_000);
+    expect(lostAfter).toBeLessThanOrEqual(10_000 + 2_000);
+  });
+
+  test('configured timings are honoured: renewals every retryPeriod, leadership lost within renewDeadline', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a', undefined, {
+      leaseDurationMs: 8_000,
+      renewDeadlineMs: 5_000,
+      retryPeriodMs: 1_000,
+    });
+    a.elector.start();
+    await flush();
+    api.requests.length = 0;
+    await advance(clock, 10_000);
+    expect(api.requests).toEqual(Array(10).fill('update a'));
+    expect(api.lease?.spec?.leaseDurationSeconds).toBe(8);
+    api.partitioned.add('a');
+    const lostAfter = await runUntil(clock, () => !a.elector.isLeader());
+    expect(lostAfter).toBeLessThanOrEqual(5_000 + 1_000);
+  });
+
+  test.each([
+    [10_000, 10_000, 2_000],
+    [15_000, 10_000, 10_000],
+    [15_000, 2_000, 10_000],
+  ])('rejects leaseDuration %d, renewDeadline %d, retryPeriod %d: each must exceed the next', (lease, renew, retry) => {
+    expect(
+      () =>
+        new LeaderElector(
+          new FakeLeaseApi().clientFor('x'),
+          {
+            leaseName: 'l',
+            namespace: 'n',
+            identity: 'x',
+            leaseDurationMs: lease,
+            renewDeadlineMs: renew,
+            retryPeriodMs: retry,
+          },
+          { onStartedLeading() {}, onStoppedLeading() {} },
+          new FakeClock(),
+          pino({ level: 'silent' }),
+        ),
+    ).toThrow('leader election needs leaseDuration > renewDeadline > retryPeriod');
+  });
+
+  test.each([
+    [0, 2_000],
+    [0.5, 3_200],
+  ])(
+    'a standby retries every retryPeriod × (1 + jitter × 1.2): with jitter %d, every %d ms',
+    async (jitter, intervalMs) => {
+      await withRandom(jitter, async () => {
+        const { api, clock, a, b } = await leaderAndStandby();
+        const polls: number[] = [];
+        let seen = api.requests.filter((r) => r === 'get b').length;
+        while (clock.monotonicMs() < 16_000) {
+          clock.advance(100);
+          await flush();
+          const now = api.requests.filter((r) => r === 'get b').length;
+          if (now > seen) polls.push(clock.monotonicMs());
+          seen = now;
+        }
+        expect(polls).toEqual(Array.from({ length: 16_000 / intervalMs }, (_, i) => (i + 1) * intervalMs));
+        await a.elector.stop();
+        await b.elector.stop();
+      });
+    },
+  );
+
+  test('a standby takes an abandoned Lease once the holder’s leaseDuration has passed since it first saw it', async () => {
+    await withRandom(0, async () => {
+      const api = new FakeLeaseApi();
+      const clock = new FakeClock();
+      const then = '2025-12-31T23:00:00.000000Z';
+      api.lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { namespace: 'ns', name: 'op', resourceVersion: '100' },
+        spec: {
+          holderIdentity: 'x',
+          leaseDurationSeconds: 60,
+          acquireTime: then,
+          renewTime: then,
+          leaseTransitions: 3,
+        },
+      };
+      const b = candidate(api, clock, 'b');
+      b.elector.start();
+      await flush();
+      // polls every 2 s (no jitter): the Lease is free at exactly 60 s, judged by the holder's 60 s, not b's own 15 s
+      expect(await runUntil(clock, () => b.elector.isLeader())).toBe(60_000);
+      const now = toMicroTime(clock.now());
+      expect(api.lease.spec).toEqual({
+        holderIdentity: 'b',
+        leaseDurationSeconds: 15,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: 4,
+      });
+      await b.elector.stop();
+    });
+  });
+
+  test('a leader that reads its Lease again renews it as the same holder: acquireTime and leaseTransitions are kept', async () => {
+    const { api, clock, a, b } = await leaderAndStandby();
+    const acquired = api.lease!.spec!.acquireTime;
+    await advance(clock, 4_000);
+    api.lease = { ...api.lease!, metadata: { ...api.lease!.metadata, resourceVersion: '999' } };
+    api.requests.length = 0;
+    await advance(clock, 2_000);
+    expect(api.requests.filter((r) => r.endsWith(' a'))).toEqual(['update a', 'get a', 'update a']);
+    expect(api.lease?.spec).toEqual({
+      holderIdentity: 'a',
+      leaseDurationSeconds: 15,
+      acquireTime: acquired,
+      renewTime: toMicroTime(clock.now()),
+      leaseTransitions: 0,
+    });
+    await a.elector.stop();
+    await b.elector.stop();
+  });
+
+  test('a leader keeps leading through a renewal that fails, once it renews again within renewDeadline', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    a.elector.start();
+    await flush();
+    await advance(clock, 12_000);
+    api.partitioned.add('a');
+    await advance(clock, 2_000); // the renewal at 14 s fails
+    api.partitioned.delete('a');
+    api.requests.length = 0;
+    await advance(clock, 20_000);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(a.events).toEqual(['started']);
+    expect(api.requests.slice(0, 3)).toEqual(['get a', 'update a', 'update a']);
+    expect(api.lease?.spec?.renewTime).toBe(toMicroTime(clock.now()));
+    await a.elector.stop();
+  });
+
+  test('a renewal round of exactly the retry period is not reported as slow', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const { log, lines } = captureLog();
+    const a = candidate(api, clock, 'a', log);
+    a.elector.start();
+    await flush();
+    await advance(clock, 10_000);
+    let answer!: () => void;
+    api.stalled.set('a', new Promise<void>((resolve) => (answer = resolve)));
+    await advance(clock, 2_000 + 2_000); // the renewal at 12 s waits 2 s for its answer
+    api.stalled.delete('a');
+    answer();
+    await flush();
+    expect(lines).toEqual([]);
+    expect(a.elector.isLeader()).toBe(true);
+    await a.elector.stop();
+  });
+
+  test('a candidate that cannot read the Lease (an error other than NotFound) does not create it', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    api.readFails.add('a');
+    a.elector.start();
+    await flush();
+    await advance(clock, 20_000);
+    expect(a.elector.isLeader()).toBe(false);
+    expect(api.lease).toBeUndefined();
+    expect(new Set(api.requests)).toEqual(new Set(['get a']));
+    await a.elector.stop();
+  });
+
+  test('losing the race to create the Lease is an ordinary "not this time": no warning', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const { log, lines } = captureLog();
+    const a = candidate(api, clock, 'a');
+    const b = candidate(api, clock, 'b', log);
+    a.elector.start();
+    b.elector.start();
+    await flush();
+    expect(api.requests).toContain('create b');
+    expect(a.elector.isLeader()).toBe(true);
+    expect(b.elector.isLeader()).toBe(false);
+    expect(lines).toEqual([]);
+    await a.elector.stop();
+    await b.elector.stop();
+  });
+
+  test('stop() on a standby sends nothing and calls no callback', async () => {
+    const { api, a, b } = await leaderAndStandby();
+    api.requests.length = 0;
+    await b.elector.stop();
+    expect(api.requests).toEqual([]);
+    expect(b.events).toEqual([]);
+    expect(b.elector.isLeader()).toBe(false);
+    expect(a.elector.isLeader()).toBe(true);
+    await a.elector.stop();
+  });
+
+  test('stop() on a leader renews no more: it only releases the Lease, and leaves no timer behind', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    a.elector.start();
+    await flush();
+    await advance(clock, 3_000);
+    api.requests.length = 0;
+    await a.elector.stop();
+    expect(api.requests).toEqual(['get a', 'update a']);
+    expect(api.lease?.spec?.holderIdentity).toBe('');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('with releaseOnStop false, stop() leaves the Lease held until it expires', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a', undefined, { releaseOnStop: false });
+    a.elector.start();
+    await flush();
+    await advance(clock, 3_000);
+    api.requests.length = 0;
+    await a.elector.stop();
+    expect(api.requests).toEqual([]);
+    expect(api.lease?.spec?.holderIdentity).toBe('a');
+    expect(a.events).toEqual(['started', 'stopped']);
+    expect(a.elector.isLeader()).toBe(false);
+  });
+
+  test('stop() does not clear a Lease that another replica holds by now', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const a = candidate(api, clock, 'a');
+    a.elector.start();
+    await flush();
+    api.lease = {
+      ...api.lease!,
+      metadata: { ...api.lease!.metadata, resourceVersion: '999' },
+      spec: { ...api.lease!.spec, holderIdentity: 'x' },
+    };
+    await a.elector.stop();
+    expect(api.lease?.spec?.holderIdentity).toBe('x');
+    expect(a.events).toEqual(['started', 'stopped']);
+  });
+
+  test('failed lease requests are warned about, and stop() cut off from the API still stops leading', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const { log, lines } = captureLog();
+    const a = candidate(api, clock, 'a', log);
+    a.elector.start();
+    await flush();
+    api.partitioned.add('a');
+    await advance(clock, 2_000);
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'lease request failed', err: 'Error: connection refused', lease: 'op' }),
+    ]);
+    await a.elector.stop();
+    expect(a.events).toEqual(['started', 'stopped']);
+    expect(api.lease?.spec?.holderIdentity).toBe('a');
+    expect(lines[1]).toEqual(
+      expect.objectContaining({
+        msg: 'could not release the lease; a standby takes over when it expires',
+        err: 'Error: connection refused',
+        lease: 'op',
+      }),
+    );
+  });
+  test('losing leadership is logged as an error naming the lease', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const { log, lines } = captureLog('error');
+    const a = candidate(api, clock, 'a', log);
+    a.elector.start();
+    await flush();
+    api.blackholed.add('a');
+    await runUntil(clock, () => !a.elector.isLeader());
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'could not renew the lease within the renew deadline; leadership lost',
+        lease: 'op',
+      }),
+    ]);
+  });
+
+  test('becoming leader, releasing the Lease and stopping are logged with the lease and identity', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const { log, lines } = captureLog('info');
+    const a = candidate(api, clock, 'a', log);
+    a.elector.start();
+    await flush();
+    await a.elector.stop();
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'became leader', lease: 'op', identity: 'a' }),
+      expect.objectContaining({ msg: 'released the lease', lease: 'op' }),
+      expect.objectContaining({ msg: 'stopped leading', lease: 'op', identity: 'a' }),
+    ]);
   });
 });
