@@ -369,6 +369,10 @@ test('the ML check compares the canary (live) with the stable (reference), by PS
   verdictOf(measurements({ scores: bins([250, 250, 100]) }));
   // Half a score more in every bin either side scored into (an empty bin in a small sample is chance).
   expect(calls).toEqual(['psi(300.5,200.5,100.5|250.5,250.5,100.5)']);
+  // A bin neither version scored into stays empty: it is no bin, as for the noise allowance.
+  calls.length = 0;
+  verdictOf(measurements({ scores: bins([250, 0, 250, 100]) }, { scores: bins([300, 0, 200, 100]) }));
+  expect(calls).toEqual(['psi(300.5,0,200.5,100.5|250.5,0,250.5,100.5)']);
   calls.length = 0;
   const js = resolveAnalysis({ predictionShift: { method: 'JS', max: 0.1 } });
   const byJs = check(measurements({}), 'prediction-shift', js)!;
