@@ -5,6 +5,7 @@ import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import pino from 'pino';
 import { FakeClock } from './testing/fake-clock.js';
 import { ResourceUnavailableError } from './errors.js';
+import { leasesRef } from './leader-election.js';
 import { Manager } from './manager.js';
 import { byField, byLabel } from './store/indexes.js';
 import { StandInApiServer } from './test-apiserver.test-helpers.js';
@@ -112,6 +113,104 @@ test("the cache before its informers sync, for a resource no controller names, a
   const written = { metadata: { ...key, resourceVersion: '2' } };
   expect(manager.cache.recordWrite(WIDGETS, written, '1')).toBe(false);
   expect(manager.cache.recordWrite(GIZMOS, written, '1')).toBe(false);
+});
+
+/** A pino logger whose entries the test reads, with a way to await one. */
+function capturedLogs() {
+  const entries: Record<string, unknown>[] = [];
+  let waiting: (() => void) | undefined;
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write(line: string) {
+        entries.push(JSON.parse(line) as Record<string, unknown>);
+        waiting?.();
+      },
+    },
+  );
+  const withMsg = (msg: string) => entries.filter((e) => e.msg === msg);
+  return {
+    logger,
+    withMsg,
+    /** Resolves once at least `count` entries carry `msg`. */
+    async until(msg: string, count = 1) {
+      while (withMsg(msg).length < count) await new Promise<void>((r) => (waiting = r));
+    },
+  };
+}
+
+/** Lets every pending promise continuation run. */
+const settle = () => new Promise((r) => setImmediate(r));
+
+test('without leader election a started manager leads at once; start() twice is refused', async () => {
+  const manager = new Manager({
+    kubeConfig: localKubeConfig(1),
+    logger: pino({ level: 'silent' }),
+    clock: new FakeClock(),
+  });
+  expect(manager.isLeader()).toBe(false);
+  await manager.start();
+  expect(manager.isLeader()).toBe(true);
+  await expect(manager.start()).rejects.toThrow('manager already started');
+  await manager.stop();
+  expect(manager.isLeader()).toBe(false);
+});
+
+test('two controllers may not share a name', () => {
+  const manager = new Manager({ kubeConfig: localKubeConfig(1), logger: pino({ level: 'silent' }) });
+  manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} });
+  expect(() => manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} })).toThrow(
+    'duplicate controller name widget',
+  );
+});
+
+test('a resource first watched without a label selector refuses one with a selector, saying it has none', () => {
+  const manager = new Manager({ kubeConfig: localKubeConfig(1), logger: pino({ level: 'silent' }) });
+  const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+  manager.addController({
+    name: 'a',
+    for: WIDGETS,
+    watches: [{ resource: PODS, map: () => [] }],
+    reconcile: async () => {},
+  });
+  expect(() =>
+    manager.addController({
+      name: 'b',
+      for: WIDGETS,
+      watches: [{ resource: PODS, map: () => [], labelSelector: 'app=b' }],
+      reconcile: async () => {},
+    }),
+  ).toThrow('/v1/pods is already cached with labelSelector ""; every controller must ask for the same one');
+});
+
+test('a required resource whose list never answers fails start() as "no response yet"', async () => {
+  let answerList: (() => void) | undefined;
+  let listRequested: () => void = () => {};
+  const listed = new Promise<void>((r) => (listRequested = r));
+  const silent = http.createServer((_req, res) => {
+    answerList = () => res.writeHead(503).end();
+    listRequested();
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const clock = new FakeClock();
+  const manager = new Manager({
+    kubeConfig: localKubeConfig((silent.address() as AddressInfo).port),
+    logger: pino({ level: 'silent' }),
+    clock,
+    cacheSyncTimeoutMs: 60_000,
+    resyncPeriodMs: 0,
+  });
+  manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} });
+  const failed = expect(manager.start()).rejects.toThrow(
+    'caches did not sync within 60 s: widgets.example.dev/v1 (no response yet)',
+  );
+  await listed;
+  clock.advance(60_000);
+  await settle();
+  answerList!(); // start() stops the informers before it rejects, and a list in flight holds that up
+  await failed;
+  silent.closeAllConnections();
+  await new Promise((r) => silent.close(r));
 });
 
 describe('optional resources, namespaces and sync failures (stand-in API server, fake clock)', () => {
@@ -272,6 +371,170 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     expect(manager.cache.get(WIDGETS, { namespace: 'c', name: 'z' })).toBeUndefined();
   });
 
+  test('an owned resource named by its ref alone is required: it is cached before start() resolves', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(GADGETS, [obj('ns', 'g1')]);
+    manager = new Manager({ kubeConfig: await api.start(), logger: pino({ level: 'silent' }), clock: new FakeClock() });
+    manager.addController({ name: 'widget', for: WIDGETS, owns: [GADGETS], reconcile: async () => {} });
+    await manager.start();
+    expect(manager.cache.list(GADGETS).map((g) => g.metadata?.name)).toEqual(['g1']);
+  });
+
+  test('a resource only an index names is required: start() fails when it is not served', async () => {
+    api.serve(WIDGETS, []);
+    const clock = new FakeClock();
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: pino({ level: 'silent' }),
+      clock,
+      cacheSyncTimeoutMs: 60_000,
+      resyncPeriodMs: 0,
+    });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      indexes: [{ resource: GADGETS, name: 'spec.model', keys: byField('spec.model') }],
+      reconcile: async () => {},
+    });
+    const failed = expect(manager.start()).rejects.toThrow(
+      /caches did not sync within 60 s: .*gadgets\.gadget\.dev\/v1/,
+    );
+    await api.requested(/^GET \/apis\/example\.dev\/v1\/widgets\?.*watch=true/); // widgets synced
+    clock.advance(60_000);
+    await failed;
+  });
+
+  test('an optional resource is watched when discovery cannot tell whether it is served, with a warning', async () => {
+    api.serve(WIDGETS, []);
+    api.serve(GADGETS, [obj('ns', 'g1')]);
+    const logs = capturedLogs();
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: logs.logger,
+      clock: new FakeClock(),
+      discovery: { isServed: () => Promise.reject(new Error('discovery is down')) },
+    });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      reconcile: async () => {},
+    });
+    await manager.start();
+    expect(manager.cache.list(GADGETS).map((g) => g.metadata?.name)).toEqual(['g1']);
+    expect(logs.withMsg('discovery failed; watching anyway')).toEqual([
+      expect.objectContaining({ level: 40, err: 'Error: discovery is down', resource: 'gadgets.gadget.dev/v1' }),
+    ]);
+  });
+
+  test('an optional resource that appears but does not sync in time is reported; once it syncs, dependents reconcile again', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    const clock = new FakeClock();
+    const logs = capturedLogs();
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: logs.logger,
+      clock,
+      cacheSyncTimeoutMs: 60_000,
+      resyncPeriodMs: 0,
+    });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }], // its objects enqueue nothing
+      reconcile: async (ctx, key) => reconciles.record(`${key.name} ${ctx.cache.isAvailable(GADGETS)}`),
+    });
+    await manager.start();
+    await reconciles.until((seen) => seen.length === 1);
+
+    api.serve(GADGETS, [], 403); // the CRD appears, but RBAC does not let the operator list it yet
+    clock.advance(30_000);
+    await logs.until('list/watch failed; retrying'); // discovery found it; its informer backs off
+    clock.advance(60_000);
+    await settle();
+    expect(logs.withMsg('optional resource did not sync; still trying')).toEqual([
+      expect.objectContaining({ level: 50, resource: 'gadgets.gadget.dev/v1', err: 'ApiError: forbidden' }),
+    ]);
+    await logs.until('list/watch failed; retrying', 2);
+    expect(reconciles.seen).toEqual(['w1 false']);
+
+    api.serve(GADGETS, []); // RBAC fixed
+    clock.advance(10_000);
+    while (!manager.cache.isAvailable(GADGETS)) await settle(); // the informer's next list
+    await settle();
+    expect(logs.withMsg('optional resource synced; reconciling its dependents again')).toHaveLength(1);
+    await reconciles.until((seen) => seen.length === 2);
+    expect(reconciles.seen).toEqual(['w1 false', 'w1 true']);
+  });
+
+  test('an optional resource still syncing when the manager stops is not reported as synced', async () => {
+    api.serve(WIDGETS, []);
+    const clock = new FakeClock();
+    const logs = capturedLogs();
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: logs.logger,
+      clock,
+      cacheSyncTimeoutMs: 60_000,
+      resyncPeriodMs: 0,
+    });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      reconcile: async () => {},
+    });
+    await manager.start();
+    api.serve(GADGETS, [], 403);
+    clock.advance(30_000);
+    await logs.until('list/watch failed; retrying');
+    clock.advance(60_000);
+    await logs.until('optional resource did not sync; still trying');
+    await manager.stop();
+    await settle();
+    expect(logs.withMsg('optional resource synced; reconciling its dependents again')).toEqual([]);
+  });
+
+  test('discovery that fails while looking for an optional resource is retried next period', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(GADGETS, []);
+    const clock = new FakeClock();
+    const logs = capturedLogs();
+    const answers: (boolean | Error)[] = [false, new Error('discovery is down'), true];
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger: logs.logger,
+      clock,
+      resyncPeriodMs: 0,
+      discovery: {
+        isServed: async () => {
+          const answer = answers.shift()!;
+          if (answer instanceof Error) throw answer;
+          return answer;
+        },
+      },
+    });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      reconcile: async (ctx, key) => reconciles.record(`${key.name} ${ctx.cache.isAvailable(GADGETS)}`),
+    });
+    await manager.start();
+    await reconciles.until((seen) => seen.length === 1);
+    const nextRound = clock.nextTimer();
+    clock.advance(30_000);
+    await nextRound;
+    expect(logs.withMsg('discovery failed; trying again later')).toEqual([
+      expect.objectContaining({ level: 20, err: 'Error: discovery is down', resource: 'gadgets.gadget.dev/v1' }),
+    ]);
+    clock.advance(30_000);
+    await reconciles.until((seen) => seen.length === 2);
+    expect(reconciles.seen).toEqual(['w1 false', 'w1 true']);
+  });
+
   test('controllers share an index by name only with the same function', () => {
     manager = new Manager({ kubeConfig: localKubeConfig(1), logger: pino({ level: 'silent' }) });
     const index = { resource: WIDGETS, name: 'spec.model', keys: byField('spec.model') };
@@ -290,5 +553,116 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
         reconcile: async () => {},
       }),
     ).toThrow('widgets.example.dev/v1 already has an index named spec.model with another function');
+  });
+});
+
+describe('leader election (stand-in API server, fake clock)', () => {
+  let api: StandInApiServer;
+  let manager: Manager | undefined;
+  const exitCodes: (number | string | null | undefined)[] = [];
+  const realExit = process.exit;
+  let ended: () => void = () => {};
+  beforeEach(() => {
+    api = new StandInApiServer();
+    exitCodes.length = 0;
+    process.exit = ((code) => {
+      exitCodes.push(code);
+      ended();
+    }) as typeof process.exit;
+  });
+  afterEach(async () => {
+    await manager?.stop();
+    manager = undefined;
+    await api.close();
+    process.exit = realExit;
+  });
+
+  const leaderStatus = async () =>
+    (await manager!.registry.getSingleMetricAsString('leader_election_master_status')).split('\n').at(-1);
+
+  /** A manager that campaigns for the Lease ops/widget-operator (served, so its first attempt wins). */
+  async function campaigning(onLeadershipLost?: () => void, logger = pino({ level: 'silent' })) {
+    api.serve(WIDGETS, [{ metadata: { namespace: 'ns', name: 'w1', resourceVersion: '1', uid: 'w1' } }]);
+    api.serve(leasesRef);
+    const clock = new FakeClock();
+    const reconciles: string[] = [];
+    let reconciled: () => void = () => {};
+    const firstReconcile = new Promise<void>((r) => (reconciled = r));
+    manager = new Manager({
+      kubeConfig: await api.start(),
+      logger,
+      clock,
+      resyncPeriodMs: 0,
+      leaderElection: { leaseName: 'widget-operator', namespace: 'ops', identity: 'replica-1' },
+      onLeadershipLost,
+    });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      reconcile: async (_ctx, key) => {
+        reconciles.push(key.name);
+        reconciled();
+      },
+    });
+    return { clock, reconciles, firstReconcile };
+  }
+
+  test('a replica is ready before it leads, runs its controllers only once it holds the Lease, and reports it', async () => {
+    const { reconciles, firstReconcile } = await campaigning(() => {});
+    await manager!.start();
+    expect(manager!.isReady()).toBe(true);
+    expect(manager!.isLeader()).toBe(false);
+    expect(reconciles).toEqual([]);
+    expect(await leaderStatus()).toBe('leader_election_master_status{name="widget-operator"} 0');
+
+    await firstReconcile;
+    expect(manager!.isLeader()).toBe(true);
+    expect(await leaderStatus()).toBe('leader_election_master_status{name="widget-operator"} 1');
+    expect(api.requests).toContain('GET /apis/coordination.k8s.io/v1/namespaces/ops/leases/widget-operator');
+  });
+
+  test('a leader that cannot renew the Lease stops everything, then calls onLeadershipLost', async () => {
+    let lost = 0;
+    const leadershipLost = new Promise<void>((r) => (ended = r));
+    const logs = capturedLogs();
+    const { clock, firstReconcile } = await campaigning(() => {
+      lost++;
+      ended();
+    }, logs.logger);
+    await manager!.start();
+    await firstReconcile;
+
+    api.unserve(leasesRef); // every renewal fails from now on
+    clock.advance(10_000); // the renew deadline
+    await leadershipLost;
+    expect({ lost, exitCodes }).toEqual({ lost: 1, exitCodes: [] });
+    expect(logs.withMsg('leadership lost; stopping')).toEqual([expect.objectContaining({ level: 50 })]);
+    expect(manager!.isLeader()).toBe(false);
+    expect(manager!.isReady()).toBe(false);
+    expect(await leaderStatus()).toBe('leader_election_master_status{name="widget-operator"} 0');
+  });
+
+  test('by default, a lost leadership exits the process with status 1 so it restarts as a candidate', async () => {
+    const exited = new Promise<void>((r) => (ended = r));
+    const { clock, firstReconcile } = await campaigning();
+    await manager!.start();
+    await firstReconcile;
+    api.unserve(leasesRef);
+    clock.advance(10_000);
+    await exited;
+    expect(exitCodes).toEqual([1]);
+  });
+
+  test('stop() on the leader gives up leadership without counting as a loss', async () => {
+    let lost = 0;
+    const { firstReconcile } = await campaigning(() => lost++);
+    await manager!.start();
+    await firstReconcile;
+    await manager!.stop();
+    await manager!.stop();
+    await settle();
+    expect({ lost, exitCodes }).toEqual({ lost: 0, exitCodes: [] });
+    expect(manager!.isLeader()).toBe(false);
+    expect(await leaderStatus()).toBe('leader_election_master_status{name="widget-operator"} 0');
   });
 });
