@@ -1,4 +1,5 @@
 // The Client and its transport against a local HTTP server standing in for the API server.
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
@@ -124,7 +125,7 @@ test("list maps each page's items as the page arrives (an informer drops managed
 test('server-side apply: the field manager, no force unless asked, an apply patch; /status too', async () => {
   const seen: { url?: string; type?: string; body?: string }[] = [];
   handler = (req, body, res) => {
-    seen.push({ url: req.url, type: req.headers['content-type'], body });
+    seen.push({ url: `${req.method} ${req.url}`, type: req.headers['content-type'], body });
     json(res, 200, JSON.parse(body));
   };
   const job = { metadata: { namespace: 'ml', name: 'j' }, spec: { suspend: true } };
@@ -132,9 +133,9 @@ test('server-side apply: the field manager, no force unless asked, an apply patc
   await client.scoped({ fieldManager: 'modelops-trainingjob' }).apply(JOBS, job, { force: true });
   await client.applyStatus(JOBS, { metadata: job.metadata, status: { active: 1 } });
   expect(seen.map((s) => s.url)).toEqual([
-    '/apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops',
-    '/apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops-trainingjob&force=true',
-    '/apis/batch/v1/namespaces/ml/jobs/j/status?fieldManager=modelops',
+    'PATCH /apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops',
+    'PATCH /apis/batch/v1/namespaces/ml/jobs/j?fieldManager=modelops-trainingjob&force=true',
+    'PATCH /apis/batch/v1/namespaces/ml/jobs/j/status?fieldManager=modelops',
   ]);
   expect(seen.every((s) => s.type === 'application/apply-patch+yaml')).toBe(true);
   // apiVersion and kind come from the ResourceRef when the object lacks them
@@ -189,6 +190,68 @@ test("delete sends its propagationPolicy, and the connection's next request is a
     'GET /apis/batch/v1/namespaces/ml/jobs/j ',
   ]);
   expect(connections - before).toBeLessThanOrEqual(1); // the same keep-alive socket, still in step
+});
+
+test('a namespaced resource without a namespace is refused before anything is sent', () => {
+  const seen: string[] = [];
+  handler = (req, _body, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    json(res, 200, {});
+  };
+  expect(() => client.get(JOBS, { name: 'j' })).toThrow('Job j: namespace required');
+  expect(seen).toEqual([]);
+});
+
+test('each answer is reported with its method and status; an error without a Status body names the request', async () => {
+  const observed: string[] = [];
+  const observing = new RestTransport(localKubeConfig((server.address() as AddressInfo).port), (method, code) =>
+    observed.push(`${method} ${code}`),
+  );
+  const c = new RestClient(observing);
+  try {
+    handler = (_req, _body, res) => json(res, 200, { metadata: { resourceVersion: '1' }, items: [] });
+    await c.get(JOBS, { namespace: 'ml', name: 'j' });
+    await c.list(JOBS, { namespace: 'ml' });
+    handler = (_req, _body, res) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('oops');
+    const err = await c.get(JOBS, { namespace: 'ml', name: 'j' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 500, message: 'GET /apis/batch/v1/namespaces/ml/jobs/j: HTTP 500' });
+    expect(observed).toEqual(['GET 200', 'GET 200', 'GET 500']);
+  } finally {
+    observing.close();
+  }
+});
+
+test('a list answered without metadata has no resourceVersion', async () => {
+  handler = (_req, _body, res) => json(res, 200, { items: [{ metadata: { name: 'a' } }] });
+  await expect(client.list(JOBS)).resolves.toEqual({ metadata: {}, items: [{ metadata: { name: 'a' } }] });
+});
+
+test('a patch is a merge patch unless another type is asked for', async () => {
+  const types: (string | undefined)[] = [];
+  handler = (req, _body, res) => {
+    types.push(req.headers['content-type']);
+    json(res, 200, {});
+  };
+  const key = { namespace: 'ml', name: 'j' };
+  await client.patch(JOBS, key, { spec: { suspend: false } });
+  await client.patch(JOBS, key, [{ op: 'remove', path: '/spec/suspend' }], 'json');
+  await client.patch(JOBS, key, { spec: { suspend: false } }, 'strategic');
+  expect(types).toEqual([
+    'application/merge-patch+json',
+    'application/json-patch+json',
+    'application/strategic-merge-patch+json',
+  ]);
+});
+
+test('an object created without metadata goes to the collection of the whole cluster', async () => {
+  let url = '';
+  handler = (req, body, res) => {
+    url = `${req.method} ${req.url}`;
+    json(res, 200, JSON.parse(body));
+  };
+  const nodes: ResourceRef = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
+  await client.create(nodes, { spec: {} });
+  expect(url).toBe('POST /api/v1/nodes?fieldManager=modelops');
 });
 
 describe('throttled by the API server', () => {
@@ -275,6 +338,43 @@ describe('watch', () => {
       res.write(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired') })}\n`); // and keeps the stream open
     };
     await expect(client.watch(JOBS, watchOpts, () => {})).rejects.toBeInstanceOf(GoneError);
+  });
+
+  test('an ERROR event without a message rejects with its code', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ERROR', object: { code: 503 } })}\n`);
+    };
+    await expect(client.watch(JOBS, watchOpts, () => {})).rejects.toMatchObject({
+      status: 503,
+      message: 'watch ERROR 503',
+    });
+  });
+
+  test("an ERROR event rejects with its Status's code, reason and message; what follows it is not delivered", async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(
+        `${JSON.stringify({ type: 'ERROR', object: status(403, 'Forbidden') })}\n` +
+          `${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`,
+      );
+    };
+    const events: WatchEvent[] = [];
+    await expect(client.watch(JOBS, watchOpts, (e) => events.push(e))).rejects.toMatchObject({
+      status: 403,
+      reason: 'Forbidden',
+      message: 'Forbidden!',
+    });
+    expect(events).toEqual([]);
+  });
+
+  test("a watch leaves no listener on the caller's signal once it ends", async () => {
+    const signal = new AbortController().signal;
+    handler = (_req, _body, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end();
+    await client.watch(JOBS, { ...watchOpts, signal }, () => {});
+    handler = (_req, _body, res) => json(res, 500, status(500, 'InternalError'));
+    await expect(client.watch(JOBS, { ...watchOpts, signal }, () => {})).rejects.toMatchObject({ status: 500 });
+    expect(getEventListeners(signal, 'abort')).toEqual([]);
   });
 
   test('a malformed line fails the watch instead of throwing out of a socket callback', async () => {

@@ -1,8 +1,12 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import type { WatchEvent } from './client.js';
+import { RestClient, type WatchEvent } from './client.js';
 import { FakeClock } from './testing/fake-clock.js';
-import { ApiError, GoneError } from './errors.js';
-import { cacheable, Informer, type ListerWatcher } from './informer.js';
+import { ApiError, GoneError, NotFoundError } from './errors.js';
+import { cacheable, Informer, listerWatcher, type ListerWatcher } from './informer.js';
+import { RestTransport } from './rest.js';
+import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import type { KubernetesObject, ObjectList, ResourceRef } from './types.js';
 
 const pods: ResourceRef = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -29,6 +33,12 @@ class FakeSource implements ListerWatcher {
       this.watches.push({ rv, emit: onEvent, end: resolve, fail: reject });
     });
   }
+}
+
+/** A logger at `level` whose lines are kept, parsed. */
+function captured(level: string) {
+  const logs: Record<string, unknown>[] = [];
+  return { logs, logger: pino({ level }, { write: (line: string) => void logs.push(JSON.parse(line)) }) };
 }
 
 const flush = async (): Promise<void> => {
@@ -145,9 +155,11 @@ describe('Informer', () => {
     const clock = new FakeClock();
     const source = new FakeSource();
     source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '1')] });
-    const informer = new Informer(pods, source, { logger: pino({ level: 'silent' }), clock, resyncPeriodMs: 1000 });
+    const { logs, logger } = captured('error');
+    const informer = new Informer(pods, source, { logger, clock, resyncPeriodMs: 1000 });
     const updates: string[] = [];
     informer.addHandlers({ onUpdate: (_, o) => updates.push(o.metadata!.name!) });
+    informer.addHandlers({ onAdd: () => {} }); // no onUpdate: nothing to re-deliver to
     informer.start();
     await flush();
     clock.advance(1000);
@@ -155,7 +167,11 @@ describe('Informer', () => {
     clock.advance(1000);
     await flush();
     expect(updates).toEqual(['a', 'a']);
+    // stopped while waiting for the next period: nothing more
     await informer.stop();
+    await flush();
+    expect(updates).toEqual(['a', 'a']);
+    expect(logs).toEqual([]);
   });
 
   test('what the cache keeps: the object without managedFields, with apiVersion and kind; the original untouched', () => {
@@ -180,6 +196,263 @@ describe('Informer', () => {
     informer.recordWrite({ ...pod('a', '6'), metadata: { ...pod('a', '6').metadata, managedFields: [{}] } }, '5');
     expect(informer.store.get({ namespace: 'ns', name: 'a' })?.metadata).not.toHaveProperty('managedFields');
     await informer.stop();
+  });
+
+  test('a write before the first list is not taken: there is no store state to check it against', () => {
+    const { informer } = setup();
+    expect(informer.recordWrite(pod('a', '1'), undefined)).toBe(false);
+    expect(informer.store.list()).toEqual([]);
+  });
+
+  test('a list without a resourceVersion is a failure: reported as the last error and listed again', async () => {
+    const { clock, source, informer } = setup();
+    source.lists.push({ items: [pod('a', '1')] });
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '1')] });
+    informer.start();
+    await flush();
+    expect(informer.lastError).toEqual(new Error('list response has no resourceVersion'));
+    expect(source.watches).toHaveLength(0);
+    clock.advance(100);
+    await flush();
+    expect(source.listCalls).toBe(2);
+    expect(source.watches[0]?.rv).toBe('10');
+    expect(informer.lastError).toBeUndefined();
+    await informer.stop();
+  });
+
+  test('a throwing handler is logged and the others still run; a handler need not have every method', async () => {
+    const { logs, logger } = captured('error');
+    const source = new FakeSource();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '1'), pod('b', '1')] });
+    source.lists.push({ metadata: { resourceVersion: '20' }, items: [pod('a', '2')] });
+    const informer = new Informer(pods, source, { logger, clock: new FakeClock() });
+    const seen: string[] = [];
+    informer.addHandlers({
+      onAdd: () => {
+        throw new Error('boom');
+      },
+    });
+    informer.addHandlers({ onAdd: (o) => seen.push(`add ${o.metadata?.name}`) });
+    informer.addHandlers({ onDelete: (o) => seen.push(`delete ${o.metadata?.name}`) });
+    informer.start();
+    await flush();
+    // a relist that finds `a` changed and `b` gone calls onUpdate and onDelete, which not every handler has
+    source.watches[0]!.fail(new GoneError(410, 'Expired', 'too old'));
+    await flush();
+    expect(source.listCalls).toBe(2);
+    expect(seen).toEqual(['add a', 'add b', 'delete b']);
+    // and so do the watch's events
+    source.watches[1]!.emit({ type: 'ADDED', object: pod('c', '21') });
+    source.watches[1]!.emit({ type: 'MODIFIED', object: pod('c', '22') });
+    source.watches[1]!.emit({ type: 'DELETED', object: pod('c', '23') });
+    expect(seen).toEqual(['add a', 'add b', 'delete b', 'add c', 'delete c']);
+    const threw = expect.objectContaining({
+      msg: 'event handler threw',
+      informer: 'pods',
+      group: '',
+      err: expect.objectContaining({ message: 'boom' }),
+    });
+    expect(logs).toEqual([threw, threw, threw]);
+    await informer.stop();
+  });
+
+  test('what it logs: the first sync, a relist on 410, each failure with its retry delay', async () => {
+    const { logs, logger } = captured('debug');
+    const clock = new FakeClock();
+    const source = new FakeSource();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    source.lists.push({ metadata: { resourceVersion: '20' }, items: [] });
+    const informer = new Informer(pods, source, { logger, clock, backoff: { baseMs: 100, maxMs: 100 } });
+    informer.start();
+    await flush();
+    source.watches[0]!.fail(new GoneError(410, 'Expired', 'too old'));
+    await flush();
+    source.watches[1]!.fail(new ApiError(503, 'ServiceUnavailable', 'down'));
+    await flush();
+    expect(logs).toEqual([
+      expect.objectContaining({ msg: 'synced', objects: 0 }),
+      expect.objectContaining({ msg: 'resourceVersion expired (410); relisting', resourceVersion: '10' }),
+      expect.objectContaining({
+        msg: 'list/watch failed; retrying',
+        err: 'ApiError: down',
+        retryInMs: expect.any(Number),
+        failures: 1,
+      }),
+    ]);
+    await informer.stop();
+  });
+
+  test('without a backoff policy it retries within 200 ms at first', async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    const informer = new Informer(pods, source, { logger: pino({ level: 'silent' }), clock });
+    informer.start();
+    await flush();
+    source.watches[0]!.fail(new ApiError(503, 'ServiceUnavailable', 'down'));
+    await flush();
+    clock.advance(99);
+    await flush();
+    expect(source.watches).toHaveLength(1);
+    clock.advance(101);
+    await flush();
+    expect(source.watches).toHaveLength(2);
+    await informer.stop();
+  });
+
+  test('a watch the server ends after a quiet second was healthy and is resumed at once; one ending sooner is a failure', async () => {
+    const { clock, source, informer } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    clock.advance(5000);
+    informer.start();
+    await flush();
+    clock.advance(1000);
+    source.watches[0]!.end();
+    await flush();
+    expect(source.watches).toHaveLength(2);
+    clock.advance(999);
+    source.watches[1]!.end();
+    await flush();
+    expect(source.watches).toHaveLength(2);
+    expect(informer.lastError).toEqual(new Error('watch closed before delivering anything'));
+    clock.advance(100);
+    await flush();
+    expect(source.watches).toHaveLength(3);
+    await informer.stop();
+  });
+
+  test('a resource not served (404) is reported and retried; with no one to tell, retried all the same', async () => {
+    const notFound = () => new NotFoundError(404, 'NotFound', 'the server could not find the requested resource');
+    for (const told of [true, false]) {
+      const clock = new FakeClock();
+      const source = new FakeSource();
+      let reports = 0;
+      const informer = new Informer(pods, source, {
+        logger: pino({ level: 'silent' }),
+        clock,
+        backoff: { baseMs: 100, maxMs: 100 },
+        ...(told ? { onNotServed: () => reports++ } : {}),
+      });
+      source.list = async () => {
+        source.listCalls++;
+        throw notFound();
+      };
+      informer.start();
+      await flush();
+      clock.advance(100);
+      await flush();
+      expect(source.listCalls).toBe(2);
+      expect(reports).toBe(told ? 2 : 0);
+      expect(informer.lastError).toBeInstanceOf(NotFoundError);
+      await informer.stop();
+    }
+  });
+
+  test('stopped by the one told it is not served, it does not count that as a failure to retry', async () => {
+    const { logs, logger } = captured('warn');
+    const source = new FakeSource();
+    const informer: Informer = new Informer(pods, source, {
+      logger,
+      clock: new FakeClock(),
+      onNotServed: () => void informer.stop(),
+    });
+    source.list = async () => {
+      throw new NotFoundError(404, 'NotFound', 'not served');
+    };
+    informer.start();
+    expect(await informer.whenSynced()).toBe(false);
+    await informer.stop();
+    expect(informer.lastError).toBeUndefined();
+    expect(logs).toEqual([]);
+  });
+
+  test('stopped before its first list, it reports never having synced and lists no more', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await flush();
+    expect(source.listCalls).toBe(1); // no list answer scripted: it failed and waits to retry
+    await informer.stop();
+    expect(await informer.whenSynced()).toBe(false);
+    clock.advance(10_000);
+    await flush();
+    expect(source.listCalls).toBe(1);
+  });
+
+  test('a deletion hands the handlers the last state the cache had, or the deleted object when it had none', async () => {
+    const { source, informer, seen } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
+    const deleted: string[] = [];
+    informer.addHandlers({ onDelete: (o) => deleted.push(`${o.metadata?.name} ${o.metadata?.resourceVersion}`) });
+    informer.start();
+    await flush();
+    source.watches[0]!.emit({ type: 'DELETED', object: pod('a', '13') });
+    source.watches[0]!.emit({ type: 'DELETED', object: pod('z', '14') });
+    expect(deleted).toEqual(['a 5', 'z 14']);
+    expect(seen).toEqual(['add a', 'delete a', 'delete z']);
+    await informer.stop();
+  });
+
+  test('it remembers the last 4096 deleted uids: a create answered after an older deletion is taken', async () => {
+    const { source, informer } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await flush();
+    const numbered = (i: number): KubernetesObject => ({
+      metadata: { namespace: 'ns', name: `p${i}`, uid: `uid-${i}`, resourceVersion: String(100 + i) },
+    });
+    for (let i = 0; i <= 4096; i++) source.watches[0]!.emit({ type: 'DELETED', object: numbered(i) });
+    expect(informer.recordWrite(numbered(1), undefined)).toBe(false);
+    expect(informer.recordWrite(numbered(0), undefined)).toBe(true);
+    await informer.stop();
+  });
+
+  test('an update of an object the store does not hold is not taken', async () => {
+    const { source, informer } = setup();
+    source.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await flush();
+    expect(informer.recordWrite(pod('a', '6'), '5')).toBe(false);
+    expect(informer.store.list()).toEqual([]);
+    await informer.stop();
+  });
+
+  test('the list and watch it makes: namespace and selector, kept objects typed and without managedFields', async () => {
+    const requests: string[] = [];
+    const item = { metadata: { namespace: 'ns', name: 'a', resourceVersion: '5', managedFields: [{}] } };
+    const server = http.createServer((req, res) => {
+      requests.push(req.url!);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (!req.url!.includes('watch=true'))
+        return void res.end(JSON.stringify({ metadata: { resourceVersion: '5' }, items: [item] }));
+      res.end(
+        `${JSON.stringify({ type: 'MODIFIED', object: { ...item, metadata: { ...item.metadata, resourceVersion: '6' } } })}\n`,
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const transport = new RestTransport(localKubeConfig((server.address() as AddressInfo).port));
+    try {
+      const lw = listerWatcher(new RestClient(transport), pods, {
+        watchTimeoutSeconds: 300,
+        idleTimeoutMs: 10_000,
+        labelSelector: 'app=a',
+        namespace: 'ns',
+      });
+      const typed = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'ns', name: 'a', resourceVersion: '5' } };
+      expect((await lw.list()).items).toEqual([typed]);
+      const events: WatchEvent[] = [];
+      await lw.watch('5', (e) => events.push(e), new AbortController().signal);
+      expect(events).toEqual([
+        { type: 'MODIFIED', object: { ...typed, metadata: { ...typed.metadata, resourceVersion: '6' } } },
+      ]);
+      expect(requests).toEqual([
+        '/api/v1/namespaces/ns/pods?limit=500&labelSelector=app%3Da',
+        '/api/v1/namespaces/ns/pods?watch=true&resourceVersion=5&allowWatchBookmarks=true&timeoutSeconds=300&labelSelector=app%3Da',
+      ]);
+    } finally {
+      transport.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   describe('read your own writes (recordWrite)', () => {

@@ -1,0 +1,251 @@
+// The transport against local servers: a keep-alive connection the server dropped, TLS from the kubeconfig.
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
+import { RestTransport } from './rest.js';
+
+/** What the server does with a request: `served` counts the requests its connection had before. */
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, served: number) => void;
+
+let server: http.Server;
+let handler: Handler;
+let requests: string[];
+let transport: RestTransport;
+const earlier = new WeakMap<Socket, number>();
+
+const ok = (res: http.ServerResponse): void =>
+  void res.writeHead(200, { 'content-type': 'application/json' }).end('{"kind":"Ok"}');
+/** Closes the connection without an answer: what a client reusing an idle one the server timed out sees. */
+const drop = (req: http.IncomingMessage): void => void req.socket.destroy();
+
+beforeEach(async () => {
+  requests = [];
+  handler = (_req, res) => ok(res);
+  server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const served = earlier.get(req.socket) ?? 0;
+    earlier.set(req.socket, served + 1);
+    req.resume().on('end', () => handler(req, res, served));
+  });
+  server.keepAliveTimeout = 60_000; // idle connections end only when the client closes them
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  transport = new RestTransport(localKubeConfig((server.address() as AddressInfo).port));
+});
+
+afterEach(async () => {
+  transport.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+/** Opens `n` keep-alive connections: n requests, answered once all have arrived. */
+async function warm(n: number): Promise<void> {
+  const waiting: (() => void)[] = [];
+  handler = (_req, res) => {
+    waiting.push(() => ok(res));
+    if (waiting.length === n) for (const send of waiting) send();
+  };
+  await Promise.all(Array.from({ length: n }, () => transport.request('GET', '/warm')));
+  requests = [];
+}
+
+test('a kubeconfig without a current cluster is refused', () => {
+  expect(() => new RestTransport(new KubeConfig())).toThrow('kubeconfig has no current cluster');
+});
+
+test('requests share a kept-alive connection, which close() ends', async () => {
+  let connections = 0;
+  server.on('connection', () => connections++);
+  const closed = new Promise<void>((resolve) => server.once('connection', (socket) => socket.on('close', resolve)));
+  await transport.request('GET', '/a');
+  await transport.request('GET', '/b');
+  expect(connections).toBe(1);
+  transport.close();
+  await closed;
+});
+
+describe('a kept-alive connection the server closed', () => {
+  test('is sent again once, on a new connection, unless a POST (it may have been applied)', async () => {
+    await warm(1);
+    handler = (req, res, served) => (served > 0 ? drop(req) : ok(res));
+    await expect(transport.request('GET', '/a')).resolves.toEqual({ kind: 'Ok' });
+    expect(requests).toEqual(['GET /a', 'GET /a']);
+
+    await warm(1);
+    handler = (req, res, served) => (served > 0 ? drop(req) : ok(res));
+    await expect(transport.request('POST', '/a', { body: {} })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(requests).toEqual(['POST /a']);
+  });
+
+  test('is sent again only once: a second closed connection in a row fails the request', async () => {
+    await warm(2);
+    handler = (req, res, served) => (served > 0 ? drop(req) : ok(res));
+    await expect(transport.request('GET', '/a')).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(requests).toEqual(['GET /a', 'GET /a']);
+  });
+
+  test('a reset of a new connection, or a garbled answer on a kept one, is not sent again', async () => {
+    handler = (req) => drop(req);
+    await expect(transport.request('GET', '/new')).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(requests).toEqual(['GET /new']);
+
+    await warm(1);
+    handler = (req, res, served) => (served > 0 ? void req.socket.end('garbage\r\n\r\n') : ok(res));
+    await expect(transport.request('GET', '/garbled')).rejects.toMatchObject({ code: 'HPE_INVALID_CONSTANT' });
+    expect(requests).toEqual(['GET /garbled']);
+  });
+});
+
+test('what a request carries: JSON accepted, the operator named, a body framed by its type and length', async () => {
+  const seen: http.IncomingHttpHeaders[] = [];
+  handler = (req, res) => {
+    seen.push(req.headers);
+    ok(res);
+  };
+  await transport.request('GET', '/a', { query: { limit: 5, continue: undefined, watch: false } });
+  await transport.request('DELETE', '/a', { body: { propagationPolicy: 'Background' } });
+  await transport.request('PATCH', '/a', { body: { spec: { é: 1 } }, contentType: 'application/merge-patch+json' });
+  expect(requests).toEqual(['GET /a?limit=5&watch=false', 'DELETE /a', 'PATCH /a']);
+  expect(seen.map((h) => [h.accept, h['user-agent'], h['content-type'], h['content-length']])).toEqual([
+    ['application/json', 'modelops-operator', undefined, undefined],
+    ['application/json', 'modelops-operator', 'application/json', '34'],
+    ['application/json', 'modelops-operator', 'application/merge-patch+json', '17'],
+  ]);
+});
+
+test('an empty answer resolves as undefined', async () => {
+  handler = (_req, res) => void res.writeHead(200).end();
+  await expect(transport.request('DELETE', '/a')).resolves.toBeUndefined();
+});
+
+test('a server URL with a path: every request goes under it', async () => {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [
+      { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}/k8s/`, skipTLSVerify: true },
+    ],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const prefixed = new RestTransport(kubeConfig);
+  try {
+    await prefixed.request('GET', '/api/v1/pods');
+    expect(requests).toEqual(['GET /k8s/api/v1/pods']);
+  } finally {
+    prefixed.close();
+  }
+});
+
+describe('stream (a watch)', () => {
+  const opts = { idleTimeoutMs: 10_000 };
+
+  test('skips blank lines; each answer and failure is reported', async () => {
+    const observed: string[] = [];
+    const observing = new RestTransport(localKubeConfig((server.address() as AddressInfo).port), (m, code) =>
+      observed.push(`${m} ${code}`),
+    );
+    try {
+      handler = (_req, res) => void res.writeHead(200).end('\n  \n{"a":1}\n\n{"a":2}\n');
+      const lines: string[] = [];
+      await observing.stream('/w', { watch: true }, (line) => lines.push(line), opts);
+      expect(lines).toEqual(['{"a":1}', '{"a":2}']);
+      expect(requests).toEqual(['GET /w?watch=true']);
+
+      handler = (_req, res) =>
+        void res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'no watching' }));
+      await expect(observing.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({
+        status: 403,
+        reason: 'Forbidden',
+        message: 'no watching',
+      });
+
+      handler = (_req, res) => void res.writeHead(400).end('bad');
+      await expect(observing.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({ status: 400, message: 'bad' });
+
+      handler = (req) => drop(req);
+      await expect(observing.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect(observed).toEqual(['GET 200', 'GET 403', 'GET 400', 'GET error']);
+    } finally {
+      observing.close();
+    }
+  });
+
+  test('a response cut off midway rejects', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200);
+      res.write('{"a":1}\n', () => res.destroy());
+    };
+    const lines: string[] = [];
+    await expect(transport.stream('/w', {}, (line) => lines.push(line), opts)).rejects.toThrow();
+    expect(lines).toEqual(['{"a":1}']);
+  });
+});
+
+// A throwaway self-signed certificate for 127.0.0.1, for this test only.
+const CERT = `-----BEGIN CERTIFICATE-----
+MIIBkDCCATagAwIBAgIUJkWNU/MPXXbQcvPG4AzkqVzQFgswCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEzMDAzMzQxNloYDzIxMjYxMTA2
+MDMzNDE2WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAThzO0GevmI+APp2r+NltNEnC4MZprzK/uBiQ11pwH8J6Su0MBbmA0N
+TxFix8e0y29mAhK8nW7L62KKOF6tnkxio2QwYjAdBgNVHQ4EFgQUI/eSCTlkFGZ8
+OgQ+SGJImeVbZ4wwHwYDVR0jBBgwFoAUI/eSCTlkFGZ8OgQ+SGJImeVbZ4wwDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC
+IQC6Mabuw/7yUaXOG47SnD21sS0MpKp/LzWf0t7sy0Y7ugIgFfA/dnszTQRpau+R
+q1o6DNwKz6++UNtfqJ4ZK9y+u9I=
+-----END CERTIFICATE-----
+`;
+const KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg7n7DuPdI1VLgxpri
+APVeYQ25eqs0aQDkIJUy2jqP1BqhRANCAAThzO0GevmI+APp2r+NltNEnC4MZprz
+K/uBiQ11pwH8J6Su0MBbmA0NTxFix8e0y29mAhK8nW7L62KKOF6tnkxi
+-----END PRIVATE KEY-----
+`;
+
+test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-alive connection", async () => {
+  let connections = 0;
+  const tls = https.createServer({ cert: CERT, key: KEY }, (_req, res) => ok(res));
+  tls.on('secureConnection', () => connections++);
+  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [
+      {
+        name: 'c',
+        server: `https://127.0.0.1:${(tls.address() as AddressInfo).port}`,
+        caData: Buffer.from(CERT).toString('base64'),
+      },
+    ],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const secure = new RestTransport(kubeConfig);
+  // without the CA, only a kubeconfig that says insecure-skip-tls-verify gets through
+  const cluster = (skipTLSVerify: boolean) => ({ ...kubeConfig.clusters[0]!, caData: undefined, skipTLSVerify });
+  const unverified = (skipTLSVerify: boolean) => {
+    const config = new KubeConfig();
+    config.loadFromOptions({ ...kubeConfig, clusters: [cluster(skipTLSVerify)] });
+    return new RestTransport(config);
+  };
+  const skipping = unverified(true);
+  const verifying = unverified(false);
+  try {
+    await expect(secure.request('GET', '/a')).resolves.toEqual({ kind: 'Ok' });
+    await expect(secure.request('GET', '/b')).resolves.toEqual({ kind: 'Ok' });
+    expect(connections).toBe(1);
+    await expect(skipping.request('GET', '/c')).resolves.toEqual({ kind: 'Ok' });
+    await expect(verifying.request('GET', '/d')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+  } finally {
+    skipping.close();
+    verifying.close();
+    secure.close();
+    tls.closeAllConnections();
+    await new Promise((r) => tls.close(r));
+  }
+});
