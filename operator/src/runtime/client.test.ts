@@ -385,6 +385,18 @@ describe('watch', () => {
     await expect(client.watch(JOBS, watchOpts, () => {})).rejects.toThrow(SyntaxError);
   });
 
+  test('a watch whose signal fired before it started ends at once (an informer stopped during its list)', async () => {
+    let requested = false;
+    handler = (_req, _body, res) => {
+      requested = true;
+      res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
+    };
+    const signal = AbortSignal.abort();
+    await expect(client.watch(JOBS, { ...watchOpts, signal }, () => {})).rejects.toMatchObject({ name: 'AbortError' });
+    expect(requested).toBe(false);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
   test('a silent watch is aborted by the watchdog', async () => {
     handler = (_req, _body, res) => void res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
     await expect(client.watch(JOBS, { ...watchOpts, idleTimeoutMs: 100 }, () => {})).rejects.toThrow(/stalled/);

@@ -197,6 +197,8 @@ export class RestClient implements Client {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     opts.signal?.addEventListener('abort', abort, { once: true });
+    // A signal that fired already fires no event: without this the watch ran until the server ended it.
+    if (opts.signal?.aborted) abort();
     const query: Query = {
       watch: true,
       resourceVersion: opts.resourceVersion,
