@@ -129,9 +129,20 @@ async function withRandom(value: number, fn: () => Promise<void>): Promise<void>
 
 /** A logger at `level` (warn unless told) whose lines land in `lines`. */
 function captureLog(level = 'warn') {
-  const lines: { msg: string; level: number; err?: string; lease?: string; identity?: string }[] = [];
+  const lines: Record<string, unknown>[] = [];
   const log = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   return { log, lines };
+}
+
+/** A lone candidate `a` started on a fresh Lease, so it leads; its log lines at `logLevel` (warn) land in `lines`. */
+async function soleLeader(options: { logLevel?: string; config?: Partial<LeaderElectionConfig> } = {}) {
+  const api = new FakeLeaseApi();
+  const clock = new FakeClock();
+  const { log, lines } = captureLog(options.logLevel);
+  const a = candidate(api, clock, 'a', log, options.config);
+  a.elector.start();
+  await flush();
+  return { api, clock, a, lines };
 }
 
 describe('LeaderElector', () => {
@@ -183,24 +194,14 @@ describe('LeaderElector', () => {
   });
 
   test('a renewal that hangs does not keep a leader past its renew deadline', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    a.elector.start();
-    await flush();
+    const { api, clock, a } = await soleLeader();
     api.blackholed.add('a');
     const lostAfter = await runUntil(clock, () => !a.elector.isLeader());
     expect(lostAfter).toBeLessThanOrEqual(10_000 + 2_000);
   });
 
   test('a renewal round longer than the retry period is logged, saying whether the timer or the request was slow', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const lines: { msg: string; requestMs?: number; timerLateMs?: number }[] = [];
-    const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const a = candidate(api, clock, 'a', log);
-    a.elector.start();
-    await flush();
+    const { api, clock, a, lines } = await soleLeader();
     await advance(clock, 10_000); // renewals in time: nothing logged
     expect(lines).toEqual([]);
     let answer!: () => void;
@@ -239,11 +240,7 @@ describe('LeaderElector', () => {
     ).toThrow();
   });
   test('the first candidate creates the Lease, holding it for leaseDuration in whole seconds', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    a.elector.start();
-    await flush();
+    const { api, clock, a } = await soleLeader();
     const now = toMicroTime(clock.now());
     expect(api.lease).toEqual({
       apiVersion: 'coordination.k8s.io/v1',
@@ -256,15 +253,13 @@ describe('LeaderElector', () => {
   });
 
   test('without timings, the defaults apply: renewals every 2 s, leadership lost within 10 s of failing renewals', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a', undefined, {
-      leaseDurationMs: undefined,
-      renewDeadlineMs: undefined,
-      retryPeriodMs: undefined,
+    const { api, clock, a } = await soleLeader({
+      config: {
+        leaseDurationMs: undefined,
+        renewDeadlineMs: undefined,
+        retryPeriodMs: undefined,
+      },
     });
-    a.elector.start();
-    await flush();
     api.requests.length = 0;
     await advance(clock, 20_000);
     expect(api.requests).toEqual(Array(10).fill('update a'));
@@ -275,15 +270,13 @@ describe('LeaderElector', () => {
   });
 
   test('configured timings are honoured: renewals every retryPeriod, leadership lost within renewDeadline', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a', undefined, {
-      leaseDurationMs: 8_000,
-      renewDeadlineMs: 5_000,
-      retryPeriodMs: 1_000,
+    const { api, clock, a } = await soleLeader({
+      config: {
+        leaseDurationMs: 8_000,
+        renewDeadlineMs: 5_000,
+        retryPeriodMs: 1_000,
+      },
     });
-    a.elector.start();
-    await flush();
     api.requests.length = 0;
     await advance(clock, 10_000);
     expect(api.requests).toEqual(Array(10).fill('update a'));
@@ -395,11 +388,7 @@ describe('LeaderElector', () => {
   });
 
   test('a leader keeps leading through a renewal that fails, once it renews again within renewDeadline', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    a.elector.start();
-    await flush();
+    const { api, clock, a } = await soleLeader();
     await advance(clock, 12_000);
     api.partitioned.add('a');
     await advance(clock, 2_000); // the renewal at 14 s fails
@@ -414,12 +403,7 @@ describe('LeaderElector', () => {
   });
 
   test('a renewal round of exactly the retry period is not reported as slow', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const { log, lines } = captureLog();
-    const a = candidate(api, clock, 'a', log);
-    a.elector.start();
-    await flush();
+    const { api, clock, a, lines } = await soleLeader();
     await advance(clock, 10_000);
     let answer!: () => void;
     api.stalled.set('a', new Promise<void>((resolve) => (answer = resolve)));
@@ -475,11 +459,7 @@ describe('LeaderElector', () => {
   });
 
   test('stop() on a leader renews no more: it only releases the Lease, and leaves no timer behind', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    a.elector.start();
-    await flush();
+    const { api, clock, a } = await soleLeader();
     await advance(clock, 3_000);
     api.requests.length = 0;
     await a.elector.stop();
@@ -489,11 +469,7 @@ describe('LeaderElector', () => {
   });
 
   test('with releaseOnStop false, stop() leaves the Lease held until it expires', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a', undefined, { releaseOnStop: false });
-    a.elector.start();
-    await flush();
+    const { api, clock, a } = await soleLeader({ config: { releaseOnStop: false } });
     await advance(clock, 3_000);
     api.requests.length = 0;
     await a.elector.stop();
@@ -504,11 +480,7 @@ describe('LeaderElector', () => {
   });
 
   test('stop() does not clear a Lease that another replica holds by now', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const a = candidate(api, clock, 'a');
-    a.elector.start();
-    await flush();
+    const { api, a } = await soleLeader();
     api.lease = {
       ...api.lease!,
       metadata: { ...api.lease!.metadata, resourceVersion: '999' },
@@ -520,12 +492,7 @@ describe('LeaderElector', () => {
   });
 
   test('failed lease requests are warned about, and stop() cut off from the API still stops leading', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const { log, lines } = captureLog();
-    const a = candidate(api, clock, 'a', log);
-    a.elector.start();
-    await flush();
+    const { api, clock, a, lines } = await soleLeader();
     api.partitioned.add('a');
     await advance(clock, 2_000);
     expect(lines).toEqual([
@@ -543,12 +510,7 @@ describe('LeaderElector', () => {
     );
   });
   test('losing leadership is logged as an error naming the lease', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const { log, lines } = captureLog('error');
-    const a = candidate(api, clock, 'a', log);
-    a.elector.start();
-    await flush();
+    const { api, clock, a, lines } = await soleLeader({ logLevel: 'error' });
     api.blackholed.add('a');
     await runUntil(clock, () => !a.elector.isLeader());
     expect(lines).toEqual([
@@ -560,12 +522,7 @@ describe('LeaderElector', () => {
   });
 
   test('becoming leader, releasing the Lease and stopping are logged with the lease and identity', async () => {
-    const api = new FakeLeaseApi();
-    const clock = new FakeClock();
-    const { log, lines } = captureLog('info');
-    const a = candidate(api, clock, 'a', log);
-    a.elector.start();
-    await flush();
+    const { a, lines } = await soleLeader({ logLevel: 'info' });
     await a.elector.stop();
     expect(lines).toEqual([
       expect.objectContaining({ msg: 'became leader', lease: 'op', identity: 'a' }),

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { FakeClock } from './testing/fake-clock.js';
 import { ResourceUnavailableError } from './errors.js';
 import { leasesRef } from './leader-election.js';
-import { Manager } from './manager.js';
+import { Manager, type ManagerOptions } from './manager.js';
 import { byField, byLabel } from './store/indexes.js';
 import { StandInApiServer } from './test-apiserver.test-helpers.js';
 import type { ResourceRef } from './types.js';
@@ -234,6 +234,15 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await api.close();
   });
 
+  /** `manager` on the stand-in API server with a fake clock; `logs` holds what it logged. */
+  async function managerOnFakeClock(options: Omit<ManagerOptions, 'kubeConfig' | 'logger' | 'clock'> = {}) {
+    const clock = new FakeClock();
+    const logs = capturedLogs();
+    const started = new Manager({ kubeConfig: await api.start(), logger: logs.logger, clock, ...options });
+    manager = started; // stopped after the test
+    return { manager: started, clock, logs };
+  }
+
   /** Reconciles recorded as "name available?", with a way to await the next one. */
   function recorder() {
     const seen: string[] = [];
@@ -297,11 +306,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
   });
 
   test('a required resource that never syncs fails start() after the timeout, naming it and why', async () => {
-    const clock = new FakeClock();
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: pino({ level: 'silent' }),
-      clock,
+    const { manager, clock } = await managerOnFakeClock({
       cacheSyncTimeoutMs: 120_000,
       resyncPeriodMs: 0, // no resync timers: the next timers are the sync timeout and the informer's backoff
     });
@@ -319,11 +324,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
   test('an optional resource that is served but cannot be listed (RBAC) fails loudly too', async () => {
     api.serve(WIDGETS, []);
     api.serve(GADGETS, [], 403);
-    const clock = new FakeClock();
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: pino({ level: 'silent' }),
-      clock,
+    const { manager, clock } = await managerOnFakeClock({
       resyncPeriodMs: 0,
     });
     manager.addController({
@@ -382,11 +383,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
 
   test('a resource only an index names is required: start() fails when it is not served', async () => {
     api.serve(WIDGETS, []);
-    const clock = new FakeClock();
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: pino({ level: 'silent' }),
-      clock,
+    const { manager, clock } = await managerOnFakeClock({
       cacheSyncTimeoutMs: 60_000,
       resyncPeriodMs: 0,
     });
@@ -407,11 +404,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
   test('an optional resource is watched when discovery cannot tell whether it is served, with a warning', async () => {
     api.serve(WIDGETS, []);
     api.serve(GADGETS, [obj('ns', 'g1')]);
-    const logs = capturedLogs();
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: logs.logger,
-      clock: new FakeClock(),
+    const { manager, logs } = await managerOnFakeClock({
       discovery: { isServed: () => Promise.reject(new Error('discovery is down')) },
     });
     manager.addController({
@@ -429,12 +422,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
 
   test('an optional resource that appears but does not sync in time is reported; once it syncs, dependents reconcile again', async () => {
     api.serve(WIDGETS, [obj('ns', 'w1')]);
-    const clock = new FakeClock();
-    const logs = capturedLogs();
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: logs.logger,
-      clock,
+    const { manager, clock, logs } = await managerOnFakeClock({
       cacheSyncTimeoutMs: 60_000,
       resyncPeriodMs: 0,
     });
@@ -470,12 +458,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
 
   test('an optional resource still syncing when the manager stops is not reported as synced', async () => {
     api.serve(WIDGETS, []);
-    const clock = new FakeClock();
-    const logs = capturedLogs();
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: logs.logger,
-      clock,
+    const { manager, clock, logs } = await managerOnFakeClock({
       cacheSyncTimeoutMs: 60_000,
       resyncPeriodMs: 0,
     });
@@ -499,13 +482,8 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
   test('discovery that fails while looking for an optional resource is retried next period', async () => {
     api.serve(WIDGETS, [obj('ns', 'w1')]);
     api.serve(GADGETS, []);
-    const clock = new FakeClock();
-    const logs = capturedLogs();
     const answers: (boolean | Error)[] = [false, new Error('discovery is down'), true];
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: logs.logger,
-      clock,
+    const { manager, clock, logs } = await managerOnFakeClock({
       resyncPeriodMs: 0,
       discovery: {
         isServed: async () => {
