@@ -74,6 +74,20 @@ function trainingJob(
 
 const tjPath = () => `/apis/modelops.dev/v1alpha1/namespaces/${ns.name}/trainingjobs`;
 const byName = (name: string) => ({ fieldSelector: `metadata.name=${name}` });
+/** Names `kubectl get -o name` prints, none when it prints nothing. */
+const names = async (args: string[]) => (await kubectl([...args, '-o', 'name'])).stdout.split('\n').filter(Boolean);
+const podNames = (run: string) => names(['get', 'pods', '-n', ns.name, '-l', `modelops.dev/trainingjob=${run}`]);
+const jobNames = (name: string) => names(['get', 'jobs', '-n', ns.name, '--field-selector', `metadata.name=${name}`]);
+/** A merge patch of one TrainingJob's spec, as `kubectl patch --type merge` sends it. */
+const patchSpec = (name: string, spec: Record<string, unknown>) =>
+  objectApi().patch(
+    { apiVersion: 'modelops.dev/v1alpha1', kind: 'TrainingJob', metadata: { name, namespace: ns.name }, spec } as never,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    'application/merge-patch+json' as never,
+  );
 const waitForTj = (name: string, predicate: (tj: TrainingJob) => boolean, what: string) =>
   waitFor<TrainingJob & { metadata: { name: string } }>(tjPath(), predicate as never, `${name}: ${what}`, byName(name));
 const hasCondition = (type: string, status: string, reason?: string) => (tj: TrainingJob) => {
@@ -200,17 +214,7 @@ test("bad input fails the run at once, in the program's own words, without spend
     reason: 'InvalidInput',
     message: 'the training program rejected its input: hyperparameter lr must be a positive number, got -1',
   });
-  const { stdout } = await kubectl([
-    'get',
-    'pods',
-    '-n',
-    ns.name,
-    '-l',
-    'modelops.dev/trainingjob=fraud-bad-hp',
-    '-o',
-    'name',
-  ]);
-  expect(stdout.trim().split('\n')).toHaveLength(1); // no retry although backoffLimit allows 3
+  expect(await podNames('fraud-bad-hp')).toHaveLength(1); // no retry although backoffLimit allows 3
 });
 
 test('a crashing program is retried, then fails with BackoffLimitExceeded and its last words', async () => {
@@ -232,17 +236,7 @@ test('a crashing program is retried, then fails with BackoffLimitExceeded and it
     message:
       'the training container exited with code 1: training failed: RuntimeError: CUDA error: an illegal memory access was encountered',
   });
-  const { stdout } = await kubectl([
-    'get',
-    'pods',
-    '-n',
-    ns.name,
-    '-l',
-    'modelops.dev/trainingjob=fraud-crash',
-    '-o',
-    'name',
-  ]);
-  expect(stdout.trim().split('\n')).toHaveLength(2); // the first try and one retry
+  expect(await podNames('fraud-crash')).toHaveLength(2); // the first try and one retry
 });
 
 test('an image that cannot be pulled shows in the Running condition and a Warning Event, without failing the run', async () => {
@@ -278,30 +272,8 @@ test('a suspended run starts no pods until it is resumed', async () => {
   await objectApi().create(trainingJob('fraud-later', { runPolicy: { backoffLimit: 0, suspend: true } }) as never);
   const suspended = await waitForTj('fraud-later', hasCondition('Suspended', 'True'), 'Suspended');
   expect(suspended.status?.phase).toBe('Suspended');
-  const pods = await kubectl([
-    'get',
-    'pods',
-    '-n',
-    ns.name,
-    '-l',
-    'modelops.dev/trainingjob=fraud-later',
-    '-o',
-    'name',
-  ]);
-  expect(pods.stdout.trim()).toBe('');
-  await objectApi().patch(
-    {
-      apiVersion: 'modelops.dev/v1alpha1',
-      kind: 'TrainingJob',
-      metadata: { name: 'fraud-later', namespace: ns.name },
-      spec: { runPolicy: { suspend: false } },
-    } as never,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    'application/merge-patch+json' as never,
-  );
+  expect(await podNames('fraud-later')).toEqual([]);
+  await patchSpec('fraud-later', { runPolicy: { suspend: false } });
   const done = await waitForTj('fraud-later', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded after resume');
   expect(condition(done as never, 'Suspended')?.status).toBe('False');
 });
@@ -313,36 +285,14 @@ test('a finished run whose Job is cleaned up (ttlSecondsAfterFinished) keeps its
   const done = await waitForTj('fraud-ttl', (tj) => tj.status?.phase === 'Succeeded', 'Succeeded');
   await waitForGone(`/apis/batch/v1/namespaces/${ns.name}/jobs`, 'the Job, removed by its TTL', byName('fraud-ttl'));
   // A spec change makes the controller act (and acknowledge the generation) after the Job is gone.
-  await objectApi().patch(
-    {
-      apiVersion: 'modelops.dev/v1alpha1',
-      kind: 'TrainingJob',
-      metadata: { name: 'fraud-ttl', namespace: ns.name },
-      spec: { runPolicy: { queueName: 'later' } },
-    } as never,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    'application/merge-patch+json' as never,
-  );
+  await patchSpec('fraud-ttl', { runPolicy: { queueName: 'later' } });
   const acknowledged = await waitForTj(
     'fraud-ttl',
     (tj) => tj.status?.observedGeneration === 2,
     'generation 2 observed',
   );
   expect(acknowledged.status).toMatchObject({ phase: 'Succeeded', metrics: done.status?.metrics });
-  const jobs = await kubectl([
-    'get',
-    'jobs',
-    '-n',
-    ns.name,
-    '--field-selector',
-    'metadata.name=fraud-ttl',
-    '-o',
-    'name',
-  ]);
-  expect(jobs.stdout.trim()).toBe('');
+  expect(await jobNames('fraud-ttl')).toEqual([]);
 });
 
 test("multi-node runs as an Indexed Job with a headless Service and torchrun's environment; rank 0 reports", async () => {
@@ -622,32 +572,10 @@ describe('what the API server refuses after the CRD accepted it (here: a Validat
       byName('fraud-frozen'),
     );
     // A spec change makes the controller act again after the Job is gone: no second Job, no second run.
-    await objectApi().patch(
-      {
-        apiVersion: 'modelops.dev/v1alpha1',
-        kind: 'TrainingJob',
-        metadata: { name: 'fraud-frozen', namespace: ns.name },
-        spec: { runPolicy: { queueName: 'later' } },
-      } as never,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      'application/merge-patch+json' as never,
-    );
+    await patchSpec('fraud-frozen', { runPolicy: { queueName: 'later' } });
     const acknowledged = await waitForTj('fraud-frozen', (tj) => tj.status?.observedGeneration === 2, 'generation 2');
     expect(acknowledged.status?.phase).toBe('Succeeded');
-    const jobs = await kubectl([
-      'get',
-      'jobs',
-      '-n',
-      ns.name,
-      '--field-selector',
-      'metadata.name=fraud-frozen',
-      '-o',
-      'name',
-    ]);
-    expect(jobs.stdout.trim()).toBe('');
+    expect(await jobNames('fraud-frozen')).toEqual([]);
     // The Job was created once, and said so once: one Created Event, no repeats in its series.
     const events = await getJson<{ items: { regarding?: { name?: string }; reason?: string; series?: unknown }[] }>(
       kubeConfig(),
