@@ -87,3 +87,66 @@ test('fault injection (contract C2) is off unless a MODELOPS_FAULT_* variable is
     'MODELOPS_FAULT_ERROR_RATE must be a number from 0 to 1, got "1.5"; MODELOPS_FAULT_SCORE_SHIFT must be a number from -1 to 1, got "up"',
   );
 });
+
+test('a variable set to the empty string counts as unset: its default applies, with no problem reported', () => {
+  const config = loadConfig({
+    MODEL_URI: 'm',
+    PORT: '',
+    MODEL_NAME: '',
+    BATCH_MAX_QUEUE_DELAY: '',
+    MODELOPS_FAULT_ERROR_RATE: '',
+    API_KEY: '',
+    AWS_ACCESS_KEY_ID: 'AK',
+    AWS_SECRET_ACCESS_KEY: 'SK',
+    AWS_REGION: '',
+  });
+  expect(config).toMatchObject({ port: 8080, modelName: 'model', maxQueueDelayMicros: 0, apiKey: undefined });
+  expect(config.faults).toBeUndefined();
+  expect(config.s3?.region).toBe('us-east-1');
+});
+
+test.each([
+  [{}, { sessionToken: undefined, region: 'us-east-1', endpointUrl: undefined }],
+  [
+    { AWS_SESSION_TOKEN: 'ST', AWS_DEFAULT_REGION: 'ap-south-1' },
+    { sessionToken: 'ST', region: 'ap-south-1', endpointUrl: undefined },
+  ],
+  [
+    {
+      AWS_REGION: 'eu-west-1',
+      AWS_DEFAULT_REGION: 'ap-south-1',
+      AWS_ENDPOINT_URL: 'http://all',
+      AWS_ENDPOINT_URL_S3: 'http://s3',
+    },
+    { sessionToken: undefined, region: 'eu-west-1', endpointUrl: 'http://s3' },
+  ],
+])(
+  'S3 settings from %p: %p (AWS_REGION before AWS_DEFAULT_REGION, the S3 endpoint before the general one)',
+  (env, expected) => {
+    expect(
+      loadConfig({ MODEL_URI: 's3://b/k', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', ...env }).s3,
+    ).toEqual({
+      accessKeyId: 'AK',
+      secretAccessKey: 'SK',
+      ...expected,
+    });
+  },
+);
+
+test("numbers' bounds are inclusive: the ends of a range are accepted, a step past either is refused", () => {
+  expect(
+    loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_ERROR_RATE: '0', MODELOPS_FAULT_SCORE_SHIFT: '0' }).faults,
+  ).toBeUndefined();
+  expect(
+    loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_ERROR_RATE: '1', MODELOPS_FAULT_SCORE_SHIFT: '-1' }).faults,
+  ).toEqual({
+    errorRate: 1,
+    latencyMillis: 0,
+    scoreShift: -1,
+  });
+  expect(() =>
+    loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_ERROR_RATE: '-0.1', MODELOPS_FAULT_SCORE_SHIFT: '1.1' }),
+  ).toThrow(
+    'MODELOPS_FAULT_ERROR_RATE must be a number from 0 to 1, got "-0.1"; MODELOPS_FAULT_SCORE_SHIFT must be a number from -1 to 1, got "1.1"',
+  );
+});

@@ -133,6 +133,9 @@ describe('configuration', () => {
       /API_KEY_FILE: cannot read \/nonexistent\/key \(ENOENT\)/,
     );
     expect(problems({ API_KEY: '   ' })).toMatch(/API_KEY is empty/);
+    const blankFile = join(mkdtempSync(join(tmpdir(), 'serving-key-')), 'blank');
+    writeFileSync(blankFile, ' \n');
+    expect(problems({ API_KEY_FILE: blankFile })).toBe(`invalid configuration: API_KEY_FILE ${blankFile} is empty`);
     expect(problems({ API_KEY_FILE: keyFile, API_KEY: API_KEY })).not.toContain(API_KEY);
   });
 });
