@@ -1,6 +1,7 @@
 import { parseExposition } from '../test/harness.js';
 import { HistogramSeries, ServingMetrics } from './metrics.js';
 import type { LoadedModel } from './model/loaded-model.js';
+import type { Tensor } from './model/tensor.js';
 import type { Reference } from './reference.js';
 
 test("a value equal to a bound lands in that bound's bucket, as Prometheus `le` says", async () => {
@@ -19,31 +20,32 @@ test("a value equal to a bound lands in that bound's bucket, as Prometheus `le` 
   expect(values[0]!.labels.feature).toBe('amount');
 });
 
+const reference = (scale: number) =>
+  ({
+    sampleCount: 6 * scale,
+    input: { name: 'x', datatype: 'FP32' },
+    features: [
+      { name: 'a', binEdges: [0, 1, 2, 3], counts: [1, 2, 3].map((c) => c * scale), mean: 0, std: 1 },
+      { name: 'b', binEdges: [-5, 5], counts: [6 * scale], mean: 0, std: 1 },
+    ],
+    prediction: {
+      output: 'p',
+      classes: ['no', 'yes'],
+      classCounts: [3, 3],
+      score: { binEdges: [0, 0.5, 1], counts: [4, 2].map((c) => c * scale) },
+    },
+  }) as unknown as Reference;
+const model = (ref: Reference | undefined) =>
+  ({
+    reference: ref,
+    signature: {
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+      outputs: [{ name: 'p', datatype: 'FP32', shape: [-1, 2] }],
+      batchable: true,
+    },
+  }) as unknown as LoadedModel;
+
 describe('the loaded reference as gauges (contract C6)', () => {
-  const reference = (scale: number) =>
-    ({
-      sampleCount: 6 * scale,
-      input: { name: 'x', datatype: 'FP32' },
-      features: [
-        { name: 'a', binEdges: [0, 1, 2, 3], counts: [1, 2, 3].map((c) => c * scale), mean: 0, std: 1 },
-        { name: 'b', binEdges: [-5, 5], counts: [6 * scale], mean: 0, std: 1 },
-      ],
-      prediction: {
-        output: 'p',
-        classes: ['no', 'yes'],
-        classCounts: [3, 3],
-        score: { binEdges: [0, 0.5, 1], counts: [4, 2].map((c) => c * scale) },
-      },
-    }) as unknown as Reference;
-  const model = (ref: Reference | undefined) =>
-    ({
-      reference: ref,
-      signature: {
-        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
-        outputs: [{ name: 'p', datatype: 'FP32', shape: [-1, 2] }],
-        batchable: true,
-      },
-    }) as unknown as LoadedModel;
   const gauges = async (metrics: ServingMetrics) =>
     parseExposition(await metrics.registry.metrics())
       .filter((s) => s.name.startsWith('modelops_reference_'))
@@ -67,5 +69,65 @@ describe('the loaded reference as gauges (contract C6)', () => {
     expect((await gauges(metrics)).map((g) => g[3])).toEqual([10, 30, 60, 60, 40, 60, 60]);
     metrics.modelLoaded(model(undefined), '1');
     expect(await gauges(metrics)).toEqual([]);
+  });
+});
+
+describe('live series', () => {
+  const tensor = (values: number[]) => ({ data: Float32Array.from(values) }) as unknown as Tensor;
+  const samples = async (metrics: ServingMetrics, prefix: string) =>
+    parseExposition(await metrics.registry.metrics()).filter((s) => s.name.startsWith(prefix));
+
+  test("each row's features land in their own histograms; the first of equal probabilities is the predicted class", async () => {
+    const metrics = new ServingMetrics({ model: 'm', version: '1', role: 'stable', maxBatchSize: 8 });
+    const served = model(reference(1));
+    metrics.modelLoaded(served, '1');
+    // Two rows of features (a, b) and of class probabilities (no, yes); the first row's classes tie.
+    metrics.inferred(served, [tensor([0.5, -1, 2.5, 4])], [tensor([0.5, 0.5, 0.2, 0.8])]);
+    const sums = (await samples(metrics, 'modelops_feature_value_sum')).map((s) => [s.labels.feature, s.value]);
+    expect(sums).toEqual([
+      ['a', 3],
+      ['b', 3],
+    ]);
+    const predicted = (await samples(metrics, 'modelops_predictions_total')).map((s) => [s.labels.class, s.value]);
+    expect(predicted).toEqual([
+      ['no', 1],
+      ['yes', 1],
+    ]);
+    const score = await samples(metrics, 'modelops_prediction_score_sum');
+    expect(score.map((s) => s.value)).toEqual([Math.fround(0.5) + Math.fround(0.8)]); // the last class, as FP32
+  });
+
+  test('a new version starts the request duration and batch size histograms again, under its own label', async () => {
+    const metrics = new ServingMetrics({ model: 'm', version: '1', role: 'stable', maxBatchSize: 8 });
+    metrics.requestFinished(200, 0.1);
+    metrics.batchRun(4);
+    metrics.modelLoaded(model(reference(1)), '2');
+    metrics.requestFinished(200, 0.2);
+    metrics.batchRun(2);
+    const counts = [
+      ...(await samples(metrics, 'modelops_inference_request_duration_seconds_count')),
+      ...(await samples(metrics, 'modelops_inference_batch_size_count')),
+    ];
+    expect(counts.map((s) => [s.name, s.labels.version, s.value])).toEqual([
+      ['modelops_inference_request_duration_seconds_count', '2', 1],
+      ['modelops_inference_batch_size_count', '2', 1],
+    ]);
+  });
+
+  test('auth failures are counted per key and reason', async () => {
+    const metrics = new ServingMetrics({ model: 'm', version: '1', role: 'stable', maxBatchSize: 8 });
+    for (const [scope, reason] of [
+      ['api', 'missing'],
+      ['control', 'missing'],
+      ['api', 'invalid'],
+      ['api', 'missing'],
+    ] as const)
+      metrics.authFailed(scope, reason);
+    const failures = await samples(metrics, 'modelops_auth_failures_total');
+    expect(failures.map((s) => [s.labels.scope, s.labels.reason, s.value])).toEqual([
+      ['api', 'missing', 2],
+      ['control', 'missing', 1],
+      ['api', 'invalid', 1],
+    ]);
   });
 });
