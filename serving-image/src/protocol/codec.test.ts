@@ -112,21 +112,58 @@ describe('decodeInferRequest', () => {
   test('binary inputs at any offset, in input order', () => {
     const a = Float32Array.from([1, 2, 3]);
     const b = Int32Array.from([7]);
+    const c = Uint8Array.from([1, 0, 1]);
     const header = json({
       inputs: [
         { name: 'a', shape: [3], datatype: 'FP32', parameters: { binary_data_size: 12 } },
         { name: 'b', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 4 } },
+        { name: 'c', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
       ],
       parameters: { binary_data_output: true },
       outputs: [{ name: 'y', parameters: { binary_data: false } }],
     });
     // An odd-length header puts the floats at an unaligned offset.
     const padded = Buffer.concat([header, Buffer.from(' ')]);
-    const body = Buffer.concat([padded, Buffer.from(a.buffer), Buffer.from(b.buffer)]);
+    const body = Buffer.concat([padded, Buffer.from(a.buffer), Buffer.from(b.buffer), c]);
     const { request, binaryOutputs } = decodeInferRequest(body, padded.length);
     expect(request.inputs[0]!.data).toEqual(a);
     expect(request.inputs[1]!.data).toEqual(b);
+    expect(request.inputs[2]!.data).toEqual(c);
     expect(binaryOutputs).toEqual({ all: true, byOutput: new Map([['y', false]]) });
+  });
+
+  test.each([
+    [
+      'BOOL bytes other than 0 and 1',
+      'BOOL',
+      2,
+      Buffer.from([0, 2]),
+      /input 'x': BOOL binary data must be bytes 0 or 1/,
+    ],
+    [
+      'a negative binary_data_size',
+      'UINT8',
+      -1,
+      Buffer.alloc(0),
+      /input 'x': 'parameters.binary_data_size' must be a non-negative integer/,
+    ],
+    [
+      'a fractional binary_data_size',
+      'BYTES',
+      0.5,
+      Buffer.alloc(0),
+      /'parameters.binary_data_size' must be a non-negative integer/,
+    ],
+    [
+      'a binary_data_size in a string',
+      'UINT8',
+      '2',
+      Buffer.alloc(2),
+      /'parameters.binary_data_size' must be a non-negative integer/,
+    ],
+  ])('a binary input with %s is refused', (_case, datatype, size, bytes, message) => {
+    const header = json({ inputs: [{ name: 'x', shape: [2], datatype, parameters: { binary_data_size: size } }] });
+    expect(() => decodeInferRequest(Buffer.concat([header, bytes]), header.length)).toThrow(message);
   });
 
   test('never allocates from a shape the body does not back', () => {
