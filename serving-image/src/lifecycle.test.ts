@@ -1,6 +1,8 @@
 /** @jest-environment ./serving-image/test/ort-environment.mjs */
 // Loading, readiness, hot reload, batching and the metrics exposition, through real HTTP on the real fixture.
+import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -252,5 +254,60 @@ describe('model control', () => {
     expect((await control(server, 'load')).status).toBe(200);
     expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
     expect((await metrics()).find((s) => s.name === 'modelops_reference_sample_count')?.value).toBe(2000);
+  });
+});
+
+describe('failures and shutdown', () => {
+  let server: TestServer;
+  afterEach(() => server.close());
+
+  test('an unexpected failure is a 500 "internal error" that keeps its details in the error log', async () => {
+    server = await startServer();
+    // A collector that throws fails the scrape in prom-client: an error no route expects.
+    const registry = server.app.metrics.registry;
+    const { Gauge } = await import('prom-client');
+    new Gauge({
+      name: 'broken_collector',
+      help: 'fails every scrape',
+      registers: [registry],
+      collect() {
+        throw new Error('collector exploded');
+      },
+    });
+    const response = await server.request('GET', '/metrics');
+    expect(response.status).toBe(500);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.json()).toEqual({ error: 'internal error' });
+    expect(server.logs.filter((line) => line.level === 50)).toEqual([
+      expect.objectContaining({
+        msg: 'unexpected error handling a request',
+        err: expect.objectContaining({ message: 'collector exploded' }),
+      }),
+    ]);
+    expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
+  });
+
+  test('a drain answers the request in flight with Connection: close, then refuses new connections', async () => {
+    server = await startServer();
+    expect((await server.request('GET', '/v2/health/live')).headers.connection).toBe('keep-alive');
+    const front = server.app.front;
+    const arrived = once(front.server, 'request');
+    const inFlight = httpRequest({
+      host: '127.0.0.1',
+      port: server.port,
+      method: 'POST',
+      path: '/v2/models/fraud/infer',
+    });
+    const answered = once(inFlight, 'response') as Promise<[IncomingMessage]>;
+    inFlight.flushHeaders();
+    await arrived; // the server is handling it, its body not yet sent
+    const drained = front.drain(60_000);
+    inFlight.end(inferBody());
+    const [response] = await answered;
+    response.resume();
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.connection).toBe('close');
+    await drained;
+    await expect(server.request('GET', '/v2/health/live')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
