@@ -7,8 +7,14 @@ const INPUTS: TensorSpec[] = [{ name: 'features', datatype: 'FP32', shape: [-1, 
 const OUTPUTS: TensorSpec[] = [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 2] }];
 
 type Json = Record<string, unknown>;
-const parse = (reference: unknown) =>
-  parseReference(Buffer.from(JSON.stringify(reference)), 'ref.json', INPUTS, OUTPUTS);
+/** The model's signature as the loader reads it. */
+interface Model {
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+const fixtureModel = (): Model => structuredClone({ inputs: INPUTS, outputs: OUTPUTS });
+const parse = (reference: unknown, { inputs, outputs }: Model = fixtureModel()) =>
+  parseReference(Buffer.from(JSON.stringify(reference)), 'ref.json', inputs, outputs);
 const fixture = (): Json => JSON.parse(FIXTURE.toString()) as Json;
 
 test('the fixture is a valid reference for the fixture model', () => {
@@ -16,6 +22,13 @@ test('the fixture is a valid reference for the fixture model', () => {
   expect(reference.features).toHaveLength(30);
   expect(reference.prediction.classes).toEqual(['legit', 'fraud']);
   expect(interiorEdges([0, 1, 2, 3])).toEqual([1, 2]);
+});
+
+test('a model whose feature and class dimensions are dynamic takes any reference width', () => {
+  const model = fixtureModel();
+  model.inputs[0]!.shape = [-1, -1];
+  model.outputs[0]!.shape = [-1, -1];
+  expect(parse(fixture(), model).features).toHaveLength(30);
 });
 
 // The TypeBox schema mirrors training-image/reference.schema.json, which serving must not change: same
@@ -51,7 +64,8 @@ test('mirrors training-image/reference.schema.json', () => {
   expect(shape(deepNormalise(ReferenceSchema) as Json)).toEqual(shape(deepNormalise(file) as Json));
 });
 
-const broken: [string, (r: Json) => void, RegExp][] = [
+/** Each case breaks the fixture reference, or the model it is checked against. */
+const broken: [string, (r: Json, model: Model) => void, RegExp][] = [
   ['wrong kind', (r) => (r.kind = 'Other'), /\/kind/],
   ['missing features', (r) => delete r.features, /features/],
   ['unknown field', (r) => (r.extra = 1), /extra|additional/i],
@@ -65,22 +79,73 @@ const broken: [string, (r: Json) => void, RegExp][] = [
     (r) => ((r.features as Json[])[1]!.binEdges = [0, 2, 1, 3, 4, 5, 6, 7, 8, 9, 10]),
     /strictly ascending/,
   ],
+  [
+    'a repeated bin edge',
+    (r) => ((r.features as Json[])[1]!.binEdges = [0, 1, 1, 3, 4, 5, 6, 7, 8, 9, 10]),
+    /^invalid reference ref.json: \/features\/1 \(v2\)\.binEdges must be strictly ascending$/,
+  ],
+  [
+    'nothing in it: the first five problems only',
+    (r) => Object.keys(r).forEach((key) => delete r[key]),
+    /^invalid reference ref.json: \/apiVersion: Expected required property; \/kind: [^;]+; \/sampleCount: [^;]+; \/input: [^;]+; \/features: Expected required property$/,
+  ],
   ['duplicate feature', (r) => ((r.features as Json[])[1]!.name = 'v1'), /"v1" appears twice/],
-  ['input not in the model', (r) => ((r.input as Json).name = 'x'), /input "x" is not a model input \(features\)/],
+  [
+    'input not in the model (of two inputs)',
+    (r, m) => {
+      (r.input as Json).name = 'x';
+      m.inputs.push({ name: 'mask', datatype: 'BOOL', shape: [-1, 30] });
+    },
+    /input "x" is not a model input \(features, mask\)/,
+  ],
   ['feature count differs from the model', (r) => (r.features as Json[]).pop(), /not FP32 \[batch, 29\]/],
-  ['output not in the model', (r) => ((r.prediction as Json).output = 'y'), /output "y" is not a model output/],
+  [
+    'a model input that is not FP32',
+    (_r, m) => (m.inputs[0]!.datatype = 'FP64'),
+    /model input "features" is FP64 \[-1,30\], not FP32 \[batch, 30\]/,
+  ],
+  [
+    'a model input of rank 3',
+    (_r, m) => (m.inputs[0]!.shape = [-1, 30, 1]),
+    /model input "features" is FP32 \[-1,30,1\], not FP32/,
+  ],
+  [
+    'output not in the model (of two outputs)',
+    (r, m) => {
+      (r.prediction as Json).output = 'y';
+      m.outputs.push({ name: 'label', datatype: 'INT64', shape: [-1] });
+    },
+    /invalid reference ref.json: output "y" is not a model output \(probabilities, label\)$/,
+  ],
+  [
+    'class count differs from the model',
+    (r) => Object.assign(r.prediction as Json, { classes: ['a', 'b', 'c'], classCounts: [1, 1, 1] }),
+    /invalid reference ref.json: model output "probabilities" is FP32 \[-1,2\], not FP32 \[batch, 3\] as the reference's classes say$/,
+  ],
+  [
+    'a model output that is not FP32',
+    (_r, m) => (m.outputs[0]!.datatype = 'INT64'),
+    /model output "probabilities" is INT64 \[-1,2\]/,
+  ],
+  [
+    'a model output of rank 3',
+    (_r, m) => (m.outputs[0]!.shape = [-1, 2, 1]),
+    /model output "probabilities" is FP32 \[-1,2,1\], not FP32/,
+  ],
   ['class counts per class', (r) => ((r.prediction as Json).classCounts = [1]), /one count per class/],
   ['bad feature name', (r) => ((r.features as Json[])[2]!.name = '1bad'), /features\/2\/name/],
 ];
 
 test.each(broken)('rejects a reference with %s', (_name, mutate, message) => {
   const reference = fixture();
-  mutate(reference);
-  expect(() => parse(reference)).toThrow(message);
+  const model = fixtureModel();
+  mutate(reference, model);
+  expect(() => parse(reference, model)).toThrow(message);
 });
 
-test('rejects bytes that are not JSON', () => {
+test('rejects bytes that are not JSON, and JSON that is not an object (a problem at the root, /)', () => {
   expect(() => parseReference(Buffer.from('{'), 'ref.json', INPUTS, OUTPUTS)).toThrow(
     /invalid reference ref.json: not JSON/,
   );
+  expect(() => parse([])).toThrow(/^invalid reference ref.json: \/: Expected object$/);
 });
