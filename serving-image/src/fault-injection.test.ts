@@ -18,7 +18,12 @@ test('none of them is on unless set', async () => {
 
 test('MODELOPS_FAULT_ERROR_RATE=1 answers every inference 500 "injected fault", counted like any 500', async () => {
   server = await startServer({ MODELOPS_FAULT_ERROR_RATE: '1' });
-  expect(server.logs.some((line) => line.level === 40 && /fault injection is on/.test(String(line.msg)))).toBe(true);
+  // The warning says which faults are on.
+  expect(server.logs.find((line) => line.level === 40 && /fault injection is on/.test(String(line.msg)))).toMatchObject(
+    {
+      faults: { errorRate: 1, latencyMillis: 0, scoreShift: 0 },
+    },
+  );
   for (let i = 0; i < 3; i++) {
     const response = await server.request('POST', '/v2/models/fraud/infer', inferBody());
     expect(response.status).toBe(500);
