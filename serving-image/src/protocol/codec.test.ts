@@ -1,8 +1,13 @@
 import { decodeInferRequest, decodeLoadRequest } from './decode.js';
 import { dataAsJson, encodeInferResponse } from './encode.js';
+import { InferenceError } from '../model/errors.js';
 import type { Tensor } from '../model/tensor.js';
 
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+/** The one input's data, decoded from a JSON request. */
+const decodeData = (datatype: string, data: unknown[]) =>
+  decodeInferRequest(json({ inputs: [{ name: 'x', shape: [data.length], datatype, data }] }), undefined).request
+    .inputs[0]!.data;
 /** BYTES elements as the binary tensor data extension lays them out. */
 const bytesElements = (strings: string[]): Buffer =>
   Buffer.concat(
@@ -24,6 +29,7 @@ describe('decodeInferRequest', () => {
           { name: 'i', shape: [1, 2], datatype: 'INT64', data: [[9007199254740991, -3]] },
           { name: 'b', shape: [2], datatype: 'BOOL', data: [true, false] },
           { name: 'u', shape: [1], datatype: 'UINT8', data: [255] },
+          { name: 'd', shape: [2], datatype: 'FP64', data: [1e300, -0.5] },
         ],
         outputs: [{ name: 'y' }],
       }),
@@ -31,11 +37,31 @@ describe('decodeInferRequest', () => {
     );
     expect(request.id).toBe('r1');
     expect(request.outputs).toEqual(['y']);
-    const [f, i, b, u] = request.inputs;
+    const [f, i, b, u, d] = request.inputs;
     expect(f!.data).toEqual(Float32Array.from([0.5, -1]));
     expect(i!.data).toEqual(BigInt64Array.from([9007199254740991n, -3n]));
     expect(b!.data).toEqual(Uint8Array.from([1, 0]));
     expect(u!.data).toEqual(Uint8Array.from([255]));
+    expect(d!.data).toEqual(Float64Array.from([1e300, -0.5]));
+  });
+
+  test.each([
+    ['UINT8', 0, 255, 'an integer from 0 to 255'],
+    ['INT8', -128, 127, 'an integer from -128 to 127'],
+    ['UINT16', 0, 65535, 'an integer from 0 to 65535'],
+    ['INT16', -32768, 32767, 'an integer from -32768 to 32767'],
+    ['UINT32', 0, 2 ** 32 - 1, 'an integer from 0 to 4294967295'],
+    ['INT32', -(2 ** 31), 2 ** 31 - 1, 'a 32-bit integer'],
+    ['UINT64', 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer'],
+    ['INT64', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'an integer'],
+  ])('%s takes integers from %p to %p, and nothing beyond', (datatype, min, max, expected) => {
+    const values = Array.from(decodeData(datatype, [min, max]) as ArrayLike<number | bigint>);
+    expect(values).toEqual(datatype.endsWith('64') ? [BigInt(min), BigInt(max)] : [min, max]);
+    for (const beyond of [min - 1, max + 1]) {
+      expect(() => decodeData(datatype, [beyond])).toThrow(
+        `input 'x': data[0] is ${beyond}, expected ${expected} for ${datatype}`,
+      );
+    }
   });
 
   test.each([
@@ -49,11 +75,42 @@ describe('decodeInferRequest', () => {
     ['FP16', 65520, /expected a number within the FP16 range \(±65504\)/],
     ['FP16', -1e6, /expected a number within the FP16 range/],
     ['BYTES', 7, /data\[0\] is 7, expected a string for BYTES/],
+    ['FP64', true, /data\[0\] is true, expected a number for FP64/],
+    ['FP32', 'x'.repeat(50), new RegExp(`data\\[0\\] is "${'x'.repeat(39)}, expected`)],
+    ['FP32', [1], /input 'x': 'data' is nested deeper than its shape's 1 dimensions/],
     ['FP8', 1, /input 'x': datatype 'FP8' is not a known datatype/],
   ])('%s rejects %p', (datatype, value, message) => {
     expect(() =>
       decodeInferRequest(json({ inputs: [{ name: 'x', shape: [1], datatype, data: [value] }] }), undefined),
     ).toThrow(message);
+  });
+
+  const x = { name: 'x', shape: [1], datatype: 'FP32', data: [1] };
+  test.each([
+    ['an empty input name', { inputs: [{ ...x, name: '' }] }, "inputs[0]: 'name' must be a non-empty string"],
+    [
+      'input parameters not an object',
+      { inputs: [{ ...x, parameters: [] }] },
+      "input 'x': 'parameters' must be an object",
+    ],
+    ['a null output', { inputs: [x], outputs: [null] }, "outputs[0] must be an object with a non-empty 'name'"],
+    [
+      'an output with an empty name',
+      { inputs: [x], outputs: [{ name: '' }] },
+      "outputs[0] must be an object with a non-empty 'name'",
+    ],
+    [
+      'output parameters not an object',
+      { inputs: [x], outputs: [{ name: 'y', parameters: 'binary' }] },
+      "output 'y': 'parameters' must be an object",
+    ],
+  ])('a request with %s is refused with what is at fault', (_case, body, message) => {
+    expect(() => decodeInferRequest(json(body), undefined)).toThrow(new InferenceError('invalid-argument', message));
+  });
+
+  test('an Inference-Header-Content-Length of the whole body: JSON and no binary data', () => {
+    const body = json({ inputs: [x] });
+    expect(decodeInferRequest(body, body.length).request.inputs[0]!.data).toEqual(Float32Array.from([1]));
   });
 
   test('FP32 takes every number that has a float form, the largest included', () => {
@@ -83,16 +140,16 @@ describe('decodeInferRequest', () => {
   });
 
   test('binary BYTES: 4-byte little-endian lengths, then UTF-8', () => {
-    const strings = bytesElements(['café', '', 'x']);
+    const strings = bytesElements(['café', '', 'x', '']);
     const header = json({
       inputs: [
-        { name: 's', shape: [3], datatype: 'BYTES', parameters: { binary_data_size: strings.length } },
+        { name: 's', shape: [4], datatype: 'BYTES', parameters: { binary_data_size: strings.length } },
         { name: 'h', shape: [1], datatype: 'FP16', parameters: { binary_data_size: 2 } },
       ],
     });
     const body = Buffer.concat([header, strings, Buffer.from([0x00, 0x3c])]);
     const { request } = decodeInferRequest(body, header.length);
-    expect(request.inputs[0]!.data).toEqual(['café', '', 'x']);
+    expect(request.inputs[0]!.data).toEqual(['café', '', 'x', '']);
     expect(request.inputs[1]!.data).toEqual(Uint16Array.from([0x3c00]));
   });
 
@@ -244,6 +301,10 @@ describe('encodeInferResponse', () => {
     [
       { name: 't', datatype: 'INT64', shape: [2], data: BigInt64Array.from([2n ** 60n, -1n]) },
       '[1152921504606846976,-1]',
+    ],
+    [
+      { name: 't', datatype: 'UINT64', shape: [2], data: BigUint64Array.from([2n ** 64n - 1n, 0n]) },
+      '[18446744073709551615,0]',
     ],
   ] as [Tensor, string][])('dataAsJson %#', (tensor, expected) => {
     expect(dataAsJson(tensor)).toBe(expected);
