@@ -1,6 +1,9 @@
 /** @jest-environment ./serving-image/test/ort-environment.mjs */
 // The Open Inference Protocol routes through real HTTP on the real ONNX fixture.
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { FIXTURES, inferBody, parseExposition, SAMPLES, startServer, type TestServer } from '../test/harness.js';
 
@@ -75,6 +78,7 @@ describe('inference', () => {
     async (path) => {
       const response = await server.request('POST', path, inferBody(3, { id: 'req-42' }));
       expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('application/json');
       const body = response.json();
       expect(body).toMatchObject({ model_name: 'fraud', model_version: '1', id: 'req-42' });
       const [output] = body.outputs as Record<string, unknown>[];
@@ -117,6 +121,7 @@ describe('inference', () => {
       'Content-Type': 'application/octet-stream',
     });
     expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/octet-stream');
     const jsonLength = Number(response.headers['inference-header-content-length']);
     const json = JSON.parse(response.body.subarray(0, jsonLength).toString()) as {
       id: string;
@@ -160,7 +165,8 @@ const input = (fields: Record<string, unknown>): string =>
   JSON.stringify({
     inputs: [{ name: 'features', shape: [1, 30], datatype: 'FP32', data: SAMPLES.features[0], ...fields }],
   });
-const malformed: [string, string | Buffer, number, RegExp, Record<string, string>?][] = [
+type Malformed = [string, string | Buffer, number, RegExp, Record<string, string>?];
+const malformed: Malformed[] = [
   ['empty body', '', 400, /not valid JSON/],
   ['truncated JSON', '{"inputs": [', 400, /not valid JSON/],
   ['JSON array', '[]', 400, /must be a JSON object/],
@@ -286,6 +292,13 @@ const malformed: [string, string | Buffer, number, RegExp, Record<string, string
     /must be a non-negative integer/,
     { 'Inference-Header-Content-Length': 'abc' },
   ],
+  ...['12a', 'a12', '1234567890123456'].map((length): Malformed => [
+    `header length ${length}`,
+    inferBody(1),
+    400,
+    /^Inference-Header-Content-Length must be a non-negative integer$/,
+    { 'Inference-Header-Content-Length': length },
+  ]),
   [
     'stray binary bytes',
     Buffer.concat([Buffer.from(inferBody(1)), Buffer.alloc(8)]),
@@ -314,8 +327,11 @@ test('an unknown model or version is a 404 whatever the body', async () => {
 describe('compressed bodies', () => {
   test.each([
     ['gzip', gzipSync],
+    ['x-gzip', gzipSync],
+    ['GZIP', gzipSync], // content codings are case-insensitive
     ['deflate', deflateSync],
     ['deflate', deflateRawSync], // some clients send HTTP's deflate without the zlib wrapper
+    ['identity', (body: string) => Buffer.from(body)],
   ])('Content-Encoding: %s is decoded', async (encoding, compress) => {
     const response = await server.request('POST', '/v2/models/fraud/infer', compress(inferBody(4)), {
       'Content-Encoding': encoding,
@@ -324,10 +340,13 @@ describe('compressed bodies', () => {
     expectProbabilities((response.json().outputs as { data: number[] }[])[0]!.data, 4);
   });
 
-  test('the decoded size has the same bound as the body: a small bomb is a 413', async () => {
-    const bomb = gzipSync(Buffer.alloc(70_000, 32));
+  test.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ])('the decoded size has the same bound as the body: a small %s bomb is a 413', async (encoding, compress) => {
+    const bomb = compress(Buffer.alloc(70_000, 32));
     expect(bomb.length).toBeLessThan(65536);
-    const response = await server.request('POST', '/v2/models/fraud/infer', bomb, { 'Content-Encoding': 'gzip' });
+    const response = await server.request('POST', '/v2/models/fraud/infer', bomb, { 'Content-Encoding': encoding });
     expect(response.status).toBe(413);
     expect(response.json().error).toMatch(/decoded request body exceeds the 65536-byte limit/);
   });
@@ -342,11 +361,15 @@ describe('compressed bodies', () => {
   });
 });
 
-test('an oversized chunked body (no Content-Length) is a 413 too', async () => {
-  const response = await server.request('POST', '/v2/models/fraud/infer', Buffer.alloc(70_000, 32), {
-    'Transfer-Encoding': 'chunked',
-  });
-  expect(response.status).toBe(413);
+test.each([
+  ['with a Content-Length', {}, 'request body of 65537 bytes exceeds the 65536-byte limit'],
+  ['chunked', { 'Transfer-Encoding': 'chunked' }, 'request body exceeds the 65536-byte limit'],
+])('a body %s of exactly MAX_BODY_BYTES is served, one byte more is a 413', async (_framing, headers, error) => {
+  const atLimit = inferBody(1).padEnd(65536, ' ');
+  expect((await server.request('POST', '/v2/models/fraud/infer', atLimit, headers)).status).toBe(200);
+  const over = await server.request('POST', '/v2/models/fraud/infer', `${atLimit} `, headers);
+  expect(over.status).toBe(413);
+  expect(over.json()).toEqual({ error });
 });
 
 test('the server exports the fixture reference it loaded: cumulative counts at the live buckets (contract C6)', async () => {
@@ -376,13 +399,16 @@ test('the server exports the fixture reference it loaded: cumulative counts at t
 });
 
 test('a client that hangs up mid-body is counted as 499 and leaves the server serving', async () => {
-  const { connect } = await import('node:net');
+  const arrived = once(server.app.front.server, 'request') as Promise<[IncomingMessage]>;
   const socket = connect(server.port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
   socket.write('POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"inputs":');
-  const metrics = async () => (await server.request('GET', '/metrics')).body.toString();
+  const [req] = await arrived;
+  const aborted = once(req, 'error');
   socket.destroy();
-  let text = await metrics();
-  while (!text.includes('code="499"')) text = await metrics(); // the server sees the close on its next I/O pass
+  await aborted; // the server's own handler saw the same error first, and counted the request
+  const requests = parseExposition((await server.request('GET', '/metrics')).body.toString()).filter(
+    (s) => s.name === 'modelops_inference_requests_total' && s.labels.code === '499',
+  );
+  expect(requests.map((s) => s.value)).toEqual([1]);
   expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
 });
