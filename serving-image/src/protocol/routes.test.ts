@@ -25,6 +25,48 @@ test.each([
   ['DELETE', '/v2/models/fraud', 405],
   ['GET', '/v2/repository/models/fraud/load', 405],
   ['POST', '/v2/repository/models/fraud/reload', 404],
+  ['GET', 'x/v2/health/live', 404],
+  ['GET', '/v2/health/other', 404],
+  ['GET', '/v2/other/live', 404],
+  ['POST', '/v2/repository/other', 404],
+  ['POST', '/v2/other/index', 404],
+  ['GET', '/v2/other/fraud', 404],
+  ['GET', '/v2/models/', 404],
+  ['GET', '/v2/models//ready', 404],
+  ['GET', '/v2/models/fraud/other', 404],
+  ['GET', '/v2/other/fraud/ready', 404],
+  ['GET', '/v2/models/fraud/versions/', 404],
+  ['GET', '/v2/models//versions/7', 404],
+  ['GET', '/v2/models/fraud/other/7', 404],
+  ['GET', '/v2/other/fraud/versions/7', 404],
+  ['POST', '/v2/repository/models//load', 404],
+  ['POST', '/v2/repository/other/fraud/load', 404],
+  ['POST', '/v2/other/models/fraud/load', 404],
+  ['POST', '/v2/models/fraud/versions/7/other', 404],
+  ['POST', '/v2/models/fraud/versions//infer', 404],
+  ['POST', '/v2/models//versions/7/infer', 404],
+  ['POST', '/v2/models/fraud/other/7/infer', 404],
+  ['POST', '/v2/other/fraud/versions/7/infer', 404],
+  ['HEAD', '/v2/models/fraud/infer', 405], // HEAD stands in for GET only
 ])('%s %s → %d', (method, url, status) => {
   expect(matchRoute(method, url)).toMatchObject({ status });
+});
+
+test('the errors name the path (its first 200 characters) and the method to use', () => {
+  const long = `/${'x'.repeat(300)}`;
+  expect(matchRoute('GET', `${long}?q=1`)).toEqual({ status: 404, error: `no route for ${long.slice(0, 200)}` });
+  expect(matchRoute('GET', '/v2/repository/models/fraud/load?x')).toEqual({
+    status: 405,
+    error: 'GET is not allowed on /v2/repository/models/fraud/load; use POST',
+  });
+});
+
+test('a URL matched before is matched again for its method only', () => {
+  expect(matchRoute('POST', '/v2/models/fraud/infer')).toEqual({
+    route: { kind: 'infer', name: 'fraud', version: undefined },
+  });
+  expect(matchRoute('GET', '/v2/models/fraud/infer')).toMatchObject({ status: 405 });
+  expect(matchRoute('POST', '/v2/models/fraud/infer')).toEqual({
+    route: { kind: 'infer', name: 'fraud', version: undefined },
+  });
 });
