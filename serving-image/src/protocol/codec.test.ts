@@ -74,6 +74,7 @@ describe('decodeInferRequest', () => {
     ['FP32', '1', /data\[0\] is "1", expected a number within the FP32 range/],
     ['FP16', 65520, /expected a number within the FP16 range \(±65504\)/],
     ['FP16', -1e6, /expected a number within the FP16 range/],
+    ['FP16', '1', /data\[0\] is "1", expected a number within the FP16 range/],
     ['BYTES', 7, /data\[0\] is 7, expected a string for BYTES/],
     ['FP64', true, /data\[0\] is true, expected a number for FP64/],
     ['FP32', 'x'.repeat(50), new RegExp(`data\\[0\\] is "${'x'.repeat(39)}, expected`)],
