@@ -36,13 +36,18 @@ test('MODELOPS_FAULT_ERROR_RATE=1 answers every inference 500 "injected fault", 
 
 test('MODELOPS_FAULT_LATENCY is added to every inference and seen in the duration histogram', async () => {
   server = await startServer({ MODELOPS_FAULT_LATENCY: '60ms' });
+  const sent = performance.now();
   expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
-  const buckets = (await metrics(server)).filter(
-    (s) => s.name === 'modelops_inference_request_duration_seconds_bucket',
-  );
+  const answered = performance.now();
+  const samples = await metrics(server);
+  const buckets = samples.filter((s) => s.name === 'modelops_inference_request_duration_seconds_bucket');
   const bucket = (le: string) => buckets.find((s) => s.labels.le === le)!.value;
   expect(bucket('0.05')).toBe(0); // nothing faster than the added latency
   expect(bucket('+Inf')).toBe(1);
+  // In seconds, and within what the client saw (the server runs in this process, on the same clock).
+  const seconds = samples.find((s) => s.name === 'modelops_inference_request_duration_seconds_sum')!.value;
+  expect(seconds).toBeGreaterThanOrEqual(0.06);
+  expect(seconds).toBeLessThanOrEqual((answered - sent) / 1000);
 });
 
 test('MODELOPS_FAULT_SCORE_SHIFT moves the positive class in the response, the score histogram and the predictions', async () => {

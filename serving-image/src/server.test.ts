@@ -370,6 +370,7 @@ test.each([
   const over = await server.request('POST', '/v2/models/fraud/infer', `${atLimit} `, headers);
   expect(over.status).toBe(413);
   expect(over.json()).toEqual({ error });
+  expect(over.headers.connection).toBe('close'); // the rest of that body is never read
 });
 
 test('the server exports the fixture reference it loaded: cumulative counts at the live buckets (contract C6)', async () => {

@@ -159,6 +159,12 @@ describe('decodeInferRequest', () => {
     ['more elements than the shape', bytesElements(['a', 'b', 'c']), 2, /does not hold exactly the 2 BYTES elements/],
     ['a length past the end', Buffer.from([9, 0, 0, 0, 0x61]), 1, /BYTES element 0 runs past its binary_data_size/],
     ['a cut length', Buffer.from([1, 0]), 1, /BYTES element 0 is cut short/],
+    [
+      'bytes after the last element',
+      Buffer.concat([bytesElements(['a']), Buffer.from([9, 0, 0, 0])]),
+      1,
+      /binary_data_size 9 does not hold exactly the 1 BYTES elements its shape needs/,
+    ],
     ['invalid UTF-8', Buffer.from([2, 0, 0, 0, 0xc3, 0x28]), 1, /BYTES element 0 is not valid UTF-8/],
   ])('binary BYTES with %s is refused', (_case, bytes, count, message) => {
     const header = json({
@@ -178,7 +184,7 @@ describe('decodeInferRequest', () => {
         { name: 'c', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
       ],
       parameters: { binary_data_output: true },
-      outputs: [{ name: 'y', parameters: { binary_data: false } }],
+      outputs: [{ name: 'y', parameters: { binary_data: false } }, { name: 'z' }],
     });
     // An odd-length header puts the floats at an unaligned offset.
     const padded = Buffer.concat([header, Buffer.from(' ')]);
@@ -259,6 +265,15 @@ describe('encodeInferResponse', () => {
       id: 'x"y',
       outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 2], data: [0.25, 0.75] }],
     });
+  });
+
+  test('each response names its own model and version', () => {
+    const none = { all: false, byOutput: new Map<string, boolean>() };
+    const head = (modelName: string, modelVersion: string) =>
+      JSON.parse(encodeInferResponse({ ...response, modelName, modelVersion }, none).body.toString()) as object;
+    expect(head('m', '1')).toMatchObject({ model_name: 'm', model_version: '1' });
+    expect(head('other', '1')).toMatchObject({ model_name: 'other', model_version: '1' });
+    expect(head('other', '2')).toMatchObject({ model_name: 'other', model_version: '2' });
   });
 
   test('binary: JSON header then the raw bytes of a subarray view', () => {
