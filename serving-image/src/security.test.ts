@@ -37,7 +37,10 @@ test('by default the load and unload routes are refused with 403 and the model k
     );
     expect(response.status).toBe(403);
     expect(response.json().error).toMatch(/model control is disabled on this server \(MODEL_CONTROL\)/);
+    expect(response.headers['www-authenticate']).toBeUndefined(); // no token would help
   }
+  // Refused, not failed: no credentials were wrong.
+  expect((await metrics()).filter((s) => s.name === 'modelops_auth_failures_total' && s.value > 0)).toEqual([]);
   expect(server.logs.filter((line) => line.msg === 'loading model')).toHaveLength(1); // the start-up load only
   const response = await server.request('POST', '/v2/models/fraud/infer', inferBody());
   expect(response.status).toBe(200);
