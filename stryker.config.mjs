@@ -764,6 +764,43 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'the timer is always set by then',
   },
+  // Runtime core (session 7): the store, read-your-writes, types and the controller's warning (each entry's why)
+  {
+    file: 'operator/src/runtime/store/read-your-writes.ts',
+    line: 'return this.record(ref, await this.client.update(ref, obj), obj.metadata?.resourceVersion ?? null);',
+    mutator: 'OptionalChaining',
+    why: 'the wrapped client has already refused an object without metadata.name',
+  },
+  {
+    file: 'operator/src/runtime/store/read-your-writes.ts',
+    line: 'return this.record(ref, await this.client.updateStatus(ref, obj), obj.metadata?.resourceVersion ?? null);',
+    mutator: 'OptionalChaining',
+    why: 'the wrapped client has already refused an object without metadata.name',
+  },
+  {
+    file: 'operator/src/runtime/store/store.ts',
+    line: "const namespaceOf: IndexFunc = (obj) => [obj.metadata?.namespace ?? ''];",
+    mutator: 'OptionalChaining',
+    why: 'every stored object has metadata: upsert keys it by metadata.name first',
+  },
+  {
+    file: 'operator/src/runtime/store/store.ts',
+    line: 'if (obj && matches(obj.metadata?.labels ?? {})) out.push(obj);',
+    mutator: 'OptionalChaining',
+    why: 'every stored object has metadata: upsert keys it by metadata.name first',
+  },
+  {
+    file: 'operator/src/runtime/types.ts',
+    line: 'const namespace = obj.metadata?.namespace;',
+    mutator: 'OptionalChaining',
+    why: 'the name check on the line before guarantees metadata',
+  },
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: '} catch (e) {',
+    mutator: 'BlockStatement',
+    why: 'cache.get of the registered `for` resource throws nothing but ResourceUnavailableError',
+  },
 ];
 
 /**
@@ -1228,6 +1265,32 @@ export const EQUIVALENT_SURVIVORS = [
     line: "() => abort.abort(new ReconcileAbortedError('deadline', `reconcile did not finish within ${this.timeoutMs} ms`)),",
     mutant: 'StringLiteral: ""',
     why: "nothing branches on the reason 'deadline': only 'shutdown' is told apart",
+  },
+  // Runtime core (session 7): the store, read-your-writes, types and the controller's warning (each entry's why)
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: 'if (!(e instanceof ResourceUnavailableError)) throw e;',
+    mutant: 'ConditionalExpression: false',
+    why: 'cache.get of the registered `for` resource throws nothing but ResourceUnavailableError',
+  },
+  {
+    file: 'operator/src/runtime/types.ts',
+    line: 'return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };',
+    mutant: 'EqualityOperator: slash <= 0',
+    why: 'no key keyToString writes starts with "/"',
+  },
+  // Serving configuration (session 7)
+  {
+    file: 'serving-image/src/config.ts',
+    line: "if (text === undefined || text === '') return fallback;",
+    mutant: "number(): `text === ''` → false, and '' → another string",
+    why: "number() reads only the fault settings, whose default is 0: an empty value read as Number('') is that same 0",
+  },
+  {
+    file: 'serving-image/src/config.ts',
+    line: "this.problems.push(`${name}_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);",
+    mutant: "`?? 'error'` → `?? ''`",
+    why: 'readFileSync fails only with system errors, which always carry a code',
   },
 ];
 
