@@ -1,9 +1,13 @@
 // The transport against local servers: a keep-alive connection the server dropped, TLS from the kubeconfig.
 import { getEventListeners } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { KubeConfig, type Cluster } from '@kubernetes/client-node';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import { RestTransport, type HttpMethod } from './rest.js';
 
@@ -43,12 +47,15 @@ afterEach(async () => {
 
 const port = (s: net.Server): number => (s.address() as AddressInfo).port;
 
-/** A KubeConfig whose current context is `cluster`, with a user without credentials. */
-function kubeConfigFor(cluster: Omit<Cluster, 'name' | 'skipTLSVerify'> & { skipTLSVerify?: boolean }): KubeConfig {
+/** A KubeConfig whose current context is `cluster` and `user` (by default, one without credentials). */
+function kubeConfigFor(
+  cluster: Omit<Cluster, 'name' | 'skipTLSVerify'> & { skipTLSVerify?: boolean },
+  user: Omit<User, 'name'> = {},
+): KubeConfig {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [{ name: 'c', ...cluster }],
-    users: [{ name: 'u' }],
+    users: [{ name: 'u', ...user }],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
@@ -315,14 +322,47 @@ APVeYQ25eqs0aQDkIJUy2jqP1BqhRANCAAThzO0GevmI+APp2r+NltNEnC4MZprz
 K/uBiQ11pwH8J6Su0MBbmA0NTxFix8e0y29mAhK8nW7L62KKOF6tnkxi
 -----END PRIVATE KEY-----
 `;
+// Another one, for a client certificate that replaces the first (CN modelops-test-client).
+const RENEWED_CERT = `-----BEGIN CERTIFICATE-----
+MIIBljCCATugAwIBAgIUDc+8Drglmnenan50BT0SJy+XeV0wCgYIKoZIzj0EAwIw
+HzEdMBsGA1UEAwwUbW9kZWxvcHMtdGVzdC1jbGllbnQwIBcNMjYxMTMwMDUzMzEw
+WhgPMjEyNjExMDYwNTMzMTBaMB8xHTAbBgNVBAMMFG1vZGVsb3BzLXRlc3QtY2xp
+ZW50MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEdT2Xl1u9g8emsNnm7XKh0T9h
+oyH8eoSAFqSwOSKAt57JpefSxI2cWOVCNfTGefuEGW5UfaXLmtjgdeLXgw+5UqNT
+MFEwHQYDVR0OBBYEFNw9NGl8BlbV1HapBdLoEfArcdjPMB8GA1UdIwQYMBaAFNw9
+NGl8BlbV1HapBdLoEfArcdjPMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwID
+SQAwRgIhAO8YqUQ1fVHW4S9zpkde0wLAeUERKP1qI2+IzjNcFFAAAiEAu9io3RHV
+vjXrvN0HcorgJzwfWBVEfR0E1DodJTv44Hs=
+-----END CERTIFICATE-----
+`;
+const RENEWED_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgMTT999NjKdt90mj1
+2HNVSMDMjq9mfx0xJWLM1K+mOtmhRANCAAR1PZeXW72Dx6aw2ebtcqHRP2GjIfx6
+hIAWpLA5IoC3nsml59LEjZxY5UI19MZ5+4QZblR9pcua2OB14teDD7lS
+-----END PRIVATE KEY-----
+`;
 
-test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-alive connection", async () => {
+/** An HTTPS server on 127.0.0.1 with the certificate above; `url` to reach it, `connections` it accepted so far. */
+async function httpsServer(options: https.ServerOptions, onRequest: http.RequestListener) {
+  const tls = https.createServer({ cert: CERT, key: KEY, ...options }, onRequest);
   let connections = 0;
-  const tls = https.createServer({ cert: CERT, key: KEY }, (_req, res) => ok(res));
   tls.on('secureConnection', () => connections++);
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
-  const url = `https://127.0.0.1:${port(tls)}`;
-  const secure = new RestTransport(kubeConfigFor({ server: url, caData: Buffer.from(CERT).toString('base64') }));
+  return {
+    url: `https://127.0.0.1:${port(tls)}`,
+    connections: () => connections,
+    close: async () => {
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+    },
+  };
+}
+const CA_DATA = Buffer.from(CERT).toString('base64');
+
+test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-alive connection", async () => {
+  const tls = await httpsServer({}, (_req, res) => ok(res));
+  const url = tls.url;
+  const secure = new RestTransport(kubeConfigFor({ server: url, caData: CA_DATA }));
   // without the CA, only a kubeconfig that says insecure-skip-tls-verify gets through
   const unverified = (skipTLSVerify: boolean) => new RestTransport(kubeConfigFor({ server: url, skipTLSVerify }));
   const skipping = unverified(true);
@@ -330,14 +370,41 @@ test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-a
   try {
     await expect(secure.request('GET', '/a')).resolves.toEqual({ kind: 'Ok' });
     await expect(secure.request('GET', '/b')).resolves.toEqual({ kind: 'Ok' });
-    expect(connections).toBe(1);
+    expect(tls.connections()).toBe(1);
     await expect(skipping.request('GET', '/c')).resolves.toEqual({ kind: 'Ok' });
     await expect(verifying.request('GET', '/d')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   } finally {
     skipping.close();
     verifying.close();
     secure.close();
-    tls.closeAllConnections();
-    await new Promise((r) => tls.close(r));
+    await tls.close();
+  }
+});
+
+test("HTTPS: a client certificate renewed in the kubeconfig's files is the one the next request presents", async () => {
+  const presented: string[] = [];
+  const tls = await httpsServer({ requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    presented.push(String((req.socket as TLSSocket).getPeerCertificate().subject.CN));
+    ok(res);
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'rest-test-'));
+  const [certFile, keyFile] = [join(dir, 'client.crt'), join(dir, 'client.key')];
+  const issue = async (cert: string, key: string) => {
+    await writeFile(certFile, cert);
+    await writeFile(keyFile, key);
+  };
+  const client = new RestTransport(kubeConfigFor({ server: tls.url, caData: CA_DATA }, { certFile, keyFile }));
+  try {
+    await issue(CERT, KEY);
+    await client.request('GET', '/a');
+    await client.request('GET', '/b');
+    await issue(RENEWED_CERT, RENEWED_KEY);
+    await client.request('GET', '/c');
+    expect(presented).toEqual(['127.0.0.1', '127.0.0.1', 'modelops-test-client']);
+    expect(tls.connections()).toBe(2);
+  } finally {
+    client.close();
+    await tls.close();
+    await rm(dir, { recursive: true });
   }
 });
