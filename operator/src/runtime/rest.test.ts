@@ -1,4 +1,5 @@
-// The transport against local servers: a keep-alive connection the server dropped, TLS from the kubeconfig.
+// The transport against local servers: kept-alive connections (and one the server dropped), the caller's signal,
+// what is reported, a proxy, TLS and client certificates from the kubeconfig.
 import { getEventListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -364,7 +365,7 @@ const CA_DATA = Buffer.from(CERT).toString('base64');
 
 test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-alive connection", async () => {
   const tls = await httpsServer({}, (_req, res) => ok(res));
-  const url = tls.url;
+  const { url } = tls;
   const secure = new RestTransport(kubeConfigFor({ server: url, caData: CA_DATA }));
   // without the CA, only a kubeconfig that says insecure-skip-tls-verify gets through
   const unverified = (skipTLSVerify: boolean) => new RestTransport(kubeConfigFor({ server: url, skipTLSVerify }));
