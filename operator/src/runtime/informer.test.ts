@@ -378,6 +378,29 @@ describe('Informer', () => {
     expect(source.listCalls).toBe(1);
   });
 
+  test('a 404 answered after it was stopped is not reported: a stopped informer tells no one anything', async () => {
+    const source = new FakeSource();
+    let answer!: (err: unknown) => void;
+    source.list = () => {
+      source.listCalls++;
+      return new Promise((_resolve, reject) => (answer = reject));
+    };
+    let reports = 0;
+    const informer = new Informer(pods, source, {
+      logger: pino({ level: 'silent' }),
+      clock: new FakeClock(),
+      onNotServed: () => reports++,
+    });
+    informer.start();
+    await flush();
+    const stopped = informer.stop();
+    answer(new NotFoundError(404, 'NotFound', 'the server could not find the requested resource'));
+    await stopped;
+    expect(source.listCalls).toBe(1);
+    expect(reports).toBe(0);
+    expect(informer.lastError).toBeUndefined();
+  });
+
   test('a deletion hands the handlers the last state the cache had, or the deleted object when it had none', async () => {
     const { source, informer, seen } = setup();
     source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
