@@ -801,6 +801,117 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'BlockStatement',
     why: 'cache.get of the registered `for` resource throws nothing but ResourceUnavailableError',
   },
+  // Runtime I/O (session 7): the REST transport, client, discovery, informers, HTTP server (each entry's why)
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "const reqOpts = await this.requestOptions('GET', path, { query });",
+    mutator: 'StringLiteral',
+    why: "Node's http.request sends GET for an empty method",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "res.setEncoding('utf8');",
+    mutator: 'StringLiteral',
+    why: "an empty encoding is Node's default, utf8",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "signal?.addEventListener('abort', onAbort, { once: true });",
+    mutator: 'ObjectLiteral',
+    why: "'abort' fires once; the listener is removed when the request closes",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "signal?.addEventListener('abort', onAbort, { once: true });",
+    mutator: 'BooleanLiteral',
+    why: "'abort' fires once; the listener is removed when the request closes",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: 'if (this.kubeConfig.getCurrentCluster()?.proxyUrl && reqOpts.agent) return reqOpts.agent as http.Agent;',
+    mutator: 'OptionalChaining',
+    why: 'the constructor guarantees a current cluster',
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: '} catch {',
+    mutator: 'BlockStatement',
+    why: 'falling off the function returns undefined, as `return undefined` does',
+  },
+  {
+    file: 'operator/src/runtime/client.ts',
+    line: "opts.signal?.addEventListener('abort', abort, { once: true });",
+    mutator: 'ObjectLiteral',
+    why: "'abort' fires once; the finally block removes the listener",
+  },
+  {
+    file: 'operator/src/runtime/client.ts',
+    line: "opts.signal?.addEventListener('abort', abort, { once: true });",
+    mutator: 'BooleanLiteral',
+    why: "'abort' fires once; the finally block removes the listener",
+  },
+  {
+    file: 'operator/src/runtime/discovery.ts',
+    line: 'return (list.resources ?? []).some((r) => r.name === ref.plural);',
+    mutator: 'ArrayDeclaration',
+    why: 'a string in the list has no name and matches no resource',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'private readonly handlers: InformerHandlers[] = [];',
+    mutator: 'ArrayDeclaration',
+    why: 'a string handler has no methods; every call is optional',
+  },
+  {
+    file: 'operator/src/runtime/resource-informer.ts',
+    line: 'private readonly handlers: InformerHandlers[] = [];',
+    mutator: 'ArrayDeclaration',
+    why: "a string handler has no methods; the informers' every call is optional",
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: "? !current && !this.deletedUids.has(obj.metadata?.uid ?? '')",
+    mutator: 'OptionalChaining',
+    why: 'objectKeyOf(obj) just before guarantees metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: "? !current && !this.deletedUids.has(obj.metadata?.uid ?? '')",
+    mutator: 'StringLiteral',
+    why: 'no deleted object has the uid "" or "Stryker was here!" (uids are UUIDs)',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: ': current !== undefined && current.metadata?.resourceVersion === basedOn;',
+    mutator: 'OptionalChaining',
+    why: 'a stored object has metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;',
+    mutator: 'OptionalChaining',
+    why: "the API server's watch events always carry object.metadata",
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'if (previous?.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;',
+    mutator: 'OptionalChaining',
+    code: 'previous?.metadata?.resourceVersion',
+    why: 'a stored object has metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'if (previous?.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;',
+    mutator: 'OptionalChaining',
+    code: 'obj.metadata?.resourceVersion',
+    why: 'objectKeyOf(obj) two lines up guarantees metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'const uid = obj.metadata?.uid;',
+    mutator: 'OptionalChaining',
+    why: 'every caller passes an object with metadata',
+  },
 ];
 
 /**
@@ -1291,6 +1402,37 @@ export const EQUIVALENT_SURVIVORS = [
     line: "this.problems.push(`${name}_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);",
     mutant: "`?? 'error'` → `?? ''`",
     why: 'readFileSync fails only with system errors, which always carry a code',
+  },
+  // Runtime I/O (session 7): the REST transport, client, discovery, informers, HTTP server (each entry's why)
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: 'const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);',
+    mutant: 'ConditionalExpression: false',
+    why: 'JSON.stringify(undefined) is undefined, as the branch it replaces (its `true` twin sends no body: killed)',
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "res.on('error', reject);",
+    mutant: 'StringLiteral: "" (the first of the two such lines: stream()\'s response, not collect()\'s)',
+    why: "a watch response emits 'error' only when destroyed, and IncomingMessage's destroy emits 'aborted' first (synchronously, 'error' a tick later) unless the response was complete; the 'aborted' listener rejects first, and a request destroyed by a bad line or the watchdog rejects through req's 'error'. The line's text is also collect()'s, whose mutant is killed, so it cannot be excluded by line",
+  },
+  {
+    file: 'operator/src/runtime/resource-informer.ts',
+    line: 'if (query.namespace !== undefined) return this.informers.get(query.namespace)?.store.list(query) ?? [];',
+    mutant: 'ConditionalExpression: false',
+    why: "the line below scans every namespace's store with the same query, and Store.list keeps only query.namespace's objects; each store holds its own namespace only, and an unwatched one has none: the same list, found slower (the `true` twin is killed)",
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'if (!uid) return;',
+    mutant: 'ConditionalExpression: false',
+    why: "every object the API server sends has a uid; only a uid-less object would differ: it would add one `undefined` entry, which no lookup asks for (recordWrite looks up `uid ?? ''`) (the `true` twin is killed)",
+  },
+  {
+    file: 'operator/src/runtime/http-server.ts',
+    line: "const route = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;",
+    mutant: 'StringLiteral: "" (the `?? \'/\'` fallback)',
+    why: "an http.Server request always has req.url, and new URL('', 'http://x').pathname is '/' as well; the line's other string literals ('GET', the base) are killed",
   },
 ];
 
