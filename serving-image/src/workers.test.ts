@@ -1,9 +1,12 @@
+import { jest } from '@jest/globals';
+import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
 import type { SourceChange } from './model/core.js';
 import {
   cgroupCpuLimit,
+  nodePrimaryEdges,
   type ClusterPort,
   type Message,
   type ModelControl,
@@ -385,5 +388,24 @@ describe('signals', () => {
     const { process } = startPrimary(0);
     process.emit('SIGTERM', 'SIGTERM');
     expect(process.exits).toEqual([0]);
+  });
+});
+
+describe("the primary's real edges", () => {
+  afterEach(() => jest.useRealTimers());
+
+  test("are node:cluster, this process, prom-client's aggregation over the workers, and a timer", async () => {
+    const edges = nodePrimaryEdges();
+    expect(edges.cluster).toBe(cluster);
+    expect(edges.process).toBe(process);
+    await expect(edges.clusterMetrics()).resolves.toBe(''); // this process has no workers: the sum over none
+
+    jest.useFakeTimers();
+    const fired: string[] = [];
+    edges.delay(() => fired.push('replacement'), REPLACEMENT_DELAY_MILLIS);
+    jest.advanceTimersByTime(REPLACEMENT_DELAY_MILLIS - 1);
+    expect(fired).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(fired).toEqual(['replacement']);
   });
 });

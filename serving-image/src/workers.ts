@@ -260,10 +260,11 @@ class ControlRuns {
   }
 }
 
+/** A new model drops the reference of the one before (the new one's sibling is the default); a new reference is set. */
 function rememberSource(env: Record<string, string>, change: SourceChange): void {
   if (change.modelUri !== undefined) {
     env.MODEL_URI = change.modelUri;
-    if (change.referenceUri === undefined) delete env.REFERENCE_URI;
+    delete env.REFERENCE_URI;
   }
   if (change.referenceUri !== undefined) env.REFERENCE_URI = change.referenceUri;
   if (change.version !== undefined) env.MODEL_VERSION = change.version;
