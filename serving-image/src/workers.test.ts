@@ -182,7 +182,9 @@ function startPrimary(count: number, clusterMetrics = () => Promise.resolve('# t
   const cluster = new FakeCluster();
   const process = new FakeProcess();
   const delayed: { action: () => void; millis: number }[] = [];
-  runPrimary(count, pino({ level: 'silent' }), {
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino({ base: undefined, timestamp: false }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  runPrimary(count, logger, {
     cluster,
     process,
     clusterMetrics,
@@ -199,11 +201,15 @@ function startPrimary(count: number, clusterMetrics = () => Promise.resolve('# t
     return state;
   };
   const runDelayed = (): void => delayed.splice(0).forEach(({ action }) => action());
-  return { cluster, process, delayed, outcome, runDelayed };
+  /** The fields of each log line with this message, but its level and message. */
+  const logged = (msg: string): Record<string, unknown>[] =>
+    logs.filter((l) => l.msg === msg).map(({ level: _, msg: __, ...fields }) => fields);
+  return { cluster, process, delayed, outcome, runDelayed, logged };
 }
 
-test('the primary forks the workers it is asked for, each with the environment it started with', () => {
-  const { cluster } = startPrimary(3);
+test('the primary logs and forks the workers it is asked for, each with the environment it started with', () => {
+  const { cluster, logged } = startPrimary(3);
+  expect(logged('starting workers')).toEqual([{ workers: 3 }]);
   expect(Object.keys(cluster.workers)).toEqual(['1', '2', '3']);
   expect(cluster.forks).toEqual([undefined, undefined, undefined]);
 });
@@ -298,12 +304,13 @@ describe('model control', () => {
 
 describe('a worker that dies', () => {
   test('does not hang the control it was running; a second later another starts with the model loaded since', async () => {
-    const { cluster, delayed, outcome, runDelayed } = startPrimary(2);
+    const { cluster, delayed, outcome, runDelayed, logged } = startPrimary(2);
     cluster.worker(2).model.hold();
     const load = cluster.worker(1).scope.load({ modelUri: 's3://m/2', version: '2' });
     expect(await outcome(load)).toBe('pending');
     cluster.worker(2).exit(1);
     expect(await outcome(load)).toEqual({ value: undefined });
+    expect(logged('a worker died; starting another')).toEqual([{ worker: 2, code: 1, signal: null }]);
 
     expect(cluster.forks).toHaveLength(2);
     expect(delayed.map((d) => d.millis)).toEqual([REPLACEMENT_DELAY_MILLIS]);
@@ -372,13 +379,16 @@ describe('signals', () => {
   test.each(['SIGTERM', 'SIGINT'] as const)(
     '%s stops every worker, starts none in their place, and exits 0 once all have stopped',
     (signal) => {
-      const { cluster, process, delayed } = startPrimary(2);
+      const { cluster, process, delayed, logged } = startPrimary(2);
       process.emit(signal, signal);
+      expect(logged('stopping every worker')).toEqual([{ signal }]);
       expect([cluster.worker(1).signals, cluster.worker(2).signals]).toEqual([['SIGTERM'], ['SIGTERM']]);
       cluster.worker(1).exit(0);
       expect(process.exits).toEqual([]);
+      expect(logged('every worker has stopped')).toEqual([]);
       cluster.worker(2).exit(0);
       expect(process.exits).toEqual([0]);
+      expect(logged('every worker has stopped')).toEqual([{}]);
       expect(delayed).toEqual([]);
       expect(cluster.forks).toHaveLength(2);
     },
