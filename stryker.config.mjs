@@ -912,6 +912,45 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'every caller passes an object with metadata',
   },
+  // Serving workers (session 7): the primary and the workers over node:cluster's IPC (each entry's why)
+  {
+    file: 'serving-image/src/workers.ts',
+    line: 'pending.get(message.id)?.(message);',
+    mutator: 'OptionalChaining',
+    why: 'the primary answers each request once, to its sender, with its id: a reply always has a pending request',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);",
+    mutator: 'LogicalOperator',
+    why: 'JSON IPC drops `error: undefined`, so a reply has an `error` key only when it has an error: `||` decides as `&&`',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);",
+    mutator: 'ConditionalExpression',
+    code: 'reply.error !== undefined',
+    why: "JSON IPC drops `error: undefined`, so once `'error' in reply` holds the error is defined",
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: 'const workers = (): WorkerPort[] => Object.values(edges.cluster.workers ?? {}).filter((w): w is WorkerPort => !!w);',
+    mutator: 'MethodExpression',
+    why: 'node:cluster deletes the entry of a worker that is gone, never leaves it undefined: the filter removes nothing',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: 'const id = this.next++;',
+    mutator: 'UpdateOperator',
+    why: 'run ids counting down are as unique as counting up',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "if (errors.length === 0 && op === 'load') rememberSource(env, change);",
+    mutator: 'ConditionalExpression',
+    code: "op === 'load'",
+    why: 'an unload always carries change {} (workerScope), which rememberSource ignores',
+  },
 ];
 
 /**
@@ -1433,6 +1472,13 @@ export const EQUIVALENT_SURVIVORS = [
     line: "const route = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;",
     mutant: 'StringLiteral: "" (the `?? \'/\'` fallback)',
     why: "an http.Server request always has req.url, and new URL('', 'http://x').pathname is '/' as well; the line's other string literals ('GET', the base) are killed",
+  },
+  // Serving workers (session 7): the primary and the workers over node:cluster's IPC (each entry's why)
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "failed(await ask({ modelops: 'control', id: next++, op: 'unload', change: {} }));",
+    mutant: 'StringLiteral: ""',
+    why: "op '' is treated as an unload by the worker (`op === 'load' ? load : unload`) and not remembered by the primary",
   },
 ];
 
