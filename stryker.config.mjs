@@ -764,6 +764,193 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'the timer is always set by then',
   },
+  // Runtime core (session 7): the store, read-your-writes, types and the controller's warning (each entry's why)
+  {
+    file: 'operator/src/runtime/store/read-your-writes.ts',
+    line: 'return this.record(ref, await this.client.update(ref, obj), obj.metadata?.resourceVersion ?? null);',
+    mutator: 'OptionalChaining',
+    why: 'the wrapped client has already refused an object without metadata.name',
+  },
+  {
+    file: 'operator/src/runtime/store/read-your-writes.ts',
+    line: 'return this.record(ref, await this.client.updateStatus(ref, obj), obj.metadata?.resourceVersion ?? null);',
+    mutator: 'OptionalChaining',
+    why: 'the wrapped client has already refused an object without metadata.name',
+  },
+  {
+    file: 'operator/src/runtime/store/store.ts',
+    line: "const namespaceOf: IndexFunc = (obj) => [obj.metadata?.namespace ?? ''];",
+    mutator: 'OptionalChaining',
+    why: 'every stored object has metadata: upsert keys it by metadata.name first',
+  },
+  {
+    file: 'operator/src/runtime/store/store.ts',
+    line: 'if (obj && matches(obj.metadata?.labels ?? {})) out.push(obj);',
+    mutator: 'OptionalChaining',
+    why: 'every stored object has metadata: upsert keys it by metadata.name first',
+  },
+  {
+    file: 'operator/src/runtime/types.ts',
+    line: 'const namespace = obj.metadata?.namespace;',
+    mutator: 'OptionalChaining',
+    why: 'the name check on the line before guarantees metadata',
+  },
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: '} catch (e) {',
+    mutator: 'BlockStatement',
+    why: 'cache.get of the registered `for` resource throws nothing but ResourceUnavailableError',
+  },
+  // Runtime I/O (session 7): the REST transport, client, discovery, informers, HTTP server (each entry's why)
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "const reqOpts = await this.requestOptions('GET', path, { query });",
+    mutator: 'StringLiteral',
+    why: "Node's http.request sends GET for an empty method",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "res.setEncoding('utf8');",
+    mutator: 'StringLiteral',
+    why: "an empty encoding is Node's default, utf8",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "signal?.addEventListener('abort', onAbort, { once: true });",
+    mutator: 'ObjectLiteral',
+    why: "'abort' fires once; the listener is removed when the request closes",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "signal?.addEventListener('abort', onAbort, { once: true });",
+    mutator: 'BooleanLiteral',
+    why: "'abort' fires once; the listener is removed when the request closes",
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: 'if (this.kubeConfig.getCurrentCluster()?.proxyUrl && reqOpts.agent) return reqOpts.agent as http.Agent;',
+    mutator: 'OptionalChaining',
+    why: 'the constructor guarantees a current cluster',
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: '} catch {',
+    mutator: 'BlockStatement',
+    why: 'falling off the function returns undefined, as `return undefined` does',
+  },
+  {
+    file: 'operator/src/runtime/client.ts',
+    line: "opts.signal?.addEventListener('abort', abort, { once: true });",
+    mutator: 'ObjectLiteral',
+    why: "'abort' fires once; the finally block removes the listener",
+  },
+  {
+    file: 'operator/src/runtime/client.ts',
+    line: "opts.signal?.addEventListener('abort', abort, { once: true });",
+    mutator: 'BooleanLiteral',
+    why: "'abort' fires once; the finally block removes the listener",
+  },
+  {
+    file: 'operator/src/runtime/discovery.ts',
+    line: 'return (list.resources ?? []).some((r) => r.name === ref.plural);',
+    mutator: 'ArrayDeclaration',
+    why: 'a string in the list has no name and matches no resource',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'private readonly handlers: InformerHandlers[] = [];',
+    mutator: 'ArrayDeclaration',
+    why: 'a string handler has no methods; every call is optional',
+  },
+  {
+    file: 'operator/src/runtime/resource-informer.ts',
+    line: 'private readonly handlers: InformerHandlers[] = [];',
+    mutator: 'ArrayDeclaration',
+    why: "a string handler has no methods; the informers' every call is optional",
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: "? !current && !this.deletedUids.has(obj.metadata?.uid ?? '')",
+    mutator: 'OptionalChaining',
+    why: 'objectKeyOf(obj) just before guarantees metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: "? !current && !this.deletedUids.has(obj.metadata?.uid ?? '')",
+    mutator: 'StringLiteral',
+    why: 'no deleted object has the uid "" or "Stryker was here!" (uids are UUIDs)',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: ': current !== undefined && current.metadata?.resourceVersion === basedOn;',
+    mutator: 'OptionalChaining',
+    why: 'a stored object has metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;',
+    mutator: 'OptionalChaining',
+    why: "the API server's watch events always carry object.metadata",
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'if (previous?.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;',
+    mutator: 'OptionalChaining',
+    code: 'previous?.metadata?.resourceVersion',
+    why: 'a stored object has metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'if (previous?.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;',
+    mutator: 'OptionalChaining',
+    code: 'obj.metadata?.resourceVersion',
+    why: 'objectKeyOf(obj) two lines up guarantees metadata',
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'const uid = obj.metadata?.uid;',
+    mutator: 'OptionalChaining',
+    why: 'every caller passes an object with metadata',
+  },
+  // Serving workers (session 7): the primary and the workers over node:cluster's IPC (each entry's why)
+  {
+    file: 'serving-image/src/workers.ts',
+    line: 'pending.get(message.id)?.(message);',
+    mutator: 'OptionalChaining',
+    why: 'the primary answers each request once, to its sender, with its id: a reply always has a pending request',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);",
+    mutator: 'LogicalOperator',
+    why: 'JSON IPC drops `error: undefined`, so a reply has an `error` key only when it has an error: `||` decides as `&&`',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);",
+    mutator: 'ConditionalExpression',
+    code: 'reply.error !== undefined',
+    why: "JSON IPC drops `error: undefined`, so once `'error' in reply` holds the error is defined",
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: 'const workers = (): WorkerPort[] => Object.values(edges.cluster.workers ?? {}).filter((w): w is WorkerPort => !!w);',
+    mutator: 'MethodExpression',
+    why: 'node:cluster deletes the entry of a worker that is gone, never leaves it undefined: the filter removes nothing',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: 'const id = this.next++;',
+    mutator: 'UpdateOperator',
+    why: 'run ids counting down are as unique as counting up',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "if (errors.length === 0 && op === 'load') rememberSource(env, change);",
+    mutator: 'ConditionalExpression',
+    code: "op === 'load'",
+    why: 'an unload always carries change {} (workerScope), which rememberSource ignores',
+  },
 ];
 
 /**
@@ -1228,6 +1415,70 @@ export const EQUIVALENT_SURVIVORS = [
     line: "() => abort.abort(new ReconcileAbortedError('deadline', `reconcile did not finish within ${this.timeoutMs} ms`)),",
     mutant: 'StringLiteral: ""',
     why: "nothing branches on the reason 'deadline': only 'shutdown' is told apart",
+  },
+  // Runtime core (session 7): the store, read-your-writes, types and the controller's warning (each entry's why)
+  {
+    file: 'operator/src/runtime/controller.ts',
+    line: 'if (!(e instanceof ResourceUnavailableError)) throw e;',
+    mutant: 'ConditionalExpression: false',
+    why: 'cache.get of the registered `for` resource throws nothing but ResourceUnavailableError',
+  },
+  {
+    file: 'operator/src/runtime/types.ts',
+    line: 'return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };',
+    mutant: 'EqualityOperator: slash <= 0',
+    why: 'no key keyToString writes starts with "/"',
+  },
+  // Serving configuration (session 7)
+  {
+    file: 'serving-image/src/config.ts',
+    line: "if (text === undefined || text === '') return fallback;",
+    mutant: "number(): `text === ''` → false, and '' → another string",
+    why: "number() reads only the fault settings, whose default is 0: an empty value read as Number('') is that same 0",
+  },
+  {
+    file: 'serving-image/src/config.ts',
+    line: "this.problems.push(`${name}_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);",
+    mutant: "`?? 'error'` → `?? ''`",
+    why: 'readFileSync fails only with system errors, which always carry a code',
+  },
+  // Runtime I/O (session 7): the REST transport, client, discovery, informers, HTTP server (each entry's why)
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: 'const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);',
+    mutant: 'ConditionalExpression: false',
+    why: 'JSON.stringify(undefined) is undefined, as the branch it replaces (its `true` twin sends no body: killed)',
+  },
+  {
+    file: 'operator/src/runtime/rest.ts',
+    line: "res.on('error', reject);",
+    mutant: 'StringLiteral: "" (the first of the two such lines: stream()\'s response, not collect()\'s)',
+    why: "a watch response emits 'error' only when destroyed, and IncomingMessage's destroy emits 'aborted' first (synchronously, 'error' a tick later) unless the response was complete; the 'aborted' listener rejects first, and a request destroyed by a bad line or the watchdog rejects through req's 'error'. The line's text is also collect()'s, whose mutant is killed, so it cannot be excluded by line",
+  },
+  {
+    file: 'operator/src/runtime/resource-informer.ts',
+    line: 'if (query.namespace !== undefined) return this.informers.get(query.namespace)?.store.list(query) ?? [];',
+    mutant: 'ConditionalExpression: false',
+    why: "the line below scans every namespace's store with the same query, and Store.list keeps only query.namespace's objects; each store holds its own namespace only, and an unwatched one has none: the same list, found slower (the `true` twin is killed)",
+  },
+  {
+    file: 'operator/src/runtime/informer.ts',
+    line: 'if (!uid) return;',
+    mutant: 'ConditionalExpression: false',
+    why: "every object the API server sends has a uid; only a uid-less object would differ: it would add one `undefined` entry, which no lookup asks for (recordWrite looks up `uid ?? ''`) (the `true` twin is killed)",
+  },
+  {
+    file: 'operator/src/runtime/http-server.ts',
+    line: "const route = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;",
+    mutant: 'StringLiteral: "" (the `?? \'/\'` fallback)',
+    why: "an http.Server request always has req.url, and new URL('', 'http://x').pathname is '/' as well; the line's other string literals ('GET', the base) are killed",
+  },
+  // Serving workers (session 7): the primary and the workers over node:cluster's IPC (each entry's why)
+  {
+    file: 'serving-image/src/workers.ts',
+    line: "failed(await ask({ modelops: 'control', id: next++, op: 'unload', change: {} }));",
+    mutant: 'StringLiteral: ""',
+    why: "op '' is treated as an unload by the worker (`op === 'load' ? load : unload`) and not remembered by the primary",
   },
 ];
 

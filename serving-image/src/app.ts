@@ -11,7 +11,7 @@ import { createFetcher, siblingUri } from './model/fetch.js';
 import { createLoader } from './model/loader.js';
 import { AccessPolicy } from './protocol/access.js';
 import { createHttpFront, type HttpFront } from './protocol/http.js';
-import { processScope, workerScope } from './workers.js';
+import { clusterChannel, processScope, workerScope } from './workers.js';
 
 export interface ServingApp {
   core: InferenceCore;
@@ -56,7 +56,7 @@ export function createApp(config: ServingConfig, logger: Logger, clustered = fal
   });
   if (config.faults) logger.warn({ faults: config.faults }, 'fault injection is on (MODELOPS_FAULT_*): test beds only');
   const access = new AccessPolicy({ apiKey: config.apiKey, modelControlKey: config.modelControlKey });
-  const scope = (clustered ? workerScope : processScope)(core, metrics.registry);
+  const scope = clustered ? workerScope(core, clusterChannel(metrics.registry)) : processScope(core, metrics.registry);
   const front = createHttpFront({ core, metrics, scope, maxBodyBytes: config.maxBodyBytes, access, logger });
   return {
     core,

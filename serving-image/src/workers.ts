@@ -7,7 +7,15 @@
 // AggregatorRegistry sums counters and histograms; the reference gauges, alike in every worker, are taken
 // once), and a load or unload on any worker runs on every worker before it is answered. Signals go to the
 // primary (PID 1 in the container), which passes them on. A worker that dies is replaced.
-import cluster, { type Worker } from 'node:cluster';
+//
+// The protocol between a worker and the primary (node:cluster's IPC channel):
+//   worker → primary  { metrics, id }                     primary → worker  { metrics-result, id, text | error }
+//   worker → primary  { control, id, op, change }         primary → worker  { control-result, id, error? }
+// and, for a control, the primary runs it on every worker in turn with the others' controls waiting:
+//   primary → each worker  { run-control, id, op, change }   each worker → primary  { control-done, id, error? }
+// node:cluster, `process` and prom-client's aggregator are reached only through the ports below (`clusterChannel`,
+// `nodePrimaryEdges`), so the tests run a primary and its workers in one process over in-memory channels.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -31,7 +39,7 @@ export function processScope(core: InferenceCore, registry: Registry): ServerSco
 }
 
 type ControlOp = 'load' | 'unload';
-type Message =
+export type Message =
   | { modelops: 'metrics'; id: number }
   | { modelops: 'metrics-result'; id: number; text?: string; error?: string }
   | { modelops: 'control'; id: number; op: ControlOp; change: SourceChange }
@@ -39,31 +47,51 @@ type Message =
   | { modelops: 'run-control'; id: number; op: ControlOp; change: SourceChange }
   | { modelops: 'control-done'; id: number; error?: string };
 
-/** A worker's scope: metrics and model control go through the primary to every worker. */
-export function workerScope(core: InferenceCore, registry: Registry): ServerScope {
-  // Answers the primary's requests for this worker's metrics (prom-client's own messages).
+/** What a worker runs a control on: its own model (an InferenceCore). */
+export interface ModelControl {
+  load(change: SourceChange): Promise<unknown>;
+  unload(): Promise<unknown>;
+}
+
+/** A worker's line to the primary (`process` in a node:cluster worker). */
+export interface Channel {
+  send(message: Message): unknown;
+  on(event: 'message', listener: (message: Message) => void): unknown;
+}
+
+/**
+ * This node:cluster worker's channel to the primary. It also answers the primary's requests for this worker's
+ * metrics (prom-client's own messages on the same channel).
+ */
+export function clusterChannel(registry: Registry): Channel {
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  const pending = new Map<number, { resolve: (message: Message) => void }>();
+  return { send: (message) => process.send!(message), on: (event, listener) => process.on(event, listener) };
+}
+
+/** A worker's scope: metrics and model control go through the primary to every worker. */
+export function workerScope(core: ModelControl, channel: Channel): ServerScope {
+  const pending = new Map<number, (reply: Message) => void>();
   let next = 0;
   const ask = (message: Message): Promise<Message> =>
     new Promise((resolve) => {
-      pending.set(message.id, { resolve });
-      process.send!(message);
+      pending.set(message.id, resolve);
+      channel.send(message);
     });
-  process.on('message', (message: Message) => {
+  const runControl = (id: number, op: ControlOp, change: SourceChange): void => {
+    const run = op === 'load' ? core.load(change) : core.unload();
+    run.then(
+      () => channel.send({ modelops: 'control-done', id }),
+      (error: Error) => channel.send({ modelops: 'control-done', id, error: error.message }),
+    );
+  };
+  channel.on('message', (message) => {
     switch (message.modelops) {
-      case 'run-control': {
-        const run = message.op === 'load' ? core.load(message.change) : core.unload();
-        run.then(
-          () => process.send!({ modelops: 'control-done', id: message.id }),
-          (error: Error) => process.send!({ modelops: 'control-done', id: message.id, error: error.message }),
-        );
-        return;
-      }
+      case 'run-control':
+        return runControl(message.id, message.op, message.change);
       case 'metrics-result':
       case 'control-result':
-        pending.get(message.id)?.resolve(message);
+        pending.get(message.id)?.(message);
         pending.delete(message.id);
         return;
     }
@@ -86,94 +114,157 @@ export function workerScope(core: InferenceCore, registry: Registry): ServerScop
   };
 }
 
+/** What the primary uses of one node:cluster worker. */
+export interface WorkerPort {
+  readonly id: number;
+  isConnected(): boolean;
+  send(message: Message): unknown;
+  readonly process: { kill(signal: NodeJS.Signals): unknown };
+}
+
+/** What the primary uses of node:cluster (`cluster` itself in production). */
+export interface ClusterPort {
+  readonly workers?: NodeJS.Dict<WorkerPort>;
+  fork(env?: Record<string, string>): unknown;
+  on(event: 'message', listener: (worker: WorkerPort, message: Message) => void): unknown;
+  on(event: 'exit', listener: (worker: WorkerPort, code: number | null, signal: string | null) => void): unknown;
+}
+
+/** What the primary uses of its own process (`process` in production). */
+export interface ProcessPort {
+  on(signal: 'SIGHUP', listener: () => void): unknown;
+  once(signal: 'SIGTERM' | 'SIGINT', listener: (signal: NodeJS.Signals) => void): unknown;
+  exit(code: number): void;
+}
+
+export interface PrimaryEdges {
+  cluster: ClusterPort;
+  process: ProcessPort;
+  /** The exposition summed over every worker (prom-client's AggregatorRegistry asks each one). */
+  clusterMetrics(): Promise<string>;
+  /** Runs `action` after `millis` (setTimeout). */
+  delay(action: () => void, millis: number): void;
+}
+
+/** The real thing: node:cluster, this process, prom-client's aggregator and timers. */
+export function nodePrimaryEdges(): PrimaryEdges {
+  const aggregator = new AggregatorRegistry();
+  return {
+    cluster,
+    process,
+    clusterMetrics: () => aggregator.clusterMetrics(),
+    delay: (action, millis) => void setTimeout(action, millis),
+  };
+}
+
+/** A replacement worker waits this long, so that a worker that cannot start is not forked in a tight loop. */
+export const REPLACEMENT_DELAY_MILLIS = 1000;
+
 /**
  * The primary: forks `count` workers, answers their metrics and control requests, passes signals on, replaces
  * workers that die, and exits once every worker has after SIGTERM.
  */
-export function runPrimary(count: number, logger: Logger): void {
-  const aggregator = new AggregatorRegistry();
+export function runPrimary(count: number, logger: Logger, edges: PrimaryEdges = nodePrimaryEdges()): void {
+  const workers = (): WorkerPort[] => Object.values(edges.cluster.workers ?? {}).filter((w): w is WorkerPort => !!w);
+  const live = (): WorkerPort[] => workers().filter((w) => w.isConnected());
+  const runs = new ControlRuns();
   // What a load changed, so that a replacement worker starts with the model the others serve.
   const env: Record<string, string> = {};
-  let stopping = false;
   let controls = Promise.resolve();
-  let nextRun = 0;
-  const runs = new Map<number, { awaiting: Set<number>; errors: string[]; done: () => void }>();
-  const answered = (id: number, worker: Worker, error?: string): void => {
-    const run = runs.get(id);
-    if (!run || !run.awaiting.delete(worker.id)) return;
-    if (error !== undefined) run.errors.push(error);
-    if (run.awaiting.size > 0) return;
-    runs.delete(id);
-    run.done();
+  let stopping = false;
+
+  const answerMetrics = (worker: WorkerPort, id: number): void => {
+    edges.clusterMetrics().then(
+      (text) => worker.send({ modelops: 'metrics-result', id, text }),
+      (error: Error) => worker.send({ modelops: 'metrics-result', id, error: error.message }),
+    );
   };
-  const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
-
-  const broadcast = (op: ControlOp, change: SourceChange): Promise<string[]> =>
-    new Promise((resolve) => {
-      const id = nextRun++;
-      const live = workers().filter((w) => w.isConnected());
-      const run = { awaiting: new Set(live.map((w) => w.id)), errors: [] as string[], done: () => resolve(run.errors) };
-      runs.set(id, run);
-      for (const worker of live) worker.send({ modelops: 'run-control', id, op, change } satisfies Message);
-      if (live.length === 0) resolve([]);
+  // One control at a time, each on every live worker before it is answered.
+  const control = (worker: WorkerPort, id: number, op: ControlOp, change: SourceChange): void => {
+    controls = controls.then(async () => {
+      const errors = await runs.start(live(), op, change);
+      if (errors.length === 0 && op === 'load') rememberSource(env, change);
+      const error = errors.length ? `${errors.length} of the workers failed: ${errors[0]}` : undefined;
+      worker.send({ modelops: 'control-result', id, error });
     });
-
-  cluster.on('message', (worker: Worker, message: Message) => {
-    switch (message.modelops) {
-      case 'metrics':
-        aggregator.clusterMetrics().then(
-          (text) => worker.send({ modelops: 'metrics-result', id: message.id, text } satisfies Message),
-          (error: Error) => worker.send({ modelops: 'metrics-result', id: message.id, error: error.message }),
-        );
-        return;
-      case 'control': {
-        const { id, op, change } = message;
-        // One control at a time, each on every worker.
-        controls = controls.then(async () => {
-          const errors = await broadcast(op, change);
-          if (errors.length === 0 && op === 'load') rememberSource(env, change);
-          const error = errors.length ? `${errors.length} of the workers failed: ${errors[0]}` : undefined;
-          worker.send({ modelops: 'control-result', id, error } satisfies Message);
-        });
-        return;
-      }
-      case 'control-done':
-        return answered(message.id, worker, message.error);
-    }
-  });
-
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) {
-      if (workers().length === 0) {
-        logger.info('every worker has stopped');
-        process.exit(0);
-      }
-      return;
-    }
+  };
+  const replace = (worker: WorkerPort, code: number | null, signal: string | null): void => {
     logger.error({ worker: worker.id, code, signal }, 'a worker died; starting another');
     // A run waiting for the dead worker's answer would wait forever; its replacement loads from `env`.
-    for (const id of [...runs.keys()]) answered(id, worker);
-    setTimeout(() => cluster.fork(env), 1000);
-  });
-
-  process.on('SIGHUP', () => workers().forEach((w) => w.process.kill('SIGHUP')));
+    runs.forget(worker.id);
+    edges.delay(() => edges.cluster.fork(env), REPLACEMENT_DELAY_MILLIS);
+  };
+  const exitOnceAllStopped = (): void => {
+    if (workers().length > 0) return;
+    logger.info('every worker has stopped');
+    edges.process.exit(0);
+  };
   const stop = (signal: string): void => {
     logger.info({ signal }, 'stopping every worker');
     stopping = true;
-    if (workers().length === 0) process.exit(0);
+    if (workers().length === 0) edges.process.exit(0);
     workers().forEach((w) => w.process.kill('SIGTERM'));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+
+  edges.cluster.on('message', (worker, message) => {
+    switch (message.modelops) {
+      case 'metrics':
+        return answerMetrics(worker, message.id);
+      case 'control':
+        return control(worker, message.id, message.op, message.change);
+      case 'control-done':
+        return runs.answered(message.id, worker.id, message.error);
+    }
+  });
+  edges.cluster.on('exit', (worker, code, signal) => (stopping ? exitOnceAllStopped() : replace(worker, code, signal)));
+  edges.process.on('SIGHUP', () => workers().forEach((w) => w.process.kill('SIGHUP')));
+  edges.process.once('SIGTERM', stop);
+  edges.process.once('SIGINT', stop);
 
   logger.info({ workers: count }, 'starting workers');
-  for (let i = 0; i < count; i++) cluster.fork();
+  for (let i = 0; i < count; i++) edges.cluster.fork();
 }
 
+/** The controls running on the workers: which workers each still waits for, and the errors so far. */
+class ControlRuns {
+  private next = 0;
+  private readonly runs = new Map<number, { awaiting: Set<number>; errors: string[]; done: () => void }>();
+
+  /** Sends the control to each of `workers`; resolves with their errors once every one has answered or died. */
+  start(workers: WorkerPort[], op: ControlOp, change: SourceChange): Promise<string[]> {
+    return new Promise((resolve) => {
+      const id = this.next++;
+      const run = {
+        awaiting: new Set(workers.map((w) => w.id)),
+        errors: [] as string[],
+        done: () => resolve(run.errors),
+      };
+      this.runs.set(id, run);
+      for (const worker of workers) worker.send({ modelops: 'run-control', id, op, change });
+      if (workers.length === 0) resolve([]);
+    });
+  }
+
+  answered(id: number, worker: number, error?: string): void {
+    const run = this.runs.get(id);
+    if (!run || !run.awaiting.delete(worker)) return;
+    if (error !== undefined) run.errors.push(error);
+    if (run.awaiting.size > 0) return;
+    this.runs.delete(id);
+    run.done();
+  }
+
+  /** A dead worker answers nothing: no run waits for it any more. */
+  forget(worker: number): void {
+    for (const id of [...this.runs.keys()]) this.answered(id, worker);
+  }
+}
+
+/** A new model drops the reference of the one before (the new one's sibling is the default); a new reference is set. */
 function rememberSource(env: Record<string, string>, change: SourceChange): void {
   if (change.modelUri !== undefined) {
     env.MODEL_URI = change.modelUri;
-    if (change.referenceUri === undefined) delete env.REFERENCE_URI;
+    delete env.REFERENCE_URI;
   }
   if (change.referenceUri !== undefined) env.REFERENCE_URI = change.referenceUri;
   if (change.version !== undefined) env.MODEL_VERSION = change.version;

@@ -1,10 +1,18 @@
 // The Client and its transport against a local HTTP server standing in for the API server.
 import { getEventListeners } from 'node:events';
+import { jest } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import { RestClient, type WatchEvent } from './client.js';
-import { AlreadyExistsError, ConflictError, GoneError, NotFoundError, ReconcileAbortedError } from './errors.js';
+import {
+  AlreadyExistsError,
+  ApiError,
+  ConflictError,
+  GoneError,
+  NotFoundError,
+  ReconcileAbortedError,
+} from './errors.js';
 import { RestTransport } from './rest.js';
 import type { ResourceRef } from './types.js';
 
@@ -80,6 +88,7 @@ test('a burst of many concurrent requests keeps its connections for the next bur
 });
 
 test.each([
+  [400, 'BadRequest', ApiError],
   [404, 'NotFound', NotFoundError],
   [409, 'AlreadyExists', AlreadyExistsError],
   [409, 'Conflict', ConflictError],
@@ -274,14 +283,21 @@ describe('throttled by the API server', () => {
     expect(calls()).toBe(3);
   });
 
-  test('a 5xx is retried only when it says Retry-After', async () => {
-    let calls = answers([503, { 'retry-after': '0' }]);
-    await client.get(JOBS, { namespace: 'ml', name: 'j' });
-    expect(calls()).toBe(2);
-    calls = answers([500, {}]);
-    await expect(client.get(JOBS, { namespace: 'ml', name: 'j' })).rejects.toMatchObject({ status: 500 });
-    expect(calls()).toBe(1);
-  });
+  test.each([
+    [503, '0', 2],
+    [500, '0', 2],
+    [500, undefined, 1],
+    [409, '0', 1],
+  ])(
+    'a 5xx is retried only when it says Retry-After, another 4xx never: HTTP %d, Retry-After %p, sent %d time(s)',
+    async (code, after, sent) => {
+      const calls = answers([code, after === undefined ? {} : { 'retry-after': after }]);
+      const got = client.get(JOBS, { namespace: 'ml', name: 'j' });
+      if (sent > 1) await expect(got).resolves.toMatchObject({ metadata: { name: 'j' } });
+      else await expect(got).rejects.toMatchObject({ status: code });
+      expect(calls()).toBe(sent);
+    },
+  );
 
   test('the wait for Retry-After ends with the reconcile: its signal aborts it', async () => {
     const calls = answers([429, { 'retry-after': '10' }]);
@@ -300,6 +316,36 @@ describe('throttled by the API server', () => {
     );
     await expect(client.get(JOBS, { namespace: 'ml', name: 'j' })).rejects.toMatchObject({ status: 429 });
     expect(calls()).toBe(10);
+  });
+
+  describe('the wait before it is sent again (timers faked: only setTimeout and clearTimeout)', () => {
+    beforeEach(() =>
+      jest.useFakeTimers({
+        doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate'],
+      }),
+    );
+    afterEach(() => jest.useRealTimers());
+
+    test.each([
+      [429, '3', 3_000],
+      [503, '30', 10_000],
+      [429, '-5', 1_000],
+      [429, 'Fri, 31 Dec 1999 23:59:59 GMT', 1_000],
+      [429, undefined, 1_000],
+    ])(
+      'HTTP %d with Retry-After %p: %d ms (seconds, at most 10; 1 s when not a number of seconds)',
+      async (code, after, ms) => {
+        const calls = answers([code, after === undefined ? {} : { 'retry-after': after }]);
+        const got = client.get(JOBS, { namespace: 'ml', name: 'j' });
+        while (jest.getTimerCount() === 0) await new Promise((r) => setImmediate(r)); // refused: it waits
+        jest.advanceTimersByTime(ms - 1);
+        expect(jest.getTimerCount()).toBe(1);
+        jest.advanceTimersByTime(1);
+        expect(jest.getTimerCount()).toBe(0);
+        await expect(got).resolves.toMatchObject({ metadata: { name: 'j' } });
+        expect(calls()).toBe(2);
+      },
+    );
   });
 });
 

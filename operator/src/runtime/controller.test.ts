@@ -232,6 +232,20 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  test('a reconcile that fails while its resource is not served counts as an error, without an Event (the object cannot be read)', async () => {
+    let fail!: (err: Error) => void;
+    const { cluster, controller, total } = setup(() => new Promise((_resolve, reject) => (fail = reject)));
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    controller.start();
+    enqueue(controller, 'a');
+    await flush();
+    const stopped = controller.stop(60_000); // a grace period: the reconcile ends on its own
+    cluster.setAvailable(ref, false); // the CRD went away during the reconcile
+    fail(new Error('the server could not find the requested resource'));
+    await expect(stopped).resolves.toBeUndefined();
+    expect([await total('error'), cluster.events]).toEqual([1, []]);
+  });
+
   test('each reconcile gets a signal that fires at its deadline: the hung call fails, the key is retried, the user is told', async () => {
     let calls = 0;
     let deadline: Date | undefined;
@@ -343,17 +357,25 @@ describe('Controller', () => {
     await controller.stop();
   });
 
-  test('an update whose old and new objects map to different keys enqueues both (a dependent moved owners)', async () => {
+  test('an update whose old and new objects map to different keys enqueues both (a dependent moved owners); a resync maps its object once', async () => {
     const seen: string[] = [];
+    const mapped: string[] = [];
     const { controller } = setup(async (key) => void seen.push(key.name));
-    const byOwner = (obj: { metadata?: { labels?: Record<string, string> } }) => [
-      { namespace: 'ns', name: obj.metadata!.labels!.owner! },
-    ];
+    const byOwner = (obj: { metadata?: { labels?: Record<string, string> } }) => {
+      mapped.push(obj.metadata!.labels!.owner!);
+      return [{ namespace: 'ns', name: obj.metadata!.labels!.owner! }];
+    };
     const handlers = controller.handlers(byOwner);
     controller.start();
     handlers.onUpdate!({ metadata: { labels: { owner: 'old' } } }, { metadata: { labels: { owner: 'new' } } });
     await flush();
     expect(seen.sort()).toEqual(['new', 'old']);
+    // A resync hands the same object as old and new: one map call (a map may scan the cache), one reconcile.
+    const resynced = { metadata: { labels: { owner: 'same' } } };
+    mapped.length = 0;
+    handlers.onUpdate!(resynced, resynced);
+    await flush();
+    expect([mapped, seen.filter((name) => name === 'same')]).toEqual([['same'], ['same']]);
     await controller.stop();
   });
 
@@ -405,6 +427,7 @@ describe('Controller', () => {
     const { clock, metrics, controller } = setup(async () => {
       clock.advance(1500);
     });
+    clock.advance(60_000); // the monotonic clock is not at 0 when the reconcile starts
     controller.start();
     enqueue(controller, 'a');
     await flush();

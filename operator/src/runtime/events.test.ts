@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import pino from 'pino';
 import type { Client } from './client.js';
 import { toMicroTime } from './clock.js';
@@ -12,15 +13,23 @@ const tj: KubernetesObject = {
   metadata: { namespace: 'ml', name: 'tj', uid: 'uid-1' },
 };
 
+/** The only resource the fake API serves: Events are written in events.k8s.io/v1, not the core API's v1. */
+const EVENTS = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
+const served = (ref: unknown): void => {
+  if (!isDeepStrictEqual(ref, EVENTS)) throw new Error(`the server does not serve ${JSON.stringify(ref)}`);
+};
+
 function fakeClient() {
   const calls: { op: string; name: string; body: Record<string, unknown> }[] = [];
   let failNextPatch: Error | undefined;
   const client = {
-    create: async (_ref: unknown, obj: KubernetesObject) => {
+    create: async (ref: unknown, obj: KubernetesObject) => {
+      served(ref);
       calls.push({ op: 'create', name: obj.metadata!.name!, body: obj });
       return obj;
     },
-    patch: async (_ref: unknown, key: { name: string }, patch: Record<string, unknown>) => {
+    patch: async (ref: unknown, key: { name: string }, patch: Record<string, unknown>) => {
+      served(ref);
       if (failNextPatch) {
         const err = failNextPatch;
         failNextPatch = undefined;

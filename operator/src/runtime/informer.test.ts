@@ -14,16 +14,23 @@ const pod = (name: string, rv: string): KubernetesObject => ({
   metadata: { namespace: 'ns', name, resourceVersion: rv },
 });
 
-/** A scripted API server: each list() answers from `lists`, each watch() is a handle the test drives. */
+/**
+ * A scripted API server: each list() answers from `lists` ('never': no answer, only the caller's abort ends it),
+ * each watch() is a handle the test drives.
+ */
 class FakeSource implements ListerWatcher {
-  lists: ObjectList[] = [];
+  lists: (ObjectList | 'never')[] = [];
   listCalls = 0;
+  listSignals: AbortSignal[] = [];
   watches: { rv: string; emit(e: WatchEvent): void; end(): void; fail(err: unknown): void }[] = [];
 
-  async list(): Promise<ObjectList> {
+  async list(signal: AbortSignal): Promise<ObjectList> {
     this.listCalls++;
+    this.listSignals.push(signal);
     const next = this.lists.shift();
     if (!next) throw new Error('unexpected list');
+    if (next === 'never')
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
     return next;
   }
 
@@ -64,6 +71,17 @@ function setup() {
 }
 
 describe('Informer', () => {
+  test('stop() during a list aborts it: stop() does not wait for the answer, and the informer never syncs', async () => {
+    const { source, informer } = setup();
+    source.lists.push('never');
+    informer.start();
+    await flush();
+    const synced = informer.whenSynced();
+    await informer.stop();
+    expect(await synced).toBe(false);
+    expect(source.listSignals.map((s) => s.aborted)).toEqual([true]);
+  });
+
   test('lists, reports synced, then watches from the list resourceVersion and applies events', async () => {
     const { source, informer, seen } = setup();
     source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
@@ -378,6 +396,29 @@ describe('Informer', () => {
     expect(source.listCalls).toBe(1);
   });
 
+  test('a 404 answered after it was stopped is not reported: a stopped informer tells no one anything', async () => {
+    const source = new FakeSource();
+    let answer!: (err: unknown) => void;
+    source.list = () => {
+      source.listCalls++;
+      return new Promise((_resolve, reject) => (answer = reject));
+    };
+    let reports = 0;
+    const informer = new Informer(pods, source, {
+      logger: pino({ level: 'silent' }),
+      clock: new FakeClock(),
+      onNotServed: () => reports++,
+    });
+    informer.start();
+    await flush();
+    const stopped = informer.stop();
+    answer(new NotFoundError(404, 'NotFound', 'the server could not find the requested resource'));
+    await stopped;
+    expect(source.listCalls).toBe(1);
+    expect(reports).toBe(0);
+    expect(informer.lastError).toBeUndefined();
+  });
+
   test('a deletion hands the handlers the last state the cache had, or the deleted object when it had none', async () => {
     const { source, informer, seen } = setup();
     source.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
@@ -416,7 +457,7 @@ describe('Informer', () => {
     await informer.stop();
   });
 
-  test('the list and watch it makes: namespace and selector, kept objects typed and without managedFields', async () => {
+  test('the list and watch it makes: namespace and selector, kept objects typed and without managedFields, the signal obeyed', async () => {
     const requests: string[] = [];
     const item = { metadata: { namespace: 'ns', name: 'a', resourceVersion: '5', managedFields: [{}] } };
     const server = http.createServer((req, res) => {
@@ -438,7 +479,9 @@ describe('Informer', () => {
         namespace: 'ns',
       });
       const typed = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'ns', name: 'a', resourceVersion: '5' } };
-      expect((await lw.list()).items).toEqual([typed]);
+      // The informer's signal reaches the request: once it has fired, a list sends nothing.
+      await expect(lw.list(AbortSignal.abort(new Error('informer stopped')))).rejects.toThrow('informer stopped');
+      expect((await lw.list(new AbortController().signal)).items).toEqual([typed]);
       const events: WatchEvent[] = [];
       await lw.watch('5', (e) => events.push(e), new AbortController().signal);
       expect(events).toEqual([

@@ -19,7 +19,8 @@ import {
 
 /** The two calls an informer needs; a seam for unit tests. */
 export interface ListerWatcher {
-  list(): Promise<ObjectList>;
+  /** Rejects when `signal` fires (the informer stopped), without waiting for the answer. */
+  list(signal: AbortSignal): Promise<ObjectList>;
   /** Resolves when the server ends the watch; rejects on failure (GoneError: relist). */
   watch(resourceVersion: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
 }
@@ -68,7 +69,8 @@ export function listerWatcher(
 ): ListerWatcher {
   const typed = (obj: KubernetesObject) => cacheable(ref, obj);
   return {
-    list: () => client.list(ref, { labelSelector: opts.labelSelector, namespace: opts.namespace }, typed),
+    list: (signal) =>
+      client.scoped({ signal }).list(ref, { labelSelector: opts.labelSelector, namespace: opts.namespace }, typed),
     watch: (resourceVersion, onEvent, signal) =>
       client.watch(
         ref,
@@ -165,7 +167,7 @@ export class Informer {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        if (resourceVersion === undefined) resourceVersion = await this.relist();
+        if (resourceVersion === undefined) resourceVersion = await this.relist(signal);
         const started = this.clock.monotonicMs();
         let delivered = 0;
         await this.source.watch(
@@ -200,8 +202,8 @@ export class Informer {
   }
 
   /** Replaces the store with a fresh list, emitting add/update/delete for what changed. Returns the list's resourceVersion. */
-  private async relist(): Promise<string> {
-    const list = await this.source.list();
+  private async relist(signal: AbortSignal): Promise<string> {
+    const list = await this.source.list(signal);
     const seen = new Set<string>();
     for (const obj of list.items) {
       const key = objectKeyOf(obj);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import pino from 'pino';
 import type { Client } from './client.js';
 import { toMicroTime } from './clock.js';
@@ -7,6 +8,9 @@ import { LeaderElector, type LeaderElectionConfig, type LeaseSpec } from './lead
 import type { KubernetesObject } from './types.js';
 
 type Lease = KubernetesObject & { spec?: LeaseSpec };
+
+/** The only resource the fake API serves. */
+const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
 
 /** One Lease with resourceVersion checks, like the API server; `partitioned` cuts one replica off. */
 class FakeLeaseApi {
@@ -19,33 +23,37 @@ class FakeLeaseApi {
   readonly stalled = new Map<string, Promise<void>>();
   /** Reads by these replicas fail with an error other than NotFound (RBAC forbids the get, say). */
   readonly readFails = new Set<string>();
+  /** Creates and updates by these replicas are refused with an error other than a conflict (RBAC forbids them). */
+  readonly writeFails = new Set<string>();
   /** Requests by verb and replica: "get a", "update b". */
   readonly requests: string[] = [];
 
   clientFor(identity: string): Client {
-    const guard = async (verb: string): Promise<void> => {
+    const guard = async (verb: string, ref: unknown): Promise<void> => {
       this.requests.push(`${verb} ${identity}`);
+      if (!isDeepStrictEqual(ref, LEASES)) throw new NotFoundError(404, 'NotFound', 'the server does not serve it');
       if (this.partitioned.has(identity)) throw new Error('connection refused');
       if (this.blackholed.has(identity)) await new Promise(() => {});
       await this.stalled.get(identity);
+      if (verb !== 'get' && this.writeFails.has(identity)) throw new Error('forbidden');
     };
     return {
-      get: async (_ref: unknown, key: { namespace?: string; name: string }) => {
-        await guard('get');
+      get: async (ref: unknown, key: { namespace?: string; name: string }) => {
+        await guard('get', ref);
         if (this.readFails.has(identity)) throw new Error('forbidden');
         const at = this.lease?.metadata;
         if (!at || at.namespace !== key.namespace || at.name !== key.name)
           throw new NotFoundError(404, 'NotFound', 'no lease');
         return structuredClone(this.lease);
       },
-      create: async (_ref: unknown, obj: Lease) => {
-        await guard('create');
+      create: async (ref: unknown, obj: Lease) => {
+        await guard('create', ref);
         if (this.lease) throw new AlreadyExistsError(409, 'AlreadyExists', 'exists');
         this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
         return this.lease;
       },
-      update: async (_ref: unknown, obj: Lease) => {
-        await guard('update');
+      update: async (ref: unknown, obj: Lease) => {
+        await guard('update', ref);
         if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion)
           throw new ConflictError(409, 'Conflict', 'stale');
         this.lease = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
@@ -388,10 +396,19 @@ describe('LeaderElector', () => {
   });
 
   test('a leader keeps leading through a renewal that fails, once it renews again within renewDeadline', async () => {
-    const { api, clock, a } = await soleLeader();
+    const { api, clock, a, lines } = await soleLeader({ logLevel: 'debug' });
     await advance(clock, 12_000);
     api.partitioned.add('a');
-    await advance(clock, 2_000); // the renewal at 14 s fails
+    await advance(clock, 2_000); // the renewal at 14 s fails: as last written (debug), then reading the Lease (warn)
+    expect(lines.filter((line) => line.level !== 30)).toEqual([
+      expect.objectContaining({
+        level: 20,
+        msg: 'renewing the lease as last written failed; reading it',
+        err: 'Error: connection refused',
+        lease: 'op',
+      }),
+      expect.objectContaining({ level: 40, msg: 'lease request failed', err: 'Error: connection refused' }),
+    ]);
     api.partitioned.delete('a');
     api.requests.length = 0;
     await advance(clock, 20_000);
@@ -427,6 +444,22 @@ describe('LeaderElector', () => {
     expect(a.elector.isLeader()).toBe(false);
     expect(api.lease).toBeUndefined();
     expect(new Set(api.requests)).toEqual(new Set(['get a']));
+    await a.elector.stop();
+  });
+
+  test('a write refused for another reason than a lost race (RBAC, say) is warned about: the candidate says why it never leads', async () => {
+    const api = new FakeLeaseApi();
+    const clock = new FakeClock();
+    const { log, lines } = captureLog();
+    const a = candidate(api, clock, 'a', log);
+    api.writeFails.add('a');
+    a.elector.start();
+    await flush();
+    expect(a.elector.isLeader()).toBe(false);
+    expect(api.requests).toEqual(['get a', 'create a']);
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'lease request failed', err: 'Error: forbidden', lease: 'op' }),
+    ]);
     await a.elector.stop();
   });
 
@@ -479,16 +512,22 @@ describe('LeaderElector', () => {
     expect(a.elector.isLeader()).toBe(false);
   });
 
-  test('stop() does not clear a Lease that another replica holds by now', async () => {
-    const { api, a } = await soleLeader();
+  test.each([
+    ['another replica holds by now', (spec?: LeaseSpec): LeaseSpec | undefined => ({ ...spec, holderIdentity: 'x' })],
+    ['someone has stripped of its spec', (): LeaseSpec | undefined => undefined],
+  ])('stop() leaves alone, without a warning, a Lease that %s', async (_case, respec) => {
+    const { api, a, lines } = await soleLeader();
+    const { spec, ...rest } = api.lease!;
+    const changed = respec(spec);
     api.lease = {
-      ...api.lease!,
-      metadata: { ...api.lease!.metadata, resourceVersion: '999' },
-      spec: { ...api.lease!.spec, holderIdentity: 'x' },
+      ...rest,
+      metadata: { ...rest.metadata, resourceVersion: '999' },
+      ...(changed ? { spec: changed } : {}),
     };
     await a.elector.stop();
-    expect(api.lease?.spec?.holderIdentity).toBe('x');
+    expect(api.lease.spec).toEqual(changed);
     expect(a.events).toEqual(['started', 'stopped']);
+    expect(lines).toEqual([]);
   });
 
   test('failed lease requests are warned about, and stop() cut off from the API still stops leading', async () => {

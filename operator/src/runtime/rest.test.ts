@@ -1,11 +1,16 @@
-// The transport against local servers: a keep-alive connection the server dropped, TLS from the kubeconfig.
+// The transport against local servers: kept-alive connections (and one the server dropped), the caller's signal,
+// what is reported, a proxy, TLS and client certificates from the kubeconfig.
+import { getEventListeners } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
-import { RestTransport } from './rest.js';
+import { RestTransport, type HttpMethod } from './rest.js';
 
 /** What the server does with a request: `served` counts the requests its connection had before. */
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, served: number) => void;
@@ -32,7 +37,7 @@ beforeEach(async () => {
   });
   server.keepAliveTimeout = 60_000; // idle connections end only when the client closes them
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  transport = new RestTransport(localKubeConfig((server.address() as AddressInfo).port));
+  transport = new RestTransport(localKubeConfig(port(server)));
 });
 
 afterEach(async () => {
@@ -40,6 +45,34 @@ afterEach(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 });
+
+const port = (s: net.Server): number => (s.address() as AddressInfo).port;
+
+/** A KubeConfig whose current context is `cluster` and `user` (by default, one without credentials). */
+function kubeConfigFor(
+  cluster: Omit<Cluster, 'name' | 'skipTLSVerify'> & { skipTLSVerify?: boolean },
+  user: Omit<User, 'name'> = {},
+): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', ...cluster }],
+    users: [{ name: 'u', ...user }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kubeConfig;
+}
+
+/** A transport to the test's server that reports each answer (or failure) it gets, as "METHOD status". */
+function observing(): { observed: string[]; transport: RestTransport } {
+  const observed: string[] = [];
+  return {
+    observed,
+    transport: new RestTransport(localKubeConfig(port(server)), (method: HttpMethod, code) =>
+      observed.push(`${method} ${code}`),
+    ),
+  };
+}
 
 /** Opens `n` keep-alive connections: n requests, answered once all have arrived. */
 async function warm(n: number): Promise<void> {
@@ -56,14 +89,17 @@ test('a kubeconfig without a current cluster is refused', () => {
   expect(() => new RestTransport(new KubeConfig())).toThrow('kubeconfig has no current cluster');
 });
 
-test('requests share a kept-alive connection, which close() ends', async () => {
-  let connections = 0;
-  server.on('connection', () => connections++);
-  const closed = new Promise<void>((resolve) => server.once('connection', (socket) => socket.on('close', resolve)));
+test('requests share a kept-alive connection, which close() ends: a request after it needs a new one', async () => {
+  const connections: Socket[] = [];
+  server.on('connection', (socket: Socket) => connections.push(socket));
   await transport.request('GET', '/a');
   await transport.request('GET', '/b');
-  expect(connections).toBe(1);
+  expect(connections).toHaveLength(1);
+  const closed = new Promise((resolve) => connections[0]!.on('close', resolve));
   transport.close();
+  // (Node's global agent, which keeps connections alive too, would have sent this one on the first connection.)
+  await transport.request('GET', '/c');
+  expect(connections).toHaveLength(2);
   await closed;
 });
 
@@ -121,17 +157,102 @@ test('an empty answer resolves as undefined', async () => {
   await expect(transport.request('DELETE', '/a')).resolves.toBeUndefined();
 });
 
-test('a server URL with a path: every request goes under it', async () => {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [
-      { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}/k8s/`, skipTLSVerify: true },
-    ],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
+test('an answer cut off midway rejects, and is not sent again', async () => {
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"kind":', () => res.destroy());
+  };
+  await expect(transport.request('GET', '/a')).rejects.toMatchObject({ code: 'ECONNRESET', message: 'aborted' });
+  expect(requests).toEqual(['GET /a']);
+});
+
+test('each answer, and each request that got none, is reported with its method', async () => {
+  const { observed, transport: reporting } = observing();
+  try {
+    await reporting.request('GET', '/a');
+    handler = (_req, res) => void res.writeHead(404).end();
+    await expect(reporting.request('DELETE', '/a')).rejects.toMatchObject({ status: 404 });
+    handler = (req) => drop(req);
+    await expect(reporting.request('POST', '/a', { body: {} })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(observed).toEqual(['GET 200', 'DELETE 404', 'POST error']);
+  } finally {
+    reporting.close();
+  }
+});
+
+describe("the caller's signal", () => {
+  /** A server that never answers; resolves once the request has arrived. */
+  function silent(): Promise<void> {
+    return new Promise((arrived) => (handler = () => arrived()));
+  }
+
+  test.each([
+    ['an Error', new Error('reconcile deadline')],
+    ['any other value', 'shutting down'],
+  ])('aborts a request in flight: it rejects with the reason as given (%s)', async (_what, reason) => {
+    const arrived = silent();
+    const abort = new AbortController();
+    const pending = transport.request('GET', '/slow', { signal: abort.signal });
+    await arrived;
+    abort.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(reason).not.toHaveProperty('staleSocket');
   });
-  const prefixed = new RestTransport(kubeConfig);
+
+  test('fired while the request is prepared, it sends nothing', async () => {
+    const abort = new AbortController();
+    const pending = transport.request('PUT', '/a', { body: {}, signal: abort.signal });
+    const reason = new Error('shutdown');
+    abort.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(requests).toEqual([]);
+  });
+
+  test('a request that ended, answered or refused, leaves no listener on it', async () => {
+    const signal = new AbortController().signal;
+    await transport.request('GET', '/a', { signal });
+    handler = (_req, res) => void res.writeHead(500).end();
+    await expect(transport.request('GET', '/b', { signal })).rejects.toMatchObject({ status: 500 });
+    expect(getEventListeners(signal, 'abort')).toEqual([]);
+  });
+});
+
+test("a kubeconfig's proxy-url: requests go through a tunnel the proxy opens", async () => {
+  const tunnels: string[] = [];
+  const sockets: Socket[] = [];
+  const proxy = http.createServer().on('connect', (req: http.IncomingMessage, client: Socket, head: Buffer) => {
+    tunnels.push(req.url!);
+    const [host, upstreamPort] = req.url!.split(':');
+    const upstream = net.connect(Number(upstreamPort), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    sockets.push(client, upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxied = new RestTransport(
+    kubeConfigFor({
+      server: `http://127.0.0.1:${port(server)}`,
+      proxyUrl: `http://127.0.0.1:${port(proxy)}`,
+      skipTLSVerify: true,
+    }),
+  );
+  try {
+    await expect(proxied.request('GET', '/a')).resolves.toEqual({ kind: 'Ok' });
+    expect(requests).toEqual(['GET /a']);
+    expect(tunnels).toEqual([`127.0.0.1:${port(server)}`]);
+  } finally {
+    proxied.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => proxy.close(r));
+  }
+});
+
+test('a server URL with a path: every request goes under it', async () => {
+  const prefixed = new RestTransport(
+    kubeConfigFor({ server: `http://127.0.0.1:${port(server)}/k8s/`, skipTLSVerify: true }),
+  );
   try {
     await prefixed.request('GET', '/api/v1/pods');
     expect(requests).toEqual(['GET /k8s/api/v1/pods']);
@@ -144,14 +265,11 @@ describe('stream (a watch)', () => {
   const opts = { idleTimeoutMs: 10_000 };
 
   test('skips blank lines; each answer and failure is reported', async () => {
-    const observed: string[] = [];
-    const observing = new RestTransport(localKubeConfig((server.address() as AddressInfo).port), (m, code) =>
-      observed.push(`${m} ${code}`),
-    );
+    const { observed, transport: watching } = observing();
     try {
       handler = (_req, res) => void res.writeHead(200).end('\n  \n{"a":1}\n\n{"a":2}\n');
       const lines: string[] = [];
-      await observing.stream('/w', { watch: true }, (line) => lines.push(line), opts);
+      await watching.stream('/w', { watch: true }, (line) => lines.push(line), opts);
       expect(lines).toEqual(['{"a":1}', '{"a":2}']);
       expect(requests).toEqual(['GET /w?watch=true']);
 
@@ -159,30 +277,32 @@ describe('stream (a watch)', () => {
         void res
           .writeHead(403, { 'content-type': 'application/json' })
           .end(JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'no watching' }));
-      await expect(observing.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({
+      await expect(watching.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({
         status: 403,
         reason: 'Forbidden',
         message: 'no watching',
       });
 
       handler = (_req, res) => void res.writeHead(400).end('bad');
-      await expect(observing.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({ status: 400, message: 'bad' });
+      await expect(watching.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({ status: 400, message: 'bad' });
 
       handler = (req) => drop(req);
-      await expect(observing.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({ code: 'ECONNRESET' });
+      await expect(watching.stream('/w', {}, () => {}, opts)).rejects.toMatchObject({ code: 'ECONNRESET' });
       expect(observed).toEqual(['GET 200', 'GET 403', 'GET 400', 'GET error']);
     } finally {
-      observing.close();
+      watching.close();
     }
   });
 
-  test('a response cut off midway rejects', async () => {
+  test('a response cut off midway rejects as aborted, after the lines that arrived whole', async () => {
     handler = (_req, res) => {
       res.writeHead(200);
       res.write('{"a":1}\n', () => res.destroy());
     };
     const lines: string[] = [];
-    await expect(transport.stream('/w', {}, (line) => lines.push(line), opts)).rejects.toThrow();
+    await expect(transport.stream('/w', {}, (line) => lines.push(line), opts)).rejects.toThrow(
+      'watch response aborted',
+    );
     expect(lines).toEqual(['{"a":1}']);
   });
 });
@@ -206,46 +326,89 @@ APVeYQ25eqs0aQDkIJUy2jqP1BqhRANCAAThzO0GevmI+APp2r+NltNEnC4MZprz
 K/uBiQ11pwH8J6Su0MBbmA0NTxFix8e0y29mAhK8nW7L62KKOF6tnkxi
 -----END PRIVATE KEY-----
 `;
+// Another one, for a client certificate that replaces the first (CN modelops-test-client).
+const RENEWED_CERT = `-----BEGIN CERTIFICATE-----
+MIIBljCCATugAwIBAgIUDc+8Drglmnenan50BT0SJy+XeV0wCgYIKoZIzj0EAwIw
+HzEdMBsGA1UEAwwUbW9kZWxvcHMtdGVzdC1jbGllbnQwIBcNMjYxMTMwMDUzMzEw
+WhgPMjEyNjExMDYwNTMzMTBaMB8xHTAbBgNVBAMMFG1vZGVsb3BzLXRlc3QtY2xp
+ZW50MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEdT2Xl1u9g8emsNnm7XKh0T9h
+oyH8eoSAFqSwOSKAt57JpefSxI2cWOVCNfTGefuEGW5UfaXLmtjgdeLXgw+5UqNT
+MFEwHQYDVR0OBBYEFNw9NGl8BlbV1HapBdLoEfArcdjPMB8GA1UdIwQYMBaAFNw9
+NGl8BlbV1HapBdLoEfArcdjPMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwID
+SQAwRgIhAO8YqUQ1fVHW4S9zpkde0wLAeUERKP1qI2+IzjNcFFAAAiEAu9io3RHV
+vjXrvN0HcorgJzwfWBVEfR0E1DodJTv44Hs=
+-----END CERTIFICATE-----
+`;
+const RENEWED_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgMTT999NjKdt90mj1
+2HNVSMDMjq9mfx0xJWLM1K+mOtmhRANCAAR1PZeXW72Dx6aw2ebtcqHRP2GjIfx6
+hIAWpLA5IoC3nsml59LEjZxY5UI19MZ5+4QZblR9pcua2OB14teDD7lS
+-----END PRIVATE KEY-----
+`;
 
-test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-alive connection", async () => {
+/** An HTTPS server on 127.0.0.1 with the certificate above; `url` to reach it, `connections` it accepted so far. */
+async function httpsServer(options: https.ServerOptions, onRequest: http.RequestListener) {
+  const tls = https.createServer({ cert: CERT, key: KEY, ...options }, onRequest);
   let connections = 0;
-  const tls = https.createServer({ cert: CERT, key: KEY }, (_req, res) => ok(res));
   tls.on('secureConnection', () => connections++);
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [
-      {
-        name: 'c',
-        server: `https://127.0.0.1:${(tls.address() as AddressInfo).port}`,
-        caData: Buffer.from(CERT).toString('base64'),
-      },
-    ],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  const secure = new RestTransport(kubeConfig);
-  // without the CA, only a kubeconfig that says insecure-skip-tls-verify gets through
-  const cluster = (skipTLSVerify: boolean) => ({ ...kubeConfig.clusters[0]!, caData: undefined, skipTLSVerify });
-  const unverified = (skipTLSVerify: boolean) => {
-    const config = new KubeConfig();
-    config.loadFromOptions({ ...kubeConfig, clusters: [cluster(skipTLSVerify)] });
-    return new RestTransport(config);
+  return {
+    url: `https://127.0.0.1:${port(tls)}`,
+    connections: () => connections,
+    close: async () => {
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+    },
   };
+}
+const CA_DATA = Buffer.from(CERT).toString('base64');
+
+test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-alive connection", async () => {
+  const tls = await httpsServer({}, (_req, res) => ok(res));
+  const { url } = tls;
+  const secure = new RestTransport(kubeConfigFor({ server: url, caData: CA_DATA }));
+  // without the CA, only a kubeconfig that says insecure-skip-tls-verify gets through
+  const unverified = (skipTLSVerify: boolean) => new RestTransport(kubeConfigFor({ server: url, skipTLSVerify }));
   const skipping = unverified(true);
   const verifying = unverified(false);
   try {
     await expect(secure.request('GET', '/a')).resolves.toEqual({ kind: 'Ok' });
     await expect(secure.request('GET', '/b')).resolves.toEqual({ kind: 'Ok' });
-    expect(connections).toBe(1);
+    expect(tls.connections()).toBe(1);
     await expect(skipping.request('GET', '/c')).resolves.toEqual({ kind: 'Ok' });
     await expect(verifying.request('GET', '/d')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   } finally {
     skipping.close();
     verifying.close();
     secure.close();
-    tls.closeAllConnections();
-    await new Promise((r) => tls.close(r));
+    await tls.close();
+  }
+});
+
+test("HTTPS: a client certificate renewed in the kubeconfig's files is the one the next request presents", async () => {
+  const presented: string[] = [];
+  const tls = await httpsServer({ requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    presented.push(String((req.socket as TLSSocket).getPeerCertificate().subject.CN));
+    ok(res);
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'rest-test-'));
+  const [certFile, keyFile] = [join(dir, 'client.crt'), join(dir, 'client.key')];
+  const issue = async (cert: string, key: string) => {
+    await writeFile(certFile, cert);
+    await writeFile(keyFile, key);
+  };
+  const client = new RestTransport(kubeConfigFor({ server: tls.url, caData: CA_DATA }, { certFile, keyFile }));
+  try {
+    await issue(CERT, KEY);
+    await client.request('GET', '/a');
+    await client.request('GET', '/b');
+    await issue(RENEWED_CERT, RENEWED_KEY);
+    await client.request('GET', '/c');
+    expect(presented).toEqual(['127.0.0.1', '127.0.0.1', 'modelops-test-client']);
+    expect(tls.connections()).toBe(2);
+  } finally {
+    client.close();
+    await tls.close();
+    await rm(dir, { recursive: true });
   }
 });

@@ -1,7 +1,7 @@
 // A small JSON-over-HTTPS transport for the API server. client-node 1.4 builds a fresh https.Agent
 // (so a fresh TCP+TLS connection) for every call — ~10 ms per sequential GET on the test bed — so
-// this keeps one keep-alive Agent, configured once from KubeConfig.applyToHTTPSOptions, and asks the
-// KubeConfig for credentials on every request (it refreshes rotated ServiceAccount and exec tokens).
+// this keeps one keep-alive Agent and asks the KubeConfig (KubeConfig.applyToHTTPSOptions) for credentials on
+// every request: it refreshes rotated ServiceAccount and exec tokens, and reads client certificate files again.
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -157,22 +157,16 @@ export class RestTransport {
     };
   }
 
-  /** The shared keep-alive Agent, built from the first request's TLS material; proxies keep client-node's agent. */
+  /**
+   * The shared keep-alive Agent; proxies keep client-node's agent. It holds no TLS material of its own: each
+   * request carries the kubeconfig's (CA, client certificate, key) as read for it, and the Agent pools its
+   * connections by that material, so a renewed client certificate goes out on a new connection (an Agent's own
+   * TLS options would override every request's, and the first request's certificate would be sent for ever).
+   */
   private agentFor(reqOpts: https.RequestOptions): http.Agent {
     if (this.kubeConfig.getCurrentCluster()?.proxyUrl && reqOpts.agent) return reqOpts.agent as http.Agent;
-    if (!this.keepAliveAgent) {
-      const tls = {
-        ca: reqOpts.ca,
-        cert: reqOpts.cert,
-        key: reqOpts.key,
-        pfx: reqOpts.pfx,
-        passphrase: reqOpts.passphrase,
-        servername: reqOpts.servername,
-        ...(reqOpts.rejectUnauthorized !== undefined ? { rejectUnauthorized: reqOpts.rejectUnauthorized } : {}),
-      };
-      const common = { keepAlive: true, maxFreeSockets: MAX_IDLE_CONNECTIONS };
-      this.keepAliveAgent = this.lib === http ? new http.Agent(common) : new https.Agent({ ...common, ...tls });
-    }
+    const options = { keepAlive: true, maxFreeSockets: MAX_IDLE_CONNECTIONS };
+    this.keepAliveAgent ??= this.lib === http ? new http.Agent(options) : new https.Agent(options);
     return this.keepAliveAgent;
   }
 

@@ -39,10 +39,9 @@ function parseRequirement(text: string): Requirement {
   const set = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(text);
   if (set) {
     const [, key = '', op, values = ''] = set;
-    const allowed = new Set(values.split(',').map((v) => v.trim()));
-    return op === 'in'
-      ? (l) => l[key] !== undefined && allowed.has(l[key])
-      : (l) => l[key] === undefined || !allowed.has(l[key]);
+    const allowed = new Set<string | undefined>(values.split(',').map((v) => v.trim()));
+    // A label that is not set reads undefined, which no allowed value (a string) is: `in` fails, `notin` holds.
+    return op === 'in' ? (l) => allowed.has(l[key]) : (l) => !allowed.has(l[key]);
   }
   const cmp = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(text);
   if (cmp) {

@@ -37,10 +37,10 @@ export class ReadYourWritesClient implements Client {
   }
 
   async patch<T extends Obj = Obj>(ref: ResourceRef, key: ObjectKey, patch: unknown, type?: PatchType): Promise<T> {
-    // A merge patch that carries metadata.resourceVersion is conditioned on it, like an update.
+    // A merge patch that carries metadata.resourceVersion is conditioned on it, like an update. A JSON patch
+    // is an array of operations, with no metadata: even one that tests the resourceVersion is left to the watch.
     const basedOn = (patch as Obj | null)?.metadata?.resourceVersion;
-    const result = await this.client.patch<T>(ref, key, patch, type);
-    return type === 'json' ? result : this.record(ref, result, basedOn ?? null);
+    return this.record(ref, await this.client.patch<T>(ref, key, patch, type), basedOn ?? null);
   }
 
   apply<T extends Obj = Obj>(ref: ResourceRef, obj: T, opts?: ApplyOptions): Promise<T> {

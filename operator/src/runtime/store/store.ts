@@ -112,9 +112,10 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+  // Object.isFrozen is true of every primitive, null and undefined: only objects not frozen yet are walked.
+  if (!Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+    for (const child of Object.values(value as object)) deepFreeze(child);
   }
   return value;
 }
