@@ -310,4 +310,22 @@ describe('failures and shutdown', () => {
     await drained;
     await expect(server.request('GET', '/v2/health/live')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
+
+  test('a drain cuts a request still unfinished when its time is up', async () => {
+    server = await startServer();
+    const front = server.app.front;
+    const arrived = once(front.server, 'request');
+    const stuck = httpRequest({
+      host: '127.0.0.1',
+      port: server.port,
+      method: 'POST',
+      path: '/v2/models/fraud/infer',
+      headers: { 'content-length': 1000 },
+    });
+    const cut = once(stuck, 'error');
+    stuck.flushHeaders();
+    await arrived; // its body never comes
+    await front.drain(1);
+    expect((await cut)[0]).toMatchObject({ code: 'ECONNRESET' });
+  });
 });
