@@ -182,6 +182,7 @@ describe('decodeInferRequest', () => {
         { name: 'a', shape: [3], datatype: 'FP32', parameters: { binary_data_size: 12 } },
         { name: 'b', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 4 } },
         { name: 'c', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
+        { name: 'e', shape: [0], datatype: 'FP32', parameters: { binary_data_size: 0 } },
       ],
       parameters: { binary_data_output: true },
       outputs: [{ name: 'y', parameters: { binary_data: false } }, { name: 'z' }],
@@ -193,6 +194,7 @@ describe('decodeInferRequest', () => {
     expect(request.inputs[0]!.data).toEqual(a);
     expect(request.inputs[1]!.data).toEqual(b);
     expect(request.inputs[2]!.data).toEqual(c);
+    expect(request.inputs[3]!.data).toEqual(new Float32Array(0));
     expect(binaryOutputs).toEqual({ all: true, byOutput: new Map([['y', false]]) });
   });
 
@@ -228,6 +230,18 @@ describe('decodeInferRequest', () => {
   ])('a binary input with %s is refused', (_case, datatype, size, bytes, message) => {
     const header = json({ inputs: [{ name: 'x', shape: [2], datatype, parameters: { binary_data_size: size } }] });
     expect(() => decodeInferRequest(Buffer.concat([header, bytes]), header.length)).toThrow(message);
+  });
+
+  test('a binary input is refused when the bytes an earlier input left are too few', () => {
+    const header = json({
+      inputs: [
+        { name: 'a', shape: [1], datatype: 'FP32', parameters: { binary_data_size: 4 } },
+        { name: 'b', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 4 } },
+      ],
+    });
+    expect(() => decodeInferRequest(Buffer.concat([header, Buffer.alloc(6)]), header.length)).toThrow(
+      "input 'b': binary_data_size 4 exceeds the 2 bytes of binary data left in the body",
+    );
   });
 
   test('never allocates from a shape the body does not back', () => {
