@@ -257,13 +257,20 @@ describe('decodeInferRequest', () => {
 
 test('decodeLoadRequest', () => {
   expect(decodeLoadRequest(Buffer.alloc(0))).toEqual({});
+  expect(decodeLoadRequest(json({}))).toEqual({});
   expect(decodeLoadRequest(json({ parameters: { uri: 's3://b/m.onnx', reference_uri: 's3://b/r.json' } }))).toEqual({
     modelUri: 's3://b/m.onnx',
     referenceUri: 's3://b/r.json',
   });
+  expect(decodeLoadRequest(json({ parameters: { version: '2' } }))).toEqual({ version: '2' });
   expect(() => decodeLoadRequest(json({ parameters: { uri: '' } }))).toThrow(
     /'parameters.uri' must be a non-empty string/,
   );
+  expect(() => decodeLoadRequest(json({ parameters: { reference_uri: 5 } }))).toThrow(
+    "'parameters.reference_uri' must be a non-empty string",
+  );
+  expect(() => decodeLoadRequest(json({ parameters: [] }))).toThrow("'parameters' must be an object");
+  expect(() => decodeLoadRequest(Buffer.from('{'))).toThrow(/^request body is not valid JSON: /);
 });
 
 describe('encodeInferResponse', () => {
