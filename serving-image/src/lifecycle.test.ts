@@ -44,7 +44,9 @@ describe('readiness', () => {
   test('a missing model: not ready with a clear log line, then ready after a load request', async () => {
     server = await startServer({ MODEL_URI: join(dir, 'missing.onnx') });
     expect((await server.request('GET', '/v2/health/live')).status).toBe(200);
-    expect((await server.request('GET', '/v2/health/ready')).status).toBe(503);
+    const ready = await server.request('GET', '/v2/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.json()).toEqual({ ready: false });
     expect((await server.request('GET', '/v2/models/fraud/ready')).json()).toEqual({ name: 'fraud', ready: false });
     const infer = await server.request('POST', '/v2/models/fraud/infer', inferBody());
     expect(infer.status).toBe(503);
@@ -56,6 +58,7 @@ describe('readiness', () => {
 
     const load = await control(server, 'load', loadBody(MODEL_PATH));
     expect(load.status).toBe(200);
+    expect(load.json()).toEqual({});
     expect((await server.request('GET', '/v2/health/ready')).status).toBe(200);
     expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(200);
   });
@@ -241,7 +244,9 @@ describe('model control', () => {
 
   test('unload: not ready, no reference gauges, and a load brings the model back', async () => {
     server = await startServer();
-    expect((await control(server, 'unload')).status).toBe(200);
+    const unload = await control(server, 'unload');
+    expect(unload.status).toBe(200);
+    expect(unload.json()).toEqual({});
     expect((await server.request('GET', '/v2/health/ready')).status).toBe(503);
     expect((await server.request('GET', '/v2/models/fraud/ready')).json()).toEqual({ name: 'fraud', ready: false });
     expect((await server.request('POST', '/v2/models/fraud/infer', inferBody())).status).toBe(503);
