@@ -64,6 +64,42 @@ test('mirrors training-image/reference.schema.json', () => {
   expect(shape(deepNormalise(ReferenceSchema) as Json)).toEqual(shape(deepNormalise(file) as Json));
 });
 
+/** Sets the value at a JSON pointer's path (without the leading '/') in the reference. */
+const at =
+  (path: string, value: unknown) =>
+  (r: Json): void => {
+    const keys = path.split('/');
+    const parent = keys.slice(0, -1).reduce((node, key) => node[key] as Json, r);
+    parent[keys.at(-1)!] = value;
+  };
+
+// The schema's constraints, each broken alone: the problem names the path at fault.
+test.each([
+  ['apiVersion', 'v1'],
+  ['sampleCount', 0],
+  ['sampleCount', 1.5],
+  ['input/name', ''],
+  ['input/datatype', 'FP64'],
+  ['features', []],
+  ['features/0/name', ''],
+  ['features/0/binEdges', [0]],
+  ['features/0/counts', []],
+  ['features/0/counts/0', -1],
+  ['features/0/counts/0', 1.5],
+  ['features/0/mean', 'zero'],
+  ['features/0/std', -1],
+  ['prediction/output', ''],
+  ['prediction/classes', ['only']],
+  ['prediction/classCounts/0', -1],
+  ['prediction/score/binEdges', [0]],
+  ['prediction/score/counts', []],
+  ['prediction/score/counts/0', -1],
+])('rejects a reference whose /%s is %j', (path, value) => {
+  const reference = fixture();
+  at(path, value)(reference);
+  expect(() => parse(reference)).toThrow(new RegExp(`^invalid reference ref.json: /${path}: `));
+});
+
 /** Each case breaks the fixture reference, or the model it is checked against. */
 const broken: [string, (r: Json, model: Model) => void, RegExp][] = [
   ['wrong kind', (r) => (r.kind = 'Other'), /\/kind/],
@@ -73,6 +109,11 @@ const broken: [string, (r: Json, model: Model) => void, RegExp][] = [
     'counts do not match edges',
     (r) => ((r.features as Json[])[0]!.counts = [1, 2]),
     /v1\) has 11 binEdges but 2 counts/,
+  ],
+  [
+    'score counts that do not match its edges',
+    at('prediction/score/counts', [1, 2]),
+    /^invalid reference ref.json: \/prediction\/score has 11 binEdges but 2 counts \(want binEdges - 1\)$/,
   ],
   [
     'edges not ascending',
