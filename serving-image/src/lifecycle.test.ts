@@ -129,7 +129,9 @@ describe('readiness', () => {
 
   test('unknown model or bad body on the load route', async () => {
     server = await startServer();
-    expect((await server.request('POST', '/v2/repository/models/other/load', '', CONTROL_HEADERS)).status).toBe(404);
+    const other = await server.request('POST', '/v2/repository/models/other/load', '', CONTROL_HEADERS);
+    expect(other.status).toBe(404);
+    expect(other.json()).toEqual({ error: "unknown model 'other'; this server serves 'fraud'" });
     expect((await control(server, 'load', '{"parameters":{"uri":5}}')).json().error).toMatch(
       /'parameters.uri' must be a non-empty string/,
     );
