@@ -2,7 +2,8 @@
 // Loading, readiness, hot reload, batching and the metrics exposition, through real HTTP on the real fixture.
 import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -125,6 +126,40 @@ describe('readiness', () => {
     expect(await sampleCount()).toBe(4000);
     expect((await control(server, 'load', loadBody(join(dir, 'model.onnx')))).status).toBe(200);
     expect(await sampleCount()).toBeUndefined();
+  });
+
+  test('a model and its reference on S3: fetched with the configured endpoint, region and key', async () => {
+    const objects: Record<string, Buffer> = {
+      '/bucket/fraud/model.onnx': readFileSync(MODEL_PATH),
+      '/bucket/fraud/reference.json': readFileSync(`${FIXTURES}/reference.json`),
+    };
+    const seen: { url: string; authorization: string }[] = [];
+    const s3 = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization ?? '' });
+      const object = objects[req.url ?? ''];
+      if (object) res.end(object);
+      else res.writeHead(404).end();
+    });
+    s3.listen(0, '127.0.0.1');
+    await once(s3, 'listening');
+    try {
+      server = await startServer({
+        MODEL_URI: 's3://bucket/fraud/model.onnx',
+        AWS_ACCESS_KEY_ID: 'AKID',
+        AWS_SECRET_ACCESS_KEY: 'SECRET',
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
+      });
+      expect(server.app.core.isReady()).toBe(true);
+      const samples = parseExposition((await server.request('GET', '/metrics')).body.toString());
+      expect(samples.find((s) => s.name === 'modelops_reference_sample_count')?.value).toBe(2000);
+      expect(seen.map((request) => request.url).sort()).toEqual(Object.keys(objects).sort());
+      for (const { authorization } of seen) {
+        expect(authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/s3\/aws4_request,/);
+      }
+    } finally {
+      s3.close();
+    }
   });
 
   test('unknown model or bad body on the load route', async () => {
