@@ -353,6 +353,13 @@ describe('failures and shutdown', () => {
     await expect(server.request('GET', '/v2/health/live')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  test('shutdown stops listening, then releases the model', async () => {
+    server = await startServer();
+    await server.app.shutdown();
+    expect(server.app.core.isReady()).toBe(false);
+    await expect(server.request('GET', '/v2/health/live')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
   test('a drain cuts a request still unfinished when its time is up', async () => {
     server = await startServer();
     const front = server.app.front;

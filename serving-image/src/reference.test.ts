@@ -189,4 +189,10 @@ test('rejects bytes that are not JSON, and JSON that is not an object (a problem
     /invalid reference ref.json: not JSON/,
   );
   expect(() => parse([])).toThrow(/^invalid reference ref.json: \/: Expected object$/);
+  try {
+    parse([]);
+  } catch (error) {
+    expect(error).toHaveProperty('name', 'ReferenceError'); // as logs show it
+  }
+  expect.assertions(3);
 });
