@@ -131,6 +131,7 @@ function capturedLogs() {
   const withMsg = (msg: string) => entries.filter((e) => e.msg === msg);
   return {
     logger,
+    entries,
     withMsg,
     /** Resolves once at least `count` entries carry `msg`. */
     async until(msg: string, count = 1) {
@@ -142,18 +143,38 @@ function capturedLogs() {
 /** Lets every pending promise continuation run. */
 const settle = () => new Promise((r) => setImmediate(r));
 
-test('without leader election a started manager leads at once; start() twice is refused', async () => {
+test('without leader election a started manager leads at once; with nothing to cache it is ready from start() until stop(); start() twice is refused', async () => {
   const manager = new Manager({
     kubeConfig: localKubeConfig(1),
     logger: pino({ level: 'silent' }),
     clock: new FakeClock(),
   });
-  expect(manager.isLeader()).toBe(false);
+  const state = () => ({ leader: manager.isLeader(), ready: manager.isReady() });
+  expect(state()).toEqual({ leader: false, ready: false });
   await manager.start();
-  expect(manager.isLeader()).toBe(true);
+  expect(state()).toEqual({ leader: true, ready: true });
+  expect(manager.ports).toEqual({}); // no port asked for, none listened on
   await expect(manager.start()).rejects.toThrow('manager already started');
+  const stopped = manager.stop();
+  expect(manager.isReady()).toBe(false); // from the moment it begins to stop
+  await stopped;
+  expect(state()).toEqual({ leader: false, ready: false });
+});
+
+test.each([
+  { only: 'metrics' as const, options: { metricsPort: 0 }, other: '/readyz' },
+  { only: 'health' as const, options: { healthPort: 0 }, other: '/metrics' },
+])('with only the $only port asked for, only its endpoints are served', async ({ only, options, other }) => {
+  const manager = new Manager({
+    kubeConfig: localKubeConfig(1),
+    logger: pino({ level: 'silent' }),
+    clock: new FakeClock(),
+    ...options,
+  });
+  await manager.start();
+  expect(Object.keys(manager.ports)).toEqual([only]);
+  expect((await fetch(`http://127.0.0.1:${manager.ports[only]}${other}`)).status).toBe(404);
   await manager.stop();
-  expect(manager.isLeader()).toBe(false);
 });
 
 test('two controllers may not share a name', () => {
@@ -262,8 +283,11 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
 
   test('a resource the API server does not serve holds up nothing; when it appears it is watched and dependents reconcile again; when it goes they do too', async () => {
     api.serve(WIDGETS, [obj('ns', 'w1')]);
-    const clock = new FakeClock();
-    manager = new Manager({ kubeConfig: await api.start(), logger: pino({ level: 'silent' }), healthPort: 0, clock });
+    const { manager, clock, logs } = await managerOnFakeClock({ healthPort: 0 });
+    const aboutGadgets = () =>
+      logs.entries
+        .filter((e) => e.resource === 'gadgets.gadget.dev/v1')
+        .map((e) => `${String(e.level)} ${String(e.msg)}`);
     const reconciles = recorder();
     manager.addController({
       name: 'widget',
@@ -280,10 +304,14 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await manager.start();
     expect(manager.isReady()).toBe(true);
     expect((await fetch(`http://127.0.0.1:${manager.ports.health}/readyz`)).status).toBe(200);
+    expect(logs.withMsg('caches synced')).toEqual([
+      expect.objectContaining({ level: 30, informers: 2, unserved: ['gadgets.gadget.dev/v1'] }),
+    ]);
+    expect(aboutGadgets()).toEqual(['30 optional resource not served by the API server; looking for it periodically']);
     await reconciles.until((seen) => seen.length === 1);
     expect(reconciles.seen).toEqual(['w1 false']);
-    expect(() => manager!.cache.list(GADGETS)).toThrow(ResourceUnavailableError);
-    expect(() => manager!.cache.get(GADGETS, { namespace: 'ns', name: 'g1' })).toThrow(
+    expect(() => manager.cache.list(GADGETS)).toThrow(ResourceUnavailableError);
+    expect(() => manager.cache.get(GADGETS, { namespace: 'ns', name: 'g1' })).toThrow(
       'gadgets.gadget.dev/v1 is not available (the API server does not serve it): check cache.isAvailable first',
     );
     expect(api.requests.filter((r) => r.includes('/gadgets'))).toEqual([]); // discovery only, no list
@@ -296,6 +324,11 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await reconciles.until((seen) => seen.length === 2);
     expect(reconciles.seen[1]).toBe('w1 true');
     expect(manager.cache.list(GADGETS).map((g) => g.metadata?.name)).toEqual(['g1']);
+    await logs.until('optional resource synced; reconciling its dependents again');
+    expect(aboutGadgets().slice(1)).toEqual([
+      '30 optional resource is served now; watching it',
+      '30 optional resource synced; reconciling its dependents again', // in time: no error
+    ]);
 
     // Turned off again: the watch answers 404, the resource is dropped and the dependents hear of it.
     const before = reconciles.seen.length;
@@ -303,21 +336,38 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await reconciles.until((seen) => seen.slice(before).includes('w1 false'));
     expect(manager.cache.isAvailable(GADGETS)).toBe(false);
     expect(manager.isReady()).toBe(true);
+    expect(aboutGadgets().slice(3)).toEqual(['40 optional resource is no longer served; looking for it periodically']);
   });
 
-  test('a required resource that never syncs fails start() after the timeout, naming it and why', async () => {
-    const { manager, clock } = await managerOnFakeClock({
+  test('required resources that never sync fail start() after the timeout, naming each with why, and only those', async () => {
+    const GIZMOS: ResourceRef = { ...GADGETS, plural: 'gizmos', kind: 'Gizmo' };
+    const SPROCKETS: ResourceRef = { ...GADGETS, plural: 'sprockets', kind: 'Sprocket' };
+    api.serve(WIDGETS, []); // synced
+    api.serve(GADGETS, [], 403); // required (owned), refused
+    const { manager, clock, logs } = await managerOnFakeClock({
       cacheSyncTimeoutMs: 120_000,
-      resyncPeriodMs: 0, // no resync timers: the next timers are the sync timeout and the informer's backoff
+      resyncPeriodMs: 0,
     });
-    manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} });
-    const retrying = clock.nextTimer().then(() => clock.nextTimer()); // the sync timeout, then the informer's backoff
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      owns: [GADGETS],
+      watches: [{ resource: SPROCKETS, map: () => [], optional: true }], // not served: left out, not waited for
+      indexes: [{ resource: GIZMOS, name: 'spec.model', keys: byField('spec.model') }], // required, not served
+      reconcile: async () => {},
+    });
     const started = manager.start();
-    await retrying;
-    clock.advance(120_000);
-    await expect(started).rejects.toThrow(
-      'caches did not sync within 120 s: widgets.example.dev/v1 (NotFoundError: the server could not find the requested resource — is its CRD installed, its API group enabled?)',
+    const failed = expect(started).rejects.toThrow(
+      'caches did not sync within 120 s: gadgets.gadget.dev/v1 (ApiError: forbidden); gizmos.gadget.dev/v1 (NotFoundError: the server could not find the requested resource — is its CRD installed, its API group enabled?)',
     );
+    await api.requested(/^GET \/apis\/example\.dev\/v1\/widgets\?.*watch=true/); // widgets synced
+    await logs.until('list/watch failed; retrying', 2); // gadgets and gizmos have each failed once
+    expect(manager.isReady()).toBe(false); // one required resource synced is not enough
+    clock.advance(120_000);
+    await failed;
+    expect(logs.withMsg('caches did not sync')).toEqual([
+      expect.objectContaining({ level: 50, err: expect.stringMatching(/^caches did not sync within 120 s: gadgets/) }),
+    ]);
     expect(manager.isReady()).toBe(false);
   });
 
