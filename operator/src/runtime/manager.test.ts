@@ -1,10 +1,11 @@
 // The Manager's HTTP endpoints and lifecycle against a local stand-in API server.
 import http from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import pino from 'pino';
 import { FakeClock } from './testing/fake-clock.js';
-import { ResourceUnavailableError } from './errors.js';
+import { ReconcileAbortedError, ResourceUnavailableError } from './errors.js';
 import { leasesRef } from './leader-election.js';
 import { Manager, type ManagerOptions } from './manager.js';
 import { byField, byLabel } from './store/indexes.js';
@@ -392,12 +393,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
 
   test('with namespaces, each namespace is listed on its own and nothing else is seen', async () => {
     api.serve(WIDGETS, [obj('a', 'x'), obj('b', 'y'), obj('c', 'z')]);
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: pino({ level: 'silent' }),
-      namespaces: ['a', 'b'],
-      clock: new FakeClock(),
-    });
+    const { manager, logs } = await managerOnFakeClock({ namespaces: ['a', 'b'] });
     const reconciles = recorder();
     manager.addController({
       name: 'widget',
@@ -420,6 +416,13 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     ).toEqual(['x', 'y']);
     expect(manager.cache.get(WIDGETS, { namespace: 'b', name: 'y' })?.metadata?.name).toBe('y');
     expect(manager.cache.get(WIDGETS, { namespace: 'c', name: 'z' })).toBeUndefined();
+    // each namespace's informer says which namespace it speaks of
+    expect(logs.withMsg('synced').map((e) => [e.informer, e.namespace])).toEqual(
+      expect.arrayContaining([
+        ['widgets', 'a'],
+        ['widgets', 'b'],
+      ]),
+    );
   });
 
   test('an owned resource named by its ref alone is required: it is cached before start() resolves', async () => {
@@ -449,6 +452,21 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await api.requested(/^GET \/apis\/example\.dev\/v1\/widgets\?.*watch=true/); // widgets synced
     clock.advance(60_000);
     await failed;
+  });
+
+  test('an index on a resource watched as optional leaves it optional: not served, it holds nothing up', async () => {
+    api.serve(WIDGETS, []);
+    const { manager } = await managerOnFakeClock({ resyncPeriodMs: 0 });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      indexes: [{ resource: GADGETS, name: 'spec.model', keys: byField('spec.model') }],
+      reconcile: async () => {},
+    });
+    await manager.start();
+    expect(manager.isReady()).toBe(true);
+    expect(manager.cache.isAvailable(GADGETS)).toBe(false);
   });
 
   test('an optional resource is watched when discovery cannot tell whether it is served, with a warning', async () => {
@@ -506,28 +524,37 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     expect(reconciles.seen).toEqual(['w1 false', 'w1 true']);
   });
 
-  test('an optional resource still syncing when the manager stops is not reported as synced', async () => {
-    api.serve(WIDGETS, []);
-    const { manager, clock, logs } = await managerOnFakeClock({
-      cacheSyncTimeoutMs: 60_000,
-      resyncPeriodMs: 0,
-    });
-    manager.addController({
-      name: 'widget',
-      for: WIDGETS,
-      watches: [{ resource: GADGETS, map: () => [], optional: true }],
-      reconcile: async () => {},
-    });
-    await manager.start();
-    api.serve(GADGETS, [], 403);
-    clock.advance(30_000);
-    await logs.until('list/watch failed; retrying');
-    clock.advance(60_000);
-    await logs.until('optional resource did not sync; still trying');
-    await manager.stop();
-    await settle();
-    expect(logs.withMsg('optional resource synced; reconciling its dependents again')).toEqual([]);
-  });
+  test.each([
+    { when: 'within', pastTimeout: false },
+    { when: 'past', pastTimeout: true },
+  ])(
+    'an optional resource still syncing $when its sync timeout when the manager stops is not reported as synced',
+    async ({ pastTimeout }) => {
+      api.serve(WIDGETS, []);
+      const { manager, clock, logs } = await managerOnFakeClock({
+        cacheSyncTimeoutMs: 60_000,
+        resyncPeriodMs: 0,
+      });
+      manager.addController({
+        name: 'widget',
+        for: WIDGETS,
+        watches: [{ resource: GADGETS, map: () => [], optional: true }],
+        reconcile: async () => {},
+      });
+      await manager.start();
+      api.serve(GADGETS, [], 403);
+      clock.advance(30_000);
+      await logs.until('list/watch failed; retrying');
+      if (pastTimeout) {
+        clock.advance(60_000);
+        await logs.until('optional resource did not sync; still trying');
+      }
+      await manager.stop();
+      await settle();
+      expect(logs.withMsg('optional resource synced; reconciling its dependents again')).toEqual([]);
+      expect(logs.withMsg('optional resource did not sync; still trying')).toHaveLength(pastTimeout ? 1 : 0);
+    },
+  );
 
   test('discovery that fails while looking for an optional resource is retried next period', async () => {
     api.serve(WIDGETS, [obj('ns', 'w1')]);
@@ -561,6 +588,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     clock.advance(30_000);
     await reconciles.until((seen) => seen.length === 2);
     expect(reconciles.seen).toEqual(['w1 false', 'w1 true']);
+    expect(answers).toEqual([]); // watched only once discovery said so: the failed round did not count as served
   });
 
   test('controllers share an index by name only with the same function', () => {
@@ -581,6 +609,179 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
         reconcile: async () => {},
       }),
     ).toThrow('widgets.example.dev/v1 already has an index named spec.model with another function');
+  });
+
+  test('stop() gives an in-flight reconcile the grace period (10 s by default) with its caches, then aborts it; then the caches stop, and no timer is left; an optional resource gone meanwhile is not reported', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(GADGETS, []);
+    const { manager, clock, logs } = await managerOnFakeClock();
+    let reconciling: () => void = () => {};
+    const inFlight = new Promise<void>((r) => (reconciling = r));
+    let ended: { reason: unknown; cached: boolean } | undefined;
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      reconcile: async (ctx) => {
+        reconciling();
+        await new Promise((r) => ctx.signal.addEventListener('abort', r));
+        ended = { reason: (ctx.signal.reason as ReconcileAbortedError).reason, cached: ctx.cache.isAvailable(WIDGETS) };
+      },
+    });
+    await manager.start();
+    await inFlight;
+    const stopped = manager.stop();
+    clock.advance(9_999);
+    await settle();
+    expect(ended).toBeUndefined();
+    // an optional resource that goes now is dropped without a warning: no dependent will reconcile again
+    api.unserve(GADGETS);
+    while (manager.cache.isAvailable(GADGETS)) await settle();
+    await settle();
+    const warned = logs.withMsg('optional resource is no longer served; looking for it periodically');
+    clock.advance(1);
+    await stopped;
+    expect(ended).toEqual({ reason: 'shutdown', cached: true });
+    expect(warned).toEqual([]);
+    expect(manager.cache.isAvailable(WIDGETS)).toBe(false);
+    expect(clock.pendingTimers()).toBe(0); // the sync timeout's timer too: nothing keeps the process up
+    expect(logs.entries.map((e) => e.msg).filter((msg) => msg === 'stopping' || msg === 'stopped')).toEqual([
+      'stopping',
+      'stopped',
+    ]);
+  });
+
+  test("a user's objects are reconciled before the follow-ups their owned objects cause, even when those were queued first", async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    const ownedByW0 = {
+      ownerReferences: [{ apiVersion: 'example.dev/v1', kind: 'Widget', name: 'w0', uid: 'w0', controller: true }],
+    };
+    api.serve(GADGETS, [obj('ns', 'g1', { metadata: { ...obj('ns', 'g1').metadata, ...ownedByW0 } })]);
+    const releaseWidgets = api.hold(/^GET \/apis\/example\.dev\/v1\/widgets\?(?!.*watch=true)/); // a slow list
+    const { manager } = await managerOnFakeClock({ resyncPeriodMs: 0 });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      owns: [GADGETS],
+      reconcile: async (_ctx, key) => reconciles.record(key.name),
+    });
+    const started = manager.start();
+    await api.requested(/^GET \/apis\/gadget\.dev\/v1\/gadgets\?.*watch=true/); // g1 listed: w0 queued as a follow-up
+    releaseWidgets(); // then w1, a new object: what a user asked for
+    await started;
+    await reconciles.until((seen) => seen.length === 2);
+    expect(reconciles.seen).toEqual(['w1', 'w0']);
+  });
+
+  test('stop() while start() waits for the caches: start() resolves without reporting them synced or campaigning for the Lease', async () => {
+    api.serve(leasesRef);
+    const { manager, logs } = await managerOnFakeClock({
+      resyncPeriodMs: 0,
+      leaderElection: { leaseName: 'widget-operator', namespace: 'ops' },
+      onLeadershipLost: () => {},
+    });
+    manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} }); // widgets: not served
+    const started = manager.start();
+    await logs.until('list/watch failed; retrying');
+    await manager.stop();
+    await started;
+    expect(logs.withMsg('caches synced')).toEqual([]);
+    expect(api.requests.filter((r) => r.includes('/leases'))).toEqual([]);
+    expect(manager.isLeader()).toBe(false);
+  });
+
+  test('a standby that wins the Lease while it stops does not start its controllers', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(leasesRef);
+    const { manager, clock, logs } = await managerOnFakeClock({
+      resyncPeriodMs: 0,
+      leaderElection: { leaseName: 'widget-operator', namespace: 'ops' },
+      discoveryPeriodMs: 1_000, // within the Lease request's own timeout (the renew deadline, 10 s)
+      onLeadershipLost: () => {},
+    });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      reconcile: async () => {},
+    });
+    const releaseLease = api.hold(/^GET \/apis\/coordination\.k8s\.io\//); // its first read of the Lease
+    await manager.start();
+    await api.requested(/^GET \/apis\/coordination\.k8s\.io\//);
+    // An optional resource appears, and its first list is slow: stopping its informer waits for that list.
+    api.serve(GADGETS, []);
+    const releaseGadgets = api.hold(/^GET \/apis\/gadget\.dev\/v1\/gadgets\?(?!.*watch=true)/);
+    clock.advance(1_000);
+    await api.requested(/^GET \/apis\/gadget\.dev\/v1\/gadgets\?/);
+    const stopped = manager.stop();
+    releaseLease();
+    await logs.until('became leader'); // while the informers stop
+    const startedWhileStopping = logs.withMsg('starting workers');
+    releaseGadgets();
+    await stopped;
+    expect(startedWhileStopping).toEqual([]);
+    expect(logs.withMsg('starting workers')).toEqual([]);
+  });
+
+  test("a reconcile's client writes to the API server as its controller, and the cache has the write before any watch event", async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(GADGETS, []);
+    const { manager } = await managerOnFakeClock({ resyncPeriodMs: 0 });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      owns: [GADGETS],
+      reconcile: async (ctx, key) => {
+        const metadata = { namespace: key.namespace, name: `${key.name}-gadget` };
+        await ctx.client.create(GADGETS, { apiVersion: 'gadget.dev/v1', kind: 'Gadget', metadata });
+        reconciles.record(`${metadata.name} cached: ${ctx.cache.get(GADGETS, metadata) !== undefined}`);
+      },
+    });
+    await manager.start();
+    await reconciles.until((seen) => seen.length === 1);
+    expect(reconciles.seen).toEqual(['w1-gadget cached: true']); // the stand-in's watches stay silent
+    expect(api.writes.map((w) => w.line)).toEqual([
+      'POST /apis/gadget.dev/v1/namespaces/ns/gadgets?fieldManager=modelops-widget',
+    ]);
+  });
+
+  test.each([
+    { configured: '5 s', options: { watchTimeoutSeconds: 5 }, least: 5, most: 5 },
+    { configured: 'nothing', options: {}, least: 300, most: 600 },
+  ])(
+    'with $configured configured, a watch asks the API server to end it after $least-$most s',
+    async ({ options, least, most }) => {
+      api.serve(WIDGETS, []);
+      const { manager, logs } = await managerOnFakeClock({ resyncPeriodMs: 0, ...options });
+      manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} });
+      await manager.start();
+      await api.requested(/^GET \/apis\/example\.dev\/v1\/widgets\?.*watch=true/);
+      const watch = new URL(api.requests.find((r) => r.includes('watch=true'))!.replace(/^GET /, ''), 'http://x');
+      const seconds = Number(watch.searchParams.get('timeoutSeconds'));
+      expect(seconds).toBeGreaterThanOrEqual(least);
+      expect(seconds).toBeLessThanOrEqual(most);
+      expect(logs.withMsg('list/watch failed; retrying')).toEqual([]);
+    },
+  );
+
+  test('every cached object is reconciled again each resync period, 10 h by default', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    const { manager, clock } = await managerOnFakeClock();
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      reconcile: async (_ctx, key) => reconciles.record(key.name),
+    });
+    await manager.start();
+    await reconciles.until((seen) => seen.length === 1);
+    clock.advance(10 * 3600_000 - 1);
+    await settle();
+    expect(reconciles.seen).toEqual(['w1']);
+    clock.advance(1);
+    await reconciles.until((seen) => seen.length === 2);
   });
 });
 
@@ -608,8 +809,12 @@ describe('leader election (stand-in API server, fake clock)', () => {
   const leaderStatus = async () =>
     (await manager!.registry.getSingleMetricAsString('leader_election_master_status')).split('\n').at(-1);
 
-  /** A manager that campaigns for the Lease ops/widget-operator (served, so its first attempt wins). */
-  async function campaigning(onLeadershipLost?: () => void, logger = pino({ level: 'silent' })) {
+  /** A manager that campaigns for the Lease ops/widget-operator (served, so its first attempt wins) as `identity` (null: none configured). */
+  async function campaigning(
+    onLeadershipLost?: () => void,
+    logger = pino({ level: 'silent' }),
+    identity: string | null = 'replica-1',
+  ) {
     api.serve(WIDGETS, [{ metadata: { namespace: 'ns', name: 'w1', resourceVersion: '1', uid: 'w1' } }]);
     api.serve(leasesRef);
     const clock = new FakeClock();
@@ -621,7 +826,7 @@ describe('leader election (stand-in API server, fake clock)', () => {
       logger,
       clock,
       resyncPeriodMs: 0,
-      leaderElection: { leaseName: 'widget-operator', namespace: 'ops', identity: 'replica-1' },
+      leaderElection: { leaseName: 'widget-operator', namespace: 'ops', identity: identity ?? undefined },
       onLeadershipLost,
     });
     manager.addController({
@@ -648,6 +853,27 @@ describe('leader election (stand-in API server, fake clock)', () => {
     expect(await leaderStatus()).toBe('leader_election_master_status{name="widget-operator"} 1');
     expect(api.requests).toContain('GET /apis/coordination.k8s.io/v1/namespaces/ops/leases/widget-operator');
   });
+
+  test.each([
+    { configured: 'replica-1', expected: /^replica-1$/ },
+    { configured: null, expected: new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_[0-9a-f]{8}$`) },
+  ])(
+    'a replica holds the Lease and reports its Events as one identity: $configured, else its host name and a random suffix',
+    async ({ configured, expected }) => {
+      const { firstReconcile } = await campaigning(() => {}, undefined, configured);
+      await manager!.start();
+      await firstReconcile;
+      const w1 = { apiVersion: 'example.dev/v1', kind: 'Widget', metadata: { namespace: 'ns', name: 'w1', uid: 'w1' } };
+      void manager!.recorder.event(w1, 'Normal', 'Tested', 'reported by this replica');
+      await api.requested(/^POST \/apis\/events\.k8s\.io\/v1\/namespaces\/ns\/events/);
+      const sent = (prefix: string) =>
+        api.writes.find((w) => w.line.startsWith(prefix))?.body as
+          { spec?: { holderIdentity?: string }; reportingInstance?: string } | undefined;
+      const holder = sent('POST /apis/coordination.k8s.io/v1/namespaces/ops/leases')?.spec?.holderIdentity;
+      expect(holder).toMatch(expected);
+      expect(sent('POST /apis/events.k8s.io/v1/namespaces/ns/events')?.reportingInstance).toBe(holder);
+    },
+  );
 
   test('a leader that cannot renew the Lease stops everything, then calls onLeadershipLost', async () => {
     let lost = 0;
