@@ -951,6 +951,13 @@ const EQUIVALENT_MUTANTS = [
     code: "op === 'load'",
     why: 'an unload always carries change {} (workerScope), which rememberSource ignores',
   },
+  // Runtime manager (session 7): requeueDependents, waitForSync and leadership (each entry's why)
+  {
+    file: 'operator/src/runtime/manager.ts',
+    line: 'for (const controller of this.dependents.get(resourceId(resource.ref)) ?? []) controller.requeueAll();',
+    mutator: 'ArrayDeclaration',
+    why: 'an optional resource always has dependents: the controller that named it optional',
+  },
 ];
 
 /**
@@ -1479,6 +1486,33 @@ export const EQUIVALENT_SURVIVORS = [
     line: "failed(await ask({ modelops: 'control', id: next++, op: 'unload', change: {} }));",
     mutant: 'StringLiteral: ""',
     why: "op '' is treated as an unload by the worker (`op === 'load' ? load : unload`) and not remembered by the primary",
+  },
+  // Runtime manager (session 7): requeueDependents, waitForSync and leadership (each entry's why)
+  {
+    file: 'operator/src/runtime/manager.ts',
+    line: "this.stopping ? 'stopped' : 'synced',",
+    mutant: 'StringLiteral: \'synced\' → ""',
+    why: "start() compares waitForSync's result only with 'stopped' and 'timeout'; any other value is the synced case (the 'stopped' literal beside it is killed, so the line cannot be excluded)",
+  },
+  {
+    file: 'operator/src/runtime/manager.ts',
+    line: 'return await Promise.race([all, timeout]);',
+    mutant:
+      'OptionalChaining: `timer?.cancel()` → `timer.cancel()` in the `finally` after this line (the text `timer?.cancel();` is on two lines)',
+    why: "the Promise executor that sets `timer` runs synchronously inside `new Promise`, before the try: timer is always set there; `?.` is only for TypeScript's flow analysis",
+  },
+  {
+    file: 'operator/src/runtime/manager.ts',
+    line: 'const synced = await Promise.race([resource.whenSynced(), timeout]);',
+    mutant:
+      'OptionalChaining: `timer?.cancel()` → `timer.cancel()` on the line after this one (the text `timer?.cancel();` is on two lines)',
+    why: 'the Promise executor that sets `timer` runs synchronously inside `new Promise`, two lines above: timer is always set there',
+  },
+  {
+    file: 'operator/src/runtime/manager.ts',
+    line: 'if (this.opts.leaderElection) this.metrics.leaderStatus.labels(this.opts.leaderElection.leaseName).set(0);',
+    mutant: 'ConditionalExpression: `this.opts.leaderElection` → `true` (in leadershipLost)',
+    why: "leadershipLost is only the LeaderElector's onStoppedLeading callback, and the elector exists only when opts.leaderElection is set; the `false` twin is killed (the gauge must fall to 0 on a loss)",
   },
 ];
 

@@ -11,7 +11,7 @@
 // The protocol between a worker and the primary (node:cluster's IPC channel):
 //   worker → primary  { metrics, id }                     primary → worker  { metrics-result, id, text | error }
 //   worker → primary  { control, id, op, change }         primary → worker  { control-result, id, error? }
-// and, for a control, the primary runs it on every worker in turn with the others' controls waiting:
+// and for a control (one at a time) the primary asks every live worker at once, answering once all have:
 //   primary → each worker  { run-control, id, op, change }   each worker → primary  { control-done, id, error? }
 // node:cluster, `process` and prom-client's aggregator are reached only through the ports below (`clusterChannel`,
 // `nodePrimaryEdges`), so the tests run a primary and its workers in one process over in-memory channels.

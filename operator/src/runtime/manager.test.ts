@@ -1,10 +1,11 @@
 // The Manager's HTTP endpoints and lifecycle against a local stand-in API server.
 import http from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
 import pino from 'pino';
 import { FakeClock } from './testing/fake-clock.js';
-import { ResourceUnavailableError } from './errors.js';
+import { ReconcileAbortedError, ResourceUnavailableError } from './errors.js';
 import { leasesRef } from './leader-election.js';
 import { Manager, type ManagerOptions } from './manager.js';
 import { byField, byLabel } from './store/indexes.js';
@@ -131,6 +132,7 @@ function capturedLogs() {
   const withMsg = (msg: string) => entries.filter((e) => e.msg === msg);
   return {
     logger,
+    entries,
     withMsg,
     /** Resolves once at least `count` entries carry `msg`. */
     async until(msg: string, count = 1) {
@@ -142,18 +144,38 @@ function capturedLogs() {
 /** Lets every pending promise continuation run. */
 const settle = () => new Promise((r) => setImmediate(r));
 
-test('without leader election a started manager leads at once; start() twice is refused', async () => {
+test('without leader election a started manager leads at once; with nothing to cache it is ready from start() until stop(); start() twice is refused', async () => {
   const manager = new Manager({
     kubeConfig: localKubeConfig(1),
     logger: pino({ level: 'silent' }),
     clock: new FakeClock(),
   });
-  expect(manager.isLeader()).toBe(false);
+  const state = () => ({ leader: manager.isLeader(), ready: manager.isReady() });
+  expect(state()).toEqual({ leader: false, ready: false });
   await manager.start();
-  expect(manager.isLeader()).toBe(true);
+  expect(state()).toEqual({ leader: true, ready: true });
+  expect(manager.ports).toEqual({}); // no port asked for, none listened on
   await expect(manager.start()).rejects.toThrow('manager already started');
+  const stopped = manager.stop();
+  expect(manager.isReady()).toBe(false); // from the moment it begins to stop
+  await stopped;
+  expect(state()).toEqual({ leader: false, ready: false });
+});
+
+test.each([
+  { only: 'metrics' as const, options: { metricsPort: 0 }, other: '/readyz' },
+  { only: 'health' as const, options: { healthPort: 0 }, other: '/metrics' },
+])('with only the $only port asked for, only its endpoints are served', async ({ only, options, other }) => {
+  const manager = new Manager({
+    kubeConfig: localKubeConfig(1),
+    logger: pino({ level: 'silent' }),
+    clock: new FakeClock(),
+    ...options,
+  });
+  await manager.start();
+  expect(Object.keys(manager.ports)).toEqual([only]);
+  expect((await fetch(`http://127.0.0.1:${manager.ports[only]}${other}`)).status).toBe(404);
   await manager.stop();
-  expect(manager.isLeader()).toBe(false);
 });
 
 test('two controllers may not share a name', () => {
@@ -262,8 +284,11 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
 
   test('a resource the API server does not serve holds up nothing; when it appears it is watched and dependents reconcile again; when it goes they do too', async () => {
     api.serve(WIDGETS, [obj('ns', 'w1')]);
-    const clock = new FakeClock();
-    manager = new Manager({ kubeConfig: await api.start(), logger: pino({ level: 'silent' }), healthPort: 0, clock });
+    const { manager, clock, logs } = await managerOnFakeClock({ healthPort: 0 });
+    const aboutGadgets = () =>
+      logs.entries
+        .filter((e) => e.resource === 'gadgets.gadget.dev/v1')
+        .map((e) => `${String(e.level)} ${String(e.msg)}`);
     const reconciles = recorder();
     manager.addController({
       name: 'widget',
@@ -280,10 +305,14 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await manager.start();
     expect(manager.isReady()).toBe(true);
     expect((await fetch(`http://127.0.0.1:${manager.ports.health}/readyz`)).status).toBe(200);
+    expect(logs.withMsg('caches synced')).toEqual([
+      expect.objectContaining({ level: 30, informers: 2, unserved: ['gadgets.gadget.dev/v1'] }),
+    ]);
+    expect(aboutGadgets()).toEqual(['30 optional resource not served by the API server; looking for it periodically']);
     await reconciles.until((seen) => seen.length === 1);
     expect(reconciles.seen).toEqual(['w1 false']);
-    expect(() => manager!.cache.list(GADGETS)).toThrow(ResourceUnavailableError);
-    expect(() => manager!.cache.get(GADGETS, { namespace: 'ns', name: 'g1' })).toThrow(
+    expect(() => manager.cache.list(GADGETS)).toThrow(ResourceUnavailableError);
+    expect(() => manager.cache.get(GADGETS, { namespace: 'ns', name: 'g1' })).toThrow(
       'gadgets.gadget.dev/v1 is not available (the API server does not serve it): check cache.isAvailable first',
     );
     expect(api.requests.filter((r) => r.includes('/gadgets'))).toEqual([]); // discovery only, no list
@@ -296,6 +325,11 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await reconciles.until((seen) => seen.length === 2);
     expect(reconciles.seen[1]).toBe('w1 true');
     expect(manager.cache.list(GADGETS).map((g) => g.metadata?.name)).toEqual(['g1']);
+    await logs.until('optional resource synced; reconciling its dependents again');
+    expect(aboutGadgets().slice(1)).toEqual([
+      '30 optional resource is served now; watching it',
+      '30 optional resource synced; reconciling its dependents again', // in time: no error
+    ]);
 
     // Turned off again: the watch answers 404, the resource is dropped and the dependents hear of it.
     const before = reconciles.seen.length;
@@ -303,21 +337,38 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await reconciles.until((seen) => seen.slice(before).includes('w1 false'));
     expect(manager.cache.isAvailable(GADGETS)).toBe(false);
     expect(manager.isReady()).toBe(true);
+    expect(aboutGadgets().slice(3)).toEqual(['40 optional resource is no longer served; looking for it periodically']);
   });
 
-  test('a required resource that never syncs fails start() after the timeout, naming it and why', async () => {
-    const { manager, clock } = await managerOnFakeClock({
+  test('required resources that never sync fail start() after the timeout, naming each with why, and only those', async () => {
+    const GIZMOS: ResourceRef = { ...GADGETS, plural: 'gizmos', kind: 'Gizmo' };
+    const SPROCKETS: ResourceRef = { ...GADGETS, plural: 'sprockets', kind: 'Sprocket' };
+    api.serve(WIDGETS, []); // synced
+    api.serve(GADGETS, [], 403); // required (owned), refused
+    const { manager, clock, logs } = await managerOnFakeClock({
       cacheSyncTimeoutMs: 120_000,
-      resyncPeriodMs: 0, // no resync timers: the next timers are the sync timeout and the informer's backoff
+      resyncPeriodMs: 0,
     });
-    manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} });
-    const retrying = clock.nextTimer().then(() => clock.nextTimer()); // the sync timeout, then the informer's backoff
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      owns: [GADGETS],
+      watches: [{ resource: SPROCKETS, map: () => [], optional: true }], // not served: left out, not waited for
+      indexes: [{ resource: GIZMOS, name: 'spec.model', keys: byField('spec.model') }], // required, not served
+      reconcile: async () => {},
+    });
     const started = manager.start();
-    await retrying;
-    clock.advance(120_000);
-    await expect(started).rejects.toThrow(
-      'caches did not sync within 120 s: widgets.example.dev/v1 (NotFoundError: the server could not find the requested resource — is its CRD installed, its API group enabled?)',
+    const failed = expect(started).rejects.toThrow(
+      'caches did not sync within 120 s: gadgets.gadget.dev/v1 (ApiError: forbidden); gizmos.gadget.dev/v1 (NotFoundError: the server could not find the requested resource — is its CRD installed, its API group enabled?)',
     );
+    await api.requested(/^GET \/apis\/example\.dev\/v1\/widgets\?.*watch=true/); // widgets synced
+    await logs.until('list/watch failed; retrying', 2); // gadgets and gizmos have each failed once
+    expect(manager.isReady()).toBe(false); // one required resource synced is not enough
+    clock.advance(120_000);
+    await failed;
+    expect(logs.withMsg('caches did not sync')).toEqual([
+      expect.objectContaining({ level: 50, err: expect.stringMatching(/^caches did not sync within 120 s: gadgets/) }),
+    ]);
     expect(manager.isReady()).toBe(false);
   });
 
@@ -342,12 +393,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
 
   test('with namespaces, each namespace is listed on its own and nothing else is seen', async () => {
     api.serve(WIDGETS, [obj('a', 'x'), obj('b', 'y'), obj('c', 'z')]);
-    manager = new Manager({
-      kubeConfig: await api.start(),
-      logger: pino({ level: 'silent' }),
-      namespaces: ['a', 'b'],
-      clock: new FakeClock(),
-    });
+    const { manager, logs } = await managerOnFakeClock({ namespaces: ['a', 'b'] });
     const reconciles = recorder();
     manager.addController({
       name: 'widget',
@@ -370,6 +416,13 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     ).toEqual(['x', 'y']);
     expect(manager.cache.get(WIDGETS, { namespace: 'b', name: 'y' })?.metadata?.name).toBe('y');
     expect(manager.cache.get(WIDGETS, { namespace: 'c', name: 'z' })).toBeUndefined();
+    // each namespace's informer says which namespace it speaks of
+    expect(logs.withMsg('synced').map((e) => [e.informer, e.namespace])).toEqual(
+      expect.arrayContaining([
+        ['widgets', 'a'],
+        ['widgets', 'b'],
+      ]),
+    );
   });
 
   test('an owned resource named by its ref alone is required: it is cached before start() resolves', async () => {
@@ -399,6 +452,21 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     await api.requested(/^GET \/apis\/example\.dev\/v1\/widgets\?.*watch=true/); // widgets synced
     clock.advance(60_000);
     await failed;
+  });
+
+  test('an index on a resource watched as optional leaves it optional: not served, it holds nothing up', async () => {
+    api.serve(WIDGETS, []);
+    const { manager } = await managerOnFakeClock({ resyncPeriodMs: 0 });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      indexes: [{ resource: GADGETS, name: 'spec.model', keys: byField('spec.model') }],
+      reconcile: async () => {},
+    });
+    await manager.start();
+    expect(manager.isReady()).toBe(true);
+    expect(manager.cache.isAvailable(GADGETS)).toBe(false);
   });
 
   test('an optional resource is watched when discovery cannot tell whether it is served, with a warning', async () => {
@@ -456,28 +524,37 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     expect(reconciles.seen).toEqual(['w1 false', 'w1 true']);
   });
 
-  test('an optional resource still syncing when the manager stops is not reported as synced', async () => {
-    api.serve(WIDGETS, []);
-    const { manager, clock, logs } = await managerOnFakeClock({
-      cacheSyncTimeoutMs: 60_000,
-      resyncPeriodMs: 0,
-    });
-    manager.addController({
-      name: 'widget',
-      for: WIDGETS,
-      watches: [{ resource: GADGETS, map: () => [], optional: true }],
-      reconcile: async () => {},
-    });
-    await manager.start();
-    api.serve(GADGETS, [], 403);
-    clock.advance(30_000);
-    await logs.until('list/watch failed; retrying');
-    clock.advance(60_000);
-    await logs.until('optional resource did not sync; still trying');
-    await manager.stop();
-    await settle();
-    expect(logs.withMsg('optional resource synced; reconciling its dependents again')).toEqual([]);
-  });
+  test.each([
+    { when: 'within', pastTimeout: false },
+    { when: 'past', pastTimeout: true },
+  ])(
+    'an optional resource still syncing $when its sync timeout when the manager stops is not reported as synced',
+    async ({ pastTimeout }) => {
+      api.serve(WIDGETS, []);
+      const { manager, clock, logs } = await managerOnFakeClock({
+        cacheSyncTimeoutMs: 60_000,
+        resyncPeriodMs: 0,
+      });
+      manager.addController({
+        name: 'widget',
+        for: WIDGETS,
+        watches: [{ resource: GADGETS, map: () => [], optional: true }],
+        reconcile: async () => {},
+      });
+      await manager.start();
+      api.serve(GADGETS, [], 403);
+      clock.advance(30_000);
+      await logs.until('list/watch failed; retrying');
+      if (pastTimeout) {
+        clock.advance(60_000);
+        await logs.until('optional resource did not sync; still trying');
+      }
+      await manager.stop();
+      await settle();
+      expect(logs.withMsg('optional resource synced; reconciling its dependents again')).toEqual([]);
+      expect(logs.withMsg('optional resource did not sync; still trying')).toHaveLength(pastTimeout ? 1 : 0);
+    },
+  );
 
   test('discovery that fails while looking for an optional resource is retried next period', async () => {
     api.serve(WIDGETS, [obj('ns', 'w1')]);
@@ -511,6 +588,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     clock.advance(30_000);
     await reconciles.until((seen) => seen.length === 2);
     expect(reconciles.seen).toEqual(['w1 false', 'w1 true']);
+    expect(answers).toEqual([]); // watched only once discovery said so: the failed round did not count as served
   });
 
   test('controllers share an index by name only with the same function', () => {
@@ -531,6 +609,179 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
         reconcile: async () => {},
       }),
     ).toThrow('widgets.example.dev/v1 already has an index named spec.model with another function');
+  });
+
+  test('stop() gives an in-flight reconcile the grace period (10 s by default) with its caches, then aborts it; then the caches stop, and no timer is left; an optional resource gone meanwhile is not reported', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(GADGETS, []);
+    const { manager, clock, logs } = await managerOnFakeClock();
+    let reconciling: () => void = () => {};
+    const inFlight = new Promise<void>((r) => (reconciling = r));
+    let ended: { reason: unknown; cached: boolean } | undefined;
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      reconcile: async (ctx) => {
+        reconciling();
+        await new Promise((r) => ctx.signal.addEventListener('abort', r));
+        ended = { reason: (ctx.signal.reason as ReconcileAbortedError).reason, cached: ctx.cache.isAvailable(WIDGETS) };
+      },
+    });
+    await manager.start();
+    await inFlight;
+    const stopped = manager.stop();
+    clock.advance(9_999);
+    await settle();
+    expect(ended).toBeUndefined();
+    // an optional resource that goes now is dropped without a warning: no dependent will reconcile again
+    api.unserve(GADGETS);
+    while (manager.cache.isAvailable(GADGETS)) await settle();
+    await settle();
+    const warned = logs.withMsg('optional resource is no longer served; looking for it periodically');
+    clock.advance(1);
+    await stopped;
+    expect(ended).toEqual({ reason: 'shutdown', cached: true });
+    expect(warned).toEqual([]);
+    expect(manager.cache.isAvailable(WIDGETS)).toBe(false);
+    expect(clock.pendingTimers()).toBe(0); // the sync timeout's timer too: nothing keeps the process up
+    expect(logs.entries.map((e) => e.msg).filter((msg) => msg === 'stopping' || msg === 'stopped')).toEqual([
+      'stopping',
+      'stopped',
+    ]);
+  });
+
+  test("a user's objects are reconciled before the follow-ups their owned objects cause, even when those were queued first", async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    const ownedByW0 = {
+      ownerReferences: [{ apiVersion: 'example.dev/v1', kind: 'Widget', name: 'w0', uid: 'w0', controller: true }],
+    };
+    api.serve(GADGETS, [obj('ns', 'g1', { metadata: { ...obj('ns', 'g1').metadata, ...ownedByW0 } })]);
+    const releaseWidgets = api.hold(/^GET \/apis\/example\.dev\/v1\/widgets\?(?!.*watch=true)/); // a slow list
+    const { manager } = await managerOnFakeClock({ resyncPeriodMs: 0 });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      owns: [GADGETS],
+      reconcile: async (_ctx, key) => reconciles.record(key.name),
+    });
+    const started = manager.start();
+    await api.requested(/^GET \/apis\/gadget\.dev\/v1\/gadgets\?.*watch=true/); // g1 listed: w0 queued as a follow-up
+    releaseWidgets(); // then w1, a new object: what a user asked for
+    await started;
+    await reconciles.until((seen) => seen.length === 2);
+    expect(reconciles.seen).toEqual(['w1', 'w0']);
+  });
+
+  test('stop() while start() waits for the caches: start() resolves without reporting them synced or campaigning for the Lease', async () => {
+    api.serve(leasesRef);
+    const { manager, logs } = await managerOnFakeClock({
+      resyncPeriodMs: 0,
+      leaderElection: { leaseName: 'widget-operator', namespace: 'ops' },
+      onLeadershipLost: () => {},
+    });
+    manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} }); // widgets: not served
+    const started = manager.start();
+    await logs.until('list/watch failed; retrying');
+    await manager.stop();
+    await started;
+    expect(logs.withMsg('caches synced')).toEqual([]);
+    expect(api.requests.filter((r) => r.includes('/leases'))).toEqual([]);
+    expect(manager.isLeader()).toBe(false);
+  });
+
+  test('a standby that wins the Lease while it stops does not start its controllers', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(leasesRef);
+    const { manager, clock, logs } = await managerOnFakeClock({
+      resyncPeriodMs: 0,
+      leaderElection: { leaseName: 'widget-operator', namespace: 'ops' },
+      discoveryPeriodMs: 1_000, // within the Lease request's own timeout (the renew deadline, 10 s)
+      onLeadershipLost: () => {},
+    });
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      watches: [{ resource: GADGETS, map: () => [], optional: true }],
+      reconcile: async () => {},
+    });
+    const releaseLease = api.hold(/^GET \/apis\/coordination\.k8s\.io\//); // its first read of the Lease
+    await manager.start();
+    await api.requested(/^GET \/apis\/coordination\.k8s\.io\//);
+    // The next discovery round is slow to answer: stopping waits for the round in flight.
+    const discovery = /^GET \/apis\/gadget\.dev\/v1$/;
+    const releaseDiscovery = api.hold(discovery);
+    clock.advance(1_000);
+    while (api.requests.filter((r) => discovery.test(r)).length < 2) await settle(); // start()'s round, then this one
+    const stopped = manager.stop();
+    releaseLease();
+    await logs.until('became leader'); // while the manager stops
+    const startedWhileStopping = logs.withMsg('starting workers');
+    releaseDiscovery();
+    await stopped;
+    expect(startedWhileStopping).toEqual([]);
+    expect(logs.withMsg('starting workers')).toEqual([]);
+  });
+
+  test("a reconcile's client writes to the API server as its controller, and the cache has the write before any watch event", async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    api.serve(GADGETS, []);
+    const { manager } = await managerOnFakeClock({ resyncPeriodMs: 0 });
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      owns: [GADGETS],
+      reconcile: async (ctx, key) => {
+        const metadata = { namespace: key.namespace, name: `${key.name}-gadget` };
+        await ctx.client.create(GADGETS, { apiVersion: 'gadget.dev/v1', kind: 'Gadget', metadata });
+        reconciles.record(`${metadata.name} cached: ${ctx.cache.get(GADGETS, metadata) !== undefined}`);
+      },
+    });
+    await manager.start();
+    await reconciles.until((seen) => seen.length === 1);
+    expect(reconciles.seen).toEqual(['w1-gadget cached: true']); // the stand-in's watches stay silent
+    expect(api.writes.map((w) => w.line)).toEqual([
+      'POST /apis/gadget.dev/v1/namespaces/ns/gadgets?fieldManager=modelops-widget',
+    ]);
+  });
+
+  test.each([
+    { configured: '5 s', options: { watchTimeoutSeconds: 5 }, least: 5, most: 5 },
+    { configured: 'nothing', options: {}, least: 300, most: 600 },
+  ])(
+    'with $configured configured, a watch asks the API server to end it after $least-$most s',
+    async ({ options, least, most }) => {
+      api.serve(WIDGETS, []);
+      const { manager, logs } = await managerOnFakeClock({ resyncPeriodMs: 0, ...options });
+      manager.addController({ name: 'widget', for: WIDGETS, reconcile: async () => {} });
+      await manager.start();
+      await api.requested(/^GET \/apis\/example\.dev\/v1\/widgets\?.*watch=true/);
+      const watch = new URL(api.requests.find((r) => r.includes('watch=true'))!.replace(/^GET /, ''), 'http://x');
+      const seconds = Number(watch.searchParams.get('timeoutSeconds'));
+      expect(seconds).toBeGreaterThanOrEqual(least);
+      expect(seconds).toBeLessThanOrEqual(most);
+      expect(logs.withMsg('list/watch failed; retrying')).toEqual([]);
+    },
+  );
+
+  test('every cached object is reconciled again each resync period, 10 h by default', async () => {
+    api.serve(WIDGETS, [obj('ns', 'w1')]);
+    const { manager, clock } = await managerOnFakeClock();
+    const reconciles = recorder();
+    manager.addController({
+      name: 'widget',
+      for: WIDGETS,
+      reconcile: async (_ctx, key) => reconciles.record(key.name),
+    });
+    await manager.start();
+    await reconciles.until((seen) => seen.length === 1);
+    clock.advance(10 * 3600_000 - 1);
+    await settle();
+    expect(reconciles.seen).toEqual(['w1']);
+    clock.advance(1);
+    await reconciles.until((seen) => seen.length === 2);
   });
 });
 
@@ -558,8 +809,12 @@ describe('leader election (stand-in API server, fake clock)', () => {
   const leaderStatus = async () =>
     (await manager!.registry.getSingleMetricAsString('leader_election_master_status')).split('\n').at(-1);
 
-  /** A manager that campaigns for the Lease ops/widget-operator (served, so its first attempt wins). */
-  async function campaigning(onLeadershipLost?: () => void, logger = pino({ level: 'silent' })) {
+  /** A manager that campaigns for the Lease ops/widget-operator (served, so its first attempt wins) as `identity` (null: none configured). */
+  async function campaigning(
+    onLeadershipLost?: () => void,
+    logger = pino({ level: 'silent' }),
+    identity: string | null = 'replica-1',
+  ) {
     api.serve(WIDGETS, [{ metadata: { namespace: 'ns', name: 'w1', resourceVersion: '1', uid: 'w1' } }]);
     api.serve(leasesRef);
     const clock = new FakeClock();
@@ -571,7 +826,7 @@ describe('leader election (stand-in API server, fake clock)', () => {
       logger,
       clock,
       resyncPeriodMs: 0,
-      leaderElection: { leaseName: 'widget-operator', namespace: 'ops', identity: 'replica-1' },
+      leaderElection: { leaseName: 'widget-operator', namespace: 'ops', identity: identity ?? undefined },
       onLeadershipLost,
     });
     manager.addController({
@@ -598,6 +853,27 @@ describe('leader election (stand-in API server, fake clock)', () => {
     expect(await leaderStatus()).toBe('leader_election_master_status{name="widget-operator"} 1');
     expect(api.requests).toContain('GET /apis/coordination.k8s.io/v1/namespaces/ops/leases/widget-operator');
   });
+
+  test.each([
+    { configured: 'replica-1', expected: /^replica-1$/ },
+    { configured: null, expected: new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_[0-9a-f]{8}$`) },
+  ])(
+    'a replica holds the Lease and reports its Events as one identity: $configured, else its host name and a random suffix',
+    async ({ configured, expected }) => {
+      const { firstReconcile } = await campaigning(() => {}, undefined, configured);
+      await manager!.start();
+      await firstReconcile;
+      const w1 = { apiVersion: 'example.dev/v1', kind: 'Widget', metadata: { namespace: 'ns', name: 'w1', uid: 'w1' } };
+      void manager!.recorder.event(w1, 'Normal', 'Tested', 'reported by this replica');
+      await api.requested(/^POST \/apis\/events\.k8s\.io\/v1\/namespaces\/ns\/events/);
+      const sent = (prefix: string) =>
+        api.writes.find((w) => w.line.startsWith(prefix))?.body as
+          { spec?: { holderIdentity?: string }; reportingInstance?: string } | undefined;
+      const holder = sent('POST /apis/coordination.k8s.io/v1/namespaces/ops/leases')?.spec?.holderIdentity;
+      expect(holder).toMatch(expected);
+      expect(sent('POST /apis/events.k8s.io/v1/namespaces/ns/events')?.reportingInstance).toBe(holder);
+    },
+  );
 
   test('a leader that cannot renew the Lease stops everything, then calls onLeadershipLost', async () => {
     let lost = 0;

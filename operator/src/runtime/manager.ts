@@ -245,11 +245,11 @@ export class Manager {
     const timeout = new Promise<'timeout'>(
       (resolve) => (timer = this.clock.setTimer(() => resolve('timeout'), this.syncTimeoutMs())),
     );
-    const all = Promise.all([...this.resources.values()].map((r) => r.whenSynced())).then((): 'synced' | 'stopped' => {
-      if (this.stopping) return 'stopped';
-      const lost = [...this.resources.values()].some((r) => !r.optional && !r.hasSynced());
-      return lost ? 'stopped' : 'synced';
-    });
+    // A required resource's whenSynced() resolves false only once stop() has stopped it: every one has synced
+    // unless the manager is stopping (an optional one that turned out unserved just drops out).
+    const all = Promise.all([...this.resources.values()].map((r) => r.whenSynced())).then((): 'synced' | 'stopped' =>
+      this.stopping ? 'stopped' : 'synced',
+    );
     try {
       return await Promise.race([all, timeout]);
     } finally {

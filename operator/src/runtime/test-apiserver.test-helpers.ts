@@ -1,6 +1,6 @@
 // A stand-in API server for the Manager's unit tests: discovery, lists and (idle) watches of the
-// resources it is told to serve, 404 for the others — enough to drive informers, readiness and
-// optional resources without the test bed.
+// resources it is told to serve, creates answered with the object sent, 404 for the others — enough to drive
+// informers, readiness, optional resources and a reconcile's writes without the test bed.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -17,8 +17,12 @@ interface Served {
 export class StandInApiServer {
   /** Every request, as "GET /path?query". */
   readonly requests: string[] = [];
+  /** Every request with a body (a create, an update, a patch): its line, as in `requests`, and the body sent. */
+  readonly writes: { line: string; body: KubernetesObject }[] = [];
   private readonly served = new Map<string, Served>();
   private readonly watches = new Set<http.ServerResponse>();
+  /** Requests held back unanswered (see hold). */
+  private readonly held: { match: RegExp; answers: (() => void)[] }[] = [];
   private readonly waiters: { match: RegExp; resolve: () => void }[] = [];
   private readonly server = http.createServer((req, res) => this.handle(req, res));
 
@@ -46,6 +50,16 @@ export class StandInApiServer {
       res.end(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '2' } } })}\n`);
   }
 
+  /** Holds back the answers to requests matching `pattern` (a slow API server) until the function returned is called. */
+  hold(pattern: RegExp): () => void {
+    const held = { match: pattern, answers: [] as (() => void)[] };
+    this.held.push(held);
+    return () => {
+      this.held.splice(this.held.indexOf(held), 1);
+      for (const answer of held.answers.splice(0)) answer();
+    };
+  }
+
   /** Resolves once a request matching `pattern` arrives (or has arrived). */
   requested(pattern: RegExp): Promise<void> {
     if (this.requests.some((r) => pattern.test(r))) return Promise.resolve();
@@ -53,11 +67,23 @@ export class StandInApiServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const line = `${req.method} ${req.url}`;
-    this.requests.push(line);
-    for (const w of this.waiters.splice(0))
-      if (w.match.test(line)) w.resolve();
-      else this.waiters.push(w);
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const line = `${req.method} ${req.url}`;
+      this.requests.push(line);
+      if (body) this.writes.push({ line, body: JSON.parse(body) as KubernetesObject });
+      for (const w of this.waiters.splice(0))
+        if (w.match.test(line)) w.resolve();
+        else this.waiters.push(w);
+      const held = this.held.find((h) => h.match.test(line));
+      if (held) held.answers.push(() => this.answer(req, res, body));
+      else this.answer(req, res, body);
+    });
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
     const url = new URL(req.url!, 'http://x');
     const json = (status: number, body: unknown) =>
       void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -84,6 +110,10 @@ export class StandInApiServer {
         reason: 'Forbidden',
         message: 'forbidden',
       });
+    if (req.method === 'POST') {
+      const created = JSON.parse(body) as KubernetesObject;
+      return json(201, { ...created, metadata: { ...created.metadata, resourceVersion: '2' } });
+    }
     if (url.searchParams.get('watch') === 'true') {
       this.watches.add(res);
       res.on('close', () => this.watches.delete(res));
