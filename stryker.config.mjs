@@ -958,6 +958,80 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'ArrayDeclaration',
     why: 'an optional resource always has dependents: the controller that named it optional',
   },
+  // Serving protocol and reference (session 7): the HTTP front, routes, codec and the reference's checks (each entry's why)
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: "const match = matchRoute(req.method ?? '', req.url ?? '/');",
+    mutator: 'StringLiteral',
+    why: "node:http's parser sets req.method and req.url on every request a server emits: the `??` defaults never apply",
+  },
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: "req.off('data', onData);",
+    mutator: 'StringLiteral',
+    why: "once the body is over the limit the promise is rejected and no chunk is kept any more; a listener left on (off('') removes nothing) only adds to the size and rejects the settled promise again, a no-op",
+  },
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: 'dispatch(req, res, match.route)?.catch(fail);',
+    mutator: 'OptionalChaining',
+    why: 'dispatch returns undefined only for the routes that answer at once, after send(): `.catch` on it throws a TypeError into the catch below, whose fail() sends nothing since the headers are already sent',
+  },
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: 'const name = encoding.trim().toLowerCase();',
+    mutator: 'MethodExpression',
+    code: 'encoding.trim()',
+    why: "node:http strips the whitespace around every header value (tried: 'Content-Encoding: \\t gzip \\t ' arrives as 'gzip'), so trim() and its trimStart()/trimEnd() mutants see no whitespace to remove",
+  },
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: "if (!segment.includes('%')) return segment;",
+    mutator: 'StringLiteral',
+    why: "includes('') is always true, so every segment goes through decodeURIComponent, which returns a segment without '%' unchanged and never throws on it",
+  },
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: 'if (rest.some((part) => part === undefined)) return undefined;',
+    mutator: 'ArrowFunction',
+    why: 'a segment that does not decode (undefined) can never complete a route anyway: every segment routeOf reads is compared with a literal or required to be non-empty, so such a path is a 404 with or without this check',
+  },
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: 'default:',
+    mutator: 'ConditionalExpression',
+    why: "the emptied default case falls off the end of routeOf's switch, which returns undefined as `return undefined` does",
+  },
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: '} catch {',
+    mutator: 'BlockStatement',
+    why: 'the emptied catch falls off the end of decodeSegment, which returns undefined just as `return undefined` does',
+  },
+  {
+    file: 'serving-image/src/protocol/encode.ts',
+    line: "let prefix = { name: '', version: '', json: '' };",
+    mutator: 'StringLiteral',
+    why: 'the first prefix is a sentinel no response matches: a model name and version are never empty (MODEL_NAME and MODEL_VERSION default when empty, a load refuses an empty version), so the first response always rebuilds it, and the initial json is never read',
+  },
+  {
+    file: 'serving-image/src/protocol/encode.ts',
+    line: "let prefix = { name: '', version: '', json: '' };",
+    mutator: 'ObjectLiteral',
+    why: 'as for StringLiteral on this line: with {} the name is undefined, which no response matches either',
+  },
+  {
+    file: 'serving-image/src/protocol/decode.ts',
+    line: "if (datatype === 'BYTES') return flat.slice(0, count) as string[];",
+    mutator: 'MethodExpression',
+    why: 'flat.length === count is checked above, so slice(0, count) is a copy of the same strings, and nothing else holds flat',
+  },
+  {
+    file: 'serving-image/src/protocol/decode.ts',
+    line: 'const value = JSON.stringify(flat[i])?.slice(0, 40);',
+    mutator: 'OptionalChaining',
+    why: 'flat comes from JSON.parse (flattened), so each element is null, a boolean, a number, a string, an array or an object: JSON.stringify never returns undefined for them',
+  },
 ];
 
 /**
@@ -1513,6 +1587,79 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'if (this.opts.leaderElection) this.metrics.leaderStatus.labels(this.opts.leaderElection.leaseName).set(0);',
     mutant: 'ConditionalExpression: `this.opts.leaderElection` → `true` (in leadershipLost)',
     why: "leadershipLost is only the LeaderElector's onStoppedLeading callback, and the elector exists only when opts.leaderElection is set; the `false` twin is killed (the gauge must fall to 0 on a loss)",
+  },
+  // Serving protocol and reference (session 7): the HTTP front, routes, codec and the reference's checks (each entry's why)
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: "if (routeCache.size >= ROUTE_CACHE_SIZE) routeCache.clear(); // a scanner's stream of URLs only costs misses",
+    mutant: 'ConditionalExpression: true, and EqualityOperator: routeCache.size < ROUTE_CACHE_SIZE',
+    why: "a cache emptied on every match (or while it is small) matches the same and holds less: it only costs the cache's work; its twins that never empty it, or let it hold one more, fail routes.test.ts's bound",
+  },
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: "req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));",
+    mutant: '`chunks.length === 1` → false',
+    why: 'Buffer.concat of one chunk is a copy of the same bytes (`true` is killed: no chunk at all would be undefined)',
+  },
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: "req.on('error', () => reject(new ClientClosed('client closed the connection mid-body')));",
+    mutant: "the ClientClosed message → ''",
+    why: "sendError answers a ClientClosed with nothing and logs nothing (the client is gone; it is counted as 499), so the message is never read ('error' → '' is killed: no 499)",
+  },
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: 'if (!res.headersSent) sendError(res, error);',
+    mutant: '`!res.headersSent` → true',
+    why: 'fail() is only ever called before a response is sent: every route sends last, and infer() catches its own errors; the guard keeps a future route that fails after sending from crashing the process',
+  },
+  {
+    file: 'serving-image/src/protocol/http.ts',
+    line: "if (typeof value !== 'string' || !/^\\d{1,15}$/.test(value)) {",
+    mutant: "`typeof value !== 'string'` → false",
+    why: "node:http joins a repeated Inference-Header-Content-Length with ', ', so the header is a string whenever it is present",
+  },
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: "if (!segment.includes('%')) return segment;",
+    mutant: "`!segment.includes('%')` → false",
+    why: "decodeURIComponent returns a segment without '%' unchanged (`true` is killed: 'fraud%20v2' would stay encoded)",
+  },
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: 'if (cached !== undefined && METHODS[cached.route.kind] === method) return cached;',
+    mutant: 'the condition, or `cached !== undefined`, → false',
+    why: 'the cache is then never read and every URL is matched afresh, to the same route (`true` is killed: a miss would read the route of undefined)',
+  },
+  {
+    file: 'serving-image/src/protocol/routes.ts',
+    line: 'if (rest.some((part) => part === undefined)) return undefined;',
+    mutant: 'the condition, or `part === undefined`, → false',
+    why: 'as for the ArrowFunction entry of this line: an undecodable segment (undefined) completes no route, so the path is a 404 all the same (`true` is killed: every /v2 path would be a 404)',
+  },
+  {
+    file: 'serving-image/src/protocol/decode.ts',
+    line: 'for (let i = 0; i < count; i++) tensor[i] = Number(flat[i]); // true/false become 1/0 for BOOL',
+    mutant: '`i < count` → `i <= count`',
+    why: 'the extra step writes NaN one past the end of a typed array of count elements, which is ignored',
+  },
+  {
+    file: 'serving-image/src/protocol/decode.ts',
+    line: "accepts: (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max,",
+    mutant: "`typeof v === 'number'` → true",
+    why: 'Number.isInteger is false for every value that is not a number, so the integer rules refuse the same values',
+  },
+  {
+    file: 'serving-image/src/protocol/encode.ts',
+    line: 'if (name !== prefix.name || version !== prefix.version) {',
+    mutant: 'the condition, or either comparison in it, → true',
+    why: 'the prefix is then rebuilt for every response from the same name and version: the same text (`false` and the `===` mutants are killed: a response would keep the previous model or version)',
+  },
+  {
+    file: 'serving-image/src/reference.ts',
+    line: 'if (binEdges.some((edge, i) => i > 0 && edge <= binEdges[i - 1]!))',
+    mutant: '`i > 0` → true, and → `i >= 0`',
+    why: 'at i = 0 the previous edge is undefined and `edge <= undefined` is false for every number (`false` and `i < 0` are killed)',
   },
 ];
 

@@ -1,4 +1,4 @@
-import { matchRoute } from './routes.js';
+import { matchRoute, routeCacheSize } from './routes.js';
 
 test.each([
   ['GET', '/v2', { kind: 'server' }],
@@ -69,4 +69,14 @@ test('a URL matched before is matched again for its method only', () => {
   expect(matchRoute('POST', '/v2/models/fraud/infer')).toEqual({
     route: { kind: 'infer', name: 'fraud', version: undefined },
   });
+});
+
+test("the route cache stays bounded however many distinct URLs arrive (a scanner's stream), and keeps matching", () => {
+  const sizes = Array.from({ length: 200 }, (_, i) => {
+    expect(matchRoute('POST', `/v2/models/m${i}/infer`)).toEqual({
+      route: { kind: 'infer', name: `m${i}`, version: undefined },
+    });
+    return routeCacheSize();
+  });
+  expect(Math.max(...sizes)).toBe(64);
 });

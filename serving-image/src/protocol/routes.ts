@@ -25,6 +25,9 @@ const METHODS: Record<Route['kind'], 'GET' | 'POST'> = {
 const ROUTE_CACHE_SIZE = 64;
 const routeCache = new Map<string, { route: Route }>();
 
+/** How many URLs the route cache holds: bounded, however many distinct URLs a scanner sends. */
+export const routeCacheSize = (): number => routeCache.size;
+
 export function matchRoute(method: string, url: string): RouteMatch {
   const cached = routeCache.get(url);
   if (cached !== undefined && METHODS[cached.route.kind] === method) return cached;
