@@ -2,7 +2,7 @@
 // Loading, readiness, hot reload, batching and the metrics exposition, through real HTTP on the real fixture.
 import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -303,6 +303,21 @@ describe('failures and shutdown', () => {
   let server: TestServer;
   afterEach(() => server.close());
 
+  /** An infer request the server has started handling, its body not sent yet: the request is left open. */
+  const inferArrived = async (headers: OutgoingHttpHeaders = {}) => {
+    const arrived = once(server.app.front.server, 'request');
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port: server.port,
+      method: 'POST',
+      path: '/v2/models/fraud/infer',
+      headers,
+    });
+    request.flushHeaders();
+    await arrived;
+    return request;
+  };
+
   test('an unexpected failure is a 500 "internal error" that keeps its details in the error log', async () => {
     server = await startServer();
     // A collector that throws fails the scrape in prom-client: an error no route expects.
@@ -333,16 +348,8 @@ describe('failures and shutdown', () => {
     server = await startServer();
     expect((await server.request('GET', '/v2/health/live')).headers.connection).toBe('keep-alive');
     const front = server.app.front;
-    const arrived = once(front.server, 'request');
-    const inFlight = httpRequest({
-      host: '127.0.0.1',
-      port: server.port,
-      method: 'POST',
-      path: '/v2/models/fraud/infer',
-    });
+    const inFlight = await inferArrived(); // the server is handling it, its body not yet sent
     const answered = once(inFlight, 'response') as Promise<[IncomingMessage]>;
-    inFlight.flushHeaders();
-    await arrived; // the server is handling it, its body not yet sent
     const drained = front.drain(60_000);
     inFlight.end(inferBody());
     const [response] = await answered;
@@ -363,17 +370,8 @@ describe('failures and shutdown', () => {
   test('a drain cuts a request still unfinished when its time is up', async () => {
     server = await startServer();
     const front = server.app.front;
-    const arrived = once(front.server, 'request');
-    const stuck = httpRequest({
-      host: '127.0.0.1',
-      port: server.port,
-      method: 'POST',
-      path: '/v2/models/fraud/infer',
-      headers: { 'content-length': 1000 },
-    });
+    const stuck = await inferArrived({ 'content-length': 1000 }); // its body never comes
     const cut = once(stuck, 'error');
-    stuck.flushHeaders();
-    await arrived; // its body never comes
     await front.drain(1);
     expect((await cut)[0]).toMatchObject({ code: 'ECONNRESET' });
   });

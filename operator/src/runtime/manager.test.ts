@@ -10,6 +10,7 @@ import { leasesRef } from './leader-election.js';
 import { Manager, type ManagerOptions } from './manager.js';
 import { byField, byLabel } from './store/indexes.js';
 import { StandInApiServer } from './test-apiserver.test-helpers.js';
+import type { ControllerOptions } from './controller.js';
 import type { ResourceRef } from './types.js';
 
 const WIDGETS: ResourceRef = {
@@ -265,6 +266,14 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     return { manager: started, clock, logs };
   }
 
+  /** The widget controller, watching gadgets as an optional resource whose objects enqueue nothing. */
+  const watchingOptionalGadgets = (reconcile: ControllerOptions['reconcile'] = async () => {}) => ({
+    name: 'widget',
+    for: WIDGETS,
+    watches: [{ resource: GADGETS, map: () => [], optional: true }],
+    reconcile,
+  });
+
   /** Reconciles recorded as "name available?", with a way to await the next one. */
   function recorder() {
     const seen: string[] = [];
@@ -475,12 +484,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
     const { manager, logs } = await managerOnFakeClock({
       discovery: { isServed: () => Promise.reject(new Error('discovery is down')) },
     });
-    manager.addController({
-      name: 'widget',
-      for: WIDGETS,
-      watches: [{ resource: GADGETS, map: () => [], optional: true }],
-      reconcile: async () => {},
-    });
+    manager.addController(watchingOptionalGadgets());
     await manager.start();
     expect(manager.cache.list(GADGETS).map((g) => g.metadata?.name)).toEqual(['g1']);
     expect(logs.withMsg('discovery failed; watching anyway')).toEqual([
@@ -495,12 +499,9 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
       resyncPeriodMs: 0,
     });
     const reconciles = recorder();
-    manager.addController({
-      name: 'widget',
-      for: WIDGETS,
-      watches: [{ resource: GADGETS, map: () => [], optional: true }], // its objects enqueue nothing
-      reconcile: async (ctx, key) => reconciles.record(`${key.name} ${ctx.cache.isAvailable(GADGETS)}`),
-    });
+    manager.addController(
+      watchingOptionalGadgets(async (ctx, key) => reconciles.record(`${key.name} ${ctx.cache.isAvailable(GADGETS)}`)),
+    );
     await manager.start();
     await reconciles.until((seen) => seen.length === 1);
 
@@ -535,12 +536,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
         cacheSyncTimeoutMs: 60_000,
         resyncPeriodMs: 0,
       });
-      manager.addController({
-        name: 'widget',
-        for: WIDGETS,
-        watches: [{ resource: GADGETS, map: () => [], optional: true }],
-        reconcile: async () => {},
-      });
+      manager.addController(watchingOptionalGadgets());
       await manager.start();
       api.serve(GADGETS, [], 403);
       clock.advance(30_000);
@@ -571,12 +567,9 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
       },
     });
     const reconciles = recorder();
-    manager.addController({
-      name: 'widget',
-      for: WIDGETS,
-      watches: [{ resource: GADGETS, map: () => [], optional: true }],
-      reconcile: async (ctx, key) => reconciles.record(`${key.name} ${ctx.cache.isAvailable(GADGETS)}`),
-    });
+    manager.addController(
+      watchingOptionalGadgets(async (ctx, key) => reconciles.record(`${key.name} ${ctx.cache.isAvailable(GADGETS)}`)),
+    );
     await manager.start();
     await reconciles.until((seen) => seen.length === 1);
     const nextRound = clock.nextTimer();
@@ -700,12 +693,7 @@ describe('optional resources, namespaces and sync failures (stand-in API server,
       discoveryPeriodMs: 1_000, // within the Lease request's own timeout (the renew deadline, 10 s)
       onLeadershipLost: () => {},
     });
-    manager.addController({
-      name: 'widget',
-      for: WIDGETS,
-      watches: [{ resource: GADGETS, map: () => [], optional: true }],
-      reconcile: async () => {},
-    });
+    manager.addController(watchingOptionalGadgets());
     const releaseLease = api.hold(/^GET \/apis\/coordination\.k8s\.io\//); // its first read of the Lease
     await manager.start();
     await api.requested(/^GET \/apis\/coordination\.k8s\.io\//);
