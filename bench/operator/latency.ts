@@ -2,7 +2,8 @@
 // each, the time from the create call to its child (the Job; the Deployment) appearing on the bench's
 // watch. Interleaved with them, the bench creates the same number of plain children itself (the Job the
 // operator would make, without owner): the floor — what the API server allows in the same run, under the
-// same load. Prints a Markdown table row, the operator's API calls (from the kube-apiserver's audit log)
+// same load. "Reaction" is the operator's own part: from the API server's answer to the parent's create to
+// the child. Prints a Markdown table row, the operator's API calls (from the kube-apiserver's audit log)
 // and its process figures; not a test.
 //   make testbed-up && eval "$(bash test/bed/testbed.sh env)"
 //   node --import tsx bench/operator/latency.ts --n=300 [--kind=trainingjob|modelversion] [--concurrency=16]
@@ -140,11 +141,18 @@ async function main(): Promise<void> {
       { ref: kind.child, obj: kind.plain(namespace, i) },
     ]).flat();
     const sentAt: number[] = [];
+    const answeredAt: number[] = [];
     const uids: (string | undefined)[] = [];
     const mark = auditMark(auditLog);
     const before = { proc: op.figures(), machine: machineCpu(), load: loadAverage(), metrics: await op.metrics() };
     const started = performance.now();
-    await createAll(client, objects, CONCURRENCY, (i) => (sentAt[i] = performance.now()));
+    await createAll(
+      client,
+      objects,
+      CONCURRENCY,
+      (i) => (sentAt[i] = performance.now()),
+      (i) => (answeredAt[i] = performance.now()),
+    );
     // The parents' uids, to tell each operator-made child by its owner (list: one call, not N).
     const parents = await client.list(kind.parent, { namespace });
     const uidByName = new Map(parents.items.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
@@ -173,13 +181,15 @@ async function main(): Promise<void> {
     const after = { proc: op.figures(), machine: machineCpu(), load: loadAverage() };
     await children.stop();
 
-    const latency = (parity: number) =>
+    const latency = (parity: number, from: number[]) =>
       objects
         .map((_, i) => i)
         .filter((i) => i % 2 === parity)
-        .map((i) => childSeen(i)! - sentAt[i]!);
-    const operator = latency(0);
-    const floor = latency(1);
+        .map((i) => childSeen(i)! - from[i]!);
+    const operator = latency(0, sentAt);
+    const floor = latency(1, sentAt);
+    // The operator's own part: from the API server's answer to the parent's create (it exists) to the child.
+    const reaction = latency(0, answeredAt);
     const audit = auditSince(auditLog, mark).filter((e) => !isLeaseRequest(e));
     const writes = audit.filter(isWrite).length;
 
@@ -196,6 +206,9 @@ async function main(): Promise<void> {
           'floor p50 ms',
           'p99',
           'p99 ÷ floor p99',
+          'reaction p50 ms',
+          'p99',
+          'reaction p99 ÷ floor p99',
           'all children',
           'RSS idle → peak MB',
           'operator CPU s',
@@ -211,6 +224,9 @@ async function main(): Promise<void> {
             ms(percentile(floor, 50)),
             ms(percentile(floor, 99)),
             (percentile(operator, 99) / percentile(floor, 99)).toFixed(1),
+            ms(percentile(reaction, 50)),
+            ms(percentile(reaction, 99)),
+            (percentile(reaction, 99) / percentile(floor, 99)).toFixed(1),
             `${((allSeen - started) / 1000).toFixed(1)} s`,
             `${idleRss.toFixed(0)} → ${Math.max(peakDuringBurst, after.proc.peakRssMb).toFixed(0)}`,
             (after.proc.cpuSeconds - before.proc.cpuSeconds).toFixed(1),

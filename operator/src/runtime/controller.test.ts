@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { FakeClock } from './testing/fake-clock.js';
-import { Controller, type ReconcileContext, type ReconcileResult } from './controller.js';
+import { Controller, followUpWorkers, type ReconcileContext, type ReconcileResult } from './controller.js';
 import { mapToSelf } from './enqueue.js';
 import { ApiError, ConflictError, ReconcileAbortedError, TerminalError } from './errors.js';
 import { RuntimeMetrics } from './metrics.js';
@@ -171,6 +171,38 @@ describe('Controller', () => {
     expect(await counter(metrics.reconcileErrors)).toBe(0);
     expect(await total('success')).toBe(1);
     await controller.stop();
+  });
+
+  test.each([
+    [1, 1],
+    [2, 1],
+    [3, 2],
+    [32, 16],
+  ])('with %i workers, follow-ups hold at most %i of them', (workers, followUps) => {
+    expect(followUpWorkers(workers)).toBe(followUps);
+  });
+
+  test('slow follow-ups hold half the workers: a new object is reconciled while they run', async () => {
+    const started: string[] = [];
+    const releases: (() => void)[] = [];
+    const { controller } = setup(async (key) => {
+      started.push(key.name);
+      await new Promise<void>((r) => releases.push(r));
+    }, 4);
+    const dependents = controller.handlers(mapToSelf);
+    controller.start();
+    for (const name of ['f1', 'f2', 'f3', 'f4']) dependents.onAdd!({ metadata: { namespace: 'ns', name } });
+    await flush();
+    expect(started).toEqual(['f1', 'f2']);
+    controller.handlers(mapToSelf, { userChanges: true }).onAdd!({ metadata: { namespace: 'ns', name: 'created' } });
+    await flush();
+    expect(started).toEqual(['f1', 'f2', 'created']);
+    releases.shift()!(); // f1 done: f3 takes its slot
+    await flush();
+    expect(started).toEqual(['f1', 'f2', 'created', 'f3']);
+    const stopped = controller.stop();
+    releases.splice(0).forEach((r) => r());
+    await stopped;
   });
 
   test('with several workers, distinct keys run in parallel but one key never does; stop drains', async () => {

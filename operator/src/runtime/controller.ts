@@ -123,6 +123,13 @@ const DEFAULT_RECONCILE_TIMEOUT_MS = 60_000;
 const USER_CHANGE = 1;
 const FOLLOW_UP = 0;
 
+/**
+ * Follow-ups get at most half the workers (all of them with one): the rest stay free for what users ask. A
+ * follow-up can be slow (a new model's Services took seconds each while the API server allocated ClusterIPs
+ * under a burst) and, once started, holds its worker; without this cap a burst of new objects waited behind them.
+ */
+export const followUpWorkers = (workers: number) => Math.max(1, Math.ceil(workers / 2));
+
 /** A new generation (the spec edited) or the start of a deletion; not our status or metadata writes. */
 const isUserChange = (oldObj: KubernetesObject, newObj: KubernetesObject) =>
   oldObj.metadata?.generation !== newObj.metadata?.generation ||
@@ -147,7 +154,11 @@ export class Controller {
     this.forSpec = forSpecOf(opts);
     this.timeoutMs = opts.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS;
     this.log = deps.logger.child({ controller: opts.name });
-    this.queue = new WorkQueue<string>({ clock: deps.clock, metrics: deps.metrics.queueMetrics(opts.name) });
+    this.queue = new WorkQueue<string>({
+      clock: deps.clock,
+      metrics: deps.metrics.queueMetrics(opts.name),
+      lowPriorityLimit: followUpWorkers(this.workers),
+    });
     deps.metrics.registerController(opts.name, this.workers);
   }
 

@@ -84,6 +84,59 @@ describe('WorkQueue', () => {
     expect(await takeAll(queue)).toEqual(['k', 'other']);
   });
 
+  describe('lowPriorityLimit: follow-ups (priority 0 or lower) get at most that many workers', () => {
+    const limited = (limit: number) => new WorkQueue<string>({ clock: new FakeClock(), lowPriorityLimit: limit });
+
+    test('a worker past the limit waits while follow-ups queue, and takes what a user asks at once', async () => {
+      const queue = limited(2);
+      for (const key of ['f1', 'f2', 'f3']) queue.add(key);
+      expect([await take(queue), await take(queue)]).toEqual(['f1', 'f2']);
+      const third = queue.get();
+      expect(await isBlocked(queue)).toBe(true); // a fourth worker waits too
+      expect(queue.len()).toBe(1); // f3 is held back, not lost
+      queue.add('asked', 1);
+      expect(await third).toBe('asked');
+      expect(queue.isProcessing('f3')).toBe(false);
+    });
+
+    test('a follow-up done frees its slot for the next follow-up; a user change done does not count', async () => {
+      const queue = limited(1);
+      queue.add('asked', 1);
+      queue.add('f1');
+      queue.add('f2', -1);
+      expect([await take(queue), await take(queue)]).toEqual(['asked', 'f1']);
+      const next = queue.get();
+      queue.done('asked');
+      expect(queue.isProcessing('f2')).toBe(false);
+      queue.done('f1');
+      expect(await next).toBe('f2');
+    });
+
+    test('a follow-up re-queued by its own done() keeps the slot it frees for the first follow-up in line', async () => {
+      const queue = limited(1);
+      queue.add('f1');
+      await take(queue);
+      queue.add('f2');
+      queue.add('f1'); // changed while processed
+      const next = queue.get();
+      queue.done('f1');
+      expect(await next).toBe('f2');
+      expect(await isBlocked(queue)).toBe(true);
+      expect(queue.len()).toBe(1); // f1, behind f2's slot
+    });
+
+    test('a held-back follow-up raised to a user change goes to a waiting worker at once', async () => {
+      const queue = limited(1);
+      queue.add('f1');
+      queue.add('f2');
+      await take(queue);
+      const waiting = queue.get();
+      queue.add('f2', 1);
+      expect(await waiting).toBe('f2');
+      expect(queue.len()).toBe(0);
+    });
+  });
+
   test('a waiting worker is woken by add()', async () => {
     const { queue } = newQueue();
     const got = queue.get();

@@ -3,7 +3,9 @@
 // is never handed to two workers at once (processing set: an add during processing is parked and
 // re-queued by done()); failures back off per key. Keys carry a priority (controller-runtime's priority
 // queue): a higher one is handed out first, FIFO within one; a key added again with a higher priority
-// moves up. Pure: time comes from an injected Clock.
+// moves up. Keys of priority 0 or lower (follow-ups) may be capped to a share of the workers, so that a
+// burst of higher-priority keys always finds one free instead of queueing behind slow follow-ups. Pure:
+// time comes from an injected Clock.
 import { ItemBackoff, type BackoffPolicy } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 
@@ -24,6 +26,8 @@ export interface WorkQueueOptions {
   clock?: Clock;
   backoff?: BackoffPolicy;
   metrics?: QueueMetrics;
+  /** At most this many keys of priority 0 or lower are processed at once (default: no limit). */
+  lowPriorityLimit?: number;
 }
 
 export class WorkQueue<K = string> {
@@ -35,6 +39,9 @@ export class WorkQueue<K = string> {
   /** Keys that need processing (queued, or added again while being processed), with their priority. */
   private readonly dirty = new Map<K, number>();
   private readonly processing = new Set<K>();
+  /** Keys being processed that were handed out at priority 0 or lower. */
+  private readonly processingLow = new Set<K>();
+  private readonly lowPriorityLimit: number;
   private readonly queuedAt = new Map<K, number>();
   private readonly startedAt = new Map<K, number>();
   /** Keys scheduled by addAfter, with the earliest deadline asked for. */
@@ -47,6 +54,7 @@ export class WorkQueue<K = string> {
     this.clock = opts.clock ?? realClock;
     this.metrics = opts.metrics ?? noMetrics;
     this.backoff = new ItemBackoff<K>(opts.backoff);
+    this.lowPriorityLimit = opts.lowPriorityLimit ?? Infinity;
   }
 
   add(key: K, priority = 0): void {
@@ -100,10 +108,12 @@ export class WorkQueue<K = string> {
 
   done(key: K): void {
     if (!this.processing.delete(key)) return;
+    this.processingLow.delete(key);
     const started = this.startedAt.get(key)!; // set with processing
     this.startedAt.delete(key);
     this.metrics.workDuration((this.clock.monotonicMs() - started) / 1000);
     if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
+    else this.dispatch(); // a low-priority slot may have come free
     if (this.shuttingDown && this.processing.size === 0) this.drained?.();
   }
 
@@ -134,10 +144,18 @@ export class WorkQueue<K = string> {
 
   private enqueue(key: K): void {
     this.queuedAt.set(key, this.clock.monotonicMs());
-    const getter = this.getters.shift();
-    if (getter) return getter(this.startProcessing(key));
     this.laneOf(this.dirty.get(key)!).push(key);
     this.metrics.depth(this.len());
+    this.dispatch();
+  }
+
+  /** Hands queued keys to the workers waiting in get(), as long as there are both. */
+  private dispatch(): void {
+    while (this.getters.length) {
+      const key = this.next();
+      if (key === undefined) return;
+      this.getters.shift()!(this.startProcessing(key));
+    }
   }
 
   /** A key already dirty, added again with a higher priority: a queued one moves to that lane's end. */
@@ -148,6 +166,7 @@ export class WorkQueue<K = string> {
     const lane = this.lanes.get(current)!;
     lane.splice(lane.indexOf(key), 1);
     this.laneOf(priority).push(key);
+    this.dispatch(); // held back as a follow-up, it may go now
   }
 
   private laneOf(priority: number): K[] {
@@ -156,16 +175,18 @@ export class WorkQueue<K = string> {
     return lane;
   }
 
-  /** The first key of the highest non-empty lane. */
+  /** The first key of the highest non-empty lane, unless that is a low one and they have all their workers. */
   private next(): K | undefined {
     let best: K[] | undefined;
     let bestPriority = -Infinity;
     for (const [priority, lane] of this.lanes)
       if (lane.length && priority > bestPriority) [best, bestPriority] = [lane, priority];
+    if (bestPriority <= 0 && this.processingLow.size >= this.lowPriorityLimit) return undefined;
     return best?.shift();
   }
 
   private startProcessing(key: K): K {
+    if (this.dirty.get(key)! <= 0) this.processingLow.add(key);
     this.dirty.delete(key);
     this.processing.add(key);
     const now = this.clock.monotonicMs();
