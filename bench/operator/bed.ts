@@ -515,11 +515,22 @@ export async function createNamespace(client: RestClient, name: string): Promise
 
 /** Deletes a namespace and waits until it is gone (its objects garbage-collected). */
 /** Deletes a namespace and waits until it is gone; after `timeoutMs` it says what is left and returns. */
-export async function deleteNamespace(client: RestClient, name: string, timeoutMs = Infinity): Promise<void> {
+/**
+ * Deletes namespace `name` and waits up to `timeoutMs` for it to go. Past that, the finalizers still on its objects
+ * of the `release` kinds (an operator too slow to remove them, or stopped) are dropped, so the namespace goes
+ * before the next run and leaves it no work.
+ */
+export async function deleteNamespace(
+  client: RestClient,
+  name: string,
+  timeoutMs = Infinity,
+  release: ResourceRef[] = [],
+): Promise<void> {
   await client.delete(NAMESPACE, { name }).catch(() => undefined);
   for (const deadline = performance.now() + timeoutMs; ;) {
     if (performance.now() > deadline) {
-      console.error(`[bench] namespace ${name} still Terminating after ${timeoutMs / 1000} s`);
+      console.error(`[bench] namespace ${name} still Terminating after ${timeoutMs / 1000} s; dropping finalizers`);
+      for (const ref of release) await dropFinalizers(client, ref, name);
       return;
     }
     try {
@@ -530,6 +541,14 @@ export async function deleteNamespace(client: RestClient, name: string, timeoutM
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+async function dropFinalizers(client: RestClient, ref: ResourceRef, namespace: string): Promise<void> {
+  const held = (await client.list(ref, { namespace })).items.filter((o) => o.metadata?.finalizers?.length);
+  const release = (obj: KubernetesObject) =>
+    client.patch(ref, { namespace, name: obj.metadata!.name! }, { metadata: { finalizers: null } });
+  for (let i = 0; i < held.length; i += 16) await Promise.allSettled(held.slice(i, i + 16).map(release));
+  console.error(`[bench] dropped the finalizers of ${held.length} ${ref.plural}`);
 }
 
 /** Creates `objects` with `concurrency` requests in flight; `onStart(i)` runs just before each create is sent. */

@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   } finally {
     // While the operator runs: it removes the finalizers (ModelVersions carry modelops.dev/traffic), else
     // the namespace stays Terminating.
-    await deleteNamespace(client, namespace, 300_000);
+    await deleteNamespace(client, namespace, 300_000, [kind.parent]);
     await op.stop();
   }
 }
