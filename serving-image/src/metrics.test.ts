@@ -97,6 +97,30 @@ describe('live series', () => {
     expect(score.map((s) => s.value)).toEqual([Math.fround(0.5) + Math.fround(0.8)]); // the last class, as FP32
   });
 
+  test('a reload with other buckets starts the feature and score histograms again at its own bounds', async () => {
+    const metrics = new ServingMetrics({ model: 'm', version: '1', role: 'stable', maxBatchSize: 8 });
+    const first = model(reference(1));
+    metrics.modelLoaded(first, '1');
+    metrics.inferred(first, [tensor([0.5, -1])], [tensor([0.2, 0.8])]);
+    const rebinned = reference(1);
+    rebinned.features[0]!.binEdges = [0, 10, 20];
+    rebinned.features[0]!.counts = [3, 3];
+    metrics.modelLoaded(model(rebinned), '1');
+    // A request still finishing on the first model has no series to land in.
+    metrics.inferred(first, [tensor([0.5, -1])], [tensor([0.2, 0.8])]);
+    const buckets = (await samples(metrics, 'modelops_feature_value_bucket')).map((s) => [
+      s.labels.feature,
+      s.labels.le,
+      s.value,
+    ]);
+    expect(buckets).toEqual([
+      ['a', '10', 0],
+      ['a', '+Inf', 0],
+      ['b', '+Inf', 0],
+    ]);
+    expect((await samples(metrics, 'modelops_prediction_score_count')).map((s) => s.value)).toEqual([0]);
+  });
+
   test('a new version starts the request duration and batch size histograms again, under its own label', async () => {
     const metrics = new ServingMetrics({ model: 'm', version: '1', role: 'stable', maxBatchSize: 8 });
     metrics.requestFinished(200, 0.1);
