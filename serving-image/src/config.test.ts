@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { ConfigError, loadConfig, parseDurationMicros } from './config.js';
 
 test('defaults for everything but MODEL_URI', () => {
@@ -148,5 +149,20 @@ test("numbers' bounds are inclusive: the ends of a range are accepted, a step pa
     loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_ERROR_RATE: '-0.1', MODELOPS_FAULT_SCORE_SHIFT: '1.1' }),
   ).toThrow(
     'MODELOPS_FAULT_ERROR_RATE must be a number from 0 to 1, got "-0.1"; MODELOPS_FAULT_SCORE_SHIFT must be a number from -1 to 1, got "1.1"',
+  );
+});
+
+test('a key file that fails to read for a reason without an errno code names "error" as the reason', async () => {
+  // As node:fs fails on a file too big for the memory left: a RangeError with no code.
+  jest.resetModules();
+  jest.unstable_mockModule('node:fs', () => ({
+    readFileSync: () => {
+      throw new RangeError('Array buffer allocation failed');
+    },
+  }));
+  const { loadConfig: loadConfigFailingToRead } = await import('./config.js');
+  jest.unstable_unmockModule('node:fs');
+  expect(() => loadConfigFailingToRead({ MODEL_URI: 'm', API_KEY_FILE: '/run/secrets/api-key' })).toThrow(
+    'invalid configuration: API_KEY_FILE: cannot read /run/secrets/api-key (error)',
   );
 });
