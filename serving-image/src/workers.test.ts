@@ -1,6 +1,9 @@
 import { jest } from '@jest/globals';
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
 import type { SourceChange } from './model/core.js';
@@ -48,6 +51,21 @@ test('the cgroup v2 limit, else v1, else none', () => {
   ).toBeUndefined();
   expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000' }))).toBeUndefined();
   expect(cgroupCpuLimit(files({}))).toBeUndefined();
+});
+
+test("by default the limit is read from this container's cgroup files", async () => {
+  // The container's root is a temporary folder: node:fs reads there, as text or bytes as it is asked.
+  const root = mkdtempSync(join(tmpdir(), 'container-'));
+  const cpuMax = join(root, '/sys/fs/cgroup/cpu.max');
+  mkdirSync(dirname(cpuMax), { recursive: true });
+  writeFileSync(cpuMax, '200000 100000\n');
+  jest.resetModules();
+  jest.unstable_mockModule('node:fs', () => ({
+    readFileSync: (path: string, options: BufferEncoding) => readFileSync(join(root, path), options),
+  }));
+  const { cgroupCpuLimit: containerCpuLimit } = await import('./workers.js');
+  jest.unstable_unmockModule('node:fs');
+  expect(containerCpuLimit()).toBe(2);
 });
 
 test.each([
