@@ -149,7 +149,12 @@ class FakeWorker implements WorkerPort {
     return this.connected;
   }
   send(message: Message): void {
-    this.cluster.deliver(() => this.inbox.emit('message', ipc(message)));
+    if (this.connected) this.cluster.deliver(() => this.inbox.emit('message', ipc(message)));
+    // As node:cluster: a message to a worker that is gone is an 'error' event nothing handles, ending the primary.
+    else
+      setImmediate(() => {
+        throw new Error(`channel closed: ${message.modelops} to worker ${this.id}, which is gone`);
+      });
   }
   /** The worker's process ends: node:cluster forgets it, then tells the primary. */
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
@@ -312,12 +317,6 @@ describe('model control', () => {
     expect(await outcome(cluster.worker(1).scope.load({ version: '2' }))).toEqual({ value: undefined });
     expect(cluster.worker(2).model.controls).toEqual([]);
   });
-
-  test('a control with no live worker left is answered at once', async () => {
-    const { cluster, outcome } = startPrimary(1);
-    cluster.worker(1).connected = false;
-    expect(await outcome(cluster.worker(1).scope.unload())).toEqual({ value: undefined });
-  });
 });
 
 describe('a worker that dies', () => {
@@ -336,6 +335,36 @@ describe('a worker that dies', () => {
     runDelayed();
     expect(cluster.forks[2]).toStrictEqual({ MODEL_URI: 's3://m/2', MODEL_VERSION: '2' });
     expect(Object.keys(cluster.workers)).toEqual(['1', '3']);
+  });
+
+  test('while the primary gathers its metrics gets no answer; the others get theirs', async () => {
+    let aggregated!: (text: string) => void;
+    const aggregation = new Promise<string>((resolve) => (aggregated = resolve));
+    const { cluster, outcome } = startPrimary(2, () => aggregation);
+    const dying = cluster.worker(1);
+    const unanswered = dying.scope.exposition();
+    const answered = cluster.worker(2).scope.exposition();
+    await cluster.quiet();
+    dying.exit(1);
+    aggregated('# the whole server\n');
+    expect(await outcome(answered)).toEqual({ value: '# the whole server\n' });
+    expect(await outcome(unanswered)).toBe('pending');
+  });
+
+  test('while its controls wait gets no answer, and the controls after them still run', async () => {
+    const { cluster, outcome, runDelayed } = startPrimary(1);
+    const dying = cluster.worker(1);
+    dying.model.hold();
+    const unanswered = [dying.scope.load({ version: '2' }), dying.scope.unload()];
+    await cluster.quiet();
+    // The load waits for the dying worker alone; the unload after it finds no live worker at all.
+    dying.exit(1);
+    await cluster.quiet();
+    runDelayed();
+    const replacement = cluster.worker(2);
+    expect(await outcome(replacement.scope.load({ version: '3' }))).toEqual({ value: undefined });
+    expect(replacement.model.controls).toEqual(['load {"version":"3"}']);
+    expect(await Promise.all(unanswered.map(outcome))).toEqual(['pending', 'pending']);
   });
 
   const NEW = { modelUri: 's3://m/new', version: 'new' };

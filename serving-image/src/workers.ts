@@ -173,10 +173,15 @@ export function runPrimary(count: number, logger: Logger, edges: PrimaryEdges = 
   let controls = Promise.resolve();
   let stopping = false;
 
+  // A worker that died while its request ran gets no answer: node:cluster would fail the primary itself (an
+  // 'error' event on the worker, which nothing handles) for a message to a closed channel.
+  const answer = (worker: WorkerPort, message: Message): void => {
+    if (worker.isConnected()) worker.send(message);
+  };
   const answerMetrics = (worker: WorkerPort, id: number): void => {
     edges.clusterMetrics().then(
-      (text) => worker.send({ modelops: 'metrics-result', id, text }),
-      (error: Error) => worker.send({ modelops: 'metrics-result', id, error: error.message }),
+      (text) => answer(worker, { modelops: 'metrics-result', id, text }),
+      (error: Error) => answer(worker, { modelops: 'metrics-result', id, error: error.message }),
     );
   };
   // One control at a time, each on every live worker before it is answered.
@@ -185,7 +190,7 @@ export function runPrimary(count: number, logger: Logger, edges: PrimaryEdges = 
       const errors = await runs.start(live(), op, change);
       if (errors.length === 0 && op === 'load') rememberSource(env, change);
       const error = errors.length ? `${errors.length} of the workers failed: ${errors[0]}` : undefined;
-      worker.send({ modelops: 'control-result', id, error });
+      answer(worker, { modelops: 'control-result', id, error });
     });
   };
   const replace = (worker: WorkerPort, code: number | null, signal: string | null): void => {
