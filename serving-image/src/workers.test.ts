@@ -93,22 +93,21 @@ test('WORKERS is auto by default, a number from 1, or a configuration error', ()
 
 const ipc = (message: Message): Message => JSON.parse(JSON.stringify(message)) as Message;
 
-interface Held {
-  promise: Promise<void>;
-  release(): void;
-}
+/** Ends a held control: it succeeds, or fails with `failure`. */
+type Release = (failure?: string) => void;
 
 /** A worker's model: records each control it runs; `hold()` keeps the next one running until released. */
 class FakeModel implements ModelControl {
   readonly controls: string[] = [];
   /** Every control fails with this message while it is set. */
   failure: string | undefined;
-  private held: Held | undefined;
+  private held: Promise<void> | undefined;
 
-  hold(): () => void {
-    let release!: () => void;
-    const promise = new Promise<void>((resolve) => (release = resolve));
-    this.held = { promise, release };
+  hold(): Release {
+    let release!: Release;
+    this.held = new Promise<void>(
+      (resolve, reject) => (release = (failure) => (failure === undefined ? resolve() : reject(new Error(failure)))),
+    );
     return release;
   }
   load(change: SourceChange): Promise<void> {
@@ -123,7 +122,7 @@ class FakeModel implements ModelControl {
     if (this.failure !== undefined) return Promise.reject(new Error(this.failure));
     const held = this.held;
     this.held = undefined;
-    return held ? held.promise : Promise.resolve();
+    return held ?? Promise.resolve();
   }
 }
 
@@ -365,6 +364,25 @@ describe('a worker that dies', () => {
     expect(await outcome(replacement.scope.load({ version: '3' }))).toEqual({ value: undefined });
     expect(replacement.model.controls).toEqual(['load {"version":"3"}']);
     expect(await Promise.all(unanswered.map(outcome))).toEqual(['pending', 'pending']);
+  });
+
+  // node:cluster may yet deliver what a worker sent just before it exited.
+  test.each([
+    ['while the control still waits for another worker', [2, 3]],
+    ['after the control was answered', [3, 2]],
+  ])('is not counted if its answer comes after its exit: %s', async (_, releaseOrder) => {
+    const { cluster, outcome } = startPrimary(3);
+    const releases = new Map([2, 3].map((id) => [id, cluster.worker(id).model.hold()]));
+    const dead = cluster.worker(2);
+    const load = cluster.worker(1).scope.load({ version: '2' });
+    await cluster.quiet();
+    dead.exit(1);
+    for (const id of releaseOrder) {
+      releases.get(id)!(id === dead.id ? 'too late to count' : undefined);
+      await cluster.quiet();
+    }
+    expect(await outcome(load)).toEqual({ value: undefined });
+    expect(await outcome(cluster.worker(3).scope.unload())).toEqual({ value: undefined });
   });
 
   const NEW = { modelUri: 's3://m/new', version: 'new' };
