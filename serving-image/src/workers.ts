@@ -46,6 +46,8 @@ export type Message =
   | { modelops: 'control-result'; id: number; error?: string }
   | { modelops: 'run-control'; id: number; op: ControlOp; change: SourceChange }
   | { modelops: 'control-done'; id: number; error?: string };
+/** The primary's answer to a worker's request. */
+type Reply = Extract<Message, { modelops: 'metrics-result' | 'control-result' }>;
 
 /** What a worker runs a control on: its own model (an InferenceCore). */
 export interface ModelControl {
@@ -71,9 +73,9 @@ export function clusterChannel(registry: Registry): Channel {
 
 /** A worker's scope: metrics and model control go through the primary to every worker. */
 export function workerScope(core: ModelControl, channel: Channel): ServerScope {
-  const pending = new Map<number, (reply: Message) => void>();
+  const pending = new Map<number, (reply: Reply) => void>();
   let next = 0;
-  const ask = (message: Message): Promise<Message> =>
+  const ask = (message: Message): Promise<Reply> =>
     new Promise((resolve) => {
       pending.set(message.id, resolve);
       channel.send(message);
@@ -96,8 +98,8 @@ export function workerScope(core: ModelControl, channel: Channel): ServerScope {
         return;
     }
   });
-  const failed = (reply: Message): void => {
-    if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);
+  const failed = (reply: Reply): void => {
+    if (reply.error !== undefined) throw new Error(reply.error);
   };
   return {
     async exposition() {
