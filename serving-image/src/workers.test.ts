@@ -27,8 +27,12 @@ test.each([
   ['200000 100000\n', 2],
   ['150000 100000', 1.5],
   ['50000 100000', 0.5],
-  ['max 100000', undefined],
+  [' 200000  100000 ', 2],
+  ['max 100000', undefined], // no limit
   ['', undefined],
+  ['0 100000', undefined],
+  ['100000', undefined], // a quota without its period
+  ['100000 0', undefined],
 ])('cpu.max %p is %p CPUs', (text, cpus) => {
   expect(parseCpuMax(text)).toBe(cpus);
 });

@@ -293,20 +293,24 @@ export function cgroupCpuLimit(
   };
   return (
     attempt(() => parseCpuMax(read('/sys/fs/cgroup/cpu.max'))) ??
-    attempt(() => {
-      const quota = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
-      const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
-      return quota > 0 && period > 0 ? quota / period : undefined;
-    })
+    attempt(() =>
+      cpuShare(
+        Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')),
+        Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')),
+      ),
+    )
   );
 }
 
 /** `cpu.max` is "QUOTA PERIOD" in µs, or "max PERIOD" without a limit. */
 export function parseCpuMax(text: string): number | undefined {
   const [quota, period] = text.trim().split(/\s+/);
-  const q = Number(quota);
-  const p = Number(period);
-  return quota !== 'max' && q > 0 && p > 0 ? q / p : undefined;
+  return cpuShare(Number(quota), Number(period));
+}
+
+/** The CPUs a quota per period gives; undefined unless both are positive numbers (`max` is none: no limit). */
+function cpuShare(quota: number, period: number): number | undefined {
+  return quota > 0 && period > 0 ? quota / period : undefined;
 }
 
 /**
