@@ -129,11 +129,14 @@ function readS3Credentials(env: Env): S3Credentials | undefined {
   };
 }
 
+const MICROS_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000 };
+
 /** Parses "250us", "2ms", "1.5s" or a bare number of microseconds into microseconds. */
 export function parseDurationMicros(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)?\s*$/.exec(text);
   if (!match) return undefined;
-  const scale = { us: 1, µs: 1, ms: 1000, s: 1_000_000 }[match[2] ?? 'us'] ?? 1;
+  // The pattern admits no other unit; none is microseconds.
+  const scale = MICROS_PER_UNIT[match[2] ?? 'us']!;
   return Math.round(Number(match[1]) * scale);
 }
 
