@@ -15,8 +15,37 @@ test('defaults for everything but MODEL_URI', () => {
     maxQueueDelayMicros: 0,
     maxBodyBytes: 8 << 20,
     intraOpThreads: 1,
+    loadRetryMillis: 30_000,
+    fetchTimeoutMillis: 60_000,
+    shutdownTimeoutMillis: 25_000,
+    logLevel: 'info',
     s3: undefined,
+    apiKey: undefined,
+    modelControlKey: undefined,
+    workers: 'auto',
+    faults: undefined,
   });
+});
+
+test.each([
+  ['PORT', '9000', { port: 9000 }],
+  ['HOST', '127.0.0.1', { host: '127.0.0.1' }],
+  ['REFERENCE_URI', 's3://b/reference.json', { referenceUri: 's3://b/reference.json' }],
+  ['MODEL_NAME', 'fraud', { modelName: 'fraud' }],
+  ['MODEL_VERSION', '7', { modelVersion: '7' }],
+  ['MODEL_ROLE', 'canary', { role: 'canary' }],
+  ['BATCH_MAX_SIZE', '128', { maxBatchSize: 128 }],
+  ['BATCH_MAX_QUEUE_DELAY', '2ms', { maxQueueDelayMicros: 2000 }],
+  ['MAX_BODY_BYTES', '1024', { maxBodyBytes: 1024 }],
+  ['ORT_INTRA_OP_THREADS', '0', { intraOpThreads: 0 }],
+  ['MODEL_LOAD_RETRY_INTERVAL', '5s', { loadRetryMillis: 5000 }],
+  ['FETCH_TIMEOUT', '1.5s', { fetchTimeoutMillis: 1500 }],
+  ['SHUTDOWN_TIMEOUT', '10s', { shutdownTimeoutMillis: 10_000 }],
+  ['LOG_LEVEL', 'debug', { logLevel: 'debug' }],
+  ['WORKERS', 'auto', { workers: 'auto' }],
+  ['WORKERS', '3', { workers: 3 }],
+])('%s=%p sets %p', (name, value, expected) => {
+  expect(loadConfig({ MODEL_URI: 'm', [name]: value })).toMatchObject(expected);
 });
 
 test('reports every problem at once', () => {
@@ -64,6 +93,7 @@ test.each([
   ['250µs', 250],
   ['2ms', 2000],
   ['1.5s', 1_500_000],
+  ['0.25s', 250_000],
   ['100', 100],
   [' 3ms ', 3000],
   ['-1ms', undefined],
