@@ -136,6 +136,13 @@ test('a variable set to the empty string counts as unset: its default applies, w
   expect(config.s3?.region).toBe('us-east-1');
 });
 
+test.each([{ AWS_ACCESS_KEY_ID: 'AK' }, { AWS_SECRET_ACCESS_KEY: 'SK' }])(
+  'S3 credentials need both the key id and the secret key: %p alone is none',
+  (env) => {
+    expect(loadConfig({ MODEL_URI: 's3://b/k', ...env }).s3).toBeUndefined();
+  },
+);
+
 test.each([
   [{}, { sessionToken: undefined, region: 'us-east-1', endpointUrl: undefined }],
   [
