@@ -189,6 +189,20 @@ test("numbers' bounds are inclusive: the ends of a range are accepted, a step pa
   );
 });
 
+test("integers' bounds are inclusive: the ends of a range are accepted, a step past either is refused", () => {
+  expect(loadConfig({ MODEL_URI: 'm', PORT: '0', BATCH_MAX_SIZE: '65536' })).toMatchObject({
+    port: 0,
+    maxBatchSize: 65536,
+  });
+  expect(loadConfig({ MODEL_URI: 'm', PORT: '65535', BATCH_MAX_SIZE: '1' })).toMatchObject({
+    port: 65535,
+    maxBatchSize: 1,
+  });
+  expect(() => loadConfig({ MODEL_URI: 'm', PORT: '-1', BATCH_MAX_SIZE: '65537' })).toThrow(
+    'PORT must be an integer from 0 to 65535, got "-1"; BATCH_MAX_SIZE must be an integer from 1 to 65536, got "65537"',
+  );
+});
+
 test('a key file that fails to read for a reason without an errno code names "error" as the reason', async () => {
   // As node:fs fails on a file too big for the memory left: a RangeError with no code.
   jest.resetModules();
