@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { ConfigError, loadConfig, parseDurationMicros } from './config.js';
 
 test('defaults for everything but MODEL_URI', () => {
@@ -14,8 +15,37 @@ test('defaults for everything but MODEL_URI', () => {
     maxQueueDelayMicros: 0,
     maxBodyBytes: 8 << 20,
     intraOpThreads: 1,
+    loadRetryMillis: 30_000,
+    fetchTimeoutMillis: 60_000,
+    shutdownTimeoutMillis: 25_000,
+    logLevel: 'info',
     s3: undefined,
+    apiKey: undefined,
+    modelControlKey: undefined,
+    workers: 'auto',
+    faults: undefined,
   });
+});
+
+test.each([
+  ['PORT', '9000', { port: 9000 }],
+  ['HOST', '127.0.0.1', { host: '127.0.0.1' }],
+  ['REFERENCE_URI', 's3://b/reference.json', { referenceUri: 's3://b/reference.json' }],
+  ['MODEL_NAME', 'fraud', { modelName: 'fraud' }],
+  ['MODEL_VERSION', '7', { modelVersion: '7' }],
+  ['MODEL_ROLE', 'canary', { role: 'canary' }],
+  ['BATCH_MAX_SIZE', '128', { maxBatchSize: 128 }],
+  ['BATCH_MAX_QUEUE_DELAY', '2ms', { maxQueueDelayMicros: 2000 }],
+  ['MAX_BODY_BYTES', '1024', { maxBodyBytes: 1024 }],
+  ['ORT_INTRA_OP_THREADS', '0', { intraOpThreads: 0 }],
+  ['MODEL_LOAD_RETRY_INTERVAL', '5s', { loadRetryMillis: 5000 }],
+  ['FETCH_TIMEOUT', '1.5s', { fetchTimeoutMillis: 1500 }],
+  ['SHUTDOWN_TIMEOUT', '10s', { shutdownTimeoutMillis: 10_000 }],
+  ['LOG_LEVEL', 'debug', { logLevel: 'debug' }],
+  ['WORKERS', 'auto', { workers: 'auto' }],
+  ['WORKERS', '3', { workers: 3 }],
+])('%s=%p sets %p', (name, value, expected) => {
+  expect(loadConfig({ MODEL_URI: 'm', [name]: value })).toMatchObject(expected);
 });
 
 test('reports every problem at once', () => {
@@ -63,6 +93,7 @@ test.each([
   ['250µs', 250],
   ['2ms', 2000],
   ['1.5s', 1_500_000],
+  ['0.25s', 250_000],
   ['100', 100],
   [' 3ms ', 3000],
   ['-1ms', undefined],
@@ -104,6 +135,13 @@ test('a variable set to the empty string counts as unset: its default applies, w
   expect(config.faults).toBeUndefined();
   expect(config.s3?.region).toBe('us-east-1');
 });
+
+test.each([{ AWS_ACCESS_KEY_ID: 'AK' }, { AWS_SECRET_ACCESS_KEY: 'SK' }])(
+  'S3 credentials need both the key id and the secret key: %p alone is none',
+  (env) => {
+    expect(loadConfig({ MODEL_URI: 's3://b/k', ...env }).s3).toBeUndefined();
+  },
+);
 
 test.each([
   [{}, { sessionToken: undefined, region: 'us-east-1', endpointUrl: undefined }],
@@ -148,5 +186,34 @@ test("numbers' bounds are inclusive: the ends of a range are accepted, a step pa
     loadConfig({ MODEL_URI: 'm', MODELOPS_FAULT_ERROR_RATE: '-0.1', MODELOPS_FAULT_SCORE_SHIFT: '1.1' }),
   ).toThrow(
     'MODELOPS_FAULT_ERROR_RATE must be a number from 0 to 1, got "-0.1"; MODELOPS_FAULT_SCORE_SHIFT must be a number from -1 to 1, got "1.1"',
+  );
+});
+
+test("integers' bounds are inclusive: the ends of a range are accepted, a step past either is refused", () => {
+  expect(loadConfig({ MODEL_URI: 'm', PORT: '0', BATCH_MAX_SIZE: '65536' })).toMatchObject({
+    port: 0,
+    maxBatchSize: 65536,
+  });
+  expect(loadConfig({ MODEL_URI: 'm', PORT: '65535', BATCH_MAX_SIZE: '1' })).toMatchObject({
+    port: 65535,
+    maxBatchSize: 1,
+  });
+  expect(() => loadConfig({ MODEL_URI: 'm', PORT: '-1', BATCH_MAX_SIZE: '65537' })).toThrow(
+    'PORT must be an integer from 0 to 65535, got "-1"; BATCH_MAX_SIZE must be an integer from 1 to 65536, got "65537"',
+  );
+});
+
+test('a key file that fails to read for a reason without an errno code names "error" as the reason', async () => {
+  // As node:fs fails on a file too big for the memory left: a RangeError with no code.
+  jest.resetModules();
+  jest.unstable_mockModule('node:fs', () => ({
+    readFileSync: () => {
+      throw new RangeError('Array buffer allocation failed');
+    },
+  }));
+  const { loadConfig: loadConfigFailingToRead } = await import('./config.js');
+  jest.unstable_unmockModule('node:fs');
+  expect(() => loadConfigFailingToRead({ MODEL_URI: 'm', API_KEY_FILE: '/run/secrets/api-key' })).toThrow(
+    'invalid configuration: API_KEY_FILE: cannot read /run/secrets/api-key (error)',
   );
 });

@@ -129,11 +129,14 @@ function readS3Credentials(env: Env): S3Credentials | undefined {
   };
 }
 
+const MICROS_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000 };
+
 /** Parses "250us", "2ms", "1.5s" or a bare number of microseconds into microseconds. */
 export function parseDurationMicros(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)?\s*$/.exec(text);
   if (!match) return undefined;
-  const scale = { us: 1, µs: 1, ms: 1000, s: 1_000_000 }[match[2] ?? 'us'] ?? 1;
+  // The pattern admits no other unit; none is microseconds.
+  const scale = MICROS_PER_UNIT[match[2] ?? 'us']!;
   return Math.round(Number(match[1]) * scale);
 }
 
@@ -143,9 +146,15 @@ class EnvReader {
     private readonly problems: string[],
   ) {}
 
-  string(name: string, fallback: string | undefined): string {
+  /** The variable's value; set to the empty string, it counts as unset. */
+  private value(name: string): string | undefined {
     const value = this.env[name];
-    if (value !== undefined && value !== '') return value;
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string | undefined): string {
+    const value = this.value(name);
+    if (value !== undefined) return value;
     if (fallback === undefined) this.problems.push(`${name} is required`);
     return fallback ?? '';
   }
@@ -168,7 +177,7 @@ class EnvReader {
    */
   secret(name: string): string | undefined {
     const path = this.env[`${name}_FILE`];
-    const inline = this.env[name];
+    const inline = this.value(name);
     if (path && inline) {
       this.problems.push(`set ${name}_FILE or ${name}, not both`);
       return undefined;
@@ -182,15 +191,15 @@ class EnvReader {
         return undefined;
       }
     }
-    if (value === undefined || (!path && value === '')) return undefined;
+    if (value === undefined) return undefined;
     value = value.trim();
     if (value === '') this.problems.push(`${path ? `${name}_FILE ${path}` : name} is empty`);
     return value || undefined;
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
-    const text = this.env[name];
-    if (text === undefined || text === '') return fallback;
+    const text = this.value(name);
+    if (text === undefined) return fallback;
     const value = Number(text);
     if (!Number.isInteger(value) || value < min || value > max) {
       this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
@@ -200,8 +209,8 @@ class EnvReader {
   }
 
   number(name: string, fallback: number, min: number, max: number): number {
-    const text = this.env[name];
-    if (text === undefined || text === '') return fallback;
+    const text = this.value(name);
+    if (text === undefined) return fallback;
     const value = Number(text);
     if (!Number.isFinite(value) || value < min || value > max) {
       this.problems.push(`${name} must be a number from ${min} to ${max}, got "${text}"`);
@@ -211,8 +220,8 @@ class EnvReader {
   }
 
   duration(name: string, fallbackMicros: number): number {
-    const text = this.env[name];
-    if (text === undefined || text === '') return fallbackMicros;
+    const text = this.value(name);
+    if (text === undefined) return fallbackMicros;
     const micros = parseDurationMicros(text);
     if (micros === undefined) {
       this.problems.push(`${name} must be a duration like 500us, 2ms or 30s, got "${text}"`);

@@ -1,6 +1,9 @@
 import { jest } from '@jest/globals';
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
 import type { SourceChange } from './model/core.js';
@@ -24,8 +27,12 @@ test.each([
   ['200000 100000\n', 2],
   ['150000 100000', 1.5],
   ['50000 100000', 0.5],
-  ['max 100000', undefined],
+  [' 200000  100000 ', 2],
+  ['max 100000', undefined], // no limit
   ['', undefined],
+  ['0 100000', undefined],
+  ['100000', undefined], // a quota without its period
+  ['100000 0', undefined],
 ])('cpu.max %p is %p CPUs', (text, cpus) => {
   expect(parseCpuMax(text)).toBe(cpus);
 });
@@ -48,6 +55,21 @@ test('the cgroup v2 limit, else v1, else none', () => {
   ).toBeUndefined();
   expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000' }))).toBeUndefined();
   expect(cgroupCpuLimit(files({}))).toBeUndefined();
+});
+
+test("by default the limit is read from this container's cgroup files", async () => {
+  // The container's root is a temporary folder: node:fs reads there, as text or bytes as it is asked.
+  const root = mkdtempSync(join(tmpdir(), 'container-'));
+  const cpuMax = join(root, '/sys/fs/cgroup/cpu.max');
+  mkdirSync(dirname(cpuMax), { recursive: true });
+  writeFileSync(cpuMax, '200000 100000\n');
+  jest.resetModules();
+  jest.unstable_mockModule('node:fs', () => ({
+    readFileSync: (path: string, options: BufferEncoding) => readFileSync(join(root, path), options),
+  }));
+  const { cgroupCpuLimit: containerCpuLimit } = await import('./workers.js');
+  jest.unstable_unmockModule('node:fs');
+  expect(containerCpuLimit()).toBe(2);
 });
 
 test.each([
@@ -75,22 +97,21 @@ test('WORKERS is auto by default, a number from 1, or a configuration error', ()
 
 const ipc = (message: Message): Message => JSON.parse(JSON.stringify(message)) as Message;
 
-interface Held {
-  promise: Promise<void>;
-  release(): void;
-}
+/** Ends a held control: it succeeds, or fails with `failure`. */
+type Release = (failure?: string) => void;
 
 /** A worker's model: records each control it runs; `hold()` keeps the next one running until released. */
 class FakeModel implements ModelControl {
   readonly controls: string[] = [];
   /** Every control fails with this message while it is set. */
   failure: string | undefined;
-  private held: Held | undefined;
+  private held: Promise<void> | undefined;
 
-  hold(): () => void {
-    let release!: () => void;
-    const promise = new Promise<void>((resolve) => (release = resolve));
-    this.held = { promise, release };
+  hold(): Release {
+    let release!: Release;
+    this.held = new Promise<void>(
+      (resolve, reject) => (release = (failure) => (failure === undefined ? resolve() : reject(new Error(failure)))),
+    );
     return release;
   }
   load(change: SourceChange): Promise<void> {
@@ -105,7 +126,7 @@ class FakeModel implements ModelControl {
     if (this.failure !== undefined) return Promise.reject(new Error(this.failure));
     const held = this.held;
     this.held = undefined;
-    return held ? held.promise : Promise.resolve();
+    return held ?? Promise.resolve();
   }
 }
 
@@ -131,7 +152,12 @@ class FakeWorker implements WorkerPort {
     return this.connected;
   }
   send(message: Message): void {
-    this.cluster.deliver(() => this.inbox.emit('message', ipc(message)));
+    if (this.connected) this.cluster.deliver(() => this.inbox.emit('message', ipc(message)));
+    // As node:cluster: a message to a worker that is gone is an 'error' event nothing handles, ending the primary.
+    else
+      setImmediate(() => {
+        throw new Error(`channel closed: ${message.modelops} to worker ${this.id}, which is gone`);
+      });
   }
   /** The worker's process ends: node:cluster forgets it, then tells the primary. */
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
@@ -294,12 +320,6 @@ describe('model control', () => {
     expect(await outcome(cluster.worker(1).scope.load({ version: '2' }))).toEqual({ value: undefined });
     expect(cluster.worker(2).model.controls).toEqual([]);
   });
-
-  test('a control with no live worker left is answered at once', async () => {
-    const { cluster, outcome } = startPrimary(1);
-    cluster.worker(1).connected = false;
-    expect(await outcome(cluster.worker(1).scope.unload())).toEqual({ value: undefined });
-  });
 });
 
 describe('a worker that dies', () => {
@@ -318,6 +338,55 @@ describe('a worker that dies', () => {
     runDelayed();
     expect(cluster.forks[2]).toStrictEqual({ MODEL_URI: 's3://m/2', MODEL_VERSION: '2' });
     expect(Object.keys(cluster.workers)).toEqual(['1', '3']);
+  });
+
+  test('while the primary gathers its metrics gets no answer; the others get theirs', async () => {
+    let aggregated!: (text: string) => void;
+    const aggregation = new Promise<string>((resolve) => (aggregated = resolve));
+    const { cluster, outcome } = startPrimary(2, () => aggregation);
+    const dying = cluster.worker(1);
+    const unanswered = dying.scope.exposition();
+    const answered = cluster.worker(2).scope.exposition();
+    await cluster.quiet();
+    dying.exit(1);
+    aggregated('# the whole server\n');
+    expect(await outcome(answered)).toEqual({ value: '# the whole server\n' });
+    expect(await outcome(unanswered)).toBe('pending');
+  });
+
+  test('while its controls wait gets no answer, and the controls after them still run', async () => {
+    const { cluster, outcome, runDelayed } = startPrimary(1);
+    const dying = cluster.worker(1);
+    dying.model.hold();
+    const unanswered = [dying.scope.load({ version: '2' }), dying.scope.unload()];
+    await cluster.quiet();
+    // The load waits for the dying worker alone; the unload after it finds no live worker at all.
+    dying.exit(1);
+    await cluster.quiet();
+    runDelayed();
+    const replacement = cluster.worker(2);
+    expect(await outcome(replacement.scope.load({ version: '3' }))).toEqual({ value: undefined });
+    expect(replacement.model.controls).toEqual(['load {"version":"3"}']);
+    expect(await Promise.all(unanswered.map(outcome))).toEqual(['pending', 'pending']);
+  });
+
+  // node:cluster may yet deliver what a worker sent just before it exited.
+  test.each([
+    ['while the control still waits for another worker', [2, 3]],
+    ['after the control was answered', [3, 2]],
+  ])('is not counted if its answer comes after its exit: %s', async (_, releaseOrder) => {
+    const { cluster, outcome } = startPrimary(3);
+    const releases = new Map([2, 3].map((id) => [id, cluster.worker(id).model.hold()]));
+    const dead = cluster.worker(2);
+    const load = cluster.worker(1).scope.load({ version: '2' });
+    await cluster.quiet();
+    dead.exit(1);
+    for (const id of releaseOrder) {
+      releases.get(id)!(id === dead.id ? 'too late to count' : undefined);
+      await cluster.quiet();
+    }
+    expect(await outcome(load)).toEqual({ value: undefined });
+    expect(await outcome(cluster.worker(3).scope.unload())).toEqual({ value: undefined });
   });
 
   const NEW = { modelUri: 's3://m/new', version: 'new' };

@@ -46,6 +46,8 @@ export type Message =
   | { modelops: 'control-result'; id: number; error?: string }
   | { modelops: 'run-control'; id: number; op: ControlOp; change: SourceChange }
   | { modelops: 'control-done'; id: number; error?: string };
+/** The primary's answer to a worker's request. */
+type Reply = Extract<Message, { modelops: 'metrics-result' | 'control-result' }>;
 
 /** What a worker runs a control on: its own model (an InferenceCore). */
 export interface ModelControl {
@@ -71,9 +73,9 @@ export function clusterChannel(registry: Registry): Channel {
 
 /** A worker's scope: metrics and model control go through the primary to every worker. */
 export function workerScope(core: ModelControl, channel: Channel): ServerScope {
-  const pending = new Map<number, (reply: Message) => void>();
+  const pending = new Map<number, (reply: Reply) => void>();
   let next = 0;
-  const ask = (message: Message): Promise<Message> =>
+  const ask = (message: Message): Promise<Reply> =>
     new Promise((resolve) => {
       pending.set(message.id, resolve);
       channel.send(message);
@@ -96,8 +98,8 @@ export function workerScope(core: ModelControl, channel: Channel): ServerScope {
         return;
     }
   });
-  const failed = (reply: Message): void => {
-    if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);
+  const failed = (reply: Reply): void => {
+    if (reply.error !== undefined) throw new Error(reply.error);
   };
   return {
     async exposition() {
@@ -173,10 +175,15 @@ export function runPrimary(count: number, logger: Logger, edges: PrimaryEdges = 
   let controls = Promise.resolve();
   let stopping = false;
 
+  // A worker that died while its request ran gets no answer: node:cluster would fail the primary itself (an
+  // 'error' event on the worker, which nothing handles) for a message to a closed channel.
+  const answer = (worker: WorkerPort, message: Message): void => {
+    if (worker.isConnected()) worker.send(message);
+  };
   const answerMetrics = (worker: WorkerPort, id: number): void => {
     edges.clusterMetrics().then(
-      (text) => worker.send({ modelops: 'metrics-result', id, text }),
-      (error: Error) => worker.send({ modelops: 'metrics-result', id, error: error.message }),
+      (text) => answer(worker, { modelops: 'metrics-result', id, text }),
+      (error: Error) => answer(worker, { modelops: 'metrics-result', id, error: error.message }),
     );
   };
   // One control at a time, each on every live worker before it is answered.
@@ -185,7 +192,7 @@ export function runPrimary(count: number, logger: Logger, edges: PrimaryEdges = 
       const errors = await runs.start(live(), op, change);
       if (errors.length === 0 && op === 'load') rememberSource(env, change);
       const error = errors.length ? `${errors.length} of the workers failed: ${errors[0]}` : undefined;
-      worker.send({ modelops: 'control-result', id, error });
+      answer(worker, { modelops: 'control-result', id, error });
     });
   };
   const replace = (worker: WorkerPort, code: number | null, signal: string | null): void => {
@@ -286,20 +293,24 @@ export function cgroupCpuLimit(
   };
   return (
     attempt(() => parseCpuMax(read('/sys/fs/cgroup/cpu.max'))) ??
-    attempt(() => {
-      const quota = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
-      const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
-      return quota > 0 && period > 0 ? quota / period : undefined;
-    })
+    attempt(() =>
+      cpuShare(
+        Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')),
+        Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')),
+      ),
+    )
   );
 }
 
 /** `cpu.max` is "QUOTA PERIOD" in µs, or "max PERIOD" without a limit. */
 export function parseCpuMax(text: string): number | undefined {
   const [quota, period] = text.trim().split(/\s+/);
-  const q = Number(quota);
-  const p = Number(period);
-  return quota !== 'max' && q > 0 && p > 0 ? q / p : undefined;
+  return cpuShare(Number(quota), Number(period));
+}
+
+/** The CPUs a quota per period gives; undefined unless both are positive numbers (`max` is none: no limit). */
+function cpuShare(quota: number, period: number): number | undefined {
+  return quota > 0 && period > 0 ? quota / period : undefined;
 }
 
 /**
