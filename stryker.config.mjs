@@ -921,19 +921,6 @@ const EQUIVALENT_MUTANTS = [
   },
   {
     file: 'serving-image/src/workers.ts',
-    line: "if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);",
-    mutator: 'LogicalOperator',
-    why: 'JSON IPC drops `error: undefined`, so a reply has an `error` key only when it has an error: `||` decides as `&&`',
-  },
-  {
-    file: 'serving-image/src/workers.ts',
-    line: "if ('error' in reply && reply.error !== undefined) throw new Error(reply.error);",
-    mutator: 'ConditionalExpression',
-    code: 'reply.error !== undefined',
-    why: "JSON IPC drops `error: undefined`, so once `'error' in reply` holds the error is defined",
-  },
-  {
-    file: 'serving-image/src/workers.ts',
     line: 'const workers = (): WorkerPort[] => Object.values(edges.cluster.workers ?? {}).filter((w): w is WorkerPort => !!w);',
     mutator: 'MethodExpression',
     why: 'node:cluster deletes the entry of a worker that is gone, never leaves it undefined: the filter removes nothing',

@@ -1,4 +1,5 @@
 import { parseExposition } from '../test/harness.js';
+import { AggregatorRegistry } from 'prom-client';
 import { HistogramSeries, METRIC_NAMES, ServingMetrics } from './metrics.js';
 import type { LoadedModel } from './model/loaded-model.js';
 import type { Tensor } from './model/tensor.js';
@@ -235,4 +236,20 @@ describe('live series', () => {
       ['api', 'invalid', 1],
     ]);
   });
+});
+
+test("across workers, counts add up and the reference (every worker's alike) is taken once", async () => {
+  const workers = [servingMetrics(), servingMetrics()];
+  for (const worker of workers) {
+    worker.modelLoaded(model(reference(1)), '1');
+    worker.requestFinished(200, 0.01);
+  }
+  const cluster = AggregatorRegistry.aggregate(await Promise.all(workers.map((w) => w.registry.getMetricsAsJSON())));
+  const exposed = parseExposition(await cluster.metrics());
+  const values = (name: string) => exposed.filter((s) => s.name === name).map((s) => s.value);
+  const oneWorker = async (name: string) => (await samples(workers[0]!, name)).map((s) => s.value);
+  expect(values(METRIC_NAMES.requests)).toEqual([2]);
+  expect(values(METRIC_NAMES.referenceSamples)).toEqual([6]);
+  for (const name of [METRIC_NAMES.referenceFeature, METRIC_NAMES.referenceScore])
+    expect(values(name)).toEqual(await oneWorker(name));
 });
