@@ -1027,6 +1027,14 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'LogicalOperator',
     why: 'key is undefined exactly when reference is, so !reference and !key are always alike',
   },
+  // Serving configuration, EnvReader.string: the fallback is undefined only for a required variable (MODEL_URI), and
+  // then its problem is reported and loadConfig throws: the '' returned in its place is never read.
+  {
+    file: 'serving-image/src/config.ts',
+    line: "return fallback ?? '';",
+    mutator: 'StringLiteral',
+    why: 'returned only after "is required" was reported, and loadConfig then throws: the value is never used',
+  },
 ];
 
 /**
@@ -1504,19 +1512,6 @@ export const EQUIVALENT_SURVIVORS = [
     line: 'return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };',
     mutant: 'EqualityOperator: slash <= 0',
     why: 'no key keyToString writes starts with "/"',
-  },
-  // Serving configuration (session 7)
-  {
-    file: 'serving-image/src/config.ts',
-    line: "if (text === undefined || text === '') return fallback;",
-    mutant: "number(): `text === ''` → false, and '' → another string",
-    why: "number() reads only the fault settings, whose default is 0: an empty value read as Number('') is that same 0",
-  },
-  {
-    file: 'serving-image/src/config.ts',
-    line: "this.problems.push(`${name}_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);",
-    mutant: "`?? 'error'` → `?? ''`",
-    why: 'readFileSync fails only with system errors, which always carry a code',
   },
   // Runtime I/O (session 7): the REST transport, client, discovery, informers, HTTP server (each entry's why)
   {
