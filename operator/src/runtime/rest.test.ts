@@ -166,6 +166,16 @@ test('an answer cut off midway rejects, and is not sent again', async () => {
   expect(requests).toEqual(['GET /a']);
 });
 
+test('a request with no answer within the timeout fails, saying which', async () => {
+  handler = () => {}; // never answers
+  const impatient = new RestTransport(localKubeConfig(port(server)), undefined, 50);
+  try {
+    await expect(impatient.request('GET', '/api/v1/pods')).rejects.toThrow('GET /api/v1/pods: timed out');
+  } finally {
+    impatient.close();
+  }
+});
+
 test('each answer, and each request that got none, is reported with its method', async () => {
   const { observed, transport: reporting } = observing();
   try {

@@ -22,6 +22,7 @@ export interface RequestOptions {
 /** Called once per finished request; the Manager counts them (rest_client_requests_total). */
 export type ResponseObserver = (method: HttpMethod, statusCode: number | 'error') => void;
 
+/** A request with no answer for this long fails (the API server's own limit for a non-watch request is 60 s). */
 const REQUEST_TIMEOUT_MS = 60_000;
 /**
  * Idle keep-alive connections kept for the next burst. Fewer than the requests a burst has in flight (its
@@ -41,6 +42,7 @@ export class RestTransport {
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly observe: ResponseObserver = () => {},
+    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {
     const server = kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new Error('kubeconfig has no current cluster');
@@ -185,7 +187,7 @@ export class RestTransport {
           resolve((text ? JSON.parse(text) : undefined) as T);
         }, reject);
       });
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${reqOpts.path}: timed out`)));
+      req.setTimeout(this.requestTimeoutMs, () => req.destroy(new Error(`${method} ${reqOpts.path}: timed out`)));
       const onAbort = (): void => void req.destroy(signal!.reason as Error);
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('close', () => signal?.removeEventListener('abort', onAbort));
