@@ -933,10 +933,16 @@ const EQUIVALENT_MUTANTS = [
   },
   {
     file: 'serving-image/src/workers.ts',
-    line: "if (errors.length === 0 && op === 'load') rememberSource(env, change);",
+    line: "if (confirmed > 0 && errors.length === 0 && op === 'load') rememberSource(env, change);",
     mutator: 'ConditionalExpression',
     code: "op === 'load'",
     why: 'an unload always carries change {} (workerScope), which rememberSource ignores',
+  },
+  {
+    file: 'serving-image/src/workers.ts',
+    line: '} catch {',
+    mutator: 'BlockStatement',
+    why: "cgroupCpuLimit's attempt(): the emptied catch falls off the end, which returns undefined as `return undefined` does",
   },
   // Runtime manager (session 7): requeueDependents, waitForSync and leadership (each entry's why)
   {

@@ -370,6 +370,19 @@ describe('a worker that dies', () => {
     expect(await Promise.all(unanswered.map(outcome))).toEqual(['pending', 'pending']);
   });
 
+  test('during a load, as every other worker does: the replacements start with the model from before', async () => {
+    const { cluster, runDelayed } = startPrimary(2);
+    await cluster.quiet();
+    for (const id of [1, 2]) cluster.worker(id).model.hold();
+    void cluster.worker(1).scope.load({ modelUri: 's3://m/out-of-memory', version: 'oom' });
+    await cluster.quiet();
+    cluster.worker(1).exit(null, 'SIGKILL');
+    cluster.worker(2).exit(null, 'SIGKILL');
+    await cluster.quiet();
+    runDelayed();
+    expect(cluster.forks.slice(2)).toStrictEqual([{}, {}]);
+  });
+
   // node:cluster may yet deliver what a worker sent just before it exited.
   test.each([
     ['while the control still waits for another worker', [2, 3]],

@@ -189,8 +189,9 @@ export function runPrimary(count: number, logger: Logger, edges: PrimaryEdges = 
   // One control at a time, each on every live worker before it is answered.
   const control = (worker: WorkerPort, id: number, op: ControlOp, change: SourceChange): void => {
     controls = controls.then(async () => {
-      const errors = await runs.start(live(), op, change);
-      if (errors.length === 0 && op === 'load') rememberSource(env, change);
+      const { confirmed, errors } = await runs.start(live(), op, change);
+      // A load every worker died in is not remembered: the model may be what killed them.
+      if (confirmed > 0 && errors.length === 0 && op === 'load') rememberSource(env, change);
       const error = errors.length ? `${errors.length} of the workers failed: ${errors[0]}` : undefined;
       answer(worker, { modelops: 'control-result', id, error });
     });
@@ -232,38 +233,50 @@ export function runPrimary(count: number, logger: Logger, edges: PrimaryEdges = 
   for (let i = 0; i < count; i++) edges.cluster.fork();
 }
 
-/** The controls running on the workers: which workers each still waits for, and the errors so far. */
+/** How a control ended: the workers that ran it without error, and the errors of the others. */
+interface ControlOutcome {
+  confirmed: number;
+  errors: string[];
+}
+
+/** The controls running on the workers: which workers each still waits for, and what those that answered said. */
 class ControlRuns {
   private next = 0;
-  private readonly runs = new Map<number, { awaiting: Set<number>; errors: string[]; done: () => void }>();
+  private readonly runs = new Map<number, { awaiting: Set<number>; outcome: ControlOutcome; done: () => void }>();
 
-  /** Sends the control to each of `workers`; resolves with their errors once every one has answered or died. */
-  start(workers: WorkerPort[], op: ControlOp, change: SourceChange): Promise<string[]> {
+  /** Sends the control to each of `workers`; resolves once every one has answered or died. */
+  start(workers: WorkerPort[], op: ControlOp, change: SourceChange): Promise<ControlOutcome> {
     return new Promise((resolve) => {
       const id = this.next++;
       const run = {
         awaiting: new Set(workers.map((w) => w.id)),
-        errors: [] as string[],
-        done: () => resolve(run.errors),
+        outcome: { confirmed: 0, errors: [] as string[] },
+        done: () => resolve(run.outcome),
       };
       this.runs.set(id, run);
       for (const worker of workers) worker.send({ modelops: 'run-control', id, op, change });
-      if (workers.length === 0) resolve([]);
+      if (workers.length === 0) run.done();
     });
   }
 
   answered(id: number, worker: number, error?: string): void {
     const run = this.runs.get(id);
-    if (!run || !run.awaiting.delete(worker)) return;
-    if (error !== undefined) run.errors.push(error);
-    if (run.awaiting.size > 0) return;
-    this.runs.delete(id);
-    run.done();
+    if (!run?.awaiting.has(worker)) return;
+    if (error === undefined) run.outcome.confirmed++;
+    else run.outcome.errors.push(error);
+    this.stopAwaiting(id, worker);
   }
 
   /** A dead worker answers nothing: no run waits for it any more. */
   forget(worker: number): void {
-    for (const id of [...this.runs.keys()]) this.answered(id, worker);
+    for (const id of [...this.runs.keys()]) this.stopAwaiting(id, worker);
+  }
+
+  private stopAwaiting(id: number, worker: number): void {
+    const run = this.runs.get(id)!;
+    if (!run.awaiting.delete(worker) || run.awaiting.size > 0) return;
+    this.runs.delete(id);
+    run.done();
   }
 }
 
