@@ -25,7 +25,7 @@ import { Finalizers } from './finalizers.js';
 import type { InformerHandlers } from './informer.js';
 import { reconcileLogger } from './logging.js';
 import type { RuntimeMetrics } from './metrics.js';
-import { WorkQueue } from './queue.js';
+import { LOW_PRIORITY, WorkQueue } from './queue.js';
 import type { Cache } from './store/cache.js';
 import type { IndexFunc } from './store/store.js';
 import { StatusWriter } from './status.js';
@@ -120,8 +120,8 @@ export interface ControllerDeps {
 const DEFAULT_RECONCILE_TIMEOUT_MS = 60_000;
 
 /** Queue priorities: what a user asked for (see `handlers`) before what follows from our own writes. */
-const USER_CHANGE = 1;
-const FOLLOW_UP = 0;
+const FOLLOW_UP = LOW_PRIORITY;
+const USER_CHANGE = FOLLOW_UP + 1;
 
 /**
  * Follow-ups get at most half the workers (all of them with one): the rest stay free for what users ask. A

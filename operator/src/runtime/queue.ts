@@ -22,11 +22,14 @@ export interface QueueMetrics {
 
 const noMetrics: QueueMetrics = { added() {}, depth() {}, queueLatency() {}, workDuration() {}, retried() {} };
 
+/** The default priority, and the highest that `lowPriorityLimit` caps. */
+export const LOW_PRIORITY = 0;
+
 export interface WorkQueueOptions {
   clock?: Clock;
   backoff?: BackoffPolicy;
   metrics?: QueueMetrics;
-  /** At most this many keys of priority 0 or lower are processed at once (default: no limit). */
+  /** At most this many keys of LOW_PRIORITY or lower are processed at once (default: no limit). */
   lowPriorityLimit?: number;
 }
 
@@ -39,7 +42,7 @@ export class WorkQueue<K = string> {
   /** Keys that need processing (queued, or added again while being processed), with their priority. */
   private readonly dirty = new Map<K, number>();
   private readonly processing = new Set<K>();
-  /** Keys being processed that were handed out at priority 0 or lower. */
+  /** Keys being processed that were handed out at LOW_PRIORITY or lower. */
   private readonly processingLow = new Set<K>();
   private readonly lowPriorityLimit: number;
   private readonly queuedAt = new Map<K, number>();
@@ -57,7 +60,7 @@ export class WorkQueue<K = string> {
     this.lowPriorityLimit = opts.lowPriorityLimit ?? Infinity;
   }
 
-  add(key: K, priority = 0): void {
+  add(key: K, priority = LOW_PRIORITY): void {
     if (this.shuttingDown) return;
     const queued = this.dirty.get(key);
     if (queued !== undefined) return this.raise(key, queued, priority);
@@ -181,12 +184,12 @@ export class WorkQueue<K = string> {
     let bestPriority = -Infinity;
     for (const [priority, lane] of this.lanes)
       if (lane.length && priority > bestPriority) [best, bestPriority] = [lane, priority];
-    if (bestPriority <= 0 && this.processingLow.size >= this.lowPriorityLimit) return undefined;
+    if (bestPriority <= LOW_PRIORITY && this.processingLow.size >= this.lowPriorityLimit) return undefined;
     return best?.shift();
   }
 
   private startProcessing(key: K): K {
-    if (this.dirty.get(key)! <= 0) this.processingLow.add(key);
+    if (this.dirty.get(key)! <= LOW_PRIORITY) this.processingLow.add(key);
     this.dirty.delete(key);
     this.processing.add(key);
     const now = this.clock.monotonicMs();
