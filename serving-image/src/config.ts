@@ -198,22 +198,20 @@ class EnvReader {
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
-    const text = this.value(name);
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
-      return fallback;
-    }
-    return value;
+    return this.bounded(name, fallback, min, max, 'an integer', Number.isInteger);
   }
 
   number(name: string, fallback: number, min: number, max: number): number {
+    return this.bounded(name, fallback, min, max, 'a number', Number.isFinite);
+  }
+
+  /** A number from min to max that passes `kind`'s check; else the fallback, and a problem naming the kind. */
+  private bounded(name: string, fallback: number, min: number, max: number, kind: string, is: (n: number) => boolean) {
     const text = this.value(name);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!Number.isFinite(value) || value < min || value > max) {
-      this.problems.push(`${name} must be a number from ${min} to ${max}, got "${text}"`);
+    if (!is(value) || value < min || value > max) {
+      this.problems.push(`${name} must be ${kind} from ${min} to ${max}, got "${text}"`);
       return fallback;
     }
     return value;
