@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
-import { RestTransport, type HttpMethod } from './rest.js';
+import { isStaleSocket, RestTransport, type HttpMethod } from './rest.js';
 
 /** What the server does with a request: `served` counts the requests its connection had before. */
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, served: number) => void;
@@ -121,6 +121,18 @@ describe('a kept-alive connection the server closed', () => {
     handler = (req, res, served) => (served > 0 ? drop(req) : ok(res));
     await expect(transport.request('GET', '/a')).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(requests).toEqual(['GET /a', 'GET /a']);
+  });
+
+  // A reset is what the tests above produce; a broken pipe needs the close to land during the body's write.
+  test.each([
+    ['a kept connection reset counts', true, 'ECONNRESET', true],
+    ['a kept connection with a broken pipe counts', true, 'EPIPE', true],
+    ['a new connection reset does not count', false, 'ECONNRESET', false],
+    ['a new connection with a broken pipe does not count', false, 'EPIPE', false],
+    ['a kept connection timing out does not count', true, 'ETIMEDOUT', false],
+    ['a kept connection failing without a code does not count', true, undefined, false],
+  ])('%s as closed while idle', (_, reused, code, stale) => {
+    expect(isStaleSocket(reused, code)).toBe(stale);
   });
 
   test('a reset of a new connection, or a garbled answer on a kept one, is not sent again', async () => {

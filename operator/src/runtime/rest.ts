@@ -194,8 +194,7 @@ export class RestTransport {
       req.on('error', (err: NodeJS.ErrnoException) => {
         this.observe(method, 'error');
         if (signal?.aborted) return reject(signal.reason as Error);
-        const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-        reject(Object.assign(err, { staleSocket: stale }));
+        reject(Object.assign(err, { staleSocket: isStaleSocket(req.reusedSocket, err.code) }));
       });
       req.end(payload);
     });
@@ -203,6 +202,14 @@ export class RestTransport {
 }
 
 type RetryableError = Error & { staleSocket?: boolean; retryAfterMs?: number };
+
+/**
+ * A kept-alive socket the server closed while it was idle: the request fails when its answer is read (reset) or,
+ * when the close arrives while the body is still being written, on the write (broken pipe). Which of the two is
+ * timing; both mean the request never reached the server whole.
+ */
+export const isStaleSocket = (reused: boolean, code: string | undefined): boolean =>
+  reused && (code === 'ECONNRESET' || code === 'EPIPE');
 
 /** When to send a refused request again: a 429, or a 5xx that says Retry-After (seconds, capped); else never. */
 function retryAfterMs(status: number, header: string | undefined): number | undefined {
