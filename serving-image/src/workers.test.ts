@@ -5,10 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
+import { AggregatorRegistry, register, Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import type { SourceChange } from './model/core.js';
 import {
   cgroupCpuLimit,
+  clusterChannel,
   nodePrimaryEdges,
   type ClusterPort,
   type Message,
@@ -20,6 +22,7 @@ import {
   type ServerScope,
   workerCount,
   workerScope,
+  type WorkerIpc,
   type WorkerPort,
 } from './workers.js';
 
@@ -500,4 +503,20 @@ describe("the primary's real edges", () => {
     jest.advanceTimersByTime(1);
     expect(fired).toEqual(['replacement']);
   });
+});
+
+test("a worker's channel is its process's IPC to the primary, both ways", () => {
+  const sent: unknown[] = [];
+  const ipc = Object.assign(new EventEmitter(), { send: (message: unknown) => sent.push(message) > 0 });
+  try {
+    const channel = clusterChannel(new Registry(), ipc as unknown as WorkerIpc);
+    const heard: Message[] = [];
+    channel.on('message', (message) => heard.push(message));
+    channel.send({ modelops: 'metrics', id: 7 });
+    ipc.emit('message', { modelops: 'metrics-result', id: 7, text: '' });
+    expect(sent).toEqual([{ modelops: 'metrics', id: 7 }]);
+    expect(heard).toEqual([{ modelops: 'metrics-result', id: 7, text: '' }]);
+  } finally {
+    AggregatorRegistry.setRegistries([register]); // prom-client's default
+  }
 });

@@ -65,11 +65,14 @@ export interface Channel {
  * This node:cluster worker's channel to the primary. It also answers the primary's requests for this worker's
  * metrics (prom-client's own messages on the same channel).
  */
-export function clusterChannel(registry: Registry): Channel {
+export function clusterChannel(registry: Registry, ipc: WorkerIpc = process): Channel {
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  return { send: (message) => process.send!(message), on: (event, listener) => process.on(event, listener) };
+  return { send: (message) => ipc.send!(message), on: (event, listener) => ipc.on(event, listener) };
 }
+
+/** A node:cluster worker's IPC to its primary: its `process`. */
+export type WorkerIpc = Pick<NodeJS.Process, 'send' | 'on'>;
 
 /** A worker's scope: metrics and model control go through the primary to every worker. */
 export function workerScope(core: ModelControl, channel: Channel): ServerScope {
