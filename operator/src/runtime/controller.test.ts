@@ -47,8 +47,12 @@ function setup(
   return { clock, cluster, metrics, controller, total, counter };
 }
 
+/** A follow-up (priority 0, at most half the workers at once): a child's event, say. */
 const enqueue = (controller: Controller, name: string): void =>
   controller.handlers(mapToSelf).onAdd!({ metadata: { namespace: 'ns', name } });
+/** What a user asked for: the reconciled object created, which any free worker takes. */
+const create = (controller: Controller, name: string): void =>
+  controller.handlers(mapToSelf, { userChanges: true }).onAdd!({ metadata: { namespace: 'ns', name } });
 
 /** A reconcile that waits on its signal, as a client call to a hung server would. */
 const hang = (_key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult> =>
@@ -249,18 +253,19 @@ describe('Controller', () => {
       );
     });
     cluster.seed(ref, { metadata: { namespace: 'ns', name: 'a' } });
+    cluster.seed(ref, { metadata: { namespace: 'ns', name: 'b' } });
     controller.start();
+    enqueue(controller, 'no-such-object'); // a key without an object: logged only, and the worker goes on
     enqueue(controller, 'a');
-    enqueue(controller, 'no-such-object'); // a key without an object: logged only
+    enqueue(controller, 'b');
     await flush();
-    expect(cluster.events).toEqual([
-      {
-        regarding: { kind: 'TrainingJob', namespace: 'ns', name: 'a' },
-        type: 'Warning',
-        reason: 'ReconcileError',
-        message: 'tj controller: Job.batch "x" is invalid: spec.template.spec.containers[0].env[0].name: Invalid value',
-      },
-    ]);
+    const warning = (name: string) => ({
+      regarding: { kind: 'TrainingJob', namespace: 'ns', name },
+      type: 'Warning',
+      reason: 'ReconcileError',
+      message: 'tj controller: Job.batch "x" is invalid: spec.template.spec.containers[0].env[0].name: Invalid value',
+    });
+    expect(cluster.events).toEqual([warning('a'), warning('b')]);
     await controller.stop();
   });
 
@@ -281,10 +286,12 @@ describe('Controller', () => {
   test('each reconcile gets a signal that fires at its deadline: the hung call fails, the key is retried, the user is told', async () => {
     let calls = 0;
     let deadline: Date | undefined;
+    let signal: AbortSignal | undefined;
     const { clock, cluster, controller, total } = setup(
       (key, ctx) => {
         calls++;
         deadline = ctx.deadline;
+        signal = ctx.signal;
         return hang(key, ctx);
       },
       1,
@@ -301,6 +308,7 @@ describe('Controller', () => {
     clock.advance(1);
     await flush();
     expect(await total('error')).toBe(1);
+    expect(signal!.reason).toMatchObject({ name: 'ReconcileAbortedError', reason: 'deadline' });
     expect(cluster.events.map((e) => e.message)).toEqual(['tj controller: reconcile did not finish within 30000 ms']);
     clock.advance(5); // the rate-limited retry
     await flush();
@@ -336,6 +344,20 @@ describe('Controller', () => {
     expect(stopped).toBe(true);
     expect(await total('error')).toBe(0);
     expect(cluster.events).toEqual([]);
+  });
+
+  test('stop right after a key was handed out, before its reconcile began: the same grace, then the abort', async () => {
+    const { clock, controller } = setup(hang);
+    controller.start();
+    await flush(); // the worker waits for a key
+    create(controller, 'a'); // handed to it; its reconcile starts on the next tick
+    let stopped = false;
+    void controller.stop(5_000).then(() => (stopped = true));
+    await flush();
+    expect(stopped).toBe(false);
+    clock.advance(5_000);
+    await flush();
+    expect(stopped).toBe(true);
   });
 
   test('requeueAll enqueues the keys of every object of the reconciled kind', async () => {
@@ -422,8 +444,8 @@ describe('Controller', () => {
     });
     controller.start();
     controller.start();
-    enqueue(controller, 'a');
-    enqueue(controller, 'b');
+    create(controller, 'a');
+    create(controller, 'b');
     await flush();
     expect(most).toBe(1);
     const stopped = controller.stop();

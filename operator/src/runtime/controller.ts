@@ -205,16 +205,15 @@ export class Controller {
    */
   async stop(graceMs = 0): Promise<void> {
     const drained = this.queue.shutDownWithDrain();
-    if (this.inFlight.size > 0) {
-      if (graceMs > 0) {
-        let timer: { cancel(): void } | undefined;
-        const grace = new Promise<void>((resolve) => (timer = this.deps.clock.setTimer(resolve, graceMs)));
-        await Promise.race([drained, grace]);
-        timer?.cancel();
-      }
-      for (const abort of this.inFlight)
-        abort.abort(new ReconcileAbortedError('shutdown', `controller ${this.name} is stopping`));
+    // Also a key handed to a worker that has not started it yet gets the grace period, and no more.
+    if (graceMs > 0) {
+      let timer: { cancel(): void } | undefined;
+      const grace = new Promise<void>((resolve) => (timer = this.deps.clock.setTimer(resolve, graceMs)));
+      await Promise.race([drained, grace]);
+      timer?.cancel();
     }
+    for (const abort of this.inFlight)
+      abort.abort(new ReconcileAbortedError('shutdown', `controller ${this.name} is stopping`));
     await drained;
     await Promise.all(this.running);
   }
