@@ -243,8 +243,8 @@ export class LeaderElector {
     }
   }
 
+  /** Called on a change only: once leading after acquiring, once not after losing or releasing the Lease. */
   private setLeading(leading: boolean): void {
-    if (this.leading === leading) return;
     this.leading = leading;
     this.log.info(
       { lease: this.config.leaseName, identity: this.config.identity },
