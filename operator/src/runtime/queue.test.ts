@@ -262,6 +262,7 @@ describe('WorkQueue', () => {
         retried: () => seen.retries++,
       },
     });
+    clock.advance(1000); // past the clock's zero: only the time since the add reads 0.25 s
     queue.add('k');
     clock.advance(250);
     await take(queue);
