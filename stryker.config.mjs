@@ -1477,27 +1477,6 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'EqualityOperator: slash <= 0',
     why: "at slash 0 the slice before it is '' too",
   },
-  // stop(): with nothing in flight, a grace timer races a drain that has already resolved and no signal is aborted.
-  {
-    file: 'operator/src/runtime/controller.ts',
-    line: 'if (this.inFlight.size > 0) {',
-    mutant: 'ConditionalExpression: true',
-    why: 'with no reconcile in flight the grace period ends at once and aborts nothing',
-  },
-  {
-    file: 'operator/src/runtime/controller.ts',
-    line: 'if (this.inFlight.size > 0) {',
-    mutant: 'EqualityOperator: this.inFlight.size >= 0',
-    why: 'with no reconcile in flight the grace period ends at once and aborts nothing',
-  },
-  // setLeading is only ever called with the opposite of the current state (true once acquired, false on loss, and
-  // stop() only while leading), so its early return never fires; its `true` twin is killed.
-  {
-    file: 'operator/src/runtime/leader-election.ts',
-    line: 'if (this.leading === leading) return;',
-    mutant: 'ConditionalExpression: false',
-    why: 'no caller sets the state it is already in',
-  },
   // A reconcile's deadline: only a 'shutdown' reason is told apart; its message on the same line is tested, so the
   // literal cannot be excluded alone (the ignorer needs a sub-expression to restore on).
   {
