@@ -31,7 +31,8 @@ export class HttpServer {
 
   constructor(routes: Record<string, Route>) {
     this.server = http.createServer((req, res) => {
-      const route = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;
+      // A server's request always has its url (only a client's IncomingMessage lacks one).
+      const route = req.method === 'GET' ? routes[new URL(req.url!, 'http://x').pathname] : undefined;
       if (!route) return void res.writeHead(404).end();
       Promise.resolve(route(res)).catch((err: unknown) => res.writeHead(500).end(String(err)));
     });
