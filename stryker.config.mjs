@@ -1523,12 +1523,6 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'ConditionalExpression: false',
     why: "every object the API server sends has a uid; only a uid-less object would differ: it would add one `undefined` entry, which no lookup asks for (recordWrite looks up `uid ?? ''`) (the `true` twin is killed)",
   },
-  {
-    file: 'operator/src/runtime/http-server.ts',
-    line: "const route = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;",
-    mutant: 'StringLiteral: "" (the `?? \'/\'` fallback)',
-    why: "an http.Server request always has req.url, and new URL('', 'http://x').pathname is '/' as well; the line's other string literals ('GET', the base) are killed",
-  },
   // Serving workers (session 7): the primary and the workers over node:cluster's IPC (each entry's why)
   {
     file: 'serving-image/src/workers.ts',
