@@ -731,13 +731,6 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'OptionalChaining',
     why: 'objects from an informer have metadata',
   },
-  // stop(): the Promise executor assigns the timer synchronously, before the optional chain can read it.
-  {
-    file: 'operator/src/runtime/controller.ts',
-    line: 'timer?.cancel();',
-    mutator: 'OptionalChaining',
-    why: 'the timer is always set by then',
-  },
   // Label selectors: destructuring defaults for regex groups that always match (TypeScript asks for them).
   {
     file: 'operator/src/runtime/store/label-selector.ts',
@@ -756,13 +749,6 @@ const EQUIVALENT_MUTANTS = [
     line: "const [, not, key = ''] = exists;",
     mutator: 'StringLiteral',
     why: 'the key group is not optional: the default never applies',
-  },
-  // Leader election's request timeout: the Promise executor assigns the timer synchronously.
-  {
-    file: 'operator/src/runtime/leader-election.ts',
-    line: 'timer?.cancel();',
-    mutator: 'OptionalChaining',
-    why: 'the timer is always set by then',
   },
   // Runtime core (session 7): the store, read-your-writes, types and the controller's warning (each entry's why)
   {
@@ -1536,20 +1522,6 @@ export const EQUIVALENT_SURVIVORS = [
     line: "this.stopping ? 'stopped' : 'synced',",
     mutant: 'StringLiteral: \'synced\' → ""',
     why: "start() compares waitForSync's result only with 'stopped' and 'timeout'; any other value is the synced case (the 'stopped' literal beside it is killed, so the line cannot be excluded)",
-  },
-  {
-    file: 'operator/src/runtime/manager.ts',
-    line: 'return await Promise.race([all, timeout]);',
-    mutant:
-      'OptionalChaining: `timer?.cancel()` → `timer.cancel()` in the `finally` after this line (the text `timer?.cancel();` is on two lines)',
-    why: "the Promise executor that sets `timer` runs synchronously inside `new Promise`, before the try: timer is always set there; `?.` is only for TypeScript's flow analysis",
-  },
-  {
-    file: 'operator/src/runtime/manager.ts',
-    line: 'const synced = await Promise.race([resource.whenSynced(), timeout]);',
-    mutant:
-      'OptionalChaining: `timer?.cancel()` → `timer.cancel()` on the line after this one (the text `timer?.cancel();` is on two lines)',
-    why: 'the Promise executor that sets `timer` runs synchronously inside `new Promise`, two lines above: timer is always set there',
   },
   {
     file: 'operator/src/runtime/manager.ts',

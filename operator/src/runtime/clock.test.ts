@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { realClock, sleep, toMetaTime, toMicroTime } from './clock.js';
+import { realClock, sleep, toMetaTime, toMicroTime, withTimeout } from './clock.js';
 import { FakeClock } from './testing/fake-clock.js';
 
 test('the API timestamps: metav1.Time to the second, metav1.MicroTime to six digits', () => {
@@ -46,6 +46,42 @@ describe('sleep', () => {
     aborted.abort();
     await cut;
     expect(getEventListeners(aborted.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('withTimeout', () => {
+  const settled = async <T>(promise: Promise<T>) => {
+    let state: { value?: T; error?: string } | 'pending' = 'pending';
+    promise.then(
+      (value) => (state = { value }),
+      (err: Error) => (state = { error: err.message }),
+    );
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    return state;
+  };
+
+  test('the promise first: its value, and the timer is gone', async () => {
+    const clock = new FakeClock();
+    const raced = withTimeout(clock, 1000, Promise.resolve('synced'), 'timeout');
+    expect(await settled(raced)).toEqual({ value: 'synced' });
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('the promise failing first: its error, and the timer is gone', async () => {
+    const clock = new FakeClock();
+    const raced = withTimeout(clock, 1000, Promise.reject(new Error('refused')), 'timeout');
+    expect(await settled(raced)).toEqual({ error: 'refused' });
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  test('the time first: the timeout value once `ms` have passed, not before', async () => {
+    const clock = new FakeClock();
+    const raced = withTimeout(clock, 1000, new Promise<string>(() => {}), 'timeout');
+    clock.advance(999);
+    expect(await settled(raced)).toBe('pending');
+    clock.advance(1);
+    expect(await settled(raced)).toEqual({ value: 'timeout' });
+    expect(clock.pendingTimers()).toBe(0);
   });
 });
 

@@ -32,6 +32,17 @@ export const realClock: Clock = {
   },
 };
 
+/** What `promise` settles with, or `onTimeout` once `ms` have passed on `clock` first; the timer ends either way. */
+export async function withTimeout<T, U>(clock: Clock, ms: number, promise: Promise<T>, onTimeout: U): Promise<T | U> {
+  let timer!: TimerHandle; // set at once: a promise's executor runs inside its constructor
+  const timedOut = new Promise<U>((resolve) => (timer = clock.setTimer(() => resolve(onTimeout), ms)));
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    timer.cancel();
+  }
+}
+
 /** Resolves after `ms` on the given clock, or at once when `signal` aborts. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -11,7 +11,7 @@
 // client call of the reconcile carries it, so a hung request cannot hold up shutdown or a handover.
 import type { Logger } from 'pino';
 import { fieldManagerFor, type Client, type ClientScope } from './client.js';
-import type { Clock } from './clock.js';
+import { withTimeout, type Clock } from './clock.js';
 import { mapToSelf, type MapFunc } from './enqueue.js';
 import {
   ConflictError,
@@ -206,12 +206,7 @@ export class Controller {
   async stop(graceMs = 0): Promise<void> {
     const drained = this.queue.shutDownWithDrain();
     // Also a key handed to a worker that has not started it yet gets the grace period, and no more.
-    if (graceMs > 0) {
-      let timer: { cancel(): void } | undefined;
-      const grace = new Promise<void>((resolve) => (timer = this.deps.clock.setTimer(resolve, graceMs)));
-      await Promise.race([drained, grace]);
-      timer?.cancel();
-    }
+    if (graceMs > 0) await withTimeout(this.deps.clock, graceMs, drained, undefined);
     for (const abort of this.inFlight)
       abort.abort(new ReconcileAbortedError('shutdown', `controller ${this.name} is stopping`));
     await drained;

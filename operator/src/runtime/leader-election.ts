@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Client } from './client.js';
-import { sleep, toMicroTime, type Clock, type TimerHandle } from './clock.js';
+import { sleep, toMicroTime, withTimeout, type Clock } from './clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
 import type { KubernetesObject, ResourceRef } from './types.js';
 
@@ -142,15 +142,11 @@ export class LeaderElector {
 
   /** One tryAcquireOrRenew; true when this replica holds the Lease afterwards. Never throws; false after `timeoutMs`. */
   private async attempt(timeoutMs = this.renewDeadlineMs): Promise<boolean> {
-    let timer: TimerHandle | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = this.clock.setTimer(() => resolve(false), timeoutMs)));
     try {
-      return await Promise.race([this.tryAcquireOrRenew(), timedOut]);
+      return await withTimeout(this.clock, timeoutMs, this.tryAcquireOrRenew(), false);
     } catch (err) {
       this.log.warn({ err: String(err), lease: this.config.leaseName }, 'lease request failed');
       return false;
-    } finally {
-      timer?.cancel();
     }
   }
 

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { withJitter } from './backoff.js';
 import { RestClient } from './client.js';
-import { realClock, sleep, type Clock } from './clock.js';
+import { realClock, sleep, withTimeout, type Clock } from './clock.js';
 import { isNotFound } from './errors.js';
 import { Controller, forSpecOf, type ControllerOptions } from './controller.js';
 import { RestDiscovery, type Discovery } from './discovery.js';
@@ -241,20 +241,12 @@ export class Manager {
 
   /** Waits for every running resource; an optional one that turns out unserved drops out. */
   private async waitForSync(): Promise<'synced' | 'timeout' | 'stopped'> {
-    let timer: { cancel(): void } | undefined;
-    const timeout = new Promise<'timeout'>(
-      (resolve) => (timer = this.clock.setTimer(() => resolve('timeout'), this.syncTimeoutMs())),
-    );
     // A required resource's whenSynced() resolves false only once stop() has stopped it: every one has synced
     // unless the manager is stopping (an optional one that turned out unserved just drops out).
     const all = Promise.all([...this.resources.values()].map((r) => r.whenSynced())).then((): 'synced' | 'stopped' =>
       this.stopping ? 'stopped' : 'synced',
     );
-    try {
-      return await Promise.race([all, timeout]);
-    } finally {
-      timer?.cancel();
-    }
+    return withTimeout(this.clock, this.syncTimeoutMs(), all, 'timeout' as const);
   }
 
   private describeUnsynced(): string {
@@ -311,12 +303,7 @@ export class Manager {
     const name = resourceName(resource.ref);
     this.log.info({ resource: name }, 'optional resource is served now; watching it');
     resource.start();
-    let timer: { cancel(): void } | undefined;
-    const timeout = new Promise<'timeout'>(
-      (resolve) => (timer = this.clock.setTimer(() => resolve('timeout'), this.syncTimeoutMs())),
-    );
-    const synced = await Promise.race([resource.whenSynced(), timeout]);
-    timer?.cancel();
+    const synced = await withTimeout(this.clock, this.syncTimeoutMs(), resource.whenSynced(), 'timeout' as const);
     if (synced === 'timeout') {
       this.log.error(
         { resource: name, err: String(resource.lastError()) },
