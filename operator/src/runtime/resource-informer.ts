@@ -84,7 +84,8 @@ export class ResourceInformer {
 
   /** A write's result, for the store of the object's namespace if it is cached here (see Informer.recordWrite). */
   recordWrite(obj: KubernetesObject, basedOn: string | undefined): boolean {
-    if (this.current !== 'running' || !this.matchesSelector(obj)) return false;
+    // Stopped, it has no informers, so nothing is recorded.
+    if (!this.matchesSelector(obj)) return false;
     const informer = this.ref.namespaced && this.namespaces ? this.informers.get(obj.metadata?.namespace) : this.sole();
     return informer?.recordWrite(obj, basedOn) ?? false;
   }
@@ -111,8 +112,8 @@ export class ResourceInformer {
 
   private make(namespace: string | undefined): Informer {
     const informer = this.newInformer(namespace, () => {
-      // Only the informers of this generation may stop it; a stale callback after a restart is ignored.
-      if (!this.optional || this.current !== 'running' || this.informers.get(namespace) !== informer) return;
+      // Only the informers of this generation may stop it (stopped, it has none); a stale callback is ignored.
+      if (!this.optional || this.informers.get(namespace) !== informer) return;
       void this.stop('unserved').then(() => this.onUnserved(this));
     });
     for (const [name, keys] of this.indexes) informer.store.addIndex(name, keys);
