@@ -13,6 +13,7 @@ import {
   type PrometheusErrorKind,
   type Sample,
 } from './index.js';
+import { refusedUrl } from '../runtime/testing/index.js';
 
 type Handler = (req: IncomingMessage, body: URLSearchParams, res: ServerResponse) => void;
 let server: Server;
@@ -278,10 +279,7 @@ test.each([
     'Request cannot be constructed from a URL that includes credentials: http://user:pass@127.0.0.1:PORT/api/v1/query',
   ],
 ])('%s is "unreachable" with what fetch knows of it', async (_case, target, detail) => {
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const port = String((closed.address() as AddressInfo).port);
-  await new Promise((resolve) => closed.close(resolve));
+  const port = new URL(await refusedUrl()).port;
   const server = target.replace('PORT', port);
   const err = (await new HttpPrometheusClient({ url: server }).query('up').catch((e: unknown) => e)) as PrometheusError;
   expect(err.kind).toBe('unreachable');

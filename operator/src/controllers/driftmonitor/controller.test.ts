@@ -2,7 +2,7 @@
 // test sets: when it evaluates, what one pass writes and creates, and what it says in Events.
 import { Registry } from 'prom-client';
 import { AlreadyExistsError, ApiError, type ObjectKey } from '../../runtime/index.js';
-import { FakeClock, InMemoryCluster } from '../../runtime/testing/index.js';
+import { FakeClock, InMemoryCluster, refusedUrl } from '../../runtime/testing/index.js';
 import { resources, type DriftMonitor, type ModelVersion, type TrainingJob } from '../../api/index.js';
 import { driftMonitorController, nextEvaluation } from './controller.js';
 import { CENTRED, driftMonitor, modelVersion, retrainSpec, SHIFTED } from './fixtures.test-helpers.js';
@@ -14,9 +14,10 @@ const TJ = resources.TrainingJob;
 const KEY: ObjectKey = { namespace: 'ml', name: 'fraud-drift' };
 const EDGES = ['-1', '-0.5', '0.5', '1', '+Inf'];
 
-/** Answers like Prometheus for features f0..f2: centred, or shifted for those listed (all versions, or by version). */
+/** Answers like Prometheus for its features (f0..f2): centred, or shifted for those listed (all versions, or by version). */
 class StandIn implements PrometheusClient {
   readonly url = 'http://prom:9090';
+  features = ['f0', 'f1', 'f2'];
   shifted: string[] = [];
   shiftedByVersion: Record<string, string[]> = {};
   samples = 2000;
@@ -33,7 +34,7 @@ class StandIn implements PrometheusClient {
       }));
     };
     const features = (live: boolean) =>
-      ['f0', 'f1', 'f2'].flatMap((feature) =>
+      this.features.flatMap((feature) =>
         cumulative(live && shifted.includes(feature) ? SHIFTED : CENTRED, { feature }),
       );
     if (expr.includes('modelops_reference_feature')) return features(false);
@@ -88,6 +89,7 @@ describe('when it evaluates', () => {
     clock.advance(60_000);
     await reconcile();
     expect(dm().status).toMatchObject({ phase: 'Critical', summary: 'f0 PSI=0.9861 (v1)' });
+    expect(cluster.logs.at(-1)).toEqual({ level: 'debug', verdicts: [['v1', 'Critical']], msg: 'evaluated drift' });
     clock.advance(60_000);
     await reconcile();
     expect(cluster.events.map((e) => [e.type, e.reason])).toEqual([
@@ -263,6 +265,9 @@ describe('retraining', () => {
     expect(runs(cluster).map((r) => r.metadata.name)).toEqual(['fraud-drift-retrain-1']);
     expect(dm().status).toMatchObject({ activeTrainingJob: 'fraud-drift-retrain-1', retrainingRuns: 1 });
     expect(cluster.events.map((e) => e.reason)).toEqual(['DriftCritical', 'RetrainingStarted']);
+    expect(cluster.logs.filter((l) => l.level === 'info')).toEqual([
+      { level: 'info', trainingJob: 'fraud-drift-retrain-1', msg: 'started retraining' },
+    ]);
 
     clock.advance(60_000);
     await reconcile();
@@ -292,6 +297,18 @@ describe('retraining', () => {
         .sort(),
     ).toEqual(['fraud-drift-retrain-1', 'fraud-drift-retrain-2']);
     expect(dm().status!.actions!.map((a) => a.trainingJob)).toEqual(['fraud-drift-retrain-1', 'fraud-drift-retrain-2']);
+  });
+
+  test("a breach over many features: the run's record keeps the reason's first 1024 characters, the status field's limit", async () => {
+    const { cluster, prometheus, dm, reconcile } = setUpRetrain();
+    prometheus.features = Array.from({ length: 100 }, (_, i) => `feature_${String(i).padStart(3, '0')}`);
+    prometheus.shifted = prometheus.features;
+    await reconcile();
+    const [action] = dm().status!.actions!;
+    const started = cluster.events.find((e) => e.reason === 'RetrainingStarted')!.message;
+    const reason = started.slice('started TrainingJob fraud-drift-retrain-1: '.length);
+    expect(reason.length).toBeGreaterThan(1024);
+    expect(action!.reason).toBe(reason.slice(0, 1024));
   });
 
   test('a run whose start could not be recorded is found, not created twice', async () => {
@@ -504,6 +521,31 @@ test('a model of the same name in another namespace is not watched', async () =>
   expect(dm().status!.versions!.map((v) => v.modelVersion)).toEqual(['fraud-v1']);
 });
 
+test('without injected clients: the reference file and Prometheus over HTTP (refused: each error names its URL)', async () => {
+  const url = await refusedUrl();
+  const cluster = new InMemoryCluster({ clock: new FakeClock(Date.UTC(2026, 2, 1, 12)) });
+  const controller = driftMonitorController({ prometheusUrl: url, servingImage: 'unused' });
+  cluster.seed(MV, modelVersion('fraud-v1', 'v1', { role: 'stable', phase: 'Serving' }));
+  cluster.seed(DM, driftMonitor({ reference: { uri: `${url}/reference.json` } }));
+  const verdict = async () => {
+    await cluster.reconcile(controller, KEY);
+    return cluster.get<DriftMonitor>(DM, KEY)!.status!.versions![0];
+  };
+  // Under Jest fetch's error comes from another realm than the test's Error: it reads as `TypeError: fetch failed`.
+  const { verdict: unavailable, message } = (await verdict())!;
+  expect([unavailable, message?.replace(': TypeError: ', ': ')]).toEqual([
+    'Unavailable',
+    `reference ${url}/reference.json: fetch failed`,
+  ]);
+  // Without a reference file, the reference comes from Prometheus too.
+  const dm = cluster.get<DriftMonitor>(DM, KEY)!;
+  await cluster.client.update(DM, { ...dm, spec: { model: 'fraud' } } as never);
+  expect(await verdict()).toMatchObject({
+    verdict: 'Unavailable',
+    message: expect.stringMatching(`^Prometheus ${url}: unreachable for query .*ECONNREFUSED`),
+  });
+});
+
 test('the gauge follows the monitor and goes with it', async () => {
   const { cluster, registry, reconcile } = setUp();
   await reconcile();
@@ -511,6 +553,10 @@ test('the gauge follows the monitor and goes with it', async () => {
   await cluster.client.delete(DM, KEY);
   await reconcile();
   expect(await registry.metrics()).not.toMatch(/modelops_drift_score\{/);
+});
+
+test('it owns its retraining runs: a run changing wakes its monitor', () => {
+  expect(setUp().controller.owns).toEqual([TJ]);
 });
 
 test("a ModelVersion's change wakes the monitors of its model, and only those", () => {

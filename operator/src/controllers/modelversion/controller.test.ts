@@ -1,14 +1,12 @@
 // The reconciler on the runtime's in-memory cluster: what it reads, what it writes and in which order,
 // the Events after a write, finalizers, and what it does when Prometheus or the Gateway API is missing.
 // Pods "become ready" when a test says so (the cluster has no kubelet); Prometheus answers from a table.
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { ControllerSettings } from '../../config.js';
 import { resources, type ModelVersion, type ModelVersionSpec } from '../../api/index.js';
 import { PrometheusError, type PrometheusClient, type Sample } from '../../prometheus/index.js';
 import { ApiError, NotFoundError, type ForSpec, type KubernetesObject, type Wire } from '../../runtime/index.js';
-import { InMemoryCluster, type FakeClock } from '../../runtime/testing/index.js';
+import { InMemoryCluster, refusedUrl, type FakeClock } from '../../runtime/testing/index.js';
 import { DEPLOYMENT, HPA, SERVICE } from '../resources.js';
 import { modelVersionController, type ModelVersionDeps } from './controller.js';
 import { DRAIN_MS } from './rollout.js';
@@ -195,6 +193,9 @@ test('ready pods make it the stable version: Ready, an Event after the write; th
       message: 'serving fraud v1 as the stable version',
     },
   ]);
+  expect(t.cluster.logs).toEqual([
+    { level: 'info', modelversion: 'fraud-v1', reason: 'Serving', msg: 'serving fraud v1 as the stable version' },
+  ]);
   const writes = t.cluster.writes.length;
   t.advance(3600);
   await t.reconcile();
@@ -240,6 +241,12 @@ test('a failing canary: the rollback is written to status first, then the Servic
   t.advance(5);
   await t.reconcile();
   expect(t.mv('fraud-v2').status).toMatchObject({ phase: 'RolledBack', weight: 0 });
+  expect(t.cluster.logs.at(-1)).toEqual({
+    level: 'debug',
+    canary: 'v2',
+    outcome: { kind: 'measured', result: expect.objectContaining({ verdict: 'Fail' }) },
+    msg: 'analysed',
+  });
   const order = t.cluster.writes.map((w) => `${w.verb} ${w.key.name}`);
   expect(order.indexOf('updateStatus fraud-v2')).toBeGreaterThanOrEqual(0);
   expect(order.indexOf('updateStatus fraud-v2')).toBeLessThan(order.indexOf('apply fraud'));
@@ -626,10 +633,7 @@ test.each([
 });
 
 test("without an injected client: Prometheus at the operator's --prometheus-url, over HTTP (refused: Degraded MetricsUnavailable naming it)", async () => {
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-  await new Promise((resolve) => closed.close(resolve));
+  const url = await refusedUrl();
   const t = await serving({ ...SETTINGS, prometheusUrl: url }, {});
   await startCanary(t);
   expect(t.cond('fraud-v2', 'Degraded')).toMatchObject({

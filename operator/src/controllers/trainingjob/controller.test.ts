@@ -72,6 +72,7 @@ describe('the run', () => {
       observedGeneration: 1,
     });
     expect(events()).toEqual(['Normal Created', 'Normal Running', 'Normal Succeeded']);
+    expect(cluster.logs).toEqual([{ level: 'info', job: 'fraud-1', msg: 'created Job' }]);
   });
 
   test('the pass that creates the Job says so in the one status write it makes', async () => {
@@ -126,6 +127,12 @@ describe('the run', () => {
     (cluster.clock as FakeClock).advance(60_000);
     await reconcile();
     expect(cluster.list(JOB)).toEqual([]);
+    expect(cluster.logs.at(-1)).toEqual({
+      level: 'info',
+      job: 'fraud-1',
+      ttlSeconds: 60,
+      msg: 'deleted the finished Job (ttlSecondsAfterFinished)',
+    });
     await reconcile();
     expect(cluster.list(JOB)).toEqual([]);
     expect(tj().status).toEqual(recorded);

@@ -42,6 +42,9 @@ export interface RecordedWrite {
   fieldManager: string;
 }
 
+/** A line a reconcile logged: its level's name, its fields and its message (no time, pid or host). */
+export type LogRecord = { level: string; msg: string } & Record<string, unknown>;
+
 export interface RecordedEvent {
   regarding: { kind?: string; namespace?: string; name?: string };
   type: EventType;
@@ -62,6 +65,8 @@ export class InMemoryCluster {
   readonly writes: RecordedWrite[] = [];
   /** Every Event recorded, in order (no deduplication). */
   readonly events: RecordedEvent[] = [];
+  /** Every line the reconciles logged, debug and above, in order. */
+  readonly logs: LogRecord[] = [];
   readonly clock: Clock;
   readonly recorder: EventRecorder;
   /** The Manager's client: field manager `modelops`. */
@@ -72,6 +77,10 @@ export class InMemoryCluster {
   private readonly indexes = new Map<string, Map<string, IndexFunc>>();
   private readonly unavailable = new Set<string>();
   private interceptors: WriteInterceptor[] = [];
+  private readonly logger = pino(
+    { level: 'debug', base: undefined, timestamp: false, formatters: { level: (level) => ({ level }) } },
+    { write: (line: string) => void this.logs.push(JSON.parse(line) as LogRecord) },
+  );
   private version = 0;
   private uids = 0;
 
@@ -141,14 +150,15 @@ export class InMemoryCluster {
   /**
    * What the Manager hands a reconcile of `controller`: a client writing as `modelops-<name>`, a
    * cache that — like the real one — refuses resources the controller did not declare, the
-   * recorder, status writer and finalizers, a signal (pass one to test cancellation) and a deadline.
+   * recorder, status writer and finalizers, a logger writing to `logs`, a signal (pass one to test
+   * cancellation) and a deadline.
    */
   context(controller: ControllerOptions, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): ReconcileContext {
     for (const index of controller.indexes ?? []) this.addIndex(index.resource, index.name, index.keys);
     const signal = opts.signal ?? new AbortController().signal;
     const client = this.clientFor({ fieldManager: fieldManagerFor(controller.name), signal });
     return {
-      log: pino({ level: 'silent' }),
+      log: this.logger,
       client,
       cache: this.cacheFor(declaredResources(controller)),
       recorder: this.recorder,
