@@ -46,7 +46,7 @@ import {
 import { HttpPrometheusClient, type PrometheusClient } from '../../prometheus/index.js';
 import { DriftScoreGauge } from './metrics.js';
 import { buildRetrainingJob, LABEL_DRIFTMONITOR } from './retrain.js';
-import { assess, driftTransitionEvent, type Assessment, type PendingEvent } from './status.js';
+import { assess, driftTransitionEvent, evaluatedAt, type Assessment, type PendingEvent } from './status.js';
 import { evaluateVersion, policyOf, type Evaluation } from './verdict.js';
 
 const DM = resources.DriftMonitor;
@@ -291,7 +291,7 @@ async function writeStatus(
   await ctx.status.update(DM, dm, {
     observedGeneration: dm.metadata.generation,
     ...(a
-      ? { phase: a.phase, summary: a.summary, versions: a.versions, lastEvaluationTime: evaluatedAt(dm, a, now) }
+      ? { phase: a.phase, summary: a.summary, versions: a.versions, lastEvaluationTime: evaluatedAt(dm.status, a, now) }
       : {}),
     actions,
     activeTrainingJob: active?.metadata.name,
@@ -299,25 +299,6 @@ async function writeStatus(
     conditions: pass.conditions,
   });
   for (const e of pass.events) await ctx.recorder.event(dm, e.type, e.reason, e.message);
-}
-
-/**
- * The evaluation's time, except when it judged no version and found what the status already says (no
- * Prometheus, no serving version): then the time stays, so an idle monitor writes nothing each interval.
- */
-function evaluatedAt(dm: DriftMonitor, a: Assessment, now: Date): string {
-  const previous = dm.status;
-  const unchanged =
-    a.versions.length === 0 &&
-    previous?.lastEvaluationTime !== undefined &&
-    previous.phase === a.phase &&
-    (previous.versions ?? []).length === 0 &&
-    a.conditions.every((c) =>
-      previous.conditions?.some(
-        (p) => p.type === c.type && p.status === c.status && p.reason === c.reason && p.message === c.message,
-      ),
-    );
-  return unchanged ? previous.lastEvaluationTime! : now.toISOString();
 }
 
 async function evaluate(

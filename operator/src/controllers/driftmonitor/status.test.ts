@@ -1,6 +1,6 @@
-import type { Condition } from '../../api/index.js';
+import type { Condition, DriftMonitorStatus } from '../../api/index.js';
 import { distributions, evidence, SHIFTED } from './fixtures.test-helpers.js';
-import { assess, driftTransitionEvent } from './status.js';
+import { assess, driftTransitionEvent, evaluatedAt } from './status.js';
 import { evaluateVersion, policyOf } from './verdict.js';
 
 const policy = { ...policyOf({ model: 'fraud' }), driftedShare: 0.2 };
@@ -196,5 +196,42 @@ describe('driftTransitionEvent: Events on transitions only', () => {
   test('the same state again (new scores, same reason) says nothing', () => {
     expect(driftTransitionEvent(was('True', 'Critical'), drifted(assess([critical])))).toBeUndefined();
     expect(driftTransitionEvent(was('False', 'NoDrift'), drifted(assess([healthy])))).toBeUndefined();
+  });
+});
+
+describe('evaluatedAt: an evaluation that judged nothing and found what the status says keeps its time', () => {
+  const LAST = '2026-03-01T12:00:00.000Z';
+  const NOW = new Date('2026-03-01T12:05:00.000Z');
+  const nothing = assess([], { reason: 'PrometheusNotConfigured', message: 'no Prometheus' });
+  const [ready, drifted] = nothing.conditions.map((c) => ({ ...c, lastTransitionTime: LAST }) as Condition);
+  const recorded: DriftMonitorStatus = {
+    lastEvaluationTime: LAST,
+    phase: nothing.phase,
+    versions: [],
+    conditions: [ready!, drifted!],
+  };
+  const withReady = (change: Partial<Condition>) => ({ ...recorded, conditions: [{ ...ready!, ...change }, drifted!] });
+  test.each<[string, DriftMonitorStatus | undefined, typeof nothing, string]>([
+    ['the same as recorded: kept', recorded, nothing, LAST],
+    [
+      'a status without versions (an older writer) reads as none: kept',
+      { ...recorded, versions: undefined },
+      nothing,
+      LAST,
+    ],
+    ['the conditions recorded in another order: kept', { ...recorded, conditions: [drifted!, ready!] }, nothing, LAST],
+    ['no status yet', undefined, nothing, NOW.toISOString()],
+    ['never evaluated', { ...recorded, lastEvaluationTime: undefined }, nothing, NOW.toISOString()],
+    ['another phase recorded', { ...recorded, phase: 'Pending' }, nothing, NOW.toISOString()],
+    ['a version judged last time', { ...recorded, versions: [healthy.verdict] }, nothing, NOW.toISOString()],
+    ['a version judged now', recorded, assess([healthy]), NOW.toISOString()],
+    ['no conditions recorded', { ...recorded, conditions: undefined }, nothing, NOW.toISOString()],
+    ['one condition not recorded', { ...recorded, conditions: [drifted!] }, nothing, NOW.toISOString()],
+    ["a condition's words under another type", withReady({ type: 'Other' }), nothing, NOW.toISOString()],
+    ['another status', withReady({ status: 'True' }), nothing, NOW.toISOString()],
+    ['another reason', withReady({ reason: 'NoServingVersion' }), nothing, NOW.toISOString()],
+    ['another message', withReady({ message: 'no Prometheus yet' }), nothing, NOW.toISOString()],
+  ])('%s', (_case, previous, assessment, expected) => {
+    expect(evaluatedAt(previous, assessment, NOW)).toBe(expected);
   });
 });

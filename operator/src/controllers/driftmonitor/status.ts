@@ -68,6 +68,24 @@ export function assess(evaluations: Evaluation[], why?: { reason: string; messag
   return { phase, ...(summary ? { summary } : {}), versions, conditions: [ready, drifted] };
 }
 
+/**
+ * The evaluation's time, except when it judged no version and found what the status already says (no
+ * Prometheus, no serving version): then the time stays, so an idle monitor writes nothing each interval.
+ */
+export function evaluatedAt(previous: DriftMonitorStatus | undefined, a: Assessment, now: Date): string {
+  const unchanged =
+    a.versions.length === 0 &&
+    previous?.lastEvaluationTime !== undefined &&
+    previous.phase === a.phase &&
+    (previous.versions ?? []).length === 0 &&
+    a.conditions.every((c) =>
+      previous.conditions?.some(
+        (p) => p.type === c.type && p.status === c.status && p.reason === c.reason && p.message === c.message,
+      ),
+    );
+  return unchanged ? previous.lastEvaluationTime! : now.toISOString();
+}
+
 /** The Event for a change of the Drifted condition; none when its status and reason stay. */
 export function driftTransitionEvent(previous: Condition | undefined, next: ConditionInput): PendingEvent | undefined {
   if (previous && previous.status === next.status && previous.reason === next.reason) return undefined;
