@@ -74,12 +74,11 @@ export function driftMonitorController(
   settings: ControllerSettings & { registry?: Registry },
   overrides: DriftMonitorDeps = {},
 ): ControllerOptions {
-  const clients = new Map<string, PrometheusClient>();
-  const connect = overrides.prometheus ?? ((url: string) => new HttpPrometheusClient({ url }));
   const deps: Deps = {
     gauge: new DriftScoreGauge(settings.registry ?? new Registry()),
     prometheusUrl: settings.prometheusUrl,
-    prometheus: (url) => clients.get(url) ?? clients.set(url, connect(url)).get(url)!,
+    // The HTTP client holds no connection or state of its own (fetch pools connections): one per evaluation.
+    prometheus: overrides.prometheus ?? ((url) => new HttpPrometheusClient({ url })),
     fetchReference: overrides.fetchReference ?? httpReferenceFetcher(),
   };
   return {

@@ -57,13 +57,8 @@ const byModelLabel = (obj: KubernetesObject): ObjectKey[] => {
 };
 
 export function modelVersionController(settings: ControllerSettings, deps: ModelVersionDeps = {}): ControllerOptions {
-  const clients = new Map<string, PrometheusClient>();
-  const prometheus =
-    deps.prometheus ??
-    ((url: string) => {
-      if (!clients.has(url)) clients.set(url, new HttpPrometheusClient({ url }));
-      return clients.get(url)!;
-    });
+  // The HTTP client holds no connection or state of its own (fetch pools connections): one per analysis.
+  const prometheus = deps.prometheus ?? ((url: string) => new HttpPrometheusClient({ url }));
   const distances = deps.distances ?? { psi, jensenShannon };
   return {
     name: 'modelversion',
