@@ -139,6 +139,34 @@ async function startCanary(t: ReturnType<typeof setup>) {
 /** A model serving v1 as its stable version. */
 const serving = (...args: Parameters<typeof setup>) => serveV1(setup(...args));
 
+/** Records, per pass, each Deployment's replicas as written and whom the model Service selects. */
+function recordPasses(t: ReturnType<typeof setup>): string[][] {
+  const passes: string[][] = [[]];
+  t.cluster.interceptWrites(({ verb, ref, key, object }) => {
+    if (ref === SERVICE && key.name === 'fraud' && object)
+      passes.at(-1)!.push(`model Service ${Object.values((object as Wire<V1Service>).spec!.selector!).join(',')}`);
+    if (ref === DEPLOYMENT && object && verb !== 'updateStatus') {
+      const before = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, key)?.spec?.replicas ?? 0;
+      passes.at(-1)!.push(`${key.name} ${before}->${(object as Wire<V1Deployment>).spec!.replicas}`);
+    }
+    return undefined;
+  });
+  return passes;
+}
+
+/** Applies `name` and reconciles, pods ready before each pass, until it serves; the passes that wrote something. */
+async function rollOut(t: ReturnType<typeof setup>, name: string, spec: Partial<ModelVersionSpec>, passes: string[][]) {
+  passes.length = 0;
+  t.apply(name, spec);
+  for (let i = 0; i < 10 && t.mv(name).status?.phase !== 'Serving'; i++) {
+    await t.podsReady();
+    t.advance(5);
+    passes.push([]);
+    await t.reconcile();
+  }
+  return passes.filter((p) => p.length);
+}
+
 const GATEWAY: Partial<ModelVersionSpec> = { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } };
 
 test('the first pass creates the Deployment and writes the status once; the second adds the finalizer, then the Services; the third nothing', async () => {
@@ -682,30 +710,59 @@ test('capacity before traffic: the promoted canary grows to full size before the
   ];
   const spec = { serving: { ...FAST.serving, replicas: 4, rollout: { ...FAST.serving!.rollout, steps } } };
   const t = setup();
-  // Per pass: each Deployment's replicas as written, and whom the model Service selects.
-  const passes: string[][] = [[]];
-  t.cluster.interceptWrites(({ verb, ref, key, object }) => {
-    if (ref === SERVICE && key.name === 'fraud' && object)
-      passes.at(-1)!.push(`model Service ${Object.values((object as Wire<V1Service>).spec!.selector!).join(',')}`);
-    if (ref === DEPLOYMENT && object && verb !== 'updateStatus') {
-      const before = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, key)?.spec?.replicas ?? 0;
-      passes.at(-1)!.push(`${key.name} ${before}->${(object as Wire<V1Deployment>).spec!.replicas}`);
-    }
-    return undefined;
-  });
+  const passes = recordPasses(t);
   await serveV1(t, spec);
-  passes.length = 0;
-  t.apply('fraud-v2', spec);
-  for (let i = 0; i < 10 && t.mv('fraud-v2').status?.phase !== 'Serving'; i++) {
-    await t.podsReady();
-    t.advance(5);
-    passes.push([]);
-    await t.reconcile();
-  }
-  expect(passes.filter((p) => p.length)).toEqual([
+  expect(await rollOut(t, 'fraud-v2', spec, passes)).toEqual([
     ['fraud-v2 0->1'],
     ['model Service modelops-serving,fraud'],
     ['fraud-v2 1->4', 'model Service fraud-v2'],
+  ]);
+});
+
+test('capacity before traffic: an autoscaled stable that its HPA grew keeps its pods until the promotion has moved its traffic', async () => {
+  const steps = [{ weight: 50, pauseSeconds: 0 }];
+  const spec = {
+    serving: {
+      ...FAST.serving,
+      replicas: 2,
+      autoscaling: { maxReplicas: 10 },
+      rollout: { ...FAST.serving!.rollout, steps },
+    },
+  };
+  const t = setup();
+  const passes = recordPasses(t);
+  await serveV1(t, spec);
+  // The HPA's part: v1 grown to 10 pods.
+  const v1 = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' })!;
+  await t.cluster.client.update(DEPLOYMENT, { ...v1, spec: { ...v1.spec!, replicas: 10 } });
+  expect(await rollOut(t, 'fraud-v2', spec, passes)).toEqual([
+    ['fraud-v2 0->10'],
+    ['model Service modelops-serving,fraud'],
+    // Promoted: v1, retired, goes back to its spec's size only once the Service has moved to v2.
+    ['model Service fraud-v2', 'fraud-v1 10->2'],
+  ]);
+});
+
+test("a retired version's pods go before a replica-ratio canary's selector of every version's pods reaches them, and do not come back", async () => {
+  const steps = [
+    { weight: 25, pauseSeconds: 0 },
+    { weight: 100, pauseSeconds: 0 },
+  ];
+  const rollout = { ...FAST.serving!.rollout, steps, scaleDownDelaySeconds: 600 };
+  const spec = { serving: { ...FAST.serving, replicas: 4, rollout } };
+  const t = setup();
+  const passes = recordPasses(t);
+  await serveV1(t, spec);
+  expect(await rollOut(t, 'fraud-v2', spec, passes)).toEqual([
+    ['fraud-v2 0->1'],
+    ['model Service modelops-serving,fraud'],
+    ['fraud-v2 1->4', 'model Service fraud-v2'],
+  ]);
+  // v1 retired, its pods kept for the scale-down delay; v3's canary would select them: they go first.
+  expect(await rollOut(t, 'fraud-v3', spec, passes)).toEqual([
+    ['fraud-v3 0->1'],
+    ['fraud-v1 4->0', 'model Service modelops-serving,fraud'],
+    ['fraud-v3 1->4', 'model Service fraud-v3'],
   ]);
 });
 

@@ -242,11 +242,13 @@ async function applyRouting(ctx: ReconcileContext, view: ModelView, plan: ModelP
 /** The objects that enact the plan, and the deleted versions' finalizers once their traffic has moved. */
 async function enact(ctx: ReconcileContext, view: ModelView, plan: ModelPlan, settings: ControllerSettings) {
   // Capacity before traffic: versions that gain pods (or their Service) are written before the routing moves
-  // traffic, the rest (those losing pods) after it — a canary's step, a rollback to the stable, a new version.
-  const growing = plan.drafts.filter((d) => grows(ctx, d));
-  for (const d of growing) await applyVersion(ctx, d, settings);
+  // traffic — a canary's step, a rollback to the stable, a new version —, and so are those that take no traffic
+  // now (a retired version's pods go before a replica ratio's selector of every version's pods reaches them).
+  // The rest, those losing pods that serve now, after it.
+  const first = plan.drafts.filter((d) => grows(ctx, d) || !d.view.mv.status?.weight);
+  for (const d of first) await applyVersion(ctx, d, settings);
   await applyRouting(ctx, view, plan);
-  for (const d of plan.drafts.filter((d) => !growing.includes(d))) await applyVersion(ctx, d, settings);
+  for (const d of plan.drafts.filter((d) => !first.includes(d))) await applyVersion(ctx, d, settings);
   for (const { view: v, until } of plan.deleting) {
     // Its traffic went elsewhere above; its pods drain until `until` (recorded so a restart keeps it).
     if (Date.parse(until) > ctx.now().getTime()) {

@@ -1109,6 +1109,11 @@ describe('one pass over versions as they stand', () => {
       expected: { 'fraud-v2': { phase: 'Superseded', handled: { promote: 'now' }, pending: {} } },
     },
     {
+      case: 'a retired version whose pods a replica-ratio canary took keeps none when the canary is gone',
+      found: [{ ...retired, status: { ...retired.status, replicas: 0 } }, SERVING_V1],
+      expected: { 'fraud-v0': { phase: 'Retired', replicas: 0 } },
+    },
+    {
       case: 'a retired version drops its pods at once when a replica-ratio canary takes traffic',
       found: [retired, SERVING_V1, canaryAt({ stepReachedAt: at(95) })],
       expected: { 'fraud-v0': { phase: 'Retired', replicas: 0 } },
