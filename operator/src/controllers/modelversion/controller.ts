@@ -259,8 +259,8 @@ async function enact(ctx: ReconcileContext, view: ModelView, plan: ModelPlan, se
   }
 }
 
-/** A version failed for want of its names (someone else's Deployment or Service): nothing of it is written. */
-const blocked = (d: Draft) => d.phase === 'Failed' && d.view.conflict !== undefined;
+/** A version without its names (someone else's Deployment or Service; it fails NameConflict): nothing of it is written. */
+const blocked = (d: Draft) => d.view.conflict !== undefined;
 
 const deploymentOf = (ctx: ReconcileContext, mv: ModelVersion) =>
   ctx.cache.get<V1Deployment & KubernetesObject>(DEPLOYMENT, {
