@@ -143,6 +143,31 @@ test('the first version serves once its pods are ready: owned Deployment and Ser
   expect(await requests('PATCH')).toBe(patches);
 });
 
+test("a field of a version's Deployment taken by someone else's server-side apply: the operator takes it back (it forces)", async () => {
+  const before = await deployment('fraud-v1', () => true, 'exists');
+  const container = before.spec!.template.spec!.containers[0]!.name;
+  const taken = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'fraud-v1' },
+    spec: { template: { spec: { containers: [{ name: container, image: 'someone/else:1' }] } } },
+  };
+  const result = await kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=someone', '-n', ns.name, '-f', '-'],
+    dump(taken),
+  );
+  expect(result.stderr).toBe('');
+  const back = await deployment(
+    'fraud-v1',
+    (d) => d.spec!.template.spec!.containers[0]!.image === 'serving:test',
+    'its image back from someone',
+  );
+  // Forcing moved the field back to the operator's manager: the other one no longer owns the image.
+  const someone = back.metadata!.managedFields!.find((f) => f.manager === 'someone');
+  expect(JSON.stringify(someone?.fieldsV1 ?? {})).not.toContain('f:image');
+  await waitForMv('fraud-v1', isTrue('Ready'), 'still Ready');
+});
+
 test('a good canary walks its steps and is promoted; the model Service selector follows (server-side apply drops keys)', async () => {
   const selectors: string[] = [];
   const watching = service(
