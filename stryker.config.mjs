@@ -1382,66 +1382,39 @@ export const EQUIVALENT_SURVIVORS = [
     mutant: 'EqualityOperator: i <= p.length',
     why: 'the extra step reads p[n] and q[n] as undefined, and halfKlTerm(undefined, NaN) is 0 (undefined > 0 is false)',
   },
-  // --- modelversion/controller.ts (session 7) ---
+  // --- driftmonitor/controller.ts (session 10) ---
+  // An index name only has to be the same where it is registered and where it is read: both read MONITORS_BY_MODEL.
+  // Listed, not excluded: the line's other string, byField's path, is the same text and its mutant is killed.
   {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: 'if (!clients.has(url)) clients.set(url, new HttpPrometheusClient({ url }));',
-    mutant: 'ConditionalExpression: true',
-    why: 'a new HttpPrometheusClient per analysis: it keeps only its URL and timeout (fetch pools the connections), so a cached one and a new one query alike',
+    file: 'operator/src/controllers/driftmonitor/controller.ts',
+    line: "const MONITORS_BY_MODEL = { resource: DM, name: 'spec.model', keys: byField('spec.model') };",
+    mutant: 'StringLiteral: "" (the name)',
+    why: 'the index is registered and read under MONITORS_BY_MODEL.name, whatever its text',
   },
-  {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: "const blocked = (d: Draft) => d.phase === 'Failed' && d.view.conflict !== undefined;",
-    mutant: "ConditionalExpression: true (for d.phase === 'Failed')",
-    why: 'assignRoles fails every draft with a conflict (NameConflict), so a conflict implies phase Failed',
-  },
-  // enact writes the versions that grow before the routing and the rest after it. These mutants count versions that
-  // do not grow (fewer or as many pods, their Service there) as growing, so they are written before the routing too.
-  // No pass of today's rollout both lowers a version's pods and moves traffic: a version losing its traffic keeps its
-  // pods until its drain ends (DRAIN_MS), a later pass. So the order of a shrinking write against the routing cannot
-  // show; the tests do pin the growing half (a promoted canary grows before the model Service sends it everything).
-  // Equivalent while every scale-down waits for a drain; a change to that should add a test here.
-  {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: 'const growing = plan.drafts.filter((d) => grows(ctx, d));',
-    mutant: 'MethodExpression: plan.drafts',
-    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
-  },
-  {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: '!current ||',
-    mutant: 'ConditionalExpression: true (the whole of grows)',
-    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
-  },
-  {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
-    mutant: "LogicalOperator: typeof d.replicas === 'number' || d.replicas > (current.spec?.replicas ?? 0)",
-    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
-  },
-  {
-    file: 'operator/src/controllers/modelversion/controller.ts',
-    line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
-    mutant: 'ConditionalExpression: true (for d.replicas > (current.spec?.replicas ?? 0))',
-    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
-  },
+  // --- modelversion/controller.ts (session 7; session 10) ---
+  // enact writes first the versions that grow or take no traffic now, then the routing, then the rest. A version
+  // keeping its pod count is neither grown nor shrunk: before or after the routing, no request finds fewer pods.
   {
     file: 'operator/src/controllers/modelversion/controller.ts',
     line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
     mutant: 'EqualityOperator: d.replicas >= (current.spec?.replicas ?? 0)',
-    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+    why: 'a version keeping its pod count is written before the routing instead of after it: its capacity does not change',
   },
+  // grows: `typeof d.replicas === 'number'` narrows the type for the comparison after it; an 'autoscaled' version
+  // compared as `'autoscaled' > n` is false (NaN), as the guard makes it.
   {
     file: 'operator/src/controllers/modelversion/controller.ts',
     line: "(typeof d.replicas === 'number' && d.replicas > (current.spec?.replicas ?? 0)) ||",
-    mutant: 'LogicalOperator: current.spec?.replicas && 0',
-    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+    mutant: "ConditionalExpression: true (for typeof d.replicas === 'number')",
+    why: "'autoscaled' > n is false, as the guard makes it",
   },
+  // ...and the rest written after the routing once more: the first write already made the cache hold what the
+  // second would apply, so ensure() sends nothing (with a watch that lags, one more identical server-side apply).
   {
     file: 'operator/src/controllers/modelversion/controller.ts',
-    line: '!ctx.cache.get(SERVICE, { namespace, name })',
-    mutant: 'ObjectLiteral: {}',
-    why: 'a version that does not grow is written before the routing instead of after it: no pass both shrinks one and moves traffic',
+    line: 'for (const d of plan.drafts.filter((d) => !first.includes(d))) await applyVersion(ctx, d, settings);',
+    mutant: 'MethodExpression: plan.drafts',
+    why: 'each version written before the routing is written again after it: ensure() finds it as applied and sends nothing',
   },
   // Runtime: toISOString() ends in one "Z", so the regexes' end anchors change nothing; their other Regex mutants are killed.
   {

@@ -225,6 +225,12 @@ describe('evaluatedAt: an evaluation that judged nothing and found what the stat
     ['another phase recorded', { ...recorded, phase: 'Pending' }, nothing, NOW.toISOString()],
     ['a version judged last time', { ...recorded, versions: [healthy.verdict] }, nothing, NOW.toISOString()],
     ['a version judged now', recorded, assess([healthy]), NOW.toISOString()],
+    [
+      'a version judged now, the phase and conditions as an older writer recorded them without versions',
+      { lastEvaluationTime: LAST, phase: 'Healthy', conditions: assess([healthy]).conditions as Condition[] },
+      assess([healthy]),
+      NOW.toISOString(),
+    ],
     ['no conditions recorded', { ...recorded, conditions: undefined }, nothing, NOW.toISOString()],
     ['one condition not recorded', { ...recorded, conditions: [drifted!] }, nothing, NOW.toISOString()],
     ["a condition's words under another type", withReady({ type: 'Other' }), nothing, NOW.toISOString()],

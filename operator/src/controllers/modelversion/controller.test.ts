@@ -431,19 +431,25 @@ test('deleting the canary: traffic back on the stable, then the finalizer goes; 
 
 // Not its own: no controller reference with this version's uid. Its ready pods are not the version's either.
 test.each([
-  ['Deployment', 'without owner references', DEPLOYMENT, () => undefined],
-  ['Deployment', 'with an empty list of owners', DEPLOYMENT, () => []],
-  ['Deployment', 'controlled by another object', DEPLOYMENT, () => [{ uid: 'uid-other', controller: true }]],
+  ['Deployment', 'without owner references', [DEPLOYMENT], () => undefined],
+  ['Deployment', 'with an empty list of owners', [DEPLOYMENT], () => []],
+  ['Deployment', 'controlled by another object', [DEPLOYMENT], () => [{ uid: 'uid-other', controller: true }]],
   [
     'Deployment',
     'owned by this version but not as controller',
-    DEPLOYMENT,
+    [DEPLOYMENT],
     (uid: string) => [{ uid, controller: false }],
   ],
-  ['Service', 'controlled by another object', SERVICE, () => [{ uid: 'uid-other', controller: true }]],
+  ['Service', 'controlled by another object', [SERVICE], () => [{ uid: 'uid-other', controller: true }]],
+  [
+    'Deployment',
+    'controlled by another object, and a Service too',
+    [DEPLOYMENT, SERVICE],
+    () => [{ uid: 'uid-other', controller: true }],
+  ],
 ] as const)(
-  'a %s of the same name %s: Failed NameConflict, the object left alone',
-  async (kind, _case, ref, owners) => {
+  'a %s of the same name %s: Failed NameConflict, the objects left alone',
+  async (kind, _case, refs, owners) => {
     const t = setup();
     t.apply('fraud-v1');
     const ownerReferences = owners(t.mv('fraud-v1').metadata.uid!)?.map((o) => ({
@@ -453,16 +459,18 @@ test.each([
       ...o,
     }));
     const foreign = { metadata: { name: 'fraud-v1', namespace: 'ml', ownerReferences }, spec: { replicas: 7 } };
-    t.cluster.seed(ref, { ...foreign, status: { replicas: 7, readyReplicas: 7 } } as KubernetesObject);
+    for (const ref of refs)
+      t.cluster.seed(ref, { ...foreign, status: { replicas: 7, readyReplicas: 7 } } as KubernetesObject);
     await t.settle();
     expect(t.mv('fraud-v1').status).toMatchObject({ phase: 'Failed', readyReplicas: 0 });
     expect(t.cond('fraud-v1', 'Degraded')).toMatchObject({
       reason: 'NameConflict',
       message: `${kind} fraud-v1 exists and is not owned by this ModelVersion`,
     });
-    expect(t.cluster.get<Wire<V1Deployment>>(ref, { namespace: 'ml', name: 'fraud-v1' })!.spec).toEqual({
-      replicas: 7,
-    });
+    for (const ref of refs)
+      expect(t.cluster.get<Wire<V1Deployment>>(ref, { namespace: 'ml', name: 'fraud-v1' })!.spec).toEqual({
+        replicas: 7,
+      });
     expect(t.cluster.writes.filter((w) => w.resource !== 'modelversions.modelops.dev/v1alpha1')).toEqual([]);
   },
 );
