@@ -172,6 +172,12 @@ async function serveV1(model: string, spec: Partial<ModelVersionSpec> = {}): Pro
   await waitForMv(`${model}-v1`, isTrue('Ready'), 'Ready');
 }
 
+/**
+ * How long a measured step holds at least. Measuring takes 150 requests (3.75 s at 40 a second), and a step whose
+ * pause ends before the measurement does is not counted: with 4 s CI once missed the 50 % step.
+ */
+const MEASURED_STEP_PAUSE_SECONDS = 10;
+
 /** The stable walks through the canary's steps; at each, the driver's split against the status's. */
 async function walkSteps(model: string, run: LoadRun): Promise<{ step: number; status: number; measured: number }[]> {
   const seen: { step: number; status: number; measured: number }[] = [];
@@ -198,7 +204,7 @@ describe('a good canary', () => {
     expect(await nextSplit(run, 50)).toEqual({ v1: 100 });
     // Counted from here: before its Service has endpoints in kube-proxy, a new model refuses connections.
     const served = run.report();
-    const steps = [5, 25, 50, 100].map((weight) => ({ weight, pauseSeconds: 4 }));
+    const steps = [5, 25, 50, 100].map((weight) => ({ weight, pauseSeconds: MEASURED_STEP_PAUSE_SECONDS }));
     await apply(manifest('good', 'v2', { serving: { rollout: { steps, analysis: ANALYSIS } } }));
     const seen = await walkSteps('good', run);
     console.log(`replica ratio, status vs measured canary %: ${JSON.stringify(seen)}`);
@@ -234,7 +240,7 @@ describe('a good canary', () => {
     });
     const run = load({ httpRoute: 'routed', namespace: ns.name }, 'routed');
     // 25 % of 40 requests/s: enough scores in a 10 s window for the prediction-shift check (60) to judge.
-    const steps = [25, 60, 100].map((weight) => ({ weight, pauseSeconds: 4 }));
+    const steps = [25, 60, 100].map((weight) => ({ weight, pauseSeconds: MEASURED_STEP_PAUSE_SECONDS }));
     await apply(manifest('routed', 'v2', { serving: { traffic, rollout: { steps, analysis: ANALYSIS } } }));
     const seen = await walkSteps('routed', run);
     console.log(`Gateway API, status vs measured canary %: ${JSON.stringify(seen)}`);
