@@ -213,9 +213,9 @@ test('a namespaced resource without a namespace is refused before anything is se
 
 test('each answer is reported with its method and status; an error without a Status body names the request', async () => {
   const observed: string[] = [];
-  const observing = new RestTransport(localKubeConfig((server.address() as AddressInfo).port), (method, code) =>
-    observed.push(`${method} ${code}`),
-  );
+  const observing = new RestTransport(localKubeConfig((server.address() as AddressInfo).port), {
+    observe: (method, code) => observed.push(`${method} ${code}`),
+  });
   const c = new RestClient(observing);
   try {
     handler = (_req, _body, res) => json(res, 200, { metadata: { resourceVersion: '1' }, items: [] });

@@ -29,7 +29,7 @@ let observed: string[];
 beforeEach(async () => {
   api = new StandInApiServer();
   observed = [];
-  transport = new RestTransport(await api.start(), (method, code) => observed.push(`${method} ${code}`));
+  transport = new RestTransport(await api.start(), { observe: (method, code) => observed.push(`${method} ${code}`) });
 });
 
 afterEach(async () => {

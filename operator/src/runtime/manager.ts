@@ -92,8 +92,8 @@ export class Manager {
     this.log = opts.logger;
     const countResponse = (method: string, code: number | 'error') =>
       this.metrics.restRequests.labels(method, String(code)).inc();
-    this.rest = new RestTransport(opts.kubeConfig, countResponse);
-    this.leaseRest = new RestTransport(opts.kubeConfig, countResponse);
+    this.rest = new RestTransport(opts.kubeConfig, { observe: countResponse, clock: this.clock });
+    this.leaseRest = new RestTransport(opts.kubeConfig, { observe: countResponse, clock: this.clock });
     this.client = new RestClient(this.rest);
     this.discovery = opts.discovery ?? new RestDiscovery(this.rest);
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { isStaleSocket, RestTransport, type HttpMethod } from './rest.js';
 
 /** What the server does with a request: `served` counts the requests its connection had before. */
@@ -64,15 +65,16 @@ function kubeConfigFor(
 }
 
 /** A transport to the test's server that reports each answer (or failure) it gets, as "METHOD status". */
-function observing(): { observed: string[]; transport: RestTransport } {
+function observingWith(kubeConfig: KubeConfig): { observed: string[]; transport: RestTransport } {
   const observed: string[] = [];
   return {
     observed,
-    transport: new RestTransport(localKubeConfig(port(server)), (method: HttpMethod, code) =>
-      observed.push(`${method} ${code}`),
-    ),
+    transport: new RestTransport(kubeConfig, {
+      observe: (method: HttpMethod, code) => observed.push(`${method} ${code}`),
+    }),
   };
 }
+const observing = () => observingWith(localKubeConfig(port(server)));
 
 /** Opens `n` keep-alive connections: n requests, answered once all have arrived. */
 async function warm(n: number): Promise<void> {
@@ -180,7 +182,7 @@ test('an answer cut off midway rejects, and is not sent again', async () => {
 
 test('a request with no answer within the timeout fails, saying which', async () => {
   handler = () => {}; // never answers
-  const impatient = new RestTransport(localKubeConfig(port(server)), undefined, 50);
+  const impatient = new RestTransport(localKubeConfig(port(server)), { requestTimeoutMs: 50 });
   try {
     await expect(impatient.request('GET', '/api/v1/pods')).rejects.toThrow('GET /api/v1/pods: timed out');
   } finally {
@@ -407,7 +409,7 @@ test("HTTPS: the server is verified against the kubeconfig's CA, over one kept-a
   }
 });
 
-test("HTTPS: a client certificate renewed in the kubeconfig's files is the one the next request presents", async () => {
+test("HTTPS: a client certificate renewed in the kubeconfig's files is presented once the credentials are a minute old", async () => {
   const presented: string[] = [];
   const tls = await httpsServer({ requestCert: true, rejectUnauthorized: false }, (req, res) => {
     presented.push(String((req.socket as TLSSocket).getPeerCertificate().subject.CN));
@@ -419,12 +421,16 @@ test("HTTPS: a client certificate renewed in the kubeconfig's files is the one t
     await writeFile(certFile, cert);
     await writeFile(keyFile, key);
   };
-  const client = new RestTransport(kubeConfigFor({ server: tls.url, caData: CA_DATA }, { certFile, keyFile }));
+  const clock = new FakeClock();
+  const kubeConfig = kubeConfigFor({ server: tls.url, caData: CA_DATA }, { certFile, keyFile });
+  const client = new RestTransport(kubeConfig, { clock });
   try {
     await issue(CERT, KEY);
     await client.request('GET', '/a');
-    await client.request('GET', '/b');
     await issue(RENEWED_CERT, RENEWED_KEY);
+    clock.advance(59_999);
+    await client.request('GET', '/b');
+    clock.advance(1);
     await client.request('GET', '/c');
     expect(presented).toEqual(['127.0.0.1', '127.0.0.1', 'modelops-test-client']);
     expect(tls.connections()).toBe(2);
@@ -433,4 +439,95 @@ test("HTTPS: a client certificate renewed in the kubeconfig's files is the one t
     await tls.close();
     await rm(dir, { recursive: true });
   }
+});
+
+describe("the kubeconfig's credentials", () => {
+  /** A kubeconfig whose token the test changes, as a renewal would; the server takes only `accepted`. */
+  function renewable() {
+    const kubeConfig = localKubeConfig(port(server), 'first');
+    const seen: string[] = [];
+    let accepted = 'first';
+    handler = (req, res) => {
+      const token = String(req.headers.authorization).replace('Bearer ', '');
+      seen.push(token);
+      if (token === accepted) return ok(res);
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"kind":"Status","code":401}');
+    };
+    const renew = (token: string) => {
+      (kubeConfig.getCurrentUser() as { token?: string }).token = token;
+      accepted = token;
+    };
+    return { kubeConfig, seen, renew };
+  }
+
+  test('are read once a minute, not for every request', async () => {
+    const { kubeConfig, seen } = renewable();
+    const clock = new FakeClock();
+    const client = new RestTransport(kubeConfig, { clock });
+    try {
+      await client.request('GET', '/a');
+      (kubeConfig.getCurrentUser() as { token?: string }).token = 'second';
+      clock.advance(59_999);
+      await client.request('GET', '/b');
+      clock.advance(1);
+      await expect(client.request('GET', '/c')).rejects.toMatchObject({ status: 401 });
+      expect(seen).toEqual(['first', 'first', 'second', 'second']);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('refused as unauthenticated, a request is sent once more with them read again; refused again, it fails', async () => {
+    const { kubeConfig, seen, renew } = renewable();
+    const { observed, transport: client } = observingWith(kubeConfig);
+    try {
+      await client.request('GET', '/a');
+      renew('second');
+      await expect(client.request('POST', '/b', { body: {} })).resolves.toEqual({ kind: 'Ok' });
+      expect(seen).toEqual(['first', 'first', 'second']);
+      // Read again after the 401, the credentials serve the next requests without another refusal.
+      await client.request('GET', '/c');
+      expect(seen.slice(3)).toEqual(['second']);
+
+      renew('third');
+      (kubeConfig.getCurrentUser() as { token?: string }).token = 'wrong';
+      await expect(client.request('GET', '/d')).rejects.toMatchObject({ status: 401 });
+      expect(seen.slice(4)).toEqual(['second', 'wrong']);
+      expect(observed).toEqual(['GET 200', 'POST 401', 'POST 200', 'GET 200', 'GET 401', 'GET 401']);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a read that failed (a file missing mid-rotation) is not kept: the next request reads them again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rest-test-'));
+    const certFile = join(dir, 'client.crt');
+    const local = { server: `http://127.0.0.1:${port(server)}`, skipTLSVerify: true };
+    const client = new RestTransport(kubeConfigFor(local, { certFile }));
+    try {
+      await expect(client.request('GET', '/a')).rejects.toMatchObject({ code: 'ENOENT' });
+      await writeFile(certFile, CERT);
+      await expect(client.request('GET', '/b')).resolves.toEqual({ kind: 'Ok' });
+      expect(requests).toEqual(['GET /b']);
+    } finally {
+      client.close();
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  test('a watch refused as unauthenticated has the next request read them again', async () => {
+    const { kubeConfig, seen, renew } = renewable();
+    const client = new RestTransport(kubeConfig);
+    try {
+      await client.request('GET', '/a');
+      renew('second');
+      await expect(client.stream('/w', {}, () => undefined, { idleTimeoutMs: 5000 })).rejects.toMatchObject({
+        status: 401,
+      });
+      await client.request('GET', '/b');
+      expect(seen).toEqual(['first', 'first', 'second']);
+    } finally {
+      client.close();
+    }
+  });
 });

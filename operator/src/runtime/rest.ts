@@ -1,12 +1,12 @@
 // A small JSON-over-HTTPS transport for the API server. client-node 1.4 builds a fresh https.Agent
 // (so a fresh TCP+TLS connection) for every call — ~10 ms per sequential GET on the test bed — so
-// this keeps one keep-alive Agent and asks the KubeConfig (KubeConfig.applyToHTTPSOptions) for credentials on
-// every request: it refreshes rotated ServiceAccount and exec tokens, and reads client certificate files again.
+// this keeps one keep-alive Agent and asks the KubeConfig (KubeConfig.applyToHTTPSOptions) for credentials once a
+// minute: it refreshes rotated ServiceAccount and exec tokens, and reads CA and client certificate files again.
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { realClock, sleep } from './clock.js';
-import { apiErrorFrom, type StatusBody } from './errors.js';
+import { realClock, sleep, type Clock } from './clock.js';
+import { apiErrorFrom, type ApiError, type StatusBody } from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -33,17 +33,38 @@ const MAX_IDLE_CONNECTIONS = 256;
 /** A request the API server throttles is sent at most this often in all (client-go: 10 retries). */
 const MAX_ATTEMPTS_WHEN_THROTTLED = 10;
 const MAX_RETRY_AFTER_SECONDS = 10;
+/**
+ * How long credentials read from the kubeconfig are used. client-node reads its files (CA, client certificate and
+ * key; a ServiceAccount's CA) synchronously on every call, and builds an Agent it discards (13–21 µs a request on
+ * the event loop). client-go reads a token file again every minute; so does this, and at once after a 401.
+ */
+const CREDENTIALS_TTL_MS = 60_000;
+
+export interface TransportOptions {
+  /** Called once per finished request (the Manager counts them). */
+  observe?: ResponseObserver;
+  requestTimeoutMs?: number;
+  /** Times the credentials' age. */
+  clock?: Clock;
+}
 
 export class RestTransport {
   private readonly base: URL;
   private readonly lib: typeof http | typeof https;
   private keepAliveAgent: http.Agent | undefined;
+  private readonly observe: ResponseObserver;
+  private readonly requestTimeoutMs: number;
+  private readonly clock: Clock;
+  /** The kubeconfig's credentials as last read (a read in progress is shared), and when. */
+  private credentials: { read: Promise<https.RequestOptions>; atMs: number } | undefined;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
-    private readonly observe: ResponseObserver = () => {},
-    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
+    opts: TransportOptions = {},
   ) {
+    this.observe = opts.observe ?? (() => {});
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.clock = opts.clock ?? realClock;
     const server = kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new Error('kubeconfig has no current cluster');
     this.base = new URL(server);
@@ -54,7 +75,8 @@ export class RestTransport {
   async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
     opts.signal?.throwIfAborted();
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const reqOpts = await this.requestOptions(method, path, { ...opts, payload });
+    let reqOpts = await this.requestOptions(method, path, { ...opts, payload });
+    let credentialsRenewed = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.send<T>(reqOpts, payload, opts.signal);
@@ -62,6 +84,13 @@ export class RestTransport {
         // A keep-alive socket the server closed while idle fails on reuse; a POST might have been
         // applied, everything else is safe to send once more on a fresh socket.
         if (method !== 'POST' && (err as RetryableError).staleSocket && attempt === 1) continue;
+        // Refused as unauthenticated (an expired token, a renewed certificate): nothing was done, so it is sent
+        // once more with the credentials read again.
+        if ((err as ApiError).status === 401 && !credentialsRenewed) {
+          credentialsRenewed = true;
+          reqOpts = await this.requestOptions(method, path, { ...opts, payload });
+          continue;
+        }
         // Priority and fairness (429) or an overloaded server that says when to come back: the request
         // was not served, so it is sent again after the delay asked for — client-go's way, and the only
         // rate limit the client applies: the API server's own share for this client decides.
@@ -89,6 +118,7 @@ export class RestTransport {
       const req = this.lib.request({ ...reqOpts, signal: opts.signal }, (res) => {
         const status = res.statusCode ?? 0;
         this.observe('GET', status);
+        this.forgetCredentialsIfRefused(status);
         if (status >= 400)
           return void collect(res).then((text) => reject(apiErrorFrom(status, parseStatus(text), text)), reject);
         let partial = '';
@@ -133,8 +163,7 @@ export class RestTransport {
     path: string,
     opts: { query?: Query; contentType?: string; payload?: string },
   ): Promise<https.RequestOptions> {
-    const reqOpts: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(reqOpts);
+    const reqOpts = await this.credentialOptions();
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: http.OutgoingHttpHeaders = {
@@ -159,6 +188,27 @@ export class RestTransport {
     };
   }
 
+  /** The kubeconfig's TLS material and headers, read at most once per CREDENTIALS_TTL_MS (or after a 401). */
+  private credentialOptions(): Promise<https.RequestOptions> {
+    const nowMs = this.clock.monotonicMs();
+    if (!this.credentials || nowMs - this.credentials.atMs >= CREDENTIALS_TTL_MS) {
+      const read = (async () => {
+        const options: https.RequestOptions = {};
+        await this.kubeConfig.applyToHTTPSOptions(options);
+        return options;
+      })();
+      // A failed read (a file missing mid-rotation) is not kept: the next request reads again.
+      read.catch(() => this.credentials?.read === read && (this.credentials = undefined));
+      this.credentials = { read, atMs: nowMs };
+    }
+    return this.credentials.read;
+  }
+
+  /** Unauthenticated: the credentials expired or were renewed, so the next request reads them again. */
+  private forgetCredentialsIfRefused(status: number): void {
+    if (status === 401) this.credentials = undefined;
+  }
+
   /**
    * The shared keep-alive Agent; proxies keep client-node's agent. It holds no TLS material of its own: each
    * request carries the kubeconfig's (CA, client certificate, key) as read for it, and the Agent pools its
@@ -180,6 +230,7 @@ export class RestTransport {
         collect(res).then((text) => {
           const status = res.statusCode ?? 0;
           this.observe(method, status);
+          this.forgetCredentialsIfRefused(status);
           if (status >= 400) {
             const err = apiErrorFrom(status, parseStatus(text), `${method} ${reqOpts.path}: HTTP ${status}`);
             return reject(Object.assign(err, { retryAfterMs: retryAfterMs(status, res.headers['retry-after']) }));
