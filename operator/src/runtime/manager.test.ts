@@ -65,6 +65,7 @@ test('healthz at once, readyz once caches sync, metrics from its own registry; s
   expect(metrics.body).toContain('controller_runtime_max_concurrent_reconciles{controller="widget"} 3');
   expect(metrics.body).toContain('controller_runtime_reconcile_total{controller="widget",result="success"} 0');
   expect(metrics.body).toContain('rest_client_requests_total{method="GET",code="200"}');
+  expect(metrics.body).toMatch(/rest_client_request_duration_seconds_count\{method="GET"\} [1-9]/);
   expect(() => manager.addController({ name: 'late', for: WIDGETS, reconcile: async () => {} })).toThrow(
     /before start/,
   );

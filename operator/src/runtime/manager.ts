@@ -90,10 +90,12 @@ export class Manager {
   constructor(private readonly opts: ManagerOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger;
-    const countResponse = (method: string, code: number | 'error') =>
+    const observe = (method: string, code: number | 'error', seconds: number) => {
       this.metrics.restRequests.labels(method, String(code)).inc();
-    this.rest = new RestTransport(opts.kubeConfig, { observe: countResponse, clock: this.clock });
-    this.leaseRest = new RestTransport(opts.kubeConfig, { observe: countResponse, clock: this.clock });
+      this.metrics.restLatency.labels(method).observe(seconds);
+    };
+    this.rest = new RestTransport(opts.kubeConfig, { observe, clock: this.clock });
+    this.leaseRest = new RestTransport(opts.kubeConfig, { observe, clock: this.clock });
     this.client = new RestClient(this.rest);
     this.discovery = opts.discovery ?? new RestDiscovery(this.rest);
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;

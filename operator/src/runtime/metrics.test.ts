@@ -65,6 +65,19 @@ describe('RuntimeMetrics', () => {
     expect(await value(metrics.registry, 'rest_client_requests_total', { method: 'GET', code: '200' })).toBe(1);
   });
 
+  test('rest_client_request_duration_seconds times requests by method, in client-go buckets', async () => {
+    const metrics = new RuntimeMetrics();
+    metrics.restLatency.labels('PATCH').observe(0.3);
+    const name = 'rest_client_request_duration_seconds';
+    const buckets = (await samples(metrics.registry, name))
+      .filter((s) => s.name === `${name}_bucket` && s.labels.method === 'PATCH')
+      .map((s) => [String(s.labels.le), s.value]);
+    expect(Object.fromEntries(buckets)).toEqual({
+      ...Object.fromEntries(['0.005', '0.025', '0.1', '0.25'].map((le) => [le, 0])),
+      ...Object.fromEntries(['0.5', '1', '2', '4', '8', '15', '30', '60', '+Inf'].map((le) => [le, 1])),
+    });
+  });
+
   test('a queue exposes its depth, adds and retries at zero before any work', async () => {
     const metrics = new RuntimeMetrics();
     metrics.queueMetrics('trainingjob');

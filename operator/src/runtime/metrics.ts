@@ -12,6 +12,9 @@ const RECONCILE_BUCKETS = [
 /** client-go's workqueue buckets: 10 ns to 1000 s, ×10 each. */
 const WORKQUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
 
+/** client-go's rest_client_request_duration_seconds buckets. */
+const REST_BUCKETS = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
+
 export type ReconcileResultLabel = 'success' | 'error' | 'requeue' | 'requeue_after';
 
 export class RuntimeMetrics {
@@ -23,6 +26,7 @@ export class RuntimeMetrics {
   readonly maxConcurrentReconciles: Gauge<'controller'>;
   readonly leaderStatus: Gauge<'name'>;
   readonly restRequests: Counter<'method' | 'code'>;
+  readonly restLatency: Histogram<'method'>;
   private readonly queueDepth: Gauge<'name'>;
   private readonly queueAdds: Counter<'name'>;
   private readonly queueLatency: Histogram<'name'>;
@@ -79,6 +83,13 @@ export class RuntimeMetrics {
       name: 'rest_client_requests_total',
       help: 'Number of HTTP requests to the API server, by method and status code',
       labelNames: ['method', 'code'],
+      registers,
+    });
+    this.restLatency = new Histogram({
+      name: 'rest_client_request_duration_seconds',
+      help: 'Request latency in seconds as the operator saw it (a watch: until its response began), by method',
+      labelNames: ['method'],
+      buckets: REST_BUCKETS,
       registers,
     });
     this.queueDepth = new Gauge({

@@ -204,6 +204,27 @@ test('each answer, and each request that got none, is reported with its method',
   }
 });
 
+test('each request is reported with how long it took, a watch until its response began', async () => {
+  const seconds: number[] = [];
+  const timing = new RestTransport(localKubeConfig(port(server)), { observe: (_m, _c, s) => seconds.push(s) });
+  try {
+    handler = (_req, res) => void setTimeout(() => ok(res), 60);
+    await timing.request('GET', '/slow');
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{"type":"ADDED"}\n');
+      setTimeout(() => res.end(), 200);
+    };
+    const streamed = performance.now();
+    await timing.stream('/w', {}, () => undefined, { idleTimeoutMs: 5000 });
+    const streamSeconds = (performance.now() - streamed) / 1000;
+    expect(seconds).toHaveLength(2);
+    expect(seconds[0]).toBeGreaterThanOrEqual(0.06);
+    expect(seconds[1]).toBeLessThan(streamSeconds - 0.1);
+  } finally {
+    timing.close();
+  }
+});
+
 describe("the caller's signal", () => {
   /** A server that never answers; resolves once the request has arrived. */
   function silent(): Promise<void> {

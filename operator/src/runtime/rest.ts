@@ -19,8 +19,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Called once per finished request; the Manager counts them (rest_client_requests_total). */
-export type ResponseObserver = (method: HttpMethod, statusCode: number | 'error') => void;
+/**
+ * Called once per finished request with its duration (a watch's: until its response began); the Manager counts
+ * them (rest_client_requests_total) and times them (rest_client_request_duration_seconds).
+ */
+export type ResponseObserver = (method: HttpMethod, statusCode: number | 'error', seconds: number) => void;
 
 /** A request with no answer for this long fails (the API server's own limit for a non-watch request is 60 s). */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -115,9 +118,10 @@ export class RestTransport {
   ): Promise<void> {
     const reqOpts = await this.requestOptions('GET', path, { query });
     return new Promise<void>((resolve, reject) => {
+      const sentAt = performance.now();
       const req = this.lib.request({ ...reqOpts, signal: opts.signal }, (res) => {
         const status = res.statusCode ?? 0;
-        this.observe('GET', status);
+        this.observe('GET', status, secondsSince(sentAt));
         this.forgetCredentialsIfRefused(status);
         if (status >= 400)
           return void collect(res).then((text) => reject(apiErrorFrom(status, parseStatus(text), text)), reject);
@@ -147,7 +151,7 @@ export class RestTransport {
         req.destroy(new Error(`watch stalled: no data for ${opts.idleTimeoutMs} ms`)),
       );
       req.on('error', (err) => {
-        this.observe('GET', 'error');
+        this.observe('GET', 'error', secondsSince(sentAt));
         reject(err);
       });
       req.end();
@@ -226,10 +230,11 @@ export class RestTransport {
     const method = reqOpts.method as HttpMethod;
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
+      const sentAt = performance.now();
       const req = this.lib.request(reqOpts, (res) => {
         collect(res).then((text) => {
           const status = res.statusCode ?? 0;
-          this.observe(method, status);
+          this.observe(method, status, secondsSince(sentAt));
           this.forgetCredentialsIfRefused(status);
           if (status >= 400) {
             const err = apiErrorFrom(status, parseStatus(text), `${method} ${reqOpts.path}: HTTP ${status}`);
@@ -243,7 +248,7 @@ export class RestTransport {
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('close', () => signal?.removeEventListener('abort', onAbort));
       req.on('error', (err: NodeJS.ErrnoException) => {
-        this.observe(method, 'error');
+        this.observe(method, 'error', secondsSince(sentAt));
         if (signal?.aborted) return reject(signal.reason as Error);
         reject(Object.assign(err, { staleSocket: isStaleSocket(req.reusedSocket, err.code) }));
       });
@@ -251,6 +256,8 @@ export class RestTransport {
     });
   }
 }
+
+const secondsSince = (startMs: number): number => (performance.now() - startMs) / 1000;
 
 type RetryableError = Error & { staleSocket?: boolean; retryAfterMs?: number };
 
