@@ -453,6 +453,8 @@ export interface AuditEntry {
   objectRef?: { resource?: string; subresource?: string; apiGroup?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
+  /** When the stage logged (ResponseComplete: the answer was sent). */
+  stageTimestamp: string;
 }
 
 export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -476,19 +478,37 @@ export function auditSince(auditLog: string, mark: number): AuditEntry[] {
     .map((l) => JSON.parse(l) as AuditEntry);
 }
 
+const requestKind = (e: AuditEntry): string => {
+  const r = e.objectRef;
+  const code = e.responseStatus?.code ?? 0;
+  return `${e.verb} ${r?.resource ?? '?'}${r?.subresource ? `/${r.subresource}` : ''}${code >= 300 ? ` → ${code}` : ''}`;
+};
+
 /** `verb resource[/subresource]` → count, writes first. */
 export function countRequests(
   entries: AuditEntry[],
   filter: (e: AuditEntry) => boolean = () => true,
 ): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const e of entries.filter(filter)) {
-    const r = e.objectRef;
-    const code = e.responseStatus?.code ?? 0;
-    const what = `${e.verb} ${r?.resource ?? '?'}${r?.subresource ? `/${r.subresource}` : ''}${code >= 300 ? ` → ${code}` : ''}`;
-    counts.set(what, (counts.get(what) ?? 0) + 1);
-  }
+  for (const e of entries.filter(filter)) counts.set(requestKind(e), (counts.get(requestKind(e)) ?? 0) + 1);
   return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * The API server's own time per kind of write (received → answered; priority-and-fairness queueing included,
+ * authentication and the network not): count and mean ms.
+ */
+export function serverTimes(entries: AuditEntry[]): Map<string, { count: number; meanMs: number }> {
+  const times = new Map<string, number[]>();
+  for (const e of entries.filter(isWrite)) {
+    const ms = Date.parse(e.stageTimestamp) - Date.parse(e.requestReceivedTimestamp);
+    times.set(requestKind(e), [...(times.get(requestKind(e)) ?? []), ms]);
+  }
+  return new Map(
+    [...times]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, ms]) => [kind, { count: ms.length, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length }]),
+  );
 }
 
 export const isLeaseRequest = (e: AuditEntry) => e.objectRef?.resource === 'leases';

@@ -35,6 +35,7 @@ import {
   percentile,
   prepareBed,
   reconciles,
+  serverTimes,
   settle,
   startOperator,
   table,
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const allSeen = performance.now();
+    const allSeenWallMs = Date.now();
     const peakDuringBurst = op.figures().peakRssMb;
     const metricsAtSeen = await op.metrics();
     // Then the rest of the runs' lives (pods start and finish, statuses follow) until the operator is idle.
@@ -240,6 +242,9 @@ async function main(): Promise<void> {
       `machine CPU busy ${(busyShare(before.machine, after.machine) * 100).toFixed(0)}% over the run; ${idleAt === undefined ? 'not idle again' : `idle again ${((idleAt - started) / 1000).toFixed(1)} s`} after the first create${idleBefore ? '' : '; the operator was not idle when the creates began'} (${reconciles(before.metrics)} reconciles before them)`,
     );
     console.log(`queue until all children existed: ${queueFigures(before.metrics, metricsAtSeen)}`);
+    const duringBurst = audit.filter((e) => Date.parse(e.requestReceivedTimestamp) <= allSeenWallMs);
+    const handled = [...serverTimes(duringBurst)].map(([k, t]) => `${k} ${t.count} × ${t.meanMs.toFixed(0)} ms`);
+    console.log(`the API server's time for the operator's writes until all children existed: ${handled.join(', ')}`);
     console.log(`the operator's requests (audit log, Lease excluded), ${N} ${KIND}s:`);
     for (const [what, count] of countRequests(audit)) console.log(`  ${what.padEnd(36)} ${count}`);
   } finally {
@@ -261,7 +266,18 @@ function queueFigures(a: Metrics, b: Metrics): string {
   const reconciles = [...b.keys()]
     .filter((k) => k.startsWith(`controller_runtime_reconcile_total{controller="${controller}"`))
     .reduce((s, k) => s + delta(k), 0);
-  return `${reconciles} reconciles; mean wait in queue ${mean('workqueue_queue_duration_seconds')}, mean work ${mean('workqueue_work_duration_seconds')}`;
+  // prom-client resets its event-loop delay histogram at every scrape: `b`'s figures are the burst's alone.
+  const lagMs = (m: string) => ((b.get(`nodejs_eventloop_lag_${m}_seconds`) ?? NaN) * 1000).toFixed(0);
+  // The requests as the operator saw them, beside the audit log's server-side figures.
+  const requests = ['PATCH', 'PUT', 'POST']
+    .map((method) => {
+      const series = (part: string) => `rest_client_request_duration_seconds_${part}{method="${method}"}`;
+      const count = delta(series('count'));
+      return count ? `${method} ${count} × ${((delta(series('sum')) / count) * 1000).toFixed(0)} ms` : undefined;
+    })
+    .filter(Boolean)
+    .join(', ');
+  return `${reconciles} reconciles; mean wait in queue ${mean('workqueue_queue_duration_seconds')}, mean work ${mean('workqueue_work_duration_seconds')}; the operator's event-loop delay p50 ${lagMs('p50')} ms, p99 ${lagMs('p99')} ms, max ${lagMs('max')} ms; its requests' mean durations as it saw them: ${requests}`;
 }
 
 main().then(
