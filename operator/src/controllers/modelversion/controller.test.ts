@@ -169,7 +169,7 @@ async function rollOut(t: ReturnType<typeof setup>, name: string, spec: Partial<
 
 const GATEWAY: Partial<ModelVersionSpec> = { serving: { traffic: { gatewayAPI: { parentRefs: [{ name: 'gw' }] } } } };
 
-test('the first pass creates the Deployment and writes the status once; the second adds the finalizer, then the Services; the third nothing', async () => {
+test('the first pass creates the Deployment alone; the second adds the finalizer, writes the status, then the Services; the third nothing', async () => {
   const t = setup();
   t.apply('fraud-v1');
   const fieldManagers = new Set<string | undefined>();
@@ -181,27 +181,28 @@ test('the first pass creates the Deployment and writes the status once; the seco
   };
   // Server-side apply of objects that do not exist yet: the in-memory cluster records a create.
   expect(await writes()).toEqual([
-    // Pods take longest: under a burst every new version's Deployment goes first, and before any Service.
+    // Pods take longest: under a burst every new version's Deployment goes first, before any status or Service.
     'create deployments.apps/v1 fraud-v1',
-    'updateStatus modelversions.modelops.dev/v1alpha1 fraud-v1',
   ]);
   expect(t.mv('fraud-v1').metadata.finalizers).toBeUndefined(); // no traffic can reach it yet
+  expect(t.mv('fraud-v1').status).toBeUndefined();
+  const deployment = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' })!;
+  expect(deployment.spec!.replicas).toBe(2);
+  expect(deployment.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ModelVersion', name: 'fraud-v1' });
+  // The finalizer before any traffic can reach the version; the decisions before the objects that enact them;
+  // capacity before traffic: the version's Service (an HTTPRoute's backend), then the model's.
+  expect(await writes()).toEqual([
+    'patch modelversions.modelops.dev/v1alpha1 fraud-v1',
+    'updateStatus modelversions.modelops.dev/v1alpha1 fraud-v1',
+    'create services/v1 fraud-v1',
+    'create services/v1 fraud',
+  ]);
   expect(t.mv('fraud-v1').status).toMatchObject({
     phase: 'Deploying',
     role: 'none',
     replicas: 2,
     observedGeneration: 1,
   });
-  const deployment = t.cluster.get<Wire<V1Deployment>>(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' })!;
-  expect(deployment.spec!.replicas).toBe(2);
-  expect(deployment.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ModelVersion', name: 'fraud-v1' });
-  // The finalizer before any traffic can reach the version; capacity before traffic: the version's Service (an
-  // HTTPRoute's backend), then the model's.
-  expect(await writes()).toEqual([
-    'patch modelversions.modelops.dev/v1alpha1 fraud-v1',
-    'create services/v1 fraud-v1',
-    'create services/v1 fraud',
-  ]);
   expect(t.mv('fraud-v1').metadata.finalizers).toEqual(['modelops.dev/traffic']);
   expect(t.selector()).toEqual({ 'modelops.dev/modelversion': 'fraud-v1' });
   expect(t.cluster.events).toEqual([]);
@@ -701,6 +702,7 @@ test('statuses written in one pass: besides the stable, oldest first (a newer ve
   const t = await serving();
   await startCanary(t);
   t.apply('fraud-v3');
+  await t.reconcile(); // v3's Deployment alone
   t.cluster.writes.length = 0;
   await t.reconcile();
   expect(t.cluster.writes.filter((w) => w.verb === 'updateStatus').map((w) => w.key.name)).toEqual([

@@ -98,16 +98,16 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
   const outcome = due ? await runAnalysis(ctx, due, env) : undefined;
   const plan = decideModel(view, outcome);
 
-  // Pods take longest to come, so a pass that finds a version without its Deployment writes only that and the
-  // statuses, at once: a burst of new versions has every Deployment written before any Service (each costs the
-  // API server a ClusterIP allocation, seconds under a burst). No traffic can reach the version before the next
-  // pass, which adds its finalizer; the Deployment's watch event brings the model back for it, queued behind the
-  // other keys' first passes.
+  // Pods take longest to come, so a pass that finds a version without its Deployment writes only that: a burst of
+  // new versions has every Deployment written before any status or Service (a Service costs the API server a
+  // ClusterIP allocation, seconds under a burst), and the API server takes half the writes while it lasts. The
+  // Deployment's watch event brings the model back, queued behind the other keys' first passes, for the rest: the
+  // statuses, the finalizer (no traffic can reach the version before it), the Services. What this pass decided is
+  // decided again then, from the same objects.
   const starting = plan.drafts.filter((d) => !blocked(d) && !deploymentOf(ctx, d.view.mv));
-  let changed: Set<Draft>;
+  let changed = new Set<Draft>();
   if (starting.length) {
-    const deployments = starting.map((d) => ensure(ctx, DEPLOYMENT, desiredDeployment(d, env.settings), undefined));
-    [changed] = await Promise.all([writeStatuses(ctx, view, plan, listed), ...deployments]);
+    await Promise.all(starting.map((d) => ensure(ctx, DEPLOYMENT, desiredDeployment(d, env.settings), undefined)));
   } else {
     // Every version holds the finalizer before the routing below can send it traffic, until its traffic has moved.
     const versions = await Promise.all(listed.map((mv) => ctx.finalizers.add(MV, mv, FINALIZER)));
