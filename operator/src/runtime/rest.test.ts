@@ -19,6 +19,8 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse, served: num
 let server: http.Server;
 let handler: Handler;
 let requests: string[];
+/** Each request's body as the server read it, after its content type and length: "type length body". */
+let bodies: string[];
 let transport: RestTransport;
 const earlier = new WeakMap<Socket, number>();
 
@@ -29,12 +31,19 @@ const drop = (req: http.IncomingMessage): void => void req.socket.destroy();
 
 beforeEach(async () => {
   requests = [];
+  bodies = [];
   handler = (_req, res) => ok(res);
   server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     const served = earlier.get(req.socket) ?? 0;
     earlier.set(req.socket, served + 1);
-    req.resume().on('end', () => handler(req, res, served));
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      bodies.push(`${req.headers['content-type']} ${req.headers['content-length']} ${body}`);
+      handler(req, res, served);
+    });
   });
   server.keepAliveTimeout = 60_000; // idle connections end only when the client closes them
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -486,6 +495,7 @@ describe("the kubeconfig's credentials", () => {
   test('are read once a minute, not for every request', async () => {
     const { kubeConfig, seen } = renewable();
     const clock = new FakeClock();
+    clock.advance(5_000); // the age is counted from the read, not from the clock's zero
     const client = new RestTransport(kubeConfig, { clock });
     try {
       await client.request('GET', '/a');
@@ -506,8 +516,12 @@ describe("the kubeconfig's credentials", () => {
     try {
       await client.request('GET', '/a');
       renew('second');
-      await expect(client.request('POST', '/b', { body: {} })).resolves.toEqual({ kind: 'Ok' });
+      const post = { body: { n: 1 }, query: { fieldManager: 'm' }, contentType: 'application/apply-patch+yaml' };
+      await expect(client.request('POST', '/b', post)).resolves.toEqual({ kind: 'Ok' });
       expect(seen).toEqual(['first', 'first', 'second']);
+      // The same request the second time: its query, its body and the body's type.
+      expect(requests.slice(1)).toEqual(['POST /b?fieldManager=m', 'POST /b?fieldManager=m']);
+      expect(bodies.slice(1)).toEqual(Array(2).fill('application/apply-patch+yaml 7 {"n":1}'));
       // Read again after the 401, the credentials serve the next requests without another refusal.
       await client.request('GET', '/c');
       expect(seen.slice(3)).toEqual(['second']);

@@ -47,7 +47,7 @@ export interface TransportOptions {
   /** Called once per finished request (the Manager counts them). */
   observe?: ResponseObserver;
   requestTimeoutMs?: number;
-  /** Times the credentials' age. */
+  /** Times the credentials' age and the waits a Retry-After asks for. */
   clock?: Clock;
 }
 
@@ -99,7 +99,7 @@ export class RestTransport {
         // rate limit the client applies: the API server's own share for this client decides.
         const retryAfterMs = (err as RetryableError).retryAfterMs;
         if (retryAfterMs === undefined || attempt >= MAX_ATTEMPTS_WHEN_THROTTLED) throw err;
-        await sleep(realClock, retryAfterMs, opts.signal);
+        await sleep(this.clock, retryAfterMs, opts.signal);
         opts.signal?.throwIfAborted();
       }
     }
@@ -201,8 +201,9 @@ export class RestTransport {
         await this.kubeConfig.applyToHTTPSOptions(options);
         return options;
       })();
-      // A failed read (a file missing mid-rotation) is not kept: the next request reads again.
-      read.catch(() => this.credentials?.read === read && (this.credentials = undefined));
+      // A failed read (a file missing mid-rotation) is not kept: the next request reads again. Should a newer
+      // read have replaced it meanwhile, that one goes too and is read once more: harmless, and rarer than a 401.
+      read.catch(() => (this.credentials = undefined));
       this.credentials = { read, atMs: nowMs };
     }
     return this.credentials.read;
