@@ -1,6 +1,5 @@
 // The Client and its transport against a local HTTP server standing in for the API server.
 import { getEventListeners } from 'node:events';
-import { jest } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { localKubeConfig } from './test-kubeconfig.test-helpers.js';
@@ -14,6 +13,7 @@ import {
   ReconcileAbortedError,
 } from './errors.js';
 import { RestTransport } from './rest.js';
+import { FakeClock } from './testing/fake-clock.js';
 import type { ResourceRef } from './types.js';
 
 const JOBS: ResourceRef = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true };
@@ -318,13 +318,14 @@ describe('throttled by the API server', () => {
     expect(calls()).toBe(10);
   });
 
-  describe('the wait before it is sent again (timers faked: only setTimeout and clearTimeout)', () => {
-    beforeEach(() =>
-      jest.useFakeTimers({
-        doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate'],
-      }),
-    );
-    afterEach(() => jest.useRealTimers());
+  describe("the wait before it is sent again (on the transport's clock)", () => {
+    let clock: FakeClock;
+    let timed: RestTransport;
+    beforeEach(() => {
+      clock = new FakeClock();
+      timed = new RestTransport(localKubeConfig((server.address() as AddressInfo).port, 'secret-token'), { clock });
+    });
+    afterEach(() => timed.close());
 
     test.each([
       [429, '3', 3_000],
@@ -336,12 +337,13 @@ describe('throttled by the API server', () => {
       'HTTP %d with Retry-After %p: %d ms (seconds, at most 10; 1 s when not a number of seconds)',
       async (code, after, ms) => {
         const calls = answers([code, after === undefined ? {} : { 'retry-after': after }]);
-        const got = client.get(JOBS, { namespace: 'ml', name: 'j' });
-        while (jest.getTimerCount() === 0) await new Promise((r) => setImmediate(r)); // refused: it waits
-        jest.advanceTimersByTime(ms - 1);
-        expect(jest.getTimerCount()).toBe(1);
-        jest.advanceTimersByTime(1);
-        expect(jest.getTimerCount()).toBe(0);
+        const waits = clock.nextTimer();
+        const got = new RestClient(timed).get(JOBS, { namespace: 'ml', name: 'j' });
+        await waits; // refused: it waits
+        clock.advance(ms - 1);
+        expect(clock.pendingTimers()).toBe(1);
+        clock.advance(1);
+        expect(clock.pendingTimers()).toBe(0);
         await expect(got).resolves.toMatchObject({ metadata: { name: 'j' } });
         expect(calls()).toBe(2);
       },
