@@ -841,6 +841,11 @@ describe('leader election (stand-in API server, fake clock)', () => {
     expect(manager!.isLeader()).toBe(true);
     expect(await leaderStatus()).toBe('leader_election_master_status{name="widget-operator"} 1');
     expect(api.requests).toContain('GET /apis/coordination.k8s.io/v1/namespaces/ops/leases/widget-operator');
+    // The Lease's requests are counted and timed with the rest: its create is the only POST here.
+    const requests = await manager!.registry.getSingleMetricAsString('rest_client_requests_total');
+    expect(requests).toContain('rest_client_requests_total{method="POST",code="201"} 1');
+    const durations = await manager!.registry.getSingleMetricAsString('rest_client_request_duration_seconds');
+    expect(durations).toContain('rest_client_request_duration_seconds_count{method="POST"} 1');
   });
 
   test.each([
