@@ -713,6 +713,22 @@ test('statuses written in one pass: besides the stable, oldest first (a newer ve
   expect(t.mv('fraud-v2').status?.phase).toBe('Superseded');
 });
 
+test("a pass that finds a version's Deployment gone writes it alone and asks Prometheus nothing, though the canary's analysis is due; the next pass analyses", async () => {
+  const t = await serving();
+  await startCanary(t);
+  t.prometheus.errorRate.v2 = 0.3;
+  t.advance(5);
+  await t.cluster.client.delete(DEPLOYMENT, { namespace: 'ml', name: 'fraud-v1' }); // someone deleted the stable's
+  const asked = t.prometheus.queries.length;
+  t.cluster.writes.length = 0;
+  await t.reconcile();
+  expect(t.cluster.writes.map((w) => `${w.verb} ${w.key.name}`)).toEqual(['create fraud-v1']);
+  expect(t.prometheus.queries.length).toBe(asked);
+  await t.reconcile();
+  expect(t.prometheus.queries.length).toBeGreaterThan(asked);
+  expect(t.mv('fraud-v2').status).toMatchObject({ phase: 'RolledBack', weight: 0 });
+});
+
 test('capacity before traffic: the promoted canary grows to full size before the model Service sends it everything', async () => {
   const steps = [
     { weight: 25, pauseSeconds: 0 },

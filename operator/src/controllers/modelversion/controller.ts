@@ -94,28 +94,29 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
   const namespace = key.namespace!;
   const listed = ctx.cache.list<ModelVersion>(MV, { namespace, index: { name: MODEL_INDEX, value: key.name } });
   const view = gather(ctx, namespace, key.name, listed, env.settings);
-  const due = analysisDue(view);
-  const outcome = due ? await runAnalysis(ctx, due, env) : undefined;
-  const plan = decideModel(view, outcome);
 
   // Pods take longest to come, so a pass that finds a version without its Deployment writes only that: a burst of
   // new versions has every Deployment written before any status or Service (a Service costs the API server a
   // ClusterIP allocation, seconds under a burst), and the API server takes half the writes while it lasts. The
   // Deployment's watch event brings the model back, queued behind the other keys' first passes, for the rest: the
-  // statuses, the finalizer (no traffic can reach the version before it), the Services. What this pass decided is
-  // decided again then, from the same objects.
-  const starting = plan.drafts.filter((d) => !blocked(d) && !deploymentOf(ctx, d.view.mv));
-  let changed = new Set<Draft>();
+  // statuses, the finalizer (no traffic can reach the version before it), the Services, and an analysis that is due
+  // (its outcome would only be dropped here: nothing this pass writes records it).
+  const unanalysed = decideModel(view, undefined);
+  const starting = unanalysed.drafts.filter((d) => !blocked(d) && !deploymentOf(ctx, d.view.mv));
   if (starting.length) {
     await Promise.all(starting.map((d) => ensure(ctx, DEPLOYMENT, desiredDeployment(d, env.settings), undefined)));
-  } else {
-    // Every version holds the finalizer before the routing below can send it traffic, until its traffic has moved.
-    const versions = await Promise.all(listed.map((mv) => ctx.finalizers.add(MV, mv, FINALIZER)));
-    // Decisions before the objects that enact them: a crash after this is repaired by the next pass from what the
-    // statuses say.
-    changed = await writeStatuses(ctx, view, plan, versions);
-    await enact(ctx, view, plan, env.settings);
+    return requeue(unanalysed);
   }
+
+  const due = analysisDue(view);
+  const outcome = due ? await runAnalysis(ctx, due, env) : undefined;
+  const plan = decideModel(view, outcome);
+  // Every version holds the finalizer before the routing below can send it traffic, until its traffic has moved.
+  const versions = await Promise.all(listed.map((mv) => ctx.finalizers.add(MV, mv, FINALIZER)));
+  // Decisions before the objects that enact them: a crash after this is repaired by the next pass from what the
+  // statuses say.
+  const changed = await writeStatuses(ctx, view, plan, versions);
+  await enact(ctx, view, plan, env.settings);
 
   for (const d of changed)
     for (const e of d.events) {
@@ -123,8 +124,11 @@ export async function reconcileModel(ctx: ReconcileContext, key: ObjectKey, env:
       await ctx.recorder.event(d.view.mv, e.type, e.reason, e.message);
     }
   if (outcome) ctx.log.debug({ canary: due!.target.canary, outcome }, 'analysed');
-  return plan.requeueAfterMs ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  return requeue(plan);
 }
+
+const requeue = (plan: ModelPlan): ReconcileResult =>
+  plan.requeueAfterMs ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
 
 /** Each version's status, the stable version's first, on `versions` as last written; the drafts whose status changed. */
 async function writeStatuses(ctx: ReconcileContext, view: ModelView, plan: ModelPlan, versions: ModelVersion[]) {
