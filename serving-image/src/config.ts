@@ -140,6 +140,14 @@ export function parseDurationMicros(text: string): number | undefined {
   return Math.round(Number(match[1]) * scale);
 }
 
+/** What a numeric variable must be, and the words for it in a problem. */
+interface NumberKind {
+  word: string;
+  is(n: number): boolean;
+}
+const INTEGER: NumberKind = { word: 'an integer', is: Number.isInteger };
+const FINITE: NumberKind = { word: 'a number', is: Number.isFinite };
+
 class EnvReader {
   constructor(
     private readonly env: Env,
@@ -198,20 +206,20 @@ class EnvReader {
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
-    return this.bounded(name, fallback, min, max, 'an integer', Number.isInteger);
+    return this.bounded(name, fallback, { min, max }, INTEGER);
   }
 
   number(name: string, fallback: number, min: number, max: number): number {
-    return this.bounded(name, fallback, min, max, 'a number', Number.isFinite);
+    return this.bounded(name, fallback, { min, max }, FINITE);
   }
 
-  /** A number from min to max that passes `kind`'s check; else the fallback, and a problem naming the kind. */
-  private bounded(name: string, fallback: number, min: number, max: number, kind: string, is: (n: number) => boolean) {
+  /** A number from min to max of the given kind; else the fallback, and a problem naming the kind. */
+  private bounded(name: string, fallback: number, { min, max }: { min: number; max: number }, kind: NumberKind) {
     const text = this.value(name);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!is(value) || value < min || value > max) {
-      this.problems.push(`${name} must be ${kind} from ${min} to ${max}, got "${text}"`);
+    if (!kind.is(value) || value < min || value > max) {
+      this.problems.push(`${name} must be ${kind.word} from ${min} to ${max}, got "${text}"`);
       return fallback;
     }
     return value;
