@@ -489,9 +489,7 @@ export function countRequests(
   entries: AuditEntry[],
   filter: (e: AuditEntry) => boolean = () => true,
 ): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const e of entries.filter(filter)) counts.set(requestKind(e), (counts.get(requestKind(e)) ?? 0) + 1);
-  return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+  return new Map(byKind(entries.filter(filter)).map(([kind, same]) => [kind, same.length]));
 }
 
 /**
@@ -499,16 +497,25 @@ export function countRequests(
  * authentication and the network not): count and mean ms.
  */
 export function serverTimes(entries: AuditEntry[]): Map<string, { count: number; meanMs: number }> {
-  const times = new Map<string, number[]>();
-  for (const e of entries.filter(isWrite)) {
-    const ms = Date.parse(e.stageTimestamp) - Date.parse(e.requestReceivedTimestamp);
-    times.set(requestKind(e), [...(times.get(requestKind(e)) ?? []), ms]);
-  }
+  const serverMs = (e: AuditEntry) => Date.parse(e.stageTimestamp) - Date.parse(e.requestReceivedTimestamp);
   return new Map(
-    [...times]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([kind, ms]) => [kind, { count: ms.length, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length }]),
+    byKind(entries.filter(isWrite)).map(([kind, same]) => [
+      kind,
+      { count: same.length, meanMs: same.reduce((sum, e) => sum + serverMs(e), 0) / same.length },
+    ]),
   );
+}
+
+/** The entries grouped by their kind of request, the kinds in alphabetical order. */
+function byKind(entries: AuditEntry[]): [string, AuditEntry[]][] {
+  const kinds = new Map<string, AuditEntry[]>();
+  for (const e of entries) {
+    const kind = requestKind(e);
+    const same = kinds.get(kind);
+    if (same) same.push(e);
+    else kinds.set(kind, [e]);
+  }
+  return [...kinds].sort(([a], [b]) => a.localeCompare(b));
 }
 
 export const isLeaseRequest = (e: AuditEntry) => e.objectRef?.resource === 'leases';

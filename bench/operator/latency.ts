@@ -242,6 +242,8 @@ async function main(): Promise<void> {
       `machine CPU busy ${(busyShare(before.machine, after.machine) * 100).toFixed(0)}% over the run; ${idleAt === undefined ? 'not idle again' : `idle again ${((idleAt - started) / 1000).toFixed(1)} s`} after the first create${idleBefore ? '' : '; the operator was not idle when the creates began'} (${reconciles(before.metrics)} reconciles before them)`,
     );
     console.log(`queue until all children existed: ${queueFigures(before.metrics, metricsAtSeen)}`);
+    console.log(`the operator's event-loop delay until then: ${eventLoopFigures(metricsAtSeen)}`);
+    console.log(`its writes' mean durations as it saw them: ${requestFigures(before.metrics, metricsAtSeen)}`);
     const duringBurst = audit.filter((e) => Date.parse(e.requestReceivedTimestamp) <= allSeenWallMs);
     const handled = [...serverTimes(duringBurst)].map(([k, t]) => `${k} ${t.count} × ${t.meanMs.toFixed(0)} ms`);
     console.log(`the API server's time for the operator's writes until all children existed: ${handled.join(', ')}`);
@@ -255,29 +257,38 @@ async function main(): Promise<void> {
   }
 }
 
-/** Mean time a key waited in the queue and a reconcile took, from the operator's histograms. */
+/** How much a counter (or a histogram's sum or count) grew from `a` to `b`. */
+const grown = (a: Metrics, b: Metrics, name: string) => (b.get(name) ?? 0) - (a.get(name) ?? 0);
+
+/** Reconciles, and the mean time a key waited in the queue and a reconcile took, from the operator's histograms. */
 function queueFigures(a: Metrics, b: Metrics): string {
-  const delta = (name: string) => (b.get(name) ?? 0) - (a.get(name) ?? 0);
   const controller = KIND;
   const mean = (h: string) => {
-    const count = delta(`${h}_count{name="${controller}"}`);
-    return count ? `${((delta(`${h}_sum{name="${controller}"}`) / count) * 1000).toFixed(1)} ms` : 'n/a';
+    const count = grown(a, b, `${h}_count{name="${controller}"}`);
+    return count ? `${((grown(a, b, `${h}_sum{name="${controller}"}`) / count) * 1000).toFixed(1)} ms` : 'n/a';
   };
   const reconciles = [...b.keys()]
     .filter((k) => k.startsWith(`controller_runtime_reconcile_total{controller="${controller}"`))
-    .reduce((s, k) => s + delta(k), 0);
-  // prom-client resets its event-loop delay histogram at every scrape: `b`'s figures are the burst's alone.
+    .reduce((s, k) => s + grown(a, b, k), 0);
+  return `${reconciles} reconciles; mean wait in queue ${mean('workqueue_queue_duration_seconds')}, mean work ${mean('workqueue_work_duration_seconds')}`;
+}
+
+/** prom-client resets its event-loop delay histogram at every scrape: `b`'s figures are the burst's alone. */
+function eventLoopFigures(b: Metrics): string {
   const lagMs = (m: string) => ((b.get(`nodejs_eventloop_lag_${m}_seconds`) ?? NaN) * 1000).toFixed(0);
-  // The requests as the operator saw them, beside the audit log's server-side figures.
-  const requests = ['PATCH', 'PUT', 'POST']
+  return `p50 ${lagMs('p50')} ms, p99 ${lagMs('p99')} ms, max ${lagMs('max')} ms`;
+}
+
+/** The writes' mean durations as the operator saw them, beside the audit log's server-side figures. */
+function requestFigures(a: Metrics, b: Metrics): string {
+  return ['PATCH', 'PUT', 'POST']
     .map((method) => {
       const series = (part: string) => `rest_client_request_duration_seconds_${part}{method="${method}"}`;
-      const count = delta(series('count'));
-      return count ? `${method} ${count} × ${((delta(series('sum')) / count) * 1000).toFixed(0)} ms` : undefined;
+      const count = grown(a, b, series('count'));
+      return count ? `${method} ${count} × ${((grown(a, b, series('sum')) / count) * 1000).toFixed(0)} ms` : undefined;
     })
     .filter(Boolean)
     .join(', ');
-  return `${reconciles} reconciles; mean wait in queue ${mean('workqueue_queue_duration_seconds')}, mean work ${mean('workqueue_work_duration_seconds')}; the operator's event-loop delay p50 ${lagMs('p50')} ms, p99 ${lagMs('p99')} ms, max ${lagMs('max')} ms; its requests' mean durations as it saw them: ${requests}`;
 }
 
 main().then(
