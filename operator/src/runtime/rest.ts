@@ -202,7 +202,7 @@ export class RestTransport {
         return options;
       })();
       // A failed read (a file missing mid-rotation) is not kept: the next request reads again. Should a newer
-      // read have replaced it meanwhile, that one goes too and is read once more: harmless, and rarer than a 401.
+      // read have replaced it meanwhile, that one goes too: it costs one more read, nothing else.
       read.catch(() => (this.credentials = undefined));
       this.credentials = { read, atMs: nowMs };
     }
