@@ -1,28 +1,24 @@
 // Reaction latency: N TrainingJobs (or ModelVersions) created at once, `concurrency` creates in flight; for
 // each, the time from the create call to its child (the Job; the Deployment) appearing on the bench's
-// watch. Interleaved with them, the bench creates the same number of plain children itself (the Job the
-// operator would make, without owner): the floor — what the API server allows in the same run, under the
-// same load. "Reaction" is the operator's own part: from the API server's answer to the parent's create to
-// the child. Prints a Markdown table row, the operator's API calls (from the kube-apiserver's audit log)
-// and its process figures; not a test.
+// watch. Interleaved with them, the bench creates N more of the same parents in a namespace of their own,
+// whose children the reference controller makes (reference-controller.ts: the least any controller can do),
+// and N plain children itself (the Job the operator would make, without owner): the floor — what the API
+// server allows in the same run, under the same load. "Reaction" is a controller's own part: from the API
+// server's answer to the parent's create to the child. Prints Markdown tables, the operator's API calls (from
+// the kube-apiserver's audit log) and its process figures; not a test.
 //   make testbed-up && eval "$(bash test/bed/testbed.sh env)"
 //   node --import tsx bench/operator/latency.ts --n=300 [--kind=trainingjob|modelversion] [--concurrency=16]
 //     [--operator-args='--workers=8'] [--label=before]
 import { randomBytes } from 'node:crypto';
-import { resources } from '../../operator/src/api/index.js';
-import { buildJob, LABEL_TRAININGJOB } from '../../operator/src/controllers/trainingjob/job.js';
-import { JOB } from '../../operator/src/controllers/resources.js';
 import pino from 'pino';
 import { Informer, listerWatcher } from '../../operator/src/runtime/informer.js';
+import type { RestClient } from '../../operator/src/runtime/client.js';
 import type { KubernetesObject, ResourceRef } from '../../operator/src/runtime/index.js';
-import { servingDeployment } from '../../test/harness/serving.js';
-import type { TrainingJob } from '../../operator/src/api/index.js';
 import {
   adminClient,
   argValue,
   auditMark,
   auditSince,
-  benchTrainingJob,
   busyShare,
   countRequests,
   createAll,
@@ -39,71 +35,54 @@ import {
   settle,
   startOperator,
   table,
+  type AuditEntry,
   type Metrics,
 } from './bed.js';
+import { KINDS } from './kinds.js';
+import { startReferenceController } from './reference.js';
 
 const N = Number(argValue('n', '300'));
 const KIND = argValue('kind', 'trainingjob');
 const CONCURRENCY = Number(argValue('concurrency', '16'));
 const OPERATOR_ARGS = argValue('operator-args', '').split(' ').filter(Boolean);
 const LABEL = argValue('label', '');
-const DEPLOYMENT: ResourceRef = {
-  group: 'apps',
-  version: 'v1',
-  plural: 'deployments',
-  kind: 'Deployment',
-  namespaced: true,
-};
-
-interface Kind {
-  parent: ResourceRef;
-  child: ResourceRef;
-  make(namespace: string, i: number): KubernetesObject;
-  /** The child the bench creates itself for the floor: the same object, owned by nobody. */
-  plain(namespace: string, i: number): KubernetesObject;
-}
-
-const trainingJob = (namespace: string, name: string) => benchTrainingJob(namespace, name) as TrainingJob;
-
-const KINDS: Record<string, Kind> = {
-  trainingjob: {
-    parent: resources.TrainingJob,
-    child: JOB,
-    make: (ns, i) => trainingJob(ns, `run-${i}`),
-    plain: (ns, i) => {
-      const job = buildJob({
-        ...trainingJob(ns, `plain-${i}`),
-        metadata: { name: `plain-${i}`, namespace: ns, uid: 'none' },
-      } as TrainingJob);
-      // Owned by nobody, and not labelled as a TrainingJob's: the operator's pod cache does not hold its pods.
-      delete job.metadata!.ownerReferences;
-      delete job.metadata!.labels![LABEL_TRAININGJOB];
-      delete job.spec!.template.metadata!.labels![LABEL_TRAININGJOB];
-      return job as KubernetesObject;
-    },
-  },
-  modelversion: {
-    parent: resources.ModelVersion,
-    child: DEPLOYMENT,
-    make: (ns, i) => ({
-      apiVersion: 'modelops.dev/v1alpha1',
-      kind: 'ModelVersion',
-      metadata: { name: `model-${i}-v1`, namespace: ns },
-      spec: { model: `model-${i}`, version: 'v1', artifact: { uri: 's3://models/bench/model.onnx' } },
-    }),
-    plain: (ns, i) =>
-      servingDeployment({
-        namespace: ns,
-        model: `plain-${i}`,
-        version: 'v1',
-        replicas: 1,
-        claim: 'models',
-        modelPath: 'm.onnx',
-      }) as KubernetesObject,
-  },
-};
 
 const ms = (v: number) => v.toFixed(0);
+
+/** Who makes a created object's child: the operator, the reference controller, or nobody (the object is the floor's child). */
+type Stream = 'operator' | 'reference' | 'floor';
+
+interface Created {
+  stream: Stream;
+  ref: ResourceRef;
+  obj: KubernetesObject;
+}
+
+interface Seen {
+  byName: Map<string, number>;
+  byOwner: Map<string, number>;
+}
+
+/** Every child that appears in `namespace`, by namespace/name and by its controller owner's uid: when the bench saw it. */
+function watchChildren(client: RestClient, child: ResourceRef, namespace: string, seen: Seen): Informer {
+  // The runtime's informer, not a bare watch: a watch the server ends is watched again (one that was not saw 188
+  // of 600 Deployments).
+  const children = new Informer(
+    child,
+    listerWatcher(client, child, { namespace, watchTimeoutSeconds: 300, idleTimeoutMs: 330_000 }),
+    { logger: pino({ level: 'warn' }) },
+  );
+  children.addHandlers({
+    onAdd: (object) => {
+      const now = performance.now();
+      seen.byName.set(`${namespace}/${object.metadata!.name!}`, now);
+      const owner = object.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+      if (owner) seen.byOwner.set(owner, now);
+    },
+  });
+  children.start();
+  return children;
+}
 
 async function main(): Promise<void> {
   const kind = KINDS[KIND];
@@ -111,41 +90,38 @@ async function main(): Promise<void> {
   const { operatorKubeconfig, auditLog } = prepareBed();
   const client = adminClient();
   const namespace = `bench-lat-${randomBytes(3).toString('hex')}`;
+  // The reference controller's parents live apart: the operator watches only `namespace`.
+  const referenceNamespace = `${namespace}-ref`;
   await createNamespace(client, namespace);
-  const op = await startOperator(operatorKubeconfig, { args: OPERATOR_ARGS, name: `latency-${namespace}` });
+  await createNamespace(client, referenceNamespace);
+  const op = await startOperator(operatorKubeconfig, {
+    args: [`--namespaces=${namespace}`, ...OPERATOR_ARGS],
+    name: `latency-${namespace}`,
+  });
+  const reference = await startReferenceController(KIND, referenceNamespace, operatorKubeconfig);
   try {
     const idleBefore = (await settle(op, { quietMs: 2000 })) !== undefined;
     const idleRss = op.figures().rssMb;
 
-    // Every child that appears, by name and by its controller owner's uid. The runtime's informer, not a bare
-    // watch: a watch the server ends is watched again (one that was not saw 188 of 600 Deployments).
-    const seenByName = new Map<string, number>();
-    const seenByOwner = new Map<string, number>();
-    const children = new Informer(
-      kind.child,
-      listerWatcher(client, kind.child, { namespace, watchTimeoutSeconds: 300, idleTimeoutMs: 330_000 }),
-      { logger: pino({ level: 'warn' }) },
-    );
-    children.addHandlers({
-      onAdd: (object) => {
-        const now = performance.now();
-        seenByName.set(object.metadata!.name!, now);
-        const owner = object.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
-        if (owner) seenByOwner.set(owner, now);
-      },
-    });
-    children.start();
-    await children.whenSynced();
+    const seen: Seen = { byName: new Map(), byOwner: new Map() };
+    const watches = [namespace, referenceNamespace].map((ns) => watchChildren(client, kind.child, ns, seen));
+    await Promise.all(watches.map((w) => w.whenSynced()));
 
-    const objects = Array.from({ length: N }, (_, i) => [
-      { ref: kind.parent, obj: kind.make(namespace, i) },
-      { ref: kind.child, obj: kind.plain(namespace, i) },
+    const objects: Created[] = Array.from({ length: N }, (_, i): Created[] => [
+      { stream: 'operator', ref: kind.parent, obj: kind.make(namespace, i) },
+      { stream: 'reference', ref: kind.parent, obj: kind.make(referenceNamespace, i) },
+      { stream: 'floor', ref: kind.child, obj: kind.plain(namespace, i) },
     ]).flat();
     const sentAt: number[] = [];
     const answeredAt: number[] = [];
-    const uids: (string | undefined)[] = [];
     const mark = auditMark(auditLog);
-    const before = { proc: op.figures(), machine: machineCpu(), load: loadAverage(), metrics: await op.metrics() };
+    const before = {
+      proc: op.figures(),
+      reference: reference.figures(),
+      machine: machineCpu(),
+      load: loadAverage(),
+      metrics: await op.metrics(),
+    };
     const started = performance.now();
     await createAll(
       client,
@@ -154,23 +130,26 @@ async function main(): Promise<void> {
       (i) => (sentAt[i] = performance.now()),
       (i) => (answeredAt[i] = performance.now()),
     );
-    // The parents' uids, to tell each operator-made child by its owner (list: one call, not N).
-    const parents = await client.list(kind.parent, { namespace });
-    const uidByName = new Map(parents.items.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
-    objects.forEach(({ obj }, i) => (uids[i] = i % 2 === 0 ? uidByName.get(obj.metadata!.name!) : undefined));
+    // The parents' uids, to tell each controller-made child by its owner (a list per namespace, not N gets).
+    const uidByKey = new Map<string, string>();
+    for (const ns of [namespace, referenceNamespace])
+      for (const p of (await client.list(kind.parent, { namespace: ns })).items)
+        uidByKey.set(`${ns}/${p.metadata!.name!}`, p.metadata!.uid!);
+    const keyOf = ({ obj }: Created) => `${obj.metadata!.namespace!}/${obj.metadata!.name!}`;
+    const childSeen = (c: Created) =>
+      c.stream === 'floor' ? seen.byName.get(keyOf(c)) : seen.byOwner.get(uidByKey.get(keyOf(c)) ?? '');
 
-    const childSeen = (i: number) =>
-      i % 2 === 0 ? seenByOwner.get(uids[i]!) : seenByName.get(objects[i]!.obj.metadata!.name!);
     const deadline = performance.now() + 15 * 60_000;
     let lastCount = -1;
     let lastProgress = performance.now();
     for (;;) {
-      const count = objects.filter((_, i) => childSeen(i) !== undefined).length;
-      if (count === objects.length) break;
+      const missing = objects.filter((c) => childSeen(c) === undefined);
+      if (!missing.length) break;
+      const count = objects.length - missing.length;
       if (count !== lastCount) [lastCount, lastProgress] = [count, performance.now()];
       if (performance.now() > deadline || performance.now() - lastProgress > 120_000)
         throw new Error(
-          `${objects.length - count} of ${objects.length} children never appeared (is the ${KIND} controller making them?)`,
+          `${missing.length} of ${objects.length} children never appeared (${[...new Set(missing.map((c) => c.stream))].join(', ')})`,
         );
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -178,22 +157,35 @@ async function main(): Promise<void> {
     const allSeenWallMs = Date.now();
     const peakDuringBurst = op.figures().peakRssMb;
     const metricsAtSeen = await op.metrics();
+    const referenceAtSeen = reference.figures();
     // Then the rest of the runs' lives (pods start and finish, statuses follow) until the operator is idle.
     const idleAt = await settle(op, { quietMs: 5000 });
     const after = { proc: op.figures(), machine: machineCpu(), load: loadAverage() };
-    await children.stop();
+    await Promise.all(watches.map((w) => w.stop()));
 
-    const latency = (parity: number, from: number[]) =>
-      objects
-        .map((_, i) => i)
-        .filter((i) => i % 2 === parity)
-        .map((i) => childSeen(i)! - from[i]!);
-    const operator = latency(0, sentAt);
-    const floor = latency(1, sentAt);
-    // The operator's own part: from the API server's answer to the parent's create (it exists) to the child.
-    const reaction = latency(0, answeredAt);
+    const latency = (stream: Stream, from: number[]) =>
+      objects.flatMap((c, i) => (c.stream === stream ? [childSeen(c)! - from[i]!] : []));
+    const floorP99 = percentile(latency('floor', sentAt), 99);
+    const row = (stream: Stream, name: string) => {
+      const fromCall = latency(stream, sentAt);
+      // A controller's own part: from the API server's answer to the parent's create (it exists) to the child.
+      const reaction = stream === 'floor' ? [] : latency(stream, answeredAt);
+      const figures = (samples: number[]) => [
+        ms(percentile(samples, 50)),
+        ms(percentile(samples, 99)),
+        (percentile(samples, 99) / floorP99).toFixed(1),
+      ];
+      return [
+        name,
+        ...figures(fromCall),
+        ms(Math.max(...fromCall)),
+        ...(reaction.length ? figures(reaction) : ['', '', '']),
+      ];
+    };
+    const inReference = (e: AuditEntry) => e.objectRef?.namespace === referenceNamespace;
     const audit = auditSince(auditLog, mark).filter((e) => !isLeaseRequest(e));
-    const writes = audit.filter(isWrite).length;
+    const operatorAudit = audit.filter((e) => !inReference(e));
+    const writes = operatorAudit.filter(isWrite).length;
 
     console.log(
       `\n${KIND} reaction latency, N=${N}, ${CONCURRENCY} creates in flight${LABEL ? ` (${LABEL})` : ''}; operator args: ${OPERATOR_ARGS.join(' ') || '(defaults)'}`,
@@ -201,38 +193,45 @@ async function main(): Promise<void> {
     console.log(
       table(
         [
-          'N',
-          'child p50 ms',
-          'p99',
-          'max',
-          'floor p50 ms',
+          'child made by',
+          'p50 ms',
           'p99',
           'p99 ÷ floor p99',
+          'max',
           'reaction p50 ms',
           'p99',
           'reaction p99 ÷ floor p99',
+        ],
+        [
+          row('operator', 'the operator'),
+          row('reference', 'the reference controller'),
+          row('floor', 'nobody: the bench (floor)'),
+        ],
+      ),
+    );
+    const p99 = (stream: Stream, from: number[]) => percentile(latency(stream, from), 99);
+    console.log(
+      `the operator's p99 ÷ the reference controller's: ${(p99('operator', sentAt) / p99('reference', sentAt)).toFixed(2)} from the create call, ${(p99('operator', answeredAt) / p99('reference', answeredAt)).toFixed(2)} from the parent's existence`,
+    );
+    console.log(
+      table(
+        [
+          'N',
           'all children',
           'RSS idle → peak MB',
           'operator CPU s',
+          'reference CPU s',
           'API calls per parent (writes)',
           'load avg before → after',
         ],
         [
           [
             N,
-            ms(percentile(operator, 50)),
-            ms(percentile(operator, 99)),
-            ms(Math.max(...operator)),
-            ms(percentile(floor, 50)),
-            ms(percentile(floor, 99)),
-            (percentile(operator, 99) / percentile(floor, 99)).toFixed(1),
-            ms(percentile(reaction, 50)),
-            ms(percentile(reaction, 99)),
-            (percentile(reaction, 99) / percentile(floor, 99)).toFixed(1),
             `${((allSeen - started) / 1000).toFixed(1)} s`,
             `${idleRss.toFixed(0)} → ${Math.max(peakDuringBurst, after.proc.peakRssMb).toFixed(0)}`,
             (after.proc.cpuSeconds - before.proc.cpuSeconds).toFixed(1),
-            `${(audit.length / N).toFixed(1)} (${(writes / N).toFixed(1)})`,
+            (referenceAtSeen.cpuSeconds - before.reference.cpuSeconds).toFixed(1),
+            `${(operatorAudit.length / N).toFixed(1)} (${(writes / N).toFixed(1)})`,
             `${before.load} → ${after.load}`,
           ],
         ],
@@ -245,14 +244,19 @@ async function main(): Promise<void> {
     console.log(`the operator's event-loop delay until then: ${eventLoopFigures(metricsAtSeen)}`);
     console.log(`its writes' mean durations as it saw them: ${requestFigures(before.metrics, metricsAtSeen)}`);
     const duringBurst = audit.filter((e) => Date.parse(e.requestReceivedTimestamp) <= allSeenWallMs);
-    const handled = [...serverTimes(duringBurst)].map(([k, t]) => `${k} ${t.count} × ${t.meanMs.toFixed(0)} ms`);
-    console.log(`the API server's time for the operator's writes until all children existed: ${handled.join(', ')}`);
+    const handled = (entries: AuditEntry[]) =>
+      [...serverTimes(entries)].map(([k, t]) => `${k} ${t.count} × ${t.meanMs.toFixed(0)} ms`).join(', ');
+    console.log(
+      `the API server's time until all children existed, for the operator's writes: ${handled(duringBurst.filter((e) => !inReference(e)))}`,
+    );
+    console.log(`  and for the reference controller's: ${handled(duringBurst.filter(inReference))}`);
     console.log(`the operator's requests (audit log, Lease excluded), ${N} ${KIND}s:`);
-    for (const [what, count] of countRequests(audit)) console.log(`  ${what.padEnd(36)} ${count}`);
+    for (const [what, count] of countRequests(operatorAudit)) console.log(`  ${what.padEnd(36)} ${count}`);
   } finally {
+    await reference.stop();
     // While the operator runs: it removes the finalizers (ModelVersions carry modelops.dev/traffic), else
     // the namespace stays Terminating.
-    await deleteNamespace(client, namespace, 300_000, [kind.parent]);
+    await Promise.all([namespace, referenceNamespace].map((ns) => deleteNamespace(client, ns, 300_000, [kind.parent])));
     await op.stop();
   }
 }
