@@ -745,7 +745,7 @@ test('capacity before traffic: the promoted canary grows to full size before the
   ]);
 });
 
-test('capacity before traffic: an autoscaled stable that its HPA grew keeps its pods until the promotion has moved its traffic', async () => {
+test("an autoscaled stable that its HPA grew keeps those pods through the scale-down delay, not its spec's count", async () => {
   const steps = [{ weight: 50, pauseSeconds: 0 }];
   const spec = {
     serving: {
@@ -764,9 +764,11 @@ test('capacity before traffic: an autoscaled stable that its HPA grew keeps its 
   expect(await rollOut(t, 'fraud-v2', spec, passes)).toEqual([
     ['fraud-v2 0->10'],
     ['model Service modelops-serving,fraud'],
-    // Promoted: v1, retired, goes back to its spec's size only once the Service has moved to v2.
-    ['model Service fraud-v2', 'fraud-v1 10->2'],
+    // Promoted: v1, retired, keeps the 10 pods its HPA made (not its spec's 2) while the Service moves to v2.
+    ['model Service fraud-v2'],
   ]);
+  expect(t.mv('fraud-v1').status).toMatchObject({ phase: 'Retired', replicas: 10 });
+  expect(t.cluster.get(HPA, { namespace: 'ml', name: 'fraud-v1' })).toBeUndefined();
 });
 
 test("a retired version's pods go before a replica-ratio canary's selector of every version's pods reaches them, and do not come back", async () => {

@@ -211,6 +211,8 @@ interface Found {
   spec?: Partial<ModelVersionSpec>;
   status?: ModelVersionStatus;
   ready?: number;
+  /** The pods its Deployment asks for, when an HPA set them. */
+  asked?: number;
   /** Why its Deployment gave up. */
   failed?: string;
   annotations?: Record<string, string>;
@@ -257,7 +259,13 @@ function foundView(found: Found[]): ModelView {
         ...(f.annotations ? { annotations: f.annotations } : {}),
       }),
       ...(f.ready !== undefined
-        ? { deployment: { readyReplicas: f.ready, ...(f.failed ? { failed: f.failed } : {}) } }
+        ? {
+            deployment: {
+              readyReplicas: f.ready,
+              ...(f.asked !== undefined ? { replicas: f.asked } : {}),
+              ...(f.failed ? { failed: f.failed } : {}),
+            },
+          }
         : {}),
     })),
     routes: {},
@@ -1051,6 +1059,19 @@ describe('one pass over versions as they stand', () => {
         { ...SERVING_V1, spec: scaleDownDelay(20) },
       ],
       expected: { 'fraud-v0': { phase: 'Retired', weight: 0, replicas: 2 } },
+    },
+    {
+      case: 'a retired stable its HPA had grown (no replicas in its status) keeps the pods the HPA made, not its spec',
+      found: [
+        {
+          ...retired,
+          spec: { serving: { ...FAST.serving, replicas: 2, autoscaling: { maxReplicas: 10 } } },
+          ready: 6,
+          asked: 7,
+        },
+        SERVING_V1,
+      ],
+      expected: { 'fraud-v0': { phase: 'Retired', weight: 0, replicas: 7, autoscaler: false } },
     },
     {
       case: "a retired version's pods go when its successor's scaleDownDelaySeconds (15 s) is over, not its own",

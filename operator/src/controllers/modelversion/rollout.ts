@@ -508,8 +508,9 @@ function size(d: Draft, { view, router, split, canary, canaryReplicas, wakeups }
       const until = (Date.parse(d.rollout.retiredAt ?? '') || 0) + delaySeconds * 1000;
       const keep = until > view.now.getTime() && !(router.mechanism === 'ReplicaRatio' && canaryWeight > 0);
       if (keep) {
-        // The pods it has (all of them, unless a replica-ratio canary took them): gone ones do not come back.
-        d.replicas = d.view.mv.status?.replicas ?? specReplicas(d.view);
+        // The pods it has (all of them, unless a replica-ratio canary took them; an autoscaled stable's, as many as
+        // its HPA had made, not its spec's count): gone ones do not come back.
+        d.replicas = d.view.mv.status?.replicas ?? d.view.deployment?.replicas ?? specReplicas(d.view);
         wakeups.push(until);
       }
       return;

@@ -27,6 +27,11 @@ describe('deploymentView: what a version needs from its Deployment', () => {
     ['no ready count yet reads as 0', deployment('canary'), { readyReplicas: 0, createdAsRole: 'canary' }],
     ['an unknown role is no role', deployment('shadow', 1), { readyReplicas: 1 }],
     ['no MODEL_ROLE', deployment(undefined, 1), { readyReplicas: 1 }],
+    [
+      'the pods it asks for (an HPA sets them)',
+      { ...deployment('stable', 5), spec: { ...deployment('stable').spec, replicas: 6 } },
+      { readyReplicas: 5, replicas: 6, createdAsRole: 'stable' },
+    ],
     ['no status, no pod spec', { spec: { selector: {}, template: {} } }, { readyReplicas: 0 }],
     ['no containers', { spec: { selector: {}, template: { spec: { containers: [] } } } }, { readyReplicas: 0 }],
     [

@@ -6,6 +6,8 @@ import type { HTTPRoute } from './traffic/httproute.js';
 
 export interface DeploymentView {
   readyReplicas: number;
+  /** The pods it asks for (spec.replicas): for an autoscaled version, what its HPA set. */
+  replicas?: number;
   /** MODEL_ROLE in its pod template: the role it was created with (never changed, see serving.ts). */
   createdAsRole?: Role;
   /** Why the Deployment gave up (its Progressing condition at ProgressDeadlineExceeded). */
@@ -41,6 +43,7 @@ export function deploymentView(d: V1Deployment | undefined): DeploymentView | un
   const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
   return {
     readyReplicas: d.status?.readyReplicas ?? 0,
+    ...(d.spec?.replicas !== undefined ? { replicas: d.spec.replicas } : {}),
     ...(role === 'stable' || role === 'canary' ? { createdAsRole: role } : {}),
     ...(progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'
       ? { failed: progressing.message ?? 'the Deployment exceeded its progress deadline' }
