@@ -86,12 +86,15 @@ export const benchTrainingJob = (namespace: string, name: string): KubernetesObj
   },
 });
 
-/** The bench's own client: the bed's admin credentials, one keep-alive connection pool. */
-export function adminClient(): RestClient {
+/** A client on the runtime's keep-alive transport with the credentials of the kubeconfig at `path`. */
+export function kubeconfigClient(path: string): RestClient {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(kubeconfigPath());
+  kubeConfig.loadFromFile(path);
   return new RestClient(new RestTransport(kubeConfig));
 }
+
+/** The bench's own client: the bed's admin credentials, one keep-alive connection pool. */
+export const adminClient = () => kubeconfigClient(kubeconfigPath());
 
 /**
  * Everything a bench needs before it starts the operator; each step is skipped when already done:

@@ -3,12 +3,9 @@
 // own builder) — with the operator's identity, from a process of its own, and nothing else: no work queue, no
 // status, no Events, no cache of children. Started by latency.ts; prints one line once its watch has synced.
 //   KUBECONFIG=<the operator's> node --import tsx bench/operator/reference-controller.ts --kind=trainingjob --namespace=NS
-import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
-import { RestClient } from '../../operator/src/runtime/client.js';
 import { Informer, listerWatcher } from '../../operator/src/runtime/informer.js';
-import { RestTransport } from '../../operator/src/runtime/rest.js';
-import { argValue, kubeconfigPath } from './bed.js';
+import { argValue, kubeconfigClient, kubeconfigPath } from './bed.js';
 import { KINDS } from './kinds.js';
 import { REFERENCE_STARTED } from './reference.js';
 
@@ -17,9 +14,8 @@ if (!kind) throw new Error(`--kind must be one of ${Object.keys(KINDS).join(', '
 const namespace = argValue('namespace', '');
 if (!namespace) throw new Error('--namespace is required');
 
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(kubeconfigPath());
-const client = new RestClient(new RestTransport(kubeConfig));
+// KUBECONFIG is the operator's here (latency.ts starts this process so).
+const client = kubeconfigClient(kubeconfigPath());
 const logger = pino({ level: 'warn' });
 const parents = new Informer(
   kind.parent,
