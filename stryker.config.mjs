@@ -288,6 +288,14 @@ const EQUIVALENT_MUTANTS = [
     mutator: 'StringLiteral',
     why: 'the same pass sets the phase of every candidate again',
   },
+  // A retired version's kept pods: its status is never absent there (the phase Retired is kept in it).
+  {
+    file: 'operator/src/controllers/modelversion/rollout.ts',
+    line: 'd.replicas = d.view.mv.status?.replicas ?? d.view.deployment?.replicas ?? specReplicas(d.view);',
+    mutator: 'OptionalChaining',
+    code: 'd.view.mv.status?.replicas',
+    why: 'a Retired version has a status: its phase is recorded there',
+  },
   // retire() of a version already Retired: only a status that records role stable with phase Retired gets there, and
   // the operator writes role and phase together (one status write per version), so that status never exists.
   {
